@@ -1,0 +1,44 @@
+# pubdata -- PGXS build.  The version comes from pubdata.control.
+
+EXTENSION   = pubdata
+EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" pubdata.control)
+
+MODULE_big  = pubdata
+OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
+SHLIB_LINK  = -ljson-c
+
+# The install script is built from its parts in src/sql/NN_*.sql, in order;
+# upgrade scripts pubdata--A--B.sql live beside them and are shipped as is.
+SQL_PARTS   = $(sort $(wildcard src/sql/[0-9][0-9]_*.sql))
+DATA_built  = pubdata--$(EXTVERSION).sql
+DATA        = $(wildcard src/sql/pubdata--*--*.sql)
+
+# pg_regress: one file per feature, run in name order (sql/NN_name.sql).
+REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
+REGRESS_OPTS = --load-extension=pgcrypto
+
+PG_CONFIG  ?= $(firstword $(wildcard /usr/lib/postgresql/15/bin/pg_config) pg_config)
+PGXS       := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+
+ifeq ($(PGXS),)
+# No server headers yet (fresh machine): the scripts install them first.
+all install installcheck:
+	@echo "pubdata: PostgreSQL 15 server development files not found; run 'make test' or 'make demo' (they install them), or apt-get install postgresql-server-dev-15"; exit 1
+else
+include $(PGXS)
+endif
+
+override CPPFLAGS := -I$(srcdir)/src $(CPPFLAGS)
+
+pubdata--$(EXTVERSION).sql: $(SQL_PARTS) pubdata.control
+	cat $(SQL_PARTS) > $@
+
+.PHONY: test demo demo-stop bench
+test:
+	@bash test/run.sh test
+demo:
+	@bash test/run.sh demo
+demo-stop:
+	@bash test/run.sh demo-stop
+bench:
+	@bash test/run.sh bench

@@ -1,0 +1,4 @@
+-- pubdata: the Lishui Public Data Resources Management Measures, enforced inside PostgreSQL.
+-- This file is generated from src/sql/NN_*.sql; edit those, not this.
+
+\echo Use "CREATE EXTENSION pubdata CASCADE" to load this file. \quit

@@ -1,0 +1,884 @@
+/*-------------------------------------------------------------------------
+ *
+ * lineage.c
+ *	  Table-level lineage captured by the executor (issue 5, Art 15, 24).
+ *
+ * An ExecutorEnd hook sees every statement that finished successfully.  For
+ * a statement that modifies tables (INSERT, UPDATE, DELETE, MERGE, also in
+ * data-modifying WITH clauses) it takes the targets from the plan's
+ * ModifyTable nodes and the sources from the range table (relations read
+ * with SELECT privilege that are not targets), and notes an edge source ->
+ * target.  A ProcessUtility hook does the same for CREATE TABLE AS, SELECT
+ * INTO, CREATE MATERIALIZED VIEW and REFRESH MATERIALIZED VIEW: the query
+ * they run sends its rows to DestIntoRel / DestTransientRel, and the
+ * executor hook collects its sources for the utility hook, which knows the
+ * target once the statement is done.
+ *
+ * Edges are deduplicated in a backend-local hash that lives for the
+ * transaction, keyed by (source, target, kind, role, subtransaction level).
+ * A rolled-back subtransaction drops its edges, a committed one hands them
+ * to its parent; at XACT_EVENT_PRE_COMMIT (or PRE_PREPARE) the remaining
+ * edges are written to pubdata.lineage_edge in the same transaction as the
+ * data they describe: a committed write never loses its edge, a rolled-back
+ * one leaves none, and a read (which notes no edge) never writes anything.
+ *
+ * The common path must cost almost nothing: a SELECT costs one comparison;
+ * a write costs a walk over its (usually one-entry) range table; catalog
+ * lookups happen only when a write reads another table.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pubdata.h"
+
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "access/transam.h"
+#include "access/xact.h"
+#include "catalog/catalog.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "nodes/plannodes.h"
+#include "parser/parsetree.h"
+#include "tcop/utility.h"
+#include "utils/acl.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/hsearch.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
+
+#include "json_io.h"
+#include "lineage.h"
+
+/* Statement kinds the hooks record; names match pubdata.lineage_kind. */
+typedef enum LineageKind
+{
+	LK_INSERT_SELECT,
+	LK_UPDATE_FROM,
+	LK_DELETE_USING,
+	LK_MERGE,
+	LK_CREATE_TABLE_AS,
+	LK_SELECT_INTO,
+	LK_REFRESH_MATVIEW
+} LineageKind;
+
+static const char *const lineage_kind_names[] = {
+	"insert_select",
+	"update_from",
+	"delete_using",
+	"merge",
+	"create_table_as",
+	"select_into",
+	"refresh_matview"
+};
+
+/* Hash key of a pending edge; all members 4 bytes, so no padding. */
+typedef struct EdgeKey
+{
+	Oid			source;
+	Oid			target;
+	Oid			role;
+	int32		kind;
+	int32		level;			/* transaction nesting level that saw it */
+} EdgeKey;
+
+typedef struct EdgeEntry
+{
+	EdgeKey		key;
+	int64		count;			/* statements that made the edge */
+	TimestampTz first_seen;
+	TimestampTz last_seen;
+	char	   *source_name;	/* names as they were when first seen */
+	char	   *target_name;
+} EdgeEntry;
+
+bool		pubdata_lineage_enabled = true;
+
+static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
+static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+
+/* Edges of the current transaction (in TopTransactionContext), or NULL. */
+static HTAB *pending_edges = NULL;
+/* Deepest subtransaction level holding an edge; 0 when none. */
+static int	pending_max_level = 0;
+
+/* CREATE TABLE AS / REFRESH in progress: sources of its query. */
+static bool utility_collect = false;
+static List *utility_sources = NIL;
+
+/* true while this module writes edges (its own statements are not lineage) */
+static bool lineage_writing = false;
+
+/* Cached plan of the statement that stores one edge. */
+static SPIPlanPtr store_plan = NULL;
+
+static void lineage_ExecutorEnd(QueryDesc *queryDesc);
+static void lineage_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+								   bool readOnlyTree,
+								   ProcessUtilityContext context,
+								   ParamListInfo params,
+								   QueryEnvironment *queryEnv,
+								   DestReceiver *dest, QueryCompletion *qc);
+static void lineage_xact_callback(XactEvent event, void *arg);
+static void lineage_subxact_callback(SubXactEvent event,
+									 SubTransactionId mySubid,
+									 SubTransactionId parentSubid,
+									 void *arg);
+
+/*
+ * pubdata_lineage_init
+ *		Define pubdata.lineage; when preloaded, install the hooks and the
+ *		transaction callbacks.
+ */
+void
+pubdata_lineage_init(void)
+{
+	DefineCustomBoolVariable("pubdata.lineage",
+							 "Records table-level lineage edges of writes that read other tables.",
+							 "Edges go to pubdata.lineage_edge when the transaction commits. "
+							 "Needs pubdata in shared_preload_libraries.",
+							 &pubdata_lineage_enabled,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
+
+	if (!pubdata_preloaded)
+		return;
+
+	prev_ExecutorEnd = ExecutorEnd_hook;
+	ExecutorEnd_hook = lineage_ExecutorEnd;
+	prev_ProcessUtility = ProcessUtility_hook;
+	ProcessUtility_hook = lineage_ProcessUtility;
+	RegisterXactCallback(lineage_xact_callback, NULL);
+	RegisterSubXactCallback(lineage_subxact_callback, NULL);
+}
+
+/*
+ * lineage_relation_tracked
+ *		Whether edges to or from this relation are recorded: an ordinary,
+ *		partitioned or foreign table, a view or a materialized view, not a
+ *		system catalog, not temporary and not in pubdata's own schema.
+ */
+static bool
+lineage_relation_tracked(Oid relid, Oid pubdata_nsp)
+{
+	HeapTuple	tp;
+	Form_pg_class rel;
+	bool		tracked;
+
+	if (relid < FirstNormalObjectId)
+		return false;
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	if (!HeapTupleIsValid(tp))
+		return false;
+	rel = (Form_pg_class) GETSTRUCT(tp);
+	tracked = rel->relpersistence != RELPERSISTENCE_TEMP &&
+		rel->relnamespace != pubdata_nsp &&
+		!IsCatalogNamespace(rel->relnamespace) &&
+		!IsToastNamespace(rel->relnamespace) &&
+		(rel->relkind == RELKIND_RELATION ||
+		 rel->relkind == RELKIND_PARTITIONED_TABLE ||
+		 rel->relkind == RELKIND_FOREIGN_TABLE ||
+		 rel->relkind == RELKIND_VIEW ||
+		 rel->relkind == RELKIND_MATVIEW);
+	ReleaseSysCache(tp);
+	return tracked;
+}
+
+/*
+ * lineage_relation_name
+ *		Schema-qualified, quoted name of a relation, allocated in the
+ *		current memory context; the oid as text if it is gone.
+ */
+static char *
+lineage_relation_name(Oid relid)
+{
+	char	   *relname = get_rel_name(relid);
+	char	   *nspname;
+
+	if (relname == NULL)
+		return psprintf("%u", relid);
+	nspname = get_namespace_name(get_rel_namespace(relid));
+	if (nspname == NULL)
+		return psprintf("%u", relid);
+	return pstrdup(quote_qualified_identifier(nspname, relname));
+}
+
+/*
+ * lineage_note_edge
+ *		Count one statement's edge source -> target in the transaction's
+ *		hash, creating the hash and the entry on first sight.
+ */
+static void
+lineage_note_edge(Oid source, Oid target, LineageKind kind)
+{
+	EdgeKey		key;
+	EdgeEntry  *entry;
+	TimestampTz now = GetCurrentStatementStartTimestamp();
+
+	if (source == target)
+		return;
+
+	if (pending_edges == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(EdgeKey);
+		ctl.entrysize = sizeof(EdgeEntry);
+		ctl.hcxt = TopTransactionContext;
+		pending_edges = hash_create("pubdata lineage edges", 16, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		pending_max_level = 0;
+	}
+
+	memset(&key, 0, sizeof(key));
+	key.source = source;
+	key.target = target;
+	key.role = pubdata_caller_id();
+	key.kind = (int32) kind;
+	key.level = GetCurrentTransactionNestLevel();
+
+	entry = (EdgeEntry *) hash_search(pending_edges, &key, HASH_FIND, NULL);
+	if (entry == NULL)
+	{
+		MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+		char	   *source_name = lineage_relation_name(source);
+		char	   *target_name = lineage_relation_name(target);
+
+		MemoryContextSwitchTo(oldcxt);
+		entry = (EdgeEntry *) hash_search(pending_edges, &key, HASH_ENTER, NULL);
+		entry->count = 0;
+		entry->first_seen = now;
+		entry->source_name = source_name;
+		entry->target_name = target_name;
+	}
+	entry->count++;
+	entry->last_seen = now;
+	if (key.level > pending_max_level)
+		pending_max_level = key.level;
+}
+
+/*
+ * lineage_note_edges
+ *		Note an edge from every tracked source to every tracked target.
+ *		Sources and targets are OID lists without duplicates.
+ */
+static void
+lineage_note_edges(List *sources, List *targets, List *kinds)
+{
+	Oid			pubdata_nsp = get_namespace_oid("pubdata", true);
+	List	   *tracked_sources = NIL;
+	ListCell   *lc;
+	ListCell   *lk;
+
+	/* pubdata is not installed in this database: nothing to record */
+	if (!OidIsValid(pubdata_nsp))
+		return;
+
+	foreach(lc, sources)
+	{
+		if (lineage_relation_tracked(lfirst_oid(lc), pubdata_nsp))
+			tracked_sources = lappend_oid(tracked_sources, lfirst_oid(lc));
+	}
+	if (tracked_sources == NIL)
+		return;
+
+	forboth(lc, targets, lk, kinds)
+	{
+		Oid			target = lfirst_oid(lc);
+		ListCell   *ls;
+
+		if (!lineage_relation_tracked(target, pubdata_nsp))
+			continue;
+		foreach(ls, tracked_sources)
+			lineage_note_edge(lfirst_oid(ls), target, (LineageKind) lfirst_int(lk));
+	}
+	list_free(tracked_sources);
+}
+
+/*
+ * lineage_plan_target
+ *		If the plan node is a ModifyTable, add its nominal target (the
+ *		parent of an inherited or partitioned target) and its kind.
+ */
+static void
+lineage_plan_target(PlannedStmt *pstmt, Plan *plan, List **targets, List **kinds)
+{
+	ModifyTable *mt;
+	RangeTblEntry *rte;
+	LineageKind kind;
+
+	if (plan == NULL || !IsA(plan, ModifyTable))
+		return;
+	mt = (ModifyTable *) plan;
+	if (mt->nominalRelation == 0)
+		return;
+	rte = rt_fetch(mt->nominalRelation, pstmt->rtable);
+	if (rte->rtekind != RTE_RELATION || list_member_oid(*targets, rte->relid))
+		return;
+	switch (mt->operation)
+	{
+		case CMD_INSERT:
+			kind = LK_INSERT_SELECT;
+			break;
+		case CMD_UPDATE:
+			kind = LK_UPDATE_FROM;
+			break;
+		case CMD_DELETE:
+			kind = LK_DELETE_USING;
+			break;
+		case CMD_MERGE:
+			kind = LK_MERGE;
+			break;
+		default:
+			return;
+	}
+	*targets = lappend_oid(*targets, rte->relid);
+	*kinds = lappend_int(*kinds, (int) kind);
+}
+
+/*
+ * lineage_capture_write
+ *		Note the edges of a statement that modified tables.
+ */
+static void
+lineage_capture_write(PlannedStmt *pstmt)
+{
+	List	   *targets = NIL;
+	List	   *kinds = NIL;
+	List	   *sources = NIL;
+	ListCell   *lc;
+
+	lineage_plan_target(pstmt, pstmt->planTree, &targets, &kinds);
+	foreach(lc, pstmt->subplans)
+		lineage_plan_target(pstmt, (Plan *) lfirst(lc), &targets, &kinds);
+	if (targets == NIL)
+		return;
+
+	/* the common case: no relation read besides the targets */
+	foreach(lc, pstmt->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		if (rte->rtekind != RTE_RELATION ||
+			(rte->requiredPerms & ACL_SELECT) == 0 ||
+			list_member_oid(targets, rte->relid))
+			continue;
+		sources = list_append_unique_oid(sources, rte->relid);
+	}
+	if (sources != NIL)
+		lineage_note_edges(sources, targets, kinds);
+
+	list_free(sources);
+	list_free(targets);
+	list_free(kinds);
+}
+
+/*
+ * lineage_capture_utility_sources
+ *		The query of a CREATE TABLE AS / REFRESH MATERIALIZED VIEW finished:
+ *		keep the relations it read for the utility hook.
+ */
+static void
+lineage_capture_utility_sources(PlannedStmt *pstmt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+	ListCell   *lc;
+
+	foreach(lc, pstmt->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && (rte->requiredPerms & ACL_SELECT) != 0)
+			utility_sources = list_append_unique_oid(utility_sources, rte->relid);
+	}
+	MemoryContextSwitchTo(oldcxt);
+}
+
+/*
+ * lineage_ExecutorEnd
+ *		Note the lineage of a statement that completed, then chain.
+ *
+ * ExecutorEnd is reached only by statements that ran without error, and
+ * not by EXPLAIN without ANALYZE (EXEC_FLAG_EXPLAIN_ONLY, skipped).
+ */
+static void
+lineage_ExecutorEnd(QueryDesc *queryDesc)
+{
+	if (pubdata_lineage_enabled && !lineage_writing && !IsParallelWorker() &&
+		queryDesc->estate != NULL &&
+		(queryDesc->estate->es_top_eflags & EXEC_FLAG_EXPLAIN_ONLY) == 0)
+	{
+		PlannedStmt *pstmt = queryDesc->plannedstmt;
+
+		if (pstmt->commandType == CMD_SELECT && !pstmt->hasModifyingCTE)
+		{
+			if (utility_collect && queryDesc->dest != NULL &&
+				(queryDesc->dest->mydest == DestIntoRel ||
+				 queryDesc->dest->mydest == DestTransientRel))
+				lineage_capture_utility_sources(pstmt);
+		}
+		else if (pstmt->commandType != CMD_UTILITY)
+			lineage_capture_write(pstmt);
+	}
+
+	if (prev_ExecutorEnd)
+		prev_ExecutorEnd(queryDesc);
+	else
+		standard_ExecutorEnd(queryDesc);
+}
+
+/*
+ * lineage_ProcessUtility
+ *		For CREATE TABLE AS, SELECT INTO, CREATE MATERIALIZED VIEW and
+ *		REFRESH MATERIALIZED VIEW, collect the sources of the query they run
+ *		and, once the statement succeeded, note edges to the relation it
+ *		created or refreshed.  Everything else is passed on untouched.
+ */
+static void
+lineage_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
+					   bool readOnlyTree,
+					   ProcessUtilityContext context,
+					   ParamListInfo params,
+					   QueryEnvironment *queryEnv,
+					   DestReceiver *dest, QueryCompletion *qc)
+{
+	Node	   *parsetree = pstmt->utilityStmt;
+	RangeVar   *target_rv = NULL;
+	LineageKind kind = LK_CREATE_TABLE_AS;
+	bool		save_collect;
+	List	   *save_sources;
+
+	if (pubdata_lineage_enabled && !lineage_writing && !IsParallelWorker())
+	{
+		if (IsA(parsetree, CreateTableAsStmt))
+		{
+			CreateTableAsStmt *stmt = (CreateTableAsStmt *) parsetree;
+
+			if (stmt->into != NULL && stmt->into->rel != NULL)
+			{
+				target_rv = copyObject(stmt->into->rel);
+				kind = stmt->is_select_into ? LK_SELECT_INTO : LK_CREATE_TABLE_AS;
+			}
+		}
+		else if (IsA(parsetree, RefreshMatViewStmt))
+		{
+			target_rv = copyObject(((RefreshMatViewStmt *) parsetree)->relation);
+			kind = LK_REFRESH_MATVIEW;
+		}
+	}
+
+	if (target_rv == NULL)
+	{
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+		return;
+	}
+
+	save_collect = utility_collect;
+	save_sources = utility_sources;
+	utility_collect = true;
+	utility_sources = NIL;
+	PG_TRY();
+	{
+		Oid			target;
+
+		if (prev_ProcessUtility)
+			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+								params, queryEnv, dest, qc);
+		else
+			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
+									params, queryEnv, dest, qc);
+
+		/* WITH NO DATA or IF NOT EXISTS on an existing table read nothing */
+		if (utility_sources != NIL)
+		{
+			target = RangeVarGetRelid(target_rv, NoLock, true);
+			if (OidIsValid(target))
+			{
+				List	   *targets = list_make1_oid(target);
+				List	   *kinds = list_make1_int((int) kind);
+
+				lineage_note_edges(utility_sources, targets, kinds);
+			}
+		}
+	}
+	PG_FINALLY();
+	{
+		utility_collect = save_collect;
+		utility_sources = save_sources;
+	}
+	PG_END_TRY();
+}
+
+/*
+ * lineage_edge_cmp
+ *		qsort order of pending edges: the table's key order, so that two
+ *		transactions writing the same edges lock them in the same order.
+ */
+static int
+lineage_edge_cmp(const void *a, const void *b)
+{
+	const EdgeEntry *ea = *(const EdgeEntry *const *) a;
+	const EdgeEntry *eb = *(const EdgeEntry *const *) b;
+
+	if (ea->key.source != eb->key.source)
+		return ea->key.source < eb->key.source ? -1 : 1;
+	if (ea->key.target != eb->key.target)
+		return ea->key.target < eb->key.target ? -1 : 1;
+	if (ea->key.kind != eb->key.kind)
+		return ea->key.kind < eb->key.kind ? -1 : 1;
+	if (ea->key.role != eb->key.role)
+		return ea->key.role < eb->key.role ? -1 : 1;
+	return 0;
+}
+
+/*
+ * lineage_flush
+ *		Write the transaction's edges to pubdata.lineage_edge, as the owner
+ *		of that table, with a fixed search_path, in the committing
+ *		transaction.
+ */
+static void
+lineage_flush(void)
+{
+	Oid			pubdata_nsp = get_namespace_oid("pubdata", true);
+	Oid			edge_rel;
+	Oid			owner;
+	HeapTuple	tp;
+	HASH_SEQ_STATUS seq;
+	EdgeEntry  *entry;
+	EdgeEntry **sorted;
+	int			n = 0;
+	int			i;
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	bool		save_read_only = XactReadOnly;
+
+	/* the extension was dropped in this transaction, or is not here */
+	if (!OidIsValid(pubdata_nsp))
+		return;
+	edge_rel = get_relname_relid("lineage_edge", pubdata_nsp);
+	if (!OidIsValid(edge_rel))
+		return;
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(edge_rel));
+	if (!HeapTupleIsValid(tp))
+		return;
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+
+	sorted = palloc(sizeof(EdgeEntry *) * hash_get_num_entries(pending_edges));
+	hash_seq_init(&seq, pending_edges);
+	while ((entry = (EdgeEntry *) hash_seq_search(&seq)) != NULL)
+		sorted[n++] = entry;
+	if (n == 0)
+		return;
+	qsort(sorted, n, sizeof(EdgeEntry *), lineage_edge_cmp);
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(owner, save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	lineage_writing = true;
+
+	/*
+	 * The transaction has written the data these edges describe; a later SET
+	 * TRANSACTION READ ONLY must not make its commit fail here.
+	 */
+	XactReadOnly = false;
+
+	PG_TRY();
+	{
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+
+		if (store_plan == NULL)
+		{
+			Oid			argtypes[9] = {OIDOID, TEXTOID, OIDOID, TEXTOID, TEXTOID,
+			TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
+			SPIPlanPtr	plan;
+
+			plan = SPI_prepare("SELECT pubdata._lineage_store($1::pg_catalog.regclass, $2,"
+							   " $3::pg_catalog.regclass, $4, $5::pubdata.lineage_kind,"
+							   " $6::pg_catalog.name, $7, $8, $9, NULL::pg_catalog.int8)",
+							   9, argtypes);
+			if (plan == NULL)
+				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+			if (SPI_keepplan(plan) != 0)
+				elog(ERROR, "SPI_keepplan failed");
+			store_plan = plan;
+		}
+
+		for (i = 0; i < n; i++)
+		{
+			Datum		values[9];
+			char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
+			char	   *rolname;
+			int			rc;
+
+			entry = sorted[i];
+			rolname = GetUserNameFromId(entry->key.role, true);
+			if (rolname == NULL)
+				rolname = psprintf("%u", entry->key.role);
+			values[0] = ObjectIdGetDatum(entry->key.source);
+			values[1] = CStringGetTextDatum(entry->source_name);
+			values[2] = ObjectIdGetDatum(entry->key.target);
+			values[3] = CStringGetTextDatum(entry->target_name);
+			values[4] = CStringGetTextDatum(lineage_kind_names[entry->key.kind]);
+			values[5] = CStringGetTextDatum(rolname);
+			values[6] = TimestampTzGetDatum(entry->first_seen);
+			values[7] = TimestampTzGetDatum(entry->last_seen);
+			values[8] = Int64GetDatum(entry->count);
+			rc = SPI_execute_plan(store_plan, values, nulls, false, 0);
+			if (rc != SPI_OK_SELECT)
+				elog(ERROR, "storing a lineage edge failed: %s", SPI_result_code_string(rc));
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+	}
+	PG_FINALLY();
+	{
+		lineage_writing = false;
+		XactReadOnly = save_read_only;
+	}
+	PG_END_TRY();
+
+	AtEOXact_GUC(true, save_nestlevel);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
+/*
+ * lineage_xact_callback
+ *		Write the edges before commit (or prepare); forget them when the
+ *		transaction ends either way.
+ */
+static void
+lineage_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_PRE_COMMIT:
+		case XACT_EVENT_PRE_PREPARE:
+			if (pending_edges != NULL && hash_get_num_entries(pending_edges) > 0)
+				lineage_flush();
+			break;
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PREPARE:
+		case XACT_EVENT_PARALLEL_COMMIT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			/* the hash lived in TopTransactionContext, now gone */
+			pending_edges = NULL;
+			pending_max_level = 0;
+			lineage_writing = false;
+			utility_collect = false;
+			utility_sources = NIL;
+			break;
+		default:
+			break;
+	}
+}
+
+/*
+ * lineage_subxact_callback
+ *		A subtransaction that rolls back takes its edges with it; one that
+ *		commits hands them to its parent level.
+ */
+static void
+lineage_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	int			level;
+	HASH_SEQ_STATUS seq;
+	EdgeEntry  *entry;
+	EdgeEntry  *moved = NULL;
+	int			nmoved = 0;
+	int			i;
+
+	if (pending_edges == NULL ||
+		(event != SUBXACT_EVENT_COMMIT_SUB && event != SUBXACT_EVENT_ABORT_SUB))
+		return;
+	level = GetCurrentTransactionNestLevel();
+	if (level > pending_max_level)
+		return;
+
+	if (event == SUBXACT_EVENT_COMMIT_SUB)
+		moved = MemoryContextAlloc(TopTransactionContext,
+								   sizeof(EdgeEntry) * hash_get_num_entries(pending_edges));
+
+	/* removing the current entry is allowed during a sequential scan */
+	hash_seq_init(&seq, pending_edges);
+	while ((entry = (EdgeEntry *) hash_seq_search(&seq)) != NULL)
+	{
+		if (entry->key.level < level)
+			continue;
+		if (moved != NULL)
+			moved[nmoved++] = *entry;
+		hash_search(pending_edges, &entry->key, HASH_REMOVE, NULL);
+	}
+
+	for (i = 0; i < nmoved; i++)
+	{
+		EdgeKey		key = moved[i].key;
+		bool		found;
+
+		key.level = level - 1;
+		entry = (EdgeEntry *) hash_search(pending_edges, &key, HASH_ENTER, &found);
+		if (!found)
+		{
+			*entry = moved[i];
+			entry->key = key;
+		}
+		else
+		{
+			entry->count += moved[i].count;
+			entry->first_seen = Min(entry->first_seen, moved[i].first_seen);
+			entry->last_seen = Max(entry->last_seen, moved[i].last_seen);
+		}
+	}
+	if (moved != NULL)
+		pfree(moved);
+	pending_max_level = level - 1;
+}
+
+PG_FUNCTION_INFO_V1(pubdata_openlineage_build);
+
+/*
+ * text_array_strings
+ *		Deconstruct a text[] (of any dimensions) into C strings, NULL
+ *		elements as NULL pointers.
+ */
+static char **
+text_array_strings(ArrayType *arr, int *count)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	char	  **out;
+
+	deconstruct_array(arr, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &n);
+	out = palloc0(sizeof(char *) * (n + 1));
+	for (i = 0; i < n; i++)
+		out[i] = nulls[i] ? NULL : TextDatumGetCString(elems[i]);
+	*count = n;
+	return out;
+}
+
+/*
+ * pubdata._openlineage_build(event_time text, run_id text, producer text,
+ *		job_namespace text, job_name text, aggregation_run bigint,
+ *		hidden_inputs integer, output text[], inputs text[]) returns text
+ *		Assemble an OpenLineage run event with json-c (src/json_io.c).
+ *
+ * output is {namespace, name, resource, department}; inputs is an n x 8
+ * array of {namespace, name, resource, department, kinds (comma
+ * separated), count, first_seen, last_seen}.  The SQL side gathers and
+ * checks the data; this only shapes it.
+ */
+Datum
+pubdata_openlineage_build(PG_FUNCTION_ARGS)
+{
+	PdOlEvent	ev;
+	PdOlDataset *inputs = NULL;
+	char	  **out;
+	char	  **in = NULL;
+	int			nout;
+	int			nin = 0;
+	int			i;
+	char	   *json;
+	text	   *result;
+
+	for (i = 0; i <= 4; i++)
+		if (PG_ARGISNULL(i))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("OpenLineage event time, run id, producer and job must not be null")));
+	if (PG_ARGISNULL(7))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("OpenLineage output dataset must not be null")));
+
+	memset(&ev, 0, sizeof(ev));
+	ev.event_type = "COMPLETE";
+	ev.event_time = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	ev.run_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	ev.producer = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	ev.job_namespace = text_to_cstring(PG_GETARG_TEXT_PP(3));
+	ev.job_name = text_to_cstring(PG_GETARG_TEXT_PP(4));
+	ev.aggregation_run = PG_ARGISNULL(5) ? -1 : PG_GETARG_INT64(5);
+	ev.hidden_inputs = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);
+
+	out = text_array_strings(PG_GETARG_ARRAYTYPE_P(7), &nout);
+	if (nout != 4 || out[0] == NULL || out[1] == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("OpenLineage output dataset must be {namespace, name, resource, department}")));
+	ev.output.ns = out[0];
+	ev.output.name = out[1];
+	ev.output.resource = out[2];
+	ev.output.department = out[3];
+	ev.output.count = -1;
+
+	if (!PG_ARGISNULL(8))
+	{
+		int			nelem;
+
+		in = text_array_strings(PG_GETARG_ARRAYTYPE_P(8), &nelem);
+		if (nelem % 8 != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("OpenLineage inputs must be an n x 8 text array")));
+		nin = nelem / 8;
+		inputs = palloc0(sizeof(PdOlDataset) * Max(nin, 1));
+		for (i = 0; i < nin; i++)
+		{
+			char	  **row = in + i * 8;
+
+			if (row[0] == NULL || row[1] == NULL)
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("OpenLineage input %d has no namespace or name", i + 1)));
+			inputs[i].ns = row[0];
+			inputs[i].name = row[1];
+			inputs[i].resource = row[2];
+			inputs[i].department = row[3];
+			inputs[i].kinds = row[4];
+			inputs[i].count = row[5] ? strtoll(row[5], NULL, 10) : -1;
+			inputs[i].first_seen = row[6];
+			inputs[i].last_seen = row[7];
+		}
+	}
+	ev.ninputs = nin;
+	ev.inputs = inputs;
+
+	json = pd_json_openlineage(&ev);
+	if (json == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("could not build the OpenLineage document")));
+	result = cstring_to_text(json);
+	free(json);
+	PG_RETURN_TEXT_P(result);
+}

@@ -147,11 +147,11 @@ RESET ROLE;
 
 -- aggregation runs record their edge with the run (bureau / scheduler only)
 SET ROLE regress_lineage_admin;
-SELECT pubdata.record_lineage('county:331121/public.population', 'regress_lineage.people', 'aggregation', 41) > 0 AS recorded;
-SELECT pubdata.record_lineage('county:331121/public.population', 'regress_lineage.people', 'aggregation', 42) > 0 AS recorded;
-SELECT pubdata.record_lineage('regress_lineage.districts'::regclass, 'regress_lineage.people', 'aggregation', 42) > 0 AS recorded;
+SELECT pubdata.record_lineage('county:331121/public.population', 'regress_lineage.people', 'aggregation', 41);
+SELECT pubdata.record_lineage('county:331121/public.population', 'regress_lineage.people', 'aggregation', 42);
+SELECT pubdata.record_lineage('regress_lineage.districts'::regclass, 'regress_lineage.people', 'aggregation', 42);
 -- a text naming an existing relation is that relation
-SELECT pubdata.record_lineage('regress_lineage.districts', 'regress_lineage.people', 'aggregation') > 0 AS recorded;
+SELECT pubdata.record_lineage('regress_lineage.districts', 'regress_lineage.people', 'aggregation');
 -- failure paths
 SELECT pubdata.record_lineage('x', 'regress_lineage.people', 'copy', 1);
 SELECT pubdata.record_lineage('regress_lineage.people'::regclass, 'regress_lineage.people', 'aggregation', 1);
@@ -162,15 +162,40 @@ SELECT pubdata.record_lineage('x', 'regress_lineage.no_such_table', 'aggregation
 RESET ROLE;
 SELECT source_name, kind, count, last_run_id FROM pubdata.lineage_edge
  WHERE target_name = 'regress_lineage.people' ORDER BY 1;
-SELECT r.run_id FROM pubdata.lineage_edge_run r JOIN pubdata.lineage_edge e ON e.id = r.edge_id
+-- observations are folded into one row per edge; the view shows the same before and after
+SELECT count(*) AS observations FROM pubdata.lineage_observation WHERE target_name LIKE 'regress_lineage.%';
+CREATE TEMP TABLE before_fold AS SELECT * FROM regress_lineage.edges;
+SET ROLE regress_lineage_admin;
+SELECT pubdata.lineage_compact() > 0 AS folded;
+RESET ROLE;
+SELECT count(*) AS observations FROM pubdata.lineage_observation WHERE target_name LIKE 'regress_lineage.%';
+SELECT (SELECT count(*) FROM regress_lineage.edges) AS edges,
+	   (SELECT count(*) FROM (SELECT * FROM regress_lineage.edges EXCEPT SELECT * FROM before_fold) x) AS changed;
+-- the runs that made the external edge
+SELECT r.run_id FROM pubdata.lineage_edge_run r JOIN pubdata.lineage_edge_data e ON e.id = r.edge_id
  WHERE e.target_name = 'regress_lineage.people' AND e.source IS NULL ORDER BY 1;
+-- new observations add to the folded edge
+SET ROLE regress_lineage_stats;
+INSERT INTO regress_lineage.summary SELECT * FROM regress_lineage.by_district;
+RESET ROLE;
+SELECT * FROM regress_lineage.edges WHERE target = 'regress_lineage.summary';
+-- folding also happens at commit, about once in pubdata.lineage_compact_every commits
+SET pubdata.lineage_compact_every = 1;
+SET ROLE regress_lineage_stats;
+INSERT INTO regress_lineage.summary SELECT * FROM regress_lineage.by_district;
+RESET ROLE;
+RESET pubdata.lineage_compact_every;
+SELECT count(*) AS observations FROM pubdata.lineage_observation WHERE target_name LIKE 'regress_lineage.%';
+SELECT source_name, count FROM pubdata.lineage_edge_data WHERE target_name = 'regress_lineage.summary';
 -- a department may not record edges
 SET ROLE regress_lineage_stats;
 SELECT pubdata.record_lineage('fake', 'regress_lineage.residents', 'aggregation', 1);
--- nor write or read the edge table directly
-INSERT INTO pubdata.lineage_edge (source_name, target, target_name, kind, role_name, first_seen, last_seen, count)
+-- nor write or read the edge tables directly, nor fold them
+INSERT INTO pubdata.lineage_observation (source_name, target, target_name, kind, role_name, first_seen, last_seen, count)
 VALUES ('fake', 'regress_lineage.residents', 'x', 'aggregation', 'x', now(), now(), 1);
 SELECT count(*) FROM pubdata.lineage_edge;
+SELECT pubdata.lineage_compact();
+SET pubdata.lineage_compact_every = 1;
 RESET ROLE;
 
 -- registering a view records its sources from the catalog (view_definition)
@@ -292,7 +317,7 @@ RESET ROLE;
 SELECT * FROM regress_lineage.edges WHERE target LIKE '%evil%';
 SELECT to_regclass('regress_lineage.people') IS NOT NULL AS people_still_there;
 SET ROLE regress_lineage_admin;
-SELECT pubdata.record_lineage('x''); DROP TABLE regress_lineage.people; --', 'regress_lineage.districts', 'aggregation') > 0 AS recorded;
+SELECT pubdata.record_lineage('x''); DROP TABLE regress_lineage.people; --', 'regress_lineage.districts', 'aggregation');
 SELECT source_name FROM pubdata.lineage_edge WHERE target_name = 'regress_lineage.districts';
 SELECT depth, source_name, target_name FROM pubdata.lineage_upstream('regress_lineage."evil""; DROP TABLE regress_lineage.people; --"');
 SELECT (SELECT i->>'name' FROM jsonb_array_elements(doc->'inputs') i) AS input,

@@ -38,10 +38,14 @@
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
+#include "common/pg_prng.h"
 #include "executor/executor.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "access/xlog.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
 #include "nodes/parsenodes.h"
 #include "nodes/plannodes.h"
 #include "parser/parsetree.h"
@@ -119,8 +123,12 @@ static List *utility_sources = NIL;
 /* true while this module writes edges (its own statements are not lineage) */
 static bool lineage_writing = false;
 
-/* Cached plan of the statement that stores one edge. */
+/* pubdata.lineage_compact_every: fold observations at one commit in N */
+static int	lineage_compact_every = 1000;
+
+/* Cached plans: append one observation; fold all observations. */
 static SPIPlanPtr store_plan = NULL;
+static SPIPlanPtr compact_plan = NULL;
 
 static void lineage_ExecutorEnd(QueryDesc *queryDesc);
 static void lineage_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -152,6 +160,15 @@ pubdata_lineage_init(void)
 							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pubdata.lineage_compact_every",
+							"Folds lineage observations into edges at about one commit in this many.",
+							"0 leaves folding to pubdata.lineage_compact().",
+							&lineage_compact_every,
+							1000, 0, 1000000,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
 
 	if (!pubdata_preloaded)
 		return;
@@ -528,8 +545,8 @@ lineage_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 
 /*
  * lineage_edge_cmp
- *		qsort order of pending edges: the table's key order, so that two
- *		transactions writing the same edges lock them in the same order.
+ *		qsort order of pending edges, so that the observations of a
+ *		transaction are appended in a stable order.
  */
 static int
 lineage_edge_cmp(const void *a, const void *b)
@@ -548,40 +565,218 @@ lineage_edge_cmp(const void *a, const void *b)
 	return 0;
 }
 
+/* State saved while this module writes as the owner of its tables. */
+typedef struct LineageOwnerState
+{
+	Oid			save_userid;
+	int			save_sec_context;
+	int			save_nestlevel;
+	bool		save_read_only;
+} LineageOwnerState;
+
+/*
+ * lineage_owner_begin
+ *		Act as the owner of pubdata's lineage tables with a fixed
+ *		search_path, so that the caller's privileges and search_path never
+ *		reach the statements below.  Returns false (and changes nothing) when
+ *		pubdata is not installed in this database.
+ */
+static bool
+lineage_owner_begin(LineageOwnerState *state)
+{
+	Oid			pubdata_nsp = get_namespace_oid("pubdata", true);
+	Oid			obs_rel;
+	HeapTuple	tp;
+	Oid			owner;
+
+	if (!OidIsValid(pubdata_nsp))
+		return false;
+	obs_rel = get_relname_relid("lineage_observation", pubdata_nsp);
+	if (!OidIsValid(obs_rel))
+		return false;
+	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(obs_rel));
+	if (!HeapTupleIsValid(tp))
+		return false;
+	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+	ReleaseSysCache(tp);
+
+	GetUserIdAndSecContext(&state->save_userid, &state->save_sec_context);
+	SetUserIdAndSecContext(owner, state->save_sec_context |
+						   SECURITY_LOCAL_USERID_CHANGE |
+						   SECURITY_RESTRICTED_OPERATION);
+	state->save_nestlevel = NewGUCNestLevel();
+	(void) set_config_option("search_path", "pg_catalog, pg_temp",
+							 PGC_USERSET, PGC_S_SESSION,
+							 GUC_ACTION_SAVE, true, 0, false);
+	state->save_read_only = XactReadOnly;
+	lineage_writing = true;
+	return true;
+}
+
+/*
+ * lineage_owner_end
+ *		Undo lineage_owner_begin (on success; an error's abort undoes it too).
+ */
+static void
+lineage_owner_end(LineageOwnerState *state)
+{
+	lineage_writing = false;
+	XactReadOnly = state->save_read_only;
+	AtEOXact_GUC(true, state->save_nestlevel);
+	SetUserIdAndSecContext(state->save_userid, state->save_sec_context);
+}
+
+/*
+ * lineage_compact_now
+ *		Fold the observations into lineage_edge_data, in one statement, if no
+ *		other session is doing so (advisory lock, held to the end of the
+ *		transaction).  Runs on the latest snapshot: folding must see what
+ *		other sessions folded, even in a REPEATABLE READ transaction.  Needs
+ *		lineage_owner_begin.  Returns the observations folded, -1 when
+ *		another session holds the lock.
+ */
+static int64
+lineage_compact_now(void)
+{
+	LOCKTAG		tag;
+	int64		folded = 0;
+	int			rc;
+	bool		isnull;
+	Datum		d;
+
+	/* the key spells "pubd" "line"; pg_try_advisory_xact_lock(int, int) */
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0x70756264, 0x6c696e65, 2);
+	if (LockAcquire(&tag, ExclusiveLock, false, true) == LOCKACQUIRE_NOT_AVAIL)
+		return -1;
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (compact_plan == NULL)
+	{
+		SPIPlanPtr	plan;
+
+		plan = SPI_prepare(
+			"WITH moved AS ("
+			"  DELETE FROM pubdata.lineage_observation"
+			"  RETURNING source, source_name, target, target_name, kind, role_name,"
+			"            first_seen, last_seen, count, run_id,"
+			"            CASE WHEN source IS NULL THEN 'external:' OPERATOR(pg_catalog.||) source_name"
+			"                 ELSE (source::pg_catalog.oid)::pg_catalog.text END AS source_key"
+			"), agg AS ("
+			"  SELECT m.source_key, m.target::pg_catalog.oid AS target_oid, m.kind, m.role_name,"
+			"         pg_catalog.min(m.source::pg_catalog.oid) AS source_oid,"
+			"         (pg_catalog.array_agg(m.source_name ORDER BY m.last_seen DESC))[1] AS source_name,"
+			"         (pg_catalog.array_agg(m.target_name ORDER BY m.last_seen DESC))[1] AS target_name,"
+			"         pg_catalog.min(m.first_seen) AS first_seen, pg_catalog.max(m.last_seen) AS last_seen,"
+			"         pg_catalog.sum(m.count)::pg_catalog.int8 AS count,"
+			"         (pg_catalog.array_agg(m.run_id ORDER BY m.last_seen DESC)"
+			"            FILTER (WHERE m.run_id IS NOT NULL))[1] AS run_id"
+			"    FROM moved m"
+			"   GROUP BY m.source_key, m.target::pg_catalog.oid, m.kind, m.role_name"
+			"), up AS ("
+			"  INSERT INTO pubdata.lineage_edge_data AS e"
+			"    (source, source_name, target, target_name, kind, role_name,"
+			"     first_seen, last_seen, count, last_run_id)"
+			"  SELECT a.source_oid::pg_catalog.regclass, a.source_name,"
+			"         a.target_oid::pg_catalog.regclass, a.target_name, a.kind, a.role_name,"
+			"         a.first_seen, a.last_seen, a.count, a.run_id"
+			"    FROM agg a"
+			"  ON CONFLICT (source_key, target, kind, role_name) DO UPDATE"
+			"    SET source_name = excluded.source_name,"
+			"        target_name = excluded.target_name,"
+			"        first_seen = LEAST(e.first_seen, excluded.first_seen),"
+			"        last_seen = GREATEST(e.last_seen, excluded.last_seen),"
+			"        count = e.count OPERATOR(pg_catalog.+) excluded.count,"
+			"        last_run_id = coalesce(excluded.last_run_id, e.last_run_id)"
+			"  RETURNING e.id, e.source_key, e.target::pg_catalog.oid AS target_oid, e.kind, e.role_name"
+			"), runs AS ("
+			"  INSERT INTO pubdata.lineage_edge_run (edge_id, run_id, recorded_at)"
+			"  SELECT up.id, m.run_id, pg_catalog.max(m.last_seen)"
+			"    FROM up JOIN moved m"
+			"      ON m.source_key OPERATOR(pg_catalog.=) up.source_key"
+			"     AND m.target::pg_catalog.oid OPERATOR(pg_catalog.=) up.target_oid"
+			"     AND m.kind OPERATOR(pg_catalog.=) up.kind"
+			"     AND m.role_name OPERATOR(pg_catalog.=) up.role_name"
+			"   WHERE m.run_id IS NOT NULL"
+			"   GROUP BY up.id, m.run_id"
+			"  ON CONFLICT DO NOTHING"
+			")"
+			"SELECT pg_catalog.count(*) FROM moved",
+			0, NULL);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		compact_plan = plan;
+	}
+
+	CommandCounterIncrement();
+	rc = SPI_execute_snapshot(compact_plan, NULL, NULL, GetLatestSnapshot(),
+							  InvalidSnapshot, false, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "folding lineage observations failed: %s", SPI_result_code_string(rc));
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	if (!isnull)
+		folded = DatumGetInt64(d);
+	SPI_finish();
+	return folded;
+}
+
+/*
+ * lineage_compact_at_commit
+ *		Now and then (one commit in pubdata.lineage_compact_every) fold the
+ *		observations, in a subtransaction: a failure to fold is a warning,
+ *		never a failed commit.
+ */
+static void
+lineage_compact_at_commit(void)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		(void) lineage_compact_now();
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		ereport(WARNING,
+				(errmsg("could not fold lineage observations: %s", edata->message),
+				 errhint("The observations are kept; run SELECT pubdata.lineage_compact() later.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+}
+
 /*
  * lineage_flush
- *		Write the transaction's edges to pubdata.lineage_edge, as the owner
- *		of that table, with a fixed search_path, in the committing
- *		transaction.
+ *		Append the transaction's edges to pubdata.lineage_observation, as the
+ *		owner of that table, with a fixed search_path, in the committing
+ *		transaction.  Appending never waits for another session and never
+ *		conflicts with one.
  */
 static void
 lineage_flush(void)
 {
-	Oid			pubdata_nsp = get_namespace_oid("pubdata", true);
-	Oid			edge_rel;
-	Oid			owner;
-	HeapTuple	tp;
 	HASH_SEQ_STATUS seq;
 	EdgeEntry  *entry;
 	EdgeEntry **sorted;
 	int			n = 0;
 	int			i;
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
-	bool		save_read_only = XactReadOnly;
-
-	/* the extension was dropped in this transaction, or is not here */
-	if (!OidIsValid(pubdata_nsp))
-		return;
-	edge_rel = get_relname_relid("lineage_edge", pubdata_nsp);
-	if (!OidIsValid(edge_rel))
-		return;
-	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(edge_rel));
-	if (!HeapTupleIsValid(tp))
-		return;
-	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
-	ReleaseSysCache(tp);
+	LineageOwnerState state;
 
 	sorted = palloc(sizeof(EdgeEntry *) * hash_get_num_entries(pending_edges));
 	hash_seq_init(&seq, pending_edges);
@@ -591,15 +786,9 @@ lineage_flush(void)
 		return;
 	qsort(sorted, n, sizeof(EdgeEntry *), lineage_edge_cmp);
 
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(owner, save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-	lineage_writing = true;
+	/* the extension was dropped in this transaction, or is not here */
+	if (!lineage_owner_begin(&state))
+		return;
 
 	/*
 	 * The transaction has written the data these edges describe; a later SET
@@ -607,65 +796,60 @@ lineage_flush(void)
 	 */
 	XactReadOnly = false;
 
-	PG_TRY();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+
+	if (store_plan == NULL)
 	{
-		PushActiveSnapshot(GetTransactionSnapshot());
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
+		Oid			argtypes[9] = {OIDOID, TEXTOID, OIDOID, TEXTOID, TEXTOID,
+		TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
+		SPIPlanPtr	plan;
 
-		if (store_plan == NULL)
-		{
-			Oid			argtypes[9] = {OIDOID, TEXTOID, OIDOID, TEXTOID, TEXTOID,
-			TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
-			SPIPlanPtr	plan;
-
-			plan = SPI_prepare("SELECT pubdata._lineage_store($1::pg_catalog.regclass, $2,"
-							   " $3::pg_catalog.regclass, $4, $5::pubdata.lineage_kind,"
-							   " $6::pg_catalog.name, $7, $8, $9, NULL::pg_catalog.int8)",
-							   9, argtypes);
-			if (plan == NULL)
-				elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
-			if (SPI_keepplan(plan) != 0)
-				elog(ERROR, "SPI_keepplan failed");
-			store_plan = plan;
-		}
-
-		for (i = 0; i < n; i++)
-		{
-			Datum		values[9];
-			char		nulls[9] = {' ', ' ', ' ', ' ', ' ', ' ', ' ', ' ', ' '};
-			char	   *rolname;
-			int			rc;
-
-			entry = sorted[i];
-			rolname = GetUserNameFromId(entry->key.role, true);
-			if (rolname == NULL)
-				rolname = psprintf("%u", entry->key.role);
-			values[0] = ObjectIdGetDatum(entry->key.source);
-			values[1] = CStringGetTextDatum(entry->source_name);
-			values[2] = ObjectIdGetDatum(entry->key.target);
-			values[3] = CStringGetTextDatum(entry->target_name);
-			values[4] = CStringGetTextDatum(lineage_kind_names[entry->key.kind]);
-			values[5] = CStringGetTextDatum(rolname);
-			values[6] = TimestampTzGetDatum(entry->first_seen);
-			values[7] = TimestampTzGetDatum(entry->last_seen);
-			values[8] = Int64GetDatum(entry->count);
-			rc = SPI_execute_plan(store_plan, values, nulls, false, 0);
-			if (rc != SPI_OK_SELECT)
-				elog(ERROR, "storing a lineage edge failed: %s", SPI_result_code_string(rc));
-		}
-		SPI_finish();
-		PopActiveSnapshot();
+		plan = SPI_prepare("INSERT INTO pubdata.lineage_observation"
+						   " (source, source_name, target, target_name, kind, role_name,"
+						   "  first_seen, last_seen, count)"
+						   " VALUES ($1::pg_catalog.regclass, $2, $3::pg_catalog.regclass, $4,"
+						   "  $5::pubdata.lineage_kind, $6::pg_catalog.name, $7, $8, $9)",
+						   9, argtypes);
+		if (plan == NULL)
+			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "SPI_keepplan failed");
+		store_plan = plan;
 	}
-	PG_FINALLY();
+
+	for (i = 0; i < n; i++)
 	{
-		lineage_writing = false;
-		XactReadOnly = save_read_only;
-	}
-	PG_END_TRY();
+		Datum		values[9];
+		char	   *rolname;
+		int			rc;
 
-	AtEOXact_GUC(true, save_nestlevel);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
+		entry = sorted[i];
+		rolname = GetUserNameFromId(entry->key.role, true);
+		if (rolname == NULL)
+			rolname = psprintf("%u", entry->key.role);
+		values[0] = ObjectIdGetDatum(entry->key.source);
+		values[1] = CStringGetTextDatum(entry->source_name);
+		values[2] = ObjectIdGetDatum(entry->key.target);
+		values[3] = CStringGetTextDatum(entry->target_name);
+		values[4] = CStringGetTextDatum(lineage_kind_names[entry->key.kind]);
+		values[5] = CStringGetTextDatum(rolname);
+		values[6] = TimestampTzGetDatum(entry->first_seen);
+		values[7] = TimestampTzGetDatum(entry->last_seen);
+		values[8] = Int64GetDatum(entry->count);
+		rc = SPI_execute_plan(store_plan, values, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "storing a lineage edge failed: %s", SPI_result_code_string(rc));
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+
+	if (lineage_compact_every > 0 &&
+		pg_prng_uint64_range(&pg_global_prng_state, 1, (uint64) lineage_compact_every) == 1)
+		lineage_compact_at_commit();
+
+	lineage_owner_end(&state);
 }
 
 /*
@@ -760,6 +944,33 @@ lineage_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	if (moved != NULL)
 		pfree(moved);
 	pending_max_level = level - 1;
+}
+
+PG_FUNCTION_INFO_V1(pubdata_lineage_compact);
+
+/*
+ * pubdata.lineage_compact() returns bigint
+ *		Fold the lineage observations now (the bureau, the scheduler).
+ *		Returns how many were folded; 0 when another session is folding.
+ */
+Datum
+pubdata_lineage_compact(PG_FUNCTION_ARGS)
+{
+	LineageOwnerState state;
+	int64		folded;
+
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_READ_ONLY_SQL_TRANSACTION),
+				 errmsg("cannot fold lineage observations during recovery"),
+				 errhint("Run pubdata.lineage_compact() on the primary.")));
+	if (!lineage_owner_begin(&state))
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pubdata lineage tables are missing in this database")));
+	folded = lineage_compact_now();
+	lineage_owner_end(&state);
+	PG_RETURN_INT64(folded < 0 ? 0 : folded);
 }
 
 PG_FUNCTION_INFO_V1(pubdata_openlineage_build);

@@ -1,6 +1,8 @@
 -- Lineage captured by the executor hook, walks, OpenLineage export
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
+-- fold observations only where this file says so (the default folds at random commits)
+SET pubdata.lineage_compact_every = 0;
 CREATE ROLE regress_lineage_admin IN ROLE pubdata_admin;
 CREATE ROLE regress_lineage_auditor IN ROLE pubdata_auditor;
 CREATE ROLE regress_lineage_health;		-- collects the source data
@@ -184,7 +186,7 @@ SET pubdata.lineage_compact_every = 1;
 SET ROLE regress_lineage_stats;
 INSERT INTO regress_lineage.summary SELECT * FROM regress_lineage.by_district;
 RESET ROLE;
-RESET pubdata.lineage_compact_every;
+SET pubdata.lineage_compact_every = 0;
 SELECT count(*) AS observations FROM pubdata.lineage_observation WHERE target_name LIKE 'regress_lineage.%';
 SELECT source_name, count FROM pubdata.lineage_edge_data WHERE target_name = 'regress_lineage.summary';
 -- a department may not record edges

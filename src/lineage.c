@@ -31,12 +31,15 @@
 #include "pubdata.h"
 
 #include "access/htup_details.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/parallel.h"
 #include "access/transam.h"
 #include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
 #include "common/pg_prng.h"
 #include "executor/executor.h"
@@ -57,6 +60,7 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
@@ -761,32 +765,102 @@ lineage_compact_at_commit(void)
 	PG_END_TRY();
 }
 
+/* Columns of pubdata.lineage_observation, in the order the C code fills. */
+static const char *const observation_columns[] = {
+	"source", "source_name", "target", "target_name", "kind", "role_name",
+	"first_seen", "last_seen", "count", "run_id"
+};
+#define OBSERVATION_NCOLS 10
+
 /*
- * lineage_flush
- *		Append the transaction's edges to pubdata.lineage_observation, as the
- *		owner of that table, with a fixed search_path, in the committing
- *		transaction.  Appending never waits for another session and never
- *		conflicts with one.
+ * lineage_append_direct
+ *		Append the observations straight to the heap of
+ *		pubdata.lineage_observation: the table has no index, trigger or rule
+ *		(checked by the caller), so no executor, SPI, role switch or
+ *		search_path is needed, and nothing the session set can interfere.
+ *		The values satisfy the table's CHECK constraints by construction.
  */
 static void
-lineage_flush(void)
+lineage_append_direct(Relation rel, Oid pubdata_nsp, EdgeEntry **sorted, int n)
 {
-	HASH_SEQ_STATUS seq;
-	EdgeEntry  *entry;
-	EdgeEntry **sorted;
-	int			n = 0;
+	TupleDesc	desc = RelationGetDescr(rel);
+	AttrNumber	attnums[OBSERVATION_NCOLS];
+	Oid			kind_type;
+	Oid			kind_oids[lengthof(lineage_kind_names)];
+	TupleTableSlot *slot;
 	int			i;
+	int			c;
+
+	/* map the columns by name; a changed table is an internal error */
+	for (c = 0; c < OBSERVATION_NCOLS; c++)
+	{
+		attnums[c] = InvalidAttrNumber;
+		for (i = 0; i < desc->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+
+			if (!att->attisdropped && strcmp(NameStr(att->attname), observation_columns[c]) == 0)
+				attnums[c] = att->attnum;
+		}
+		if (attnums[c] == InvalidAttrNumber)
+			elog(ERROR, "pubdata.lineage_observation has no column \"%s\"", observation_columns[c]);
+	}
+	kind_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
+								CStringGetDatum("lineage_kind"), ObjectIdGetDatum(pubdata_nsp));
+	if (!OidIsValid(kind_type))
+		elog(ERROR, "type pubdata.lineage_kind does not exist");
+	for (i = 0; i < (int) lengthof(lineage_kind_names); i++)
+	{
+		kind_oids[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+									   ObjectIdGetDatum(kind_type),
+									   CStringGetDatum(lineage_kind_names[i]));
+		if (!OidIsValid(kind_oids[i]))
+			elog(ERROR, "pubdata.lineage_kind has no label \"%s\"", lineage_kind_names[i]);
+	}
+
+	slot = MakeSingleTupleTableSlot(desc, table_slot_callbacks(rel));
+	for (i = 0; i < n; i++)
+	{
+		EdgeEntry  *entry = sorted[i];
+		NameData   *rolname = palloc0(sizeof(NameData));
+		char	   *r = GetUserNameFromId(entry->key.role, true);
+
+		if (r == NULL)
+			r = psprintf("%u", entry->key.role);
+		namestrcpy(rolname, r);
+
+		ExecClearTuple(slot);
+		memset(slot->tts_isnull, true, sizeof(bool) * desc->natts);
+#define SET_COL(c, v) \
+		do { slot->tts_values[attnums[c] - 1] = (v); slot->tts_isnull[attnums[c] - 1] = false; } while (0)
+		SET_COL(0, ObjectIdGetDatum(entry->key.source));
+		SET_COL(1, CStringGetTextDatum(entry->source_name));
+		SET_COL(2, ObjectIdGetDatum(entry->key.target));
+		SET_COL(3, CStringGetTextDatum(entry->target_name));
+		SET_COL(4, ObjectIdGetDatum(kind_oids[entry->key.kind]));
+		SET_COL(5, NameGetDatum(rolname));
+		SET_COL(6, TimestampTzGetDatum(entry->first_seen));
+		SET_COL(7, TimestampTzGetDatum(entry->last_seen));
+		SET_COL(8, Int64GetDatum(entry->count));
+#undef SET_COL
+		ExecStoreVirtualTuple(slot);
+		simple_table_tuple_insert(rel, slot);
+	}
+	ExecDropSingleTupleTableSlot(slot);
+}
+
+/*
+ * lineage_append_spi
+ *		Append the observations with an INSERT, as the owner of the table:
+ *		the path taken when someone gave pubdata.lineage_observation an
+ *		index or a trigger, which the direct path would not maintain.
+ */
+static void
+lineage_append_spi(EdgeEntry **sorted, int n)
+{
 	LineageOwnerState state;
+	int			i;
 
-	sorted = palloc(sizeof(EdgeEntry *) * hash_get_num_entries(pending_edges));
-	hash_seq_init(&seq, pending_edges);
-	while ((entry = (EdgeEntry *) hash_seq_search(&seq)) != NULL)
-		sorted[n++] = entry;
-	if (n == 0)
-		return;
-	qsort(sorted, n, sizeof(EdgeEntry *), lineage_edge_cmp);
-
-	/* the extension was dropped in this transaction, or is not here */
 	if (!lineage_owner_begin(&state))
 		return;
 
@@ -821,11 +895,11 @@ lineage_flush(void)
 
 	for (i = 0; i < n; i++)
 	{
+		EdgeEntry  *entry = sorted[i];
 		Datum		values[9];
 		char	   *rolname;
 		int			rc;
 
-		entry = sorted[i];
 		rolname = GetUserNameFromId(entry->key.role, true);
 		if (rolname == NULL)
 			rolname = psprintf("%u", entry->key.role);
@@ -844,12 +918,66 @@ lineage_flush(void)
 	}
 	SPI_finish();
 	PopActiveSnapshot();
+	lineage_owner_end(&state);
+}
+
+/*
+ * lineage_flush
+ *		Append the transaction's edges to pubdata.lineage_observation in the
+ *		committing transaction.  Appending never waits for another session
+ *		and never conflicts with one.  Now and then, fold the observations.
+ */
+static void
+lineage_flush(void)
+{
+	HASH_SEQ_STATUS seq;
+	EdgeEntry  *entry;
+	EdgeEntry **sorted;
+	int			n = 0;
+	Oid			pubdata_nsp;
+	Oid			obs_relid;
+	Relation	rel;
+	bool		direct;
+
+	sorted = palloc(sizeof(EdgeEntry *) * hash_get_num_entries(pending_edges));
+	hash_seq_init(&seq, pending_edges);
+	while ((entry = (EdgeEntry *) hash_seq_search(&seq)) != NULL)
+		sorted[n++] = entry;
+	if (n == 0)
+		return;
+	qsort(sorted, n, sizeof(EdgeEntry *), lineage_edge_cmp);
+
+	/* the extension was dropped in this transaction, or is not here */
+	pubdata_nsp = get_namespace_oid("pubdata", true);
+	if (!OidIsValid(pubdata_nsp))
+		return;
+	obs_relid = get_relname_relid("lineage_observation", pubdata_nsp);
+	if (!OidIsValid(obs_relid))
+		return;
+
+	rel = table_open(obs_relid, RowExclusiveLock);
+	direct = rel->rd_rel->relkind == RELKIND_RELATION &&
+		!rel->rd_rel->relhasindex && !rel->rd_rel->relhasrules &&
+		rel->trigdesc == NULL && !rel->rd_rel->relrowsecurity;
+	lineage_writing = true;
+	if (direct)
+		lineage_append_direct(rel, pubdata_nsp, sorted, n);
+	table_close(rel, NoLock);
+	if (!direct)
+		lineage_append_spi(sorted, n);
+	lineage_writing = false;
 
 	if (lineage_compact_every > 0 &&
 		pg_prng_uint64_range(&pg_global_prng_state, 1, (uint64) lineage_compact_every) == 1)
-		lineage_compact_at_commit();
+	{
+		LineageOwnerState state;
 
-	lineage_owner_end(&state);
+		if (lineage_owner_begin(&state))
+		{
+			lineage_compact_at_commit();
+			lineage_owner_end(&state);
+		}
+	}
 }
 
 /*

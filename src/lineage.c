@@ -772,6 +772,10 @@ static const char *const observation_columns[] = {
 };
 #define OBSERVATION_NCOLS 10
 
+/* oids of the pubdata.lineage_kind labels, for the type kind_oids_type */
+static Oid	kind_oids_type = InvalidOid;
+static Oid	kind_oids[lengthof(lineage_kind_names)];
+
 /*
  * lineage_append_direct
  *		Append the observations straight to the heap of
@@ -786,7 +790,6 @@ lineage_append_direct(Relation rel, Oid pubdata_nsp, EdgeEntry **sorted, int n)
 	TupleDesc	desc = RelationGetDescr(rel);
 	AttrNumber	attnums[OBSERVATION_NCOLS];
 	Oid			kind_type;
-	Oid			kind_oids[lengthof(lineage_kind_names)];
 	TupleTableSlot *slot;
 	int			i;
 	int			c;
@@ -809,13 +812,18 @@ lineage_append_direct(Relation rel, Oid pubdata_nsp, EdgeEntry **sorted, int n)
 								CStringGetDatum("lineage_kind"), ObjectIdGetDatum(pubdata_nsp));
 	if (!OidIsValid(kind_type))
 		elog(ERROR, "type pubdata.lineage_kind does not exist");
-	for (i = 0; i < (int) lengthof(lineage_kind_names); i++)
+	/* enum labels never change their oid; look them up once per type */
+	if (kind_type != kind_oids_type)
 	{
-		kind_oids[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
-									   ObjectIdGetDatum(kind_type),
-									   CStringGetDatum(lineage_kind_names[i]));
-		if (!OidIsValid(kind_oids[i]))
-			elog(ERROR, "pubdata.lineage_kind has no label \"%s\"", lineage_kind_names[i]);
+		for (i = 0; i < (int) lengthof(lineage_kind_names); i++)
+		{
+			kind_oids[i] = GetSysCacheOid2(ENUMTYPOIDNAME, Anum_pg_enum_oid,
+										   ObjectIdGetDatum(kind_type),
+										   CStringGetDatum(lineage_kind_names[i]));
+			if (!OidIsValid(kind_oids[i]))
+				elog(ERROR, "pubdata.lineage_kind has no label \"%s\"", lineage_kind_names[i]);
+		}
+		kind_oids_type = kind_type;
 	}
 
 	slot = MakeSingleTupleTableSlot(desc, table_slot_callbacks(rel));

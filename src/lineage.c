@@ -47,6 +47,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "access/xlog.h"
+#include "storage/bufmgr.h"
 #include "storage/lmgr.h"
 #include "storage/lock.h"
 #include "nodes/parsenodes.h"
@@ -133,6 +134,26 @@ static int	lineage_compact_every = 1000;
 /* Cached plans: append one observation; fold all observations. */
 static SPIPlanPtr store_plan = NULL;
 static SPIPlanPtr compact_plan = NULL;
+static SPIPlanPtr compact_window_plan = NULL;
+static SPIPlanPtr compact_tids_plan = NULL;
+
+/* blocks of pubdata.lineage_observation a random fold at commit looks at */
+#define COMPACT_WINDOW_BLOCKS 32
+
+/*
+ * Each backend folds the observations it appended itself, by their TIDs,
+ * once it has FOLD_BATCH of them from committed transactions: the fold costs
+ * what it folds, whatever the size of the table.  Observations of sessions
+ * that ended before folding are caught by the random windows and by
+ * lineage_compact().
+ */
+#define FOLD_BATCH 512
+#define FOLD_MAX (FOLD_BATCH * 8)
+static ItemPointerData own_tids[FOLD_MAX];	/* committed, not folded yet */
+static int	n_own_tids = 0;
+static ItemPointerData *xact_tids = NULL;	/* this transaction's, in TopTransactionContext */
+static int	n_xact_tids = 0;
+static int	max_xact_tids = 0;
 
 static void lineage_ExecutorEnd(QueryDesc *queryDesc);
 static void lineage_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -630,23 +651,93 @@ lineage_owner_end(LineageOwnerState *state)
 	SetUserIdAndSecContext(state->save_userid, state->save_sec_context);
 }
 
+/* The fold: observations (all, or those matched by "where") into edges. */
+#define COMPACT_SQL(where) \
+	"WITH moved AS (" \
+	"  DELETE FROM pubdata.lineage_observation" \
+	where \
+	"  RETURNING source, source_name, target, target_name, kind, role_name," \
+	"            first_seen, last_seen, count, run_id," \
+	"            CASE WHEN source IS NULL THEN 'external:' OPERATOR(pg_catalog.||) source_name" \
+	"                 ELSE (source::pg_catalog.oid)::pg_catalog.text END AS source_key" \
+	"), agg AS (" \
+	"  SELECT m.source_key, m.target::pg_catalog.oid AS target_oid, m.kind, m.role_name," \
+	"         pg_catalog.min(m.source::pg_catalog.oid) AS source_oid," \
+	"         (pg_catalog.array_agg(m.source_name ORDER BY m.last_seen DESC))[1] AS source_name," \
+	"         (pg_catalog.array_agg(m.target_name ORDER BY m.last_seen DESC))[1] AS target_name," \
+	"         pg_catalog.min(m.first_seen) AS first_seen, pg_catalog.max(m.last_seen) AS last_seen," \
+	"         pg_catalog.sum(m.count)::pg_catalog.int8 AS count," \
+	"         (pg_catalog.array_agg(m.run_id ORDER BY m.last_seen DESC)" \
+	"            FILTER (WHERE m.run_id IS NOT NULL))[1] AS run_id" \
+	"    FROM moved m" \
+	"   GROUP BY m.source_key, m.target::pg_catalog.oid, m.kind, m.role_name" \
+	"), up AS (" \
+	"  INSERT INTO pubdata.lineage_edge_data AS e" \
+	"    (source, source_name, target, target_name, kind, role_name," \
+	"     first_seen, last_seen, count, last_run_id)" \
+	"  SELECT a.source_oid::pg_catalog.regclass, a.source_name," \
+	"         a.target_oid::pg_catalog.regclass, a.target_name, a.kind, a.role_name," \
+	"         a.first_seen, a.last_seen, a.count, a.run_id" \
+	"    FROM agg a" \
+	"  ON CONFLICT (source_key, target, kind, role_name) DO UPDATE" \
+	"    SET source_name = excluded.source_name," \
+	"        target_name = excluded.target_name," \
+	"        first_seen = LEAST(e.first_seen, excluded.first_seen)," \
+	"        last_seen = GREATEST(e.last_seen, excluded.last_seen)," \
+	"        count = e.count OPERATOR(pg_catalog.+) excluded.count," \
+	"        last_run_id = coalesce(excluded.last_run_id, e.last_run_id)" \
+	"  RETURNING e.id, e.source_key, e.target::pg_catalog.oid AS target_oid, e.kind, e.role_name" \
+	"), runs AS (" \
+	"  INSERT INTO pubdata.lineage_edge_run (edge_id, run_id, recorded_at)" \
+	"  SELECT up.id, m.run_id, pg_catalog.max(m.last_seen)" \
+	"    FROM up JOIN moved m" \
+	"      ON m.source_key OPERATOR(pg_catalog.=) up.source_key" \
+	"     AND m.target::pg_catalog.oid OPERATOR(pg_catalog.=) up.target_oid" \
+	"     AND m.kind OPERATOR(pg_catalog.=) up.kind" \
+	"     AND m.role_name OPERATOR(pg_catalog.=) up.role_name" \
+	"   WHERE m.run_id IS NOT NULL" \
+	"   GROUP BY up.id, m.run_id" \
+	"  ON CONFLICT DO NOTHING" \
+	")" \
+	"SELECT pg_catalog.count(*) FROM moved"
+
+static const char compact_sql_all[] = COMPACT_SQL("");
+static const char compact_sql_window[] =
+COMPACT_SQL("  WHERE ctid OPERATOR(pg_catalog.>=) $1 AND ctid OPERATOR(pg_catalog.<) $2");
+static const char compact_sql_tids[] =
+COMPACT_SQL("  WHERE ctid OPERATOR(pg_catalog.=) ANY ($1)");
+
+/* What a fold takes: everything, a window of blocks, or given TIDs. */
+typedef enum FoldScope
+{
+	FOLD_ALL,
+	FOLD_WINDOW,
+	FOLD_TIDS
+} FoldScope;
+
 /*
  * lineage_compact_now
- *		Fold the observations into lineage_edge_data, in one statement, if no
- *		other session is doing so (advisory lock, held to the end of the
- *		transaction).  Runs on the latest snapshot: folding must see what
- *		other sessions folded, even in a REPEATABLE READ transaction.  Needs
- *		lineage_owner_begin.  Returns the observations folded, -1 when
- *		another session holds the lock.
+ *		Fold observations into lineage_edge_data, in one statement, if no
+ *		other session is folding (advisory lock, held to the end of the
+ *		transaction; a session that finds it taken skips instead of waiting).
+ *		FOLD_WINDOW takes the rows of COMPACT_WINDOW_BLOCKS blocks from block
+ *		window_start (TID range scan), FOLD_TIDS the rows at the given TIDs
+ *		(TID scan), FOLD_ALL all.  Runs on the latest snapshot: a fold must
+ *		see what other sessions folded, even in a REPEATABLE READ
+ *		transaction.  Needs lineage_owner_begin.  Returns the observations
+ *		folded, -1 when another session holds the lock.
  */
 static int64
-lineage_compact_now(void)
+lineage_compact_now(FoldScope scope, int64 window_start,
+					ItemPointerData *tids, int ntids)
 {
 	LOCKTAG		tag;
 	int64		folded = 0;
 	int			rc;
 	bool		isnull;
 	Datum		d;
+	Datum		values[2];
+	SPIPlanPtr *planp;
 
 	/* the key spells "pubd" "line"; pg_try_advisory_xact_lock(int, int) */
 	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, 0x70756264, 0x6c696e65, 2);
@@ -655,68 +746,51 @@ lineage_compact_now(void)
 
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
-	if (compact_plan == NULL)
+	planp = scope == FOLD_WINDOW ? &compact_window_plan :
+		scope == FOLD_TIDS ? &compact_tids_plan : &compact_plan;
+	if (*planp == NULL)
 	{
+		Oid			argtypes[2] = {TIDOID, TIDOID};
+		Oid			tidarray[1] = {TIDARRAYOID};
 		SPIPlanPtr	plan;
 
-		plan = SPI_prepare(
-			"WITH moved AS ("
-			"  DELETE FROM pubdata.lineage_observation"
-			"  RETURNING source, source_name, target, target_name, kind, role_name,"
-			"            first_seen, last_seen, count, run_id,"
-			"            CASE WHEN source IS NULL THEN 'external:' OPERATOR(pg_catalog.||) source_name"
-			"                 ELSE (source::pg_catalog.oid)::pg_catalog.text END AS source_key"
-			"), agg AS ("
-			"  SELECT m.source_key, m.target::pg_catalog.oid AS target_oid, m.kind, m.role_name,"
-			"         pg_catalog.min(m.source::pg_catalog.oid) AS source_oid,"
-			"         (pg_catalog.array_agg(m.source_name ORDER BY m.last_seen DESC))[1] AS source_name,"
-			"         (pg_catalog.array_agg(m.target_name ORDER BY m.last_seen DESC))[1] AS target_name,"
-			"         pg_catalog.min(m.first_seen) AS first_seen, pg_catalog.max(m.last_seen) AS last_seen,"
-			"         pg_catalog.sum(m.count)::pg_catalog.int8 AS count,"
-			"         (pg_catalog.array_agg(m.run_id ORDER BY m.last_seen DESC)"
-			"            FILTER (WHERE m.run_id IS NOT NULL))[1] AS run_id"
-			"    FROM moved m"
-			"   GROUP BY m.source_key, m.target::pg_catalog.oid, m.kind, m.role_name"
-			"), up AS ("
-			"  INSERT INTO pubdata.lineage_edge_data AS e"
-			"    (source, source_name, target, target_name, kind, role_name,"
-			"     first_seen, last_seen, count, last_run_id)"
-			"  SELECT a.source_oid::pg_catalog.regclass, a.source_name,"
-			"         a.target_oid::pg_catalog.regclass, a.target_name, a.kind, a.role_name,"
-			"         a.first_seen, a.last_seen, a.count, a.run_id"
-			"    FROM agg a"
-			"  ON CONFLICT (source_key, target, kind, role_name) DO UPDATE"
-			"    SET source_name = excluded.source_name,"
-			"        target_name = excluded.target_name,"
-			"        first_seen = LEAST(e.first_seen, excluded.first_seen),"
-			"        last_seen = GREATEST(e.last_seen, excluded.last_seen),"
-			"        count = e.count OPERATOR(pg_catalog.+) excluded.count,"
-			"        last_run_id = coalesce(excluded.last_run_id, e.last_run_id)"
-			"  RETURNING e.id, e.source_key, e.target::pg_catalog.oid AS target_oid, e.kind, e.role_name"
-			"), runs AS ("
-			"  INSERT INTO pubdata.lineage_edge_run (edge_id, run_id, recorded_at)"
-			"  SELECT up.id, m.run_id, pg_catalog.max(m.last_seen)"
-			"    FROM up JOIN moved m"
-			"      ON m.source_key OPERATOR(pg_catalog.=) up.source_key"
-			"     AND m.target::pg_catalog.oid OPERATOR(pg_catalog.=) up.target_oid"
-			"     AND m.kind OPERATOR(pg_catalog.=) up.kind"
-			"     AND m.role_name OPERATOR(pg_catalog.=) up.role_name"
-			"   WHERE m.run_id IS NOT NULL"
-			"   GROUP BY up.id, m.run_id"
-			"  ON CONFLICT DO NOTHING"
-			")"
-			"SELECT pg_catalog.count(*) FROM moved",
-			0, NULL);
+		if (scope == FOLD_WINDOW)
+			plan = SPI_prepare(compact_sql_window, 2, argtypes);
+		else if (scope == FOLD_TIDS)
+			plan = SPI_prepare(compact_sql_tids, 1, tidarray);
+		else
+			plan = SPI_prepare(compact_sql_all, 0, NULL);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(plan) != 0)
 			elog(ERROR, "SPI_keepplan failed");
-		compact_plan = plan;
+		*planp = plan;
 	}
 
 	CommandCounterIncrement();
-	rc = SPI_execute_snapshot(compact_plan, NULL, NULL, GetLatestSnapshot(),
-							  InvalidSnapshot, false, false, 0);
+	if (scope == FOLD_WINDOW)
+	{
+		ItemPointerData *from = palloc(sizeof(ItemPointerData));
+		ItemPointerData *to = palloc(sizeof(ItemPointerData));
+
+		ItemPointerSet(from, (BlockNumber) window_start, 0);
+		ItemPointerSet(to, (BlockNumber) (window_start + COMPACT_WINDOW_BLOCKS), 0);
+		values[0] = PointerGetDatum(from);
+		values[1] = PointerGetDatum(to);
+	}
+	else if (scope == FOLD_TIDS)
+	{
+		Datum	   *elems = palloc(sizeof(Datum) * ntids);
+		int			i;
+
+		for (i = 0; i < ntids; i++)
+			elems[i] = PointerGetDatum(&tids[i]);
+		values[0] = PointerGetDatum(construct_array(elems, ntids, TIDOID,
+													sizeof(ItemPointerData), false,
+													TYPALIGN_SHORT));
+	}
+	rc = SPI_execute_snapshot(*planp, scope == FOLD_ALL ? NULL : values, NULL,
+							  GetLatestSnapshot(), InvalidSnapshot, false, false, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "folding lineage observations failed: %s", SPI_result_code_string(rc));
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
@@ -728,21 +802,23 @@ lineage_compact_now(void)
 
 /*
  * lineage_compact_at_commit
- *		Now and then (one commit in pubdata.lineage_compact_every) fold the
- *		observations, in a subtransaction: a failure to fold is a warning,
- *		never a failed commit.
+ *		A fold at commit, in a subtransaction: a failure to fold is a
+ *		warning, never a failed commit.  Returns whether it ran (the lock was
+ *		free and nothing failed).
  */
-static void
-lineage_compact_at_commit(void)
+static bool
+lineage_compact_at_commit(FoldScope scope, int64 window_start,
+						  ItemPointerData *tids, int ntids)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
+	bool		ran = false;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
 	PG_TRY();
 	{
-		(void) lineage_compact_now();
+		ran = lineage_compact_now(scope, window_start, tids, ntids) >= 0;
 		ReleaseCurrentSubTransaction();
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
@@ -761,8 +837,30 @@ lineage_compact_at_commit(void)
 				(errmsg("could not fold lineage observations: %s", edata->message),
 				 errhint("The observations are kept; run SELECT pubdata.lineage_compact() later.")));
 		FreeErrorData(edata);
+		ran = true;				/* do not retry the same TIDs */
 	}
 	PG_END_TRY();
+	return ran;
+}
+
+/*
+ * lineage_note_tid
+ *		Remember the TID of an observation this transaction appended.
+ */
+static void
+lineage_note_tid(ItemPointer tid)
+{
+	if (n_xact_tids >= max_xact_tids)
+	{
+		int			newmax = Max(16, max_xact_tids * 2);
+
+		if (xact_tids == NULL)
+			xact_tids = MemoryContextAlloc(TopTransactionContext, sizeof(ItemPointerData) * newmax);
+		else
+			xact_tids = repalloc(xact_tids, sizeof(ItemPointerData) * newmax);
+		max_xact_tids = newmax;
+	}
+	xact_tids[n_xact_tids++] = *tid;
 }
 
 /* Columns of pubdata.lineage_observation, in the order the C code fills. */
@@ -783,6 +881,7 @@ static Oid	kind_oids[lengthof(lineage_kind_names)];
  *		(checked by the caller), so no executor, SPI, role switch or
  *		search_path is needed, and nothing the session set can interfere.
  *		The values satisfy the table's CHECK constraints by construction.
+ *		The TIDs are kept, for this session to fold its own observations.
  */
 static void
 lineage_append_direct(Relation rel, Oid pubdata_nsp, EdgeEntry **sorted, int n)
@@ -853,6 +952,7 @@ lineage_append_direct(Relation rel, Oid pubdata_nsp, EdgeEntry **sorted, int n)
 #undef SET_COL
 		ExecStoreVirtualTuple(slot);
 		simple_table_tuple_insert(rel, slot);
+		lineage_note_tid(&slot->tts_tid);
 	}
 	ExecDropSingleTupleTableSlot(slot);
 }
@@ -892,7 +992,8 @@ lineage_append_spi(EdgeEntry **sorted, int n)
 						   " (source, source_name, target, target_name, kind, role_name,"
 						   "  first_seen, last_seen, count)"
 						   " VALUES ($1::pg_catalog.regclass, $2, $3::pg_catalog.regclass, $4,"
-						   "  $5::pubdata.lineage_kind, $6::pg_catalog.name, $7, $8, $9)",
+						   "  $5::pubdata.lineage_kind, $6::pg_catalog.name, $7, $8, $9)"
+						   " RETURNING ctid",
 						   9, argtypes);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
@@ -921,8 +1022,16 @@ lineage_append_spi(EdgeEntry **sorted, int n)
 		values[7] = TimestampTzGetDatum(entry->last_seen);
 		values[8] = Int64GetDatum(entry->count);
 		rc = SPI_execute_plan(store_plan, values, NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
+		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 			elog(ERROR, "storing a lineage edge failed: %s", SPI_result_code_string(rc));
+		else
+		{
+			bool		isnull;
+			Datum		tid = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				lineage_note_tid((ItemPointer) DatumGetPointer(tid));
+		}
 	}
 	SPI_finish();
 	PopActiveSnapshot();
@@ -946,6 +1055,8 @@ lineage_flush(void)
 	Oid			obs_relid;
 	Relation	rel;
 	bool		direct;
+	bool		compact = false;
+	int64		window_start = 0;
 
 	sorted = palloc(sizeof(EdgeEntry *) * hash_get_num_entries(pending_edges));
 	hash_seq_init(&seq, pending_edges);
@@ -970,19 +1081,43 @@ lineage_flush(void)
 	lineage_writing = true;
 	if (direct)
 		lineage_append_direct(rel, pubdata_nsp, sorted, n);
+
+	/*
+	 * Now and then (about one commit in pubdata.lineage_compact_every; 1:
+	 * every commit) fold a window of COMPACT_WINDOW_BLOCKS blocks at a random
+	 * place, which in time covers the observations of sessions that ended
+	 * before folding their own.  Its cost does not grow with the table.
+	 */
+	if (lineage_compact_every > 0 &&
+		(lineage_compact_every == 1 ||
+		 pg_prng_uint64_range(&pg_global_prng_state, 1, (uint64) lineage_compact_every) == 1))
+	{
+		BlockNumber nblocks = RelationGetNumberOfBlocks(rel);
+
+		if (nblocks > 0)
+		{
+			compact = true;
+			window_start = nblocks <= COMPACT_WINDOW_BLOCKS ? 0 :
+				(int64) pg_prng_uint64_range(&pg_global_prng_state, 0, nblocks - 1);
+		}
+	}
 	table_close(rel, NoLock);
 	if (!direct)
 		lineage_append_spi(sorted, n);
 	lineage_writing = false;
 
-	if (lineage_compact_every > 0 &&
-		pg_prng_uint64_range(&pg_global_prng_state, 1, (uint64) lineage_compact_every) == 1)
+	if (compact || n_own_tids >= FOLD_BATCH)
 	{
 		LineageOwnerState state;
 
 		if (lineage_owner_begin(&state))
 		{
-			lineage_compact_at_commit();
+			/* this session's own committed observations, by TID */
+			if (n_own_tids >= FOLD_BATCH &&
+				lineage_compact_at_commit(FOLD_TIDS, 0, own_tids, n_own_tids))
+				n_own_tids = 0;
+			if (compact)
+				(void) lineage_compact_at_commit(FOLD_WINDOW, window_start, NULL, 0);
 			lineage_owner_end(&state);
 		}
 	}
@@ -1004,10 +1139,21 @@ lineage_xact_callback(XactEvent event, void *arg)
 				lineage_flush();
 			break;
 		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PREPARE:
+			/* the observations are committed (or prepared): fold them later */
+			{
+				int			i;
+
+				for (i = 0; i < n_xact_tids && n_own_tids < FOLD_MAX; i++)
+					own_tids[n_own_tids++] = xact_tids[i];
+			}
+			/* FALLTHROUGH */
+		case XACT_EVENT_ABORT:
 		case XACT_EVENT_PARALLEL_COMMIT:
 		case XACT_EVENT_PARALLEL_ABORT:
+			xact_tids = NULL;
+			n_xact_tids = 0;
+			max_xact_tids = 0;
 			/* the hash lived in TopTransactionContext, now gone */
 			pending_edges = NULL;
 			pending_max_level = 0;
@@ -1104,7 +1250,7 @@ pubdata_lineage_compact(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pubdata lineage tables are missing in this database")));
-	folded = lineage_compact_now();
+	folded = lineage_compact_now(FOLD_ALL, 0, NULL, 0);
 	lineage_owner_end(&state);
 	PG_RETURN_INT64(folded < 0 ? 0 : folded);
 }

@@ -48,7 +48,7 @@ CREATE TABLE pubdata.lineage_observation (
 	last_seen	timestamptz NOT NULL,
 	count		bigint NOT NULL CHECK (count > 0),
 	run_id		bigint
-);
+) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 COMMENT ON TABLE pubdata.lineage_observation IS
 	'Lineage observations appended by committing transactions (one row per edge per transaction), folded into lineage_edge_data by lineage_compact()';
 

@@ -11,6 +11,9 @@
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "audit.h"
+#include "catalog.h"
+#include "guard.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -37,6 +40,9 @@ _PG_init(void)
 		return;
 
 	pubdata_preloaded = process_shared_preload_libraries_in_progress;
+
+	pubdata_catalog_init();
+	pubdata_guard_init();
 
 	MarkGUCPrefixReserved("pubdata");
 }

@@ -14,6 +14,7 @@
 #include "audit.h"
 #include "catalog.h"
 #include "guard.h"
+#include "calendar.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -43,6 +44,7 @@ _PG_init(void)
 
 	pubdata_catalog_init();
 	pubdata_guard_init();
+	pubdata_calendar_init();
 
 	MarkGUCPrefixReserved("pubdata");
 }

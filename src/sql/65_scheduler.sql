@@ -286,8 +286,9 @@ END
 $$;
 
 -- _finish_run(run, status, error, rows read, rows written): record the end of
--- a run; a failure schedules a retry with exponential back-off until the
--- job's max_attempts have failed, then the job waits for its next occurrence
+-- a run; a failure schedules a retry with exponential back-off (never later
+-- than the next regular occurrence) until the job's max_attempts have
+-- failed, then the job waits for its next regular occurrence
 CREATE FUNCTION pubdata._finish_run(run bigint, st pubdata.job_status, err text, nread bigint, nwritten bigint)
 	RETURNS void
 	LANGUAGE plpgsql
@@ -312,10 +313,10 @@ BEGIN
 		   SET failures = CASE WHEN j.failures OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.>=) j.max_attempts
 							   THEN 0 ELSE j.failures OPERATOR(pg_catalog.+) 1 END,
 			   next_run_at = CASE WHEN j.failures OPERATOR(pg_catalog.+) 1 OPERATOR(pg_catalog.<) j.max_attempts
-								  THEN LEAST(coalesce(j.next_run_at, 'infinity'),
+								  THEN LEAST(coalesce(pubdata._next_run(j.id, pg_catalog.clock_timestamp()), 'infinity'),
 											 pg_catalog.clock_timestamp() OPERATOR(pg_catalog.+)
 											 (j.retry_backoff OPERATOR(pg_catalog.*) pg_catalog.power(2, j.failures)))
-								  ELSE j.next_run_at END
+								  ELSE pubdata._next_run(j.id, pg_catalog.clock_timestamp()) END
 		 WHERE j.id OPERATOR(pg_catalog.=) jid;
 	END IF;
 END
@@ -779,9 +780,11 @@ CREATE POLICY job_visible ON pubdata.job FOR SELECT USING (pubdata._may_see_job(
 CREATE POLICY job_run_visible ON pubdata.job_run FOR SELECT
 	USING (EXISTS (SELECT 1 FROM pubdata.job j WHERE j.id OPERATOR(pg_catalog.=) job_id));
 
--- the built-in objection sweep (runs once pubdata.sweep_objections() exists)
+-- the built-in sweeps (each runs only while its function is installed):
+-- objections past their 2-working-day deadline (Art 13), expired grants (Art 19)
 INSERT INTO pubdata.job (name, kind, schedule, schedule_kind, next_run_at, run_as, builtin)
-VALUES ('objection sweep', 'objection_sweep', '1 minute', 'interval', now(), current_user, true);
+VALUES ('objection sweep', 'objection_sweep', '1 minute', 'interval', now(), current_user, true),
+	   ('grant sweep', 'grant_sweep', '1 minute', 'interval', now(), current_user, true);
 
 GRANT SELECT ON pubdata.job, pubdata.job_run, pubdata.aggregation_status, pubdata.overdue
 	TO pubdata_admin, pubdata_department, pubdata_auditor;

@@ -930,11 +930,21 @@ pubdata_job_worker_main(Datum main_arg)
 		if (args.scheduled_at == 0)
 			nulls[2] = 'n';
 		values[3] = Int32GetDatum(MyProcPid);
-		if (SPI_execute_with_args("SELECT kind, source, source_is_query, mode, key_columns, "
-								  "run_id_column, run_as, timeout_ms, target, resource_code "
-								  "FROM pubdata._start_run($1, $2, $3, $4)",
-								  4, argtypes, values, nulls, false, 0) != SPI_OK_SELECT)
-			elog(ERROR, "pubdata job worker: could not start run");
+		/* the same as pubdata._start_run(), without a function call per run */
+		if (SPI_execute_with_args("INSERT INTO pubdata.job_run (id, job_id, status, scheduled_at, started_at, attempt, pid) "
+								  "SELECT $1, j.id, 'running', $3, pg_catalog.clock_timestamp(), j.failures + 1, $4 "
+								  "FROM pubdata.job j WHERE j.id = $2",
+								  4, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "pubdata job worker: could not record the run");
+		if (SPI_execute_with_args("SELECT j.kind::text, j.source, j.source_is_query, j.mode::text, "
+								  "j.key_columns::text[], j.run_id_column::text, "
+								  "(SELECT a.oid FROM pg_catalog.pg_roles a WHERE a.rolname = j.run_as), "
+								  "(pg_catalog.date_part('epoch', j.timeout) * 1000)::bigint, "
+								  "r.relation::oid, r.code "
+								  "FROM pubdata.job j LEFT JOIN pubdata.resource r ON r.id = j.resource_id "
+								  "WHERE j.id = $2",
+								  4, argtypes, values, nulls, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "pubdata job worker: could not read the job");
 		if (SPI_processed == 0)
 		{
 			/* the job was dropped meanwhile */
@@ -1014,8 +1024,13 @@ pubdata_job_worker_main(Datum main_arg)
 		values[0] = Int64GetDatum(args.run_id);
 		values[1] = Int64GetDatum(r);
 		values[2] = Int64GetDatum(w);
-		if (SPI_execute_with_args("SELECT pubdata._finish_run($1, 'succeeded', NULL, $2, $3)",
-								  3, argtypes, values, NULL, false, 0) != SPI_OK_SELECT)
+		/* the success path of pubdata._finish_run(), inline */
+		if (SPI_execute_with_args("WITH run AS (UPDATE pubdata.job_run SET status = 'succeeded', "
+								  "finished_at = pg_catalog.clock_timestamp(), rows_read = $2, rows_written = $3 "
+								  "WHERE id = $1 AND status = 'running' RETURNING job_id) "
+								  "UPDATE pubdata.job j SET failures = 0, last_success_at = pg_catalog.clock_timestamp() "
+								  "FROM run WHERE j.id = run.job_id",
+								  3, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "pubdata job worker: could not record the run");
 		SPI_finish();
 		PopActiveSnapshot();

@@ -149,6 +149,7 @@ DECLARE
 	dept integer := pubdata.current_department();
 	r record;
 	due timestamptz;
+	uses boolean;
 	oid_ bigint;
 BEGIN
 	SELECT x.id, x.code, x.relation, x.provider_id, x.status, x.share_class, d.code AS provider_code
@@ -178,9 +179,12 @@ BEGIN
 	END IF;
 	-- a department objects to data it uses: it must be able to read the item
 	-- (or, for the record as a whole, some item) of the resource's table
-	IF NOT CASE WHEN $3 IS NULL
-				THEN pg_catalog.has_any_column_privilege(pubdata.caller(), r.relation::oid, 'SELECT')
-				ELSE pg_catalog.has_column_privilege(pubdata.caller(), r.relation::oid, $3, 'SELECT') END THEN
+	IF $3 IS NULL THEN
+		uses := pg_catalog.has_any_column_privilege(pubdata.caller(), r.relation::oid, 'SELECT');
+	ELSE
+		uses := pg_catalog.has_column_privilege(pubdata.caller(), r.relation::oid, $3, 'SELECT');
+	END IF;
+	IF NOT coalesce(uses, false) THEN
 		RAISE EXCEPTION 'department of role "%" does not use %resource "%"', pubdata.caller(),
 				CASE WHEN $3 IS NULL THEN '' ELSE pg_catalog.format('item "%s" of ', $3) END, r.code
 			USING ERRCODE = 'insufficient_privilege',

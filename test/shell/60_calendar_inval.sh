@@ -3,6 +3,7 @@
 # session A computes a deadline (building its cache), session B (the bureau)
 # loads a year and changes a day, and A's next computations see both.
 set -uo pipefail
+export PGOPTIONS="-c client_min_messages=warning"
 DB=cal_shell_inval
 psql -qX -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null || exit 1
 psql -qX -d $DB -c "CREATE EXTENSION pubdata CASCADE" >/dev/null 2>&1 || exit 1

@@ -2,6 +2,7 @@
 # An overdue objection raises NOTIFY pubdata_alert exactly once, seen by a
 # listener in another session; the payload is JSON naming the ticket.
 set -uo pipefail
+export PGOPTIONS="-c client_min_messages=warning"
 DB=cal_shell_alert
 psql -qX -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" >/dev/null 2>&1 || exit 1
 trap 'kill $LPID 2>/dev/null; psql -qX -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1;

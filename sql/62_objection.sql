@@ -27,17 +27,19 @@ CREATE TABLE regress_cal_mkt.enterprise (
 	uscc		text PRIMARY KEY,
 	name		text NOT NULL,
 	address		text,
-	legal_rep	text
+	legal_rep	text,
+	staff		integer
 );
 INSERT INTO regress_cal_mkt.enterprise VALUES
-	('91331100MA2A000001', '丽水示例科技有限公司', '莲都区花园路1号', '张三'),
-	('91331100MA2A000002', '丽水示例食品有限公司', '青田县鹤城路2号', '李四');
+	('91331100MA2A000001', '丽水示例科技有限公司', '莲都区花园路1号', '张三', 12),
+	('91331100MA2A000002', '丽水示例食品有限公司', '青田县鹤城路2号', '李四', 30);
 SELECT pubdata.register_resource('regress_cal_mkt.enterprise', 'CAL-MKT-ENT', '企业登记信息', 'cal-market',
 	'restricted', 'not_open', 'daily', 2) > 0 AS registered;
 SELECT pubdata.set_item('CAL-MKT-ENT', 'uscc', '统一社会信用代码', is_key => true);
 SELECT pubdata.set_item('CAL-MKT-ENT', 'name', '企业名称');
 SELECT pubdata.set_item('CAL-MKT-ENT', 'address', '住所');
 SELECT pubdata.set_item('CAL-MKT-ENT', 'legal_rep', '法定代表人', personal => 'personal');
+SELECT pubdata.set_item('CAL-MKT-ENT', 'staff', '从业人数');
 SELECT pubdata.submit_resource('CAL-MKT-ENT');
 -- the tax bureau's grant (what an approved share request installs): three items
 GRANT USAGE ON SCHEMA regress_cal_mkt TO regress_cal_tax;
@@ -72,12 +74,17 @@ SELECT pubdata.raise_objection('CAL-MKT-ENT', '["91331100MA2A000001"]', 'address
 SELECT pubdata.raise_objection('CAL-MKT-ENT', '{"uscc": {"a": 1}}', 'address', 'x');
 SELECT pubdata.raise_objection('CAL-MKT-ENT', '{"uscc\" = k.uscc OR true --": 1}', 'address', 'injection');
 SELECT pubdata.raise_objection('CAL-MKT-ENT', '{"uscc": "91331100MA2A000001"}', 'address', '  ');
+SELECT pubdata.raise_objection('CAL-MKT-ENT', '{"staff": "many"}', 'address', 'x');
 -- the raiser cannot verify its own objection
 SELECT pubdata.acknowledge_objection(:ticket1);
 SELECT pubdata.resolve_objection(:ticket1, 'rejected', '无');
 -- nor sweep
 SELECT pubdata.sweep_objections();
 RESET ROLE;
+
+-- keys are kept in canonical form (the column's JSON value): "12" for an
+-- integer column is 12, so keys compare equal however they were typed
+SELECT pubdata._objection_key(pubdata.resource_id('CAL-MKT-ENT'), '{"staff": "12", "uscc": 91331100}', 'record key') AS canonical;
 
 -- a department that does not use the data cannot object, nor see the flags
 SET ROLE regress_cal_health;

@@ -606,6 +606,7 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 	int			nrunning = 0;
 	ArrayType  *exclude;
 	MemoryContext oldcxt;
+	bool		no_slot = false;
 
 	/* reap job workers that have exited */
 	foreach(lc, *launched)
@@ -714,11 +715,19 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 			oldcxt = MemoryContextSwitchTo(TopMemoryContext);
 			if (!start_job_worker(due_ids[i], run_id, due_at[i], MyProcPid, &handle))
 			{
+				static TimestampTz last_warning = 0;
+
 				MemoryContextSwitchTo(oldcxt);
-				ereport(WARNING,
-						(errmsg("pubdata launcher: no background worker slot free for job %lld",
-								(long long) due_ids[i]),
-						 errhint("Raise max_worker_processes or lower pubdata.max_job_workers.")));
+				if (TimestampDifferenceExceeds(last_warning, now, 60000))
+				{
+					ereport(WARNING,
+							(errmsg("pubdata launcher: no background worker slot free for job %lld",
+									(long long) due_ids[i]),
+							 errdetail("Due jobs wait until a slot frees up."),
+							 errhint("Raise max_worker_processes or lower pubdata.max_job_workers.")));
+					last_warning = now;
+				}
+				no_slot = true;
 				break;
 			}
 			lj = palloc(sizeof(LaunchedJob));
@@ -768,6 +777,10 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
+
+	/* all worker slots of the server taken by others: look again in a second */
+	if (no_slot && sleep_ms < 1000)
+		sleep_ms = 1000;
 
 	/* keep the list of launched workers in long-lived memory */
 	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
@@ -977,7 +990,8 @@ pubdata_job_worker_main(Datum main_arg)
 					if (!enulls[i])
 						jd->key_columns = lappend(jd->key_columns, TextDatumGetCString(elems[i]));
 			}
-			jd->run_as = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7, &isnull));
+			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7, &isnull);
+			jd->run_as = isnull ? InvalidOid : DatumGetObjectId(d);
 			jd->timeout_ms = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8, &isnull));
 			if (isnull)
 				jd->timeout_ms = 0;
@@ -1009,6 +1023,11 @@ pubdata_job_worker_main(Datum main_arg)
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
 
+		if (!OidIsValid(jd->run_as))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("the role this job runs as no longer exists"),
+					 errhint("Map the provider department to an existing role, or drop the job.")));
 		GetUserIdAndSecContext(&save_userid, &save_sec);
 		SetUserIdAndSecContext(jd->run_as, save_sec | SECURITY_LOCAL_USERID_CHANGE);
 		if (jd->timeout_ms > 0)

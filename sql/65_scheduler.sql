@@ -185,13 +185,27 @@ SELECT schedule, schedule_kind FROM pubdata.job WHERE id = :full_job;
 SELECT pubdata.alter_job(:full_job, follow_frequency => true);
 SELECT schedule, schedule_kind FROM pubdata.job WHERE id = :full_job;
 SELECT pubdata.drop_job(:custom_job);
+RESET ROLE;
+-- a job whose role has gone fails clearly
+CREATE ROLE regress_sched_temp;
+GRANT regress_sched_temp TO regress_sched_admin;
+SET ROLE regress_sched_admin;
+SELECT pubdata.schedule_job('custom', '1 hour', 'SELECT 1', run_as => 'regress_sched_temp') AS orphan_job \gset
+RESET ROLE;
+DROP ROLE regress_sched_temp;
+SET ROLE regress_sched_admin;
+SELECT pubdata.run_job_now(:orphan_job) AS orun \gset
+SELECT status, error FROM pubdata.job_run WHERE id = :orun;
+SELECT pubdata.drop_job(:orphan_job);
 SELECT pubdata.drop_job(id) FROM pubdata.job WHERE builtin AND kind = 'objection_sweep';
 RESET ROLE;
 
 -- one job never runs twice at once
 INSERT INTO pubdata.job_run (job_id, status, started_at, pid) VALUES (:full_job, 'running', now(), pg_backend_pid());
 SET ROLE regress_sched_stats;
+\set VERBOSITY terse
 SELECT pubdata.run_job_now(:full_job);
+\set VERBOSITY default
 RESET ROLE;
 -- a run whose worker is gone (killed, server crash) is marked failed by housekeeping
 UPDATE pubdata.job_run SET pid = 0 WHERE job_id = :full_job AND status = 'running';

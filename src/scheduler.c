@@ -633,7 +633,8 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 		PopActiveSnapshot();
 		CommitTransactionCommand();
 		pgstat_report_activity(STATE_IDLE, "waiting for CREATE EXTENSION pubdata");
-		return WAIT_FOR_SETUP_MS;
+		/* CREATE EXTENSION wakes us (its job rows fire the trigger) */
+		return HOUSEKEEPING_INTERVAL_MS;
 	}
 	pgstat_report_activity(STATE_RUNNING, "pubdata launcher: scheduling");
 

@@ -5,7 +5,8 @@
 # of start times (started_at - scheduled_at) against the spacing between due
 # times, the throughput against the required rate, and the launcher's CPU
 # while idle (10 s, from /proc/<pid>/stat) against the postmaster's in the
-# same window.
+# same window, and the CPU of one job run against a bare background-worker
+# start measured in the same run.
 #
 # Env (from test/run.sh bench): PGHOST PGPORT PGUSER=postgres; pubdata.database = 'bench'.
 set -uo pipefail
@@ -40,6 +41,15 @@ sleep 10
 l1=$(cpu_ticks "$LPID"); p1=$(cpu_ticks "$PMPID")
 echo "idle 10 s: launcher $(( (l1 - l0) * 1000 / HZ )) ms CPU ($(awk -v t=$((l1 - l0)) -v hz=$HZ 'BEGIN{printf "%.3f", t/hz/10*100}') %), postmaster (baseline) $(( (p1 - p0) * 1000 / HZ )) ms CPU"
 
+# --- baseline: CPU of a bare worker start (a job worker for no job: connect, look, exit),
+#     from the postmaster's accumulated children times
+child_ticks() { awk '{print $14 + $15 + $16 + $17}' "/proc/$PMPID/stat"; }
+c0=$(child_ticks)
+q "DO \$\$ BEGIN FOR i IN 1..200 LOOP PERFORM pubdata._launch_job(-1, 0); END LOOP; END \$\$" >/dev/null
+c1=$(child_ticks)
+BARE=$(awk -v t=$((c1 - c0)) -v hz=$HZ 'BEGIN{printf "%.2f", t/hz*1000/200}')
+echo "baseline: a bare background worker start costs $BARE ms CPU (200 sequential starts)"
+
 # --- N jobs due evenly over WINDOW seconds, starting 5 s from now
 q "DELETE FROM pubdata.job WHERE name LIKE 'bench65 %'" >/dev/null
 q "INSERT INTO pubdata.job (name, kind, source, schedule, schedule_kind, run_as, next_run_at, max_attempts)
@@ -47,7 +57,7 @@ q "INSERT INTO pubdata.job (name, kind, source, schedule, schedule_kind, run_as,
 		  now() + interval '5 seconds' + (g * $WINDOW / $N::float8) * interval '1 second', 1
 	 FROM generate_series(0, $N - 1) g" >/dev/null || exit 1
 t_start=$(date +%s)
-l0=$(cpu_ticks "$LPID")
+l0=$(cpu_ticks "$LPID"); c0=$(child_ticks)
 deadline=$((t_start + 5 + WINDOW + 90))
 while :; do
 	done_runs=$(q "SELECT count(*) FROM pubdata.job_run r JOIN pubdata.job j ON j.id = r.job_id WHERE j.name LIKE 'bench65 %' AND r.status <> 'running'")
@@ -55,7 +65,7 @@ while :; do
 	[ "$(date +%s)" -ge "$deadline" ] && { echo "stopped waiting: $done_runs of $N runs finished"; break; }
 	sleep 2
 done
-l1=$(cpu_ticks "$LPID")
+l1=$(cpu_ticks "$LPID"); c1=$(child_ticks)
 q "UPDATE pubdata.job SET enabled = false WHERE name LIKE 'bench65 %'" >/dev/null
 q "SELECT format('runs: %s finished (%s succeeded) of %s due over %s s; lateness median %s ms, p99 %s ms, max %s ms (spacing of due times %s ms: median/spacing %s); throughput %s runs/s vs required %s runs/s (ratio %s); run duration median %s ms',
 		count(*), count(*) FILTER (WHERE status = 'succeeded'), $N, $WINDOW,
@@ -73,6 +83,8 @@ q "SELECT format('runs: %s finished (%s succeeded) of %s due over %s s; lateness
 				  extract(epoch FROM r.finished_at - r.started_at) * 1000 AS dur
 			 FROM pubdata.job_run r JOIN pubdata.job j ON j.id = r.job_id
 			WHERE j.name LIKE 'bench65 %' AND r.scheduled_at IS NOT NULL) s"
+PERRUN=$(awk -v t=$((c1 - c0)) -v hz=$HZ -v n=$N 'BEGIN{printf "%.2f", t/hz*1000/n}')
+echo "CPU per job run (worker process): $PERRUN ms vs bare worker start $BARE ms (ratio $(awk -v a=$PERRUN -v b=$BARE 'BEGIN{printf "%.2f", a/b}'))"
 echo "launcher CPU during the burst: $(( (l1 - l0) * 1000 / HZ )) ms for $N launches ($(awk -v t=$((l1 - l0)) -v hz=$HZ -v n=$N 'BEGIN{printf "%.2f", t/hz*1000/n}') ms each)"
 q "DELETE FROM pubdata.job WHERE name LIKE 'bench65 %'" >/dev/null
 psql -X -q -d postgres -c "ALTER SYSTEM RESET pubdata.max_job_workers" -c "SELECT pg_reload_conf()" >/dev/null

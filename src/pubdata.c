@@ -18,6 +18,8 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "open.h"
+
 PG_MODULE_MAGIC;
 
 bool		pubdata_preloaded = false;
@@ -38,6 +40,7 @@ _PG_init(void)
 
 	pubdata_preloaded = process_shared_preload_libraries_in_progress;
 
+	pubdata_open_init();
 	MarkGUCPrefixReserved("pubdata");
 }
 

@@ -293,6 +293,8 @@ BEGIN
 		  JOIN pg_catalog.pg_roles ro ON ro.rolname OPERATOR(pg_catalog.=) o.role_name
 		 WHERE o.resource_id OPERATOR(pg_catalog.=) rid;
 	END IF;
+	-- the bureau oversees every open view
+	EXECUTE pg_catalog.format('GRANT SELECT ON pubdata_open.%I TO pubdata_admin', vname);
 	hmac_fn := pg_catalog.to_regprocedure(pg_catalog.format('%I.hmac(bytea, bytea, text)', pubdata._pgcrypto_schema()));
 	FOREACH reader IN ARRAY readers LOOP
 		EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA pubdata_open TO %I', reader);

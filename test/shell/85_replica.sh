@@ -23,7 +23,7 @@ stop_standby() {
 trap stop_standby EXIT
 
 # --- the primary: an open resource, published through the API --------------
-"$BIN/psql" -X -q -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" || fail "create database"
+PGOPTIONS="-c client_min_messages=warning" "$BIN/psql" -X -q -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" || fail "create database"
 "$BIN/psql" -X -q -v ON_ERROR_STOP=1 -h "$PGHOST" -p "$PGPORT" -U postgres -d "$DB" >/dev/null <<'SQL' || fail "primary set-up"
 SET client_min_messages = warning;
 CREATE EXTENSION pubdata CASCADE;

@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * open.c
- *	  Open data (Art 20, 21): the DCAT-AP 3 export of the open catalog, and
- *	  the GUCs of the open-data and evaluation features.
+ *	  Open data (Art 20, 21): the DCAT-AP 3 export of the open catalog and
+ *	  its GUCs.
  *
  * The open-data views themselves are maintained in SQL (src/sql/80_open.sql)
  * by triggers on the catalog.  Here the rows of pubdata_open.catalog are read
@@ -32,11 +32,10 @@ static char *open_base_url = NULL;
 static char *open_catalog_title = NULL;
 static char *open_catalog_description = NULL;
 static char *open_publisher = NULL;
-static int	share_response_working_days = 5;
 
 /*
  * pubdata_open_init
- *		Define the GUCs of the open-data catalog and of the evaluation.
+ *		Define the GUCs of the open-data catalog.
  */
 void
 pubdata_open_init(void)
@@ -59,11 +58,6 @@ pubdata_open_init(void)
 							   "Publisher of the open-data catalog (DCAT dct:publisher foaf:name).",
 							   NULL, &open_publisher, "丽水市大数据发展管理局",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
-	DefineCustomIntVariable("pubdata.share_response_working_days",
-							"Working days a provider has to answer a share request, for the evaluation.",
-							"Used when the request table has no deadline of its own.",
-							&share_response_working_days, 5, 1, 60,
-							PGC_SUSET, 0, NULL, NULL, NULL);
 }
 
 /*

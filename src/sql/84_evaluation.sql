@@ -110,9 +110,6 @@ BEGIN
 		c_due := pubdata._eval_col('pubdata.share_request', ARRAY['due_at', 'deadline']);
 		IF c_due IS NOT NULL THEN
 			deadline := pg_catalog.format('q.%I', c_due);
-		ELSIF pg_catalog.to_regprocedure('pubdata.add_working_days(timestamptz, integer)') IS NOT NULL THEN
-			deadline := pg_catalog.format('pubdata.add_working_days(q.%I, %s)', c_at,
-				coalesce(pg_catalog.current_setting('pubdata.share_response_working_days', true), '5')::integer);
 		END IF;
 		IF c_dec IS NOT NULL AND deadline IS NOT NULL THEN
 			m_req_ok := pubdata._eval_map(pg_catalog.format(

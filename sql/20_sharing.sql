@@ -176,7 +176,7 @@ SELECT count(*) FROM police.household;
 RESET pubdata.purpose;
 
 -- attacks: another department's role, the provider's policies, the catalog
-SET ROLE regress_sh_civil;
+SET SESSION AUTHORIZATION regress_sh_civil;
 SET ROLE regress_sh_police;
 SELECT current_user;
 ALTER TABLE police.household DISABLE ROW LEVEL SECURITY;
@@ -190,7 +190,7 @@ SET search_path = civil, pg_catalog;
 SELECT pubdata.decide_share(:req_sc, false, 'hijack');
 SELECT pubdata.submit_resource('PS-HH');
 RESET search_path;
-RESET ROLE;
+RESET SESSION AUTHORIZATION;
 -- even the provider cannot loosen its own table behind pubdata's back
 SET ROLE regress_sh_police;
 ALTER TABLE police.household DISABLE ROW LEVEL SECURITY;

@@ -52,6 +52,21 @@ CREATE TABLE pubdata.open_pseudonym_key (
 COMMENT ON TABLE pubdata.open_pseudonym_key IS 'Secret key of the keyed pseudonyms (HMAC-SHA256) in open views; generated at install, readable by pubdata_admin only';
 INSERT INTO pubdata.open_pseudonym_key (key) VALUES (gen_random_bytes(32));
 
+-- Restoring a dump: CREATE EXTENSION has just generated a key, and the dumped
+-- key arrives by COPY; the dumped one replaces it, so pseudonyms stay stable.
+CREATE FUNCTION pubdata._open_key_replace() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	DELETE FROM pubdata.open_pseudonym_key;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION pubdata._open_key_replace() IS 'A key inserted (by a restore) replaces the one generated at install (internal)';
+CREATE TRIGGER open_key_replace BEFORE INSERT ON pubdata.open_pseudonym_key
+	FOR EACH ROW EXECUTE FUNCTION pubdata._open_key_replace();
+
 SELECT pg_catalog.pg_extension_config_dump('pubdata.open_dataset', '');
 SELECT pg_catalog.pg_extension_config_dump('pubdata.open_reader', '');
 SELECT pg_catalog.pg_extension_config_dump('pubdata.open_pseudonym_key', '');
@@ -314,7 +329,11 @@ $$;
 COMMENT ON FUNCTION pubdata._open_sync(bigint) IS
 	'Create, rebuild or drop the open-data view of a resource from its catalog entry (internal; called by triggers)';
 
--- Triggers: the catalog drives the views, whatever function changed it
+-- Triggers: the catalog drives the views, whatever function changed it.
+-- Only UPDATE and DELETE: a resource is registered (INSERT) as a draft and
+-- published by an UPDATE, and new items arrive as 'added', not yet opened;
+-- so restoring a dump (COPY = INSERT) leaves the dumped views, their grants
+-- and pubdata.open_dataset exactly as they were.
 CREATE FUNCTION pubdata._open_resource_trigger() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -355,9 +374,9 @@ END
 $$;
 COMMENT ON FUNCTION pubdata._open_item_trigger() IS 'Rebuilds an open-data view when one of its items changes (internal)';
 
-CREATE TRIGGER open_view_sync AFTER INSERT OR UPDATE OR DELETE ON pubdata.resource
+CREATE TRIGGER open_view_sync AFTER UPDATE OR DELETE ON pubdata.resource
 	FOR EACH ROW EXECUTE FUNCTION pubdata._open_resource_trigger();
-CREATE TRIGGER open_view_sync AFTER INSERT OR UPDATE OR DELETE ON pubdata.resource_item
+CREATE TRIGGER open_view_sync AFTER UPDATE OR DELETE ON pubdata.resource_item
 	FOR EACH ROW EXECUTE FUNCTION pubdata._open_item_trigger();
 
 -- allow_open_reader(resource, role): the provider names a role that may read

@@ -27,6 +27,20 @@ INSERT INTO pubdata.evaluation_weight (indicator, weight, description) VALUES
 	('usage', 10, '共享数据使用：读取他部门共享数据次数，相对最多者 (shared reads, relative to the most active department)');
 SELECT pg_catalog.pg_extension_config_dump('pubdata.evaluation_weight', '');
 
+-- Restoring a dump: the dumped weights replace the defaults CREATE EXTENSION inserted
+CREATE FUNCTION pubdata._evaluation_weight_replace() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	DELETE FROM pubdata.evaluation_weight w WHERE w.indicator OPERATOR(pg_catalog.=) NEW.indicator;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION pubdata._evaluation_weight_replace() IS 'A weight inserted (by a restore) replaces the default (internal)';
+CREATE TRIGGER evaluation_weight_replace BEFORE INSERT ON pubdata.evaluation_weight
+	FOR EACH ROW EXECUTE FUNCTION pubdata._evaluation_weight_replace();
+
 -- _eval_col(relation, candidates): the first of the candidate columns the relation has
 CREATE FUNCTION pubdata._eval_col(rel text, candidates text[]) RETURNS name
 	LANGUAGE sql STABLE

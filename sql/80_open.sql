@@ -194,6 +194,18 @@ SELECT pubdata.rotate_pseudonym_key();
 SELECT (SELECT email FROM pubdata_open.sj_qy_001 WHERE uscc = '91331100MA2A000001') <> email AS pseudonym_changed FROM regress_open_before;
 RESET ROLE;
 
+-- dropping an opened column needs CASCADE; the view is then rebuilt without it
+SET ROLE regress_open_stats;
+BEGIN;
+ALTER TABLE regress_open_stats."biz""list; --" DROP COLUMN staff;
+ROLLBACK;
+BEGIN;
+ALTER TABLE regress_open_stats."biz""list; --" DROP COLUMN staff CASCADE;
+RESET ROLE;
+SELECT string_agg(attname, ', ' ORDER BY attnum) AS columns_now FROM pg_attribute
+ WHERE attrelid = 'pubdata_open.sj_qy_001'::regclass AND attnum > 0;
+ROLLBACK;
+
 -- retiring drops the view; the name stays reserved for the resource
 SET ROLE regress_open_health;
 SELECT pubdata.retire_resource('ws-hosp', '机构调整');

@@ -15,7 +15,7 @@ CREATE SCHEMA pubdata_open;
 COMMENT ON SCHEMA pubdata_open IS
 	'开放数据：公共数据开放视图与开放目录（第二十、二十一条）. Open-data views and the open catalog, for BI tools';
 REVOKE ALL ON SCHEMA pubdata_open FROM PUBLIC;
-GRANT USAGE ON SCHEMA pubdata_open TO pubdata_open_reader, pubdata_admin, pubdata_auditor;
+GRANT USAGE ON SCHEMA pubdata_open TO pubdata_open_reader, pubdata_admin, pubdata_auditor, pubdata_department;
 
 -- The view of each open resource; the row stays after retirement so that the
 -- name is stable if the resource is published again.

@@ -16,7 +16,7 @@ CREATE TRIGGER department_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCAT
 	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._catalog_invalidate();
 
 CREATE FUNCTION pubdata._note_grant(resource_id bigint, grant_id bigint) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'pubdata_note_grant' LANGUAGE C STRICT VOLATILE;
+	AS 'MODULE_PATHNAME', 'pubdata_note_grant' LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 CREATE FUNCTION pubdata._internal_ddl() RETURNS boolean
 	AS 'MODULE_PATHNAME', 'pubdata_internal_ddl_active' LANGUAGE C STABLE;
 
@@ -108,7 +108,7 @@ $$;
 
 -- _grant_ok(id): the check in each grant's policy, run once per query (InitPlan)
 CREATE FUNCTION pubdata._grant_ok(grant_id bigint) RETURNS boolean
-	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE

@@ -43,6 +43,7 @@ RESET ROLE;
 SET ROLE pubdata_auditor;
 SELECT department_name AS "部门", resources_catalogued AS "编目", resources_published AS "发布", resources_open AS "开放",
 	   requests_received AS "申请", requests_answered_on_time AS "按时答复", refusals AS "拒绝",
+	   (SELECT string_agg(x ->> 'resource' || '：' || (x ->> 'reason'), '；') FROM jsonb_array_elements(refusal_reasons) x) AS "拒绝理由",
 	   objections_received AS "疑义", objections_resolved_on_time AS "按时校核",
 	   aggregation_runs AS "归集", aggregation_runs_succeeded AS "成功", quality_score AS "质量",
 	   shared_reads AS "使用", total_score AS "总分"

@@ -146,6 +146,8 @@ SET ROLE regress_open_stats;
 SELECT pubdata.allow_open_reader('SJ-QY.001', 'regress_open_partner');
 SELECT pubdata.allow_open_reader('SJ-DC-9', 'no_such_role');
 SELECT pubdata.allow_open_reader('SJ-DC-9', 'pubdata_department');
+SELECT pubdata.allow_open_reader('SJ-DC-9', 'pubdata_open_reader');
+SELECT pubdata.allow_open_reader('SJ-DC-9', 'postgres');
 SELECT pubdata.allow_open_reader('SJ-DC-9', 'regress_open_partner');
 SELECT role_name, granted_by FROM pubdata.open_reader WHERE resource_id = pubdata.resource_id('SJ-DC-9');
 RESET ROLE;

@@ -403,10 +403,10 @@ BEGIN
 				  HINT = 'Readers are named only for resources with open_class ''conditional''; ''open'' ones are read by pubdata_open_reader.';
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles ro WHERE ro.rolname OPERATOR(pg_catalog.=) role_name)
-	   OR role_name IN ('pubdata_admin', 'pubdata_department', 'pubdata_auditor') THEN
+	   OR role_name IN ('pubdata_admin', 'pubdata_department', 'pubdata_auditor', 'pubdata_open_reader') THEN
 		RAISE EXCEPTION 'role "%" cannot be named as a reader', role_name
 			USING ERRCODE = 'undefined_object',
-				  HINT = 'Name an existing role, e.g. the login role of the BI tool that may read the dataset.';
+				  HINT = 'Name an existing role other than pubdata''s own group roles, e.g. the login role of the BI tool that may read the dataset; a dataset for everyone is registered with open_class ''open''.';
 	END IF;
 	IF (SELECT ro.rolsuper FROM pg_catalog.pg_roles ro WHERE ro.rolname OPERATOR(pg_catalog.=) role_name) THEN
 		RAISE EXCEPTION 'role "%" is a superuser', role_name

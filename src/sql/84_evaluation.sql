@@ -66,6 +66,11 @@ BEGIN
 	EXECUTE 'SELECT coalesce(pg_catalog.jsonb_object_agg(s.dept::text, s.val), ''{}'') FROM (' || q || ') s(dept, val)'
 		INTO m USING t0, t1;
 	RETURN m;
+EXCEPTION
+	-- a source that needs what is not there (e.g. the audit without
+	-- shared_preload_libraries) is not available: NULL, not an error
+	WHEN object_not_in_prerequisite_state THEN
+		RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION pubdata._eval_map(text, timestamptz, timestamptz) IS 'Indicator values per department id as a JSON object (internal)';

@@ -28,17 +28,26 @@ PGOPTIONS="-c client_min_messages=warning" "$BIN/psql" -X -q -h "$PGHOST" -p "$P
 SET client_min_messages = warning;
 CREATE EXTENSION pubdata CASCADE;
 DO $$
+DECLARE
+	r text[];
 BEGIN
-	CREATE ROLE replica_open_admin IN ROLE pubdata_admin;
-	CREATE ROLE replica_open_dept;
-	CREATE ROLE replica_open_bi IN ROLE pubdata_open_reader;
-	CREATE ROLE replica_open_auditor IN ROLE pubdata_auditor;
-EXCEPTION WHEN duplicate_object THEN NULL;
+	FOREACH r SLICE 1 IN ARRAY ARRAY[['replica_open_admin', 'pubdata_admin'], ['replica_open_dept', NULL],
+		['replica_open_bi', 'pubdata_open_reader'], ['replica_open_auditor', 'pubdata_auditor'], ['replica_open_user', NULL]]
+	LOOP
+		IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = r[1]) THEN
+			EXECUTE format('CREATE ROLE %I', r[1]);
+			IF r[2] IS NOT NULL THEN
+				EXECUTE format('GRANT %I TO %I', r[2], r[1]);
+			END IF;
+		END IF;
+	END LOOP;
 END
 $$;
 CREATE SCHEMA rep AUTHORIZATION replica_open_dept;
+GRANT USAGE ON SCHEMA rep TO pubdata_department;
 SET ROLE replica_open_admin;
 SELECT pubdata.add_department('replica_open_dept', '市交通运输局', '331100', 'administrative', 'replica_open_dept');
+SELECT pubdata.add_department('replica_open_user', '市应急管理局', '331100', 'administrative', 'replica_open_user');
 RESET ROLE;
 SET ROLE replica_open_dept;
 CREATE TABLE rep.stop (id integer PRIMARY KEY, name text, keeper text, keeper_phone text);
@@ -57,6 +66,10 @@ SET ROLE replica_open_admin;
 SELECT pubdata.review_resource('JT-STOP-1', true);
 SELECT pubdata.publish_resource('JT-STOP-1');
 SELECT pubdata.review_resource('JT-ROUTE-2', true);
+RESET ROLE;
+-- another department is granted the stops (not the keeper's phone)
+SET ROLE replica_open_user;
+SELECT pubdata.request_share('JT-STOP-1', '应急疏散点规划', ARRAY['id', 'name']);
 SQL
 
 # --- the standby: pg_basebackup over a replication connection ---------------
@@ -96,6 +109,11 @@ got=$(sq -c "SET ROLE replica_open_auditor; SELECT resources_catalogued || '/' |
 [ "$got" = "2/2/2" ] || fail "evaluation on the standby returned '$got'"
 got=$(sq -c "SET ROLE replica_open_dept; SELECT keeper_phone FROM rep.stop WHERE id = 1")
 [ "$got" = "13812345678" ] || fail "the provider cannot read its own table on the standby ('$got')"
+# a department's granted read works on the standby, within its grant
+got=$(sq -c "SET ROLE replica_open_user; SELECT string_agg(id || ':' || name, ',' ORDER BY id) FROM rep.stop")
+[ "$got" = "1:丽水火车站,2:万象山" ] || fail "the granted read on the standby returned '$got'"
+out=$(sq -c "SET ROLE replica_open_user; SELECT keeper_phone FROM rep.stop" 2>&1)
+echo "$out" | grep -q "permission denied" || fail "an item outside the grant was readable on the standby: $out"
 # still only pubdata_open for the open-data role, and the standby refuses writes
 out=$(sq -c "SET ROLE replica_open_bi; SELECT * FROM rep.stop" 2>&1)
 echo "$out" | grep -q "permission denied for schema rep" || fail "the open-data role read the base table on the standby: $out"
@@ -108,5 +126,5 @@ stop_standby
 pq -c "SELECT 1" >/dev/null || fail "primary"
 "$BIN/psql" -X -q -h "$PGHOST" -p "$PGPORT" -U postgres -d postgres -c "DROP DATABASE $DB" || true
 rm -rf "$SDATA" "$SSOCK"
-echo "85_replica: hot standby served open views, catalog, DCAT and evaluation"
+echo "85_replica: hot standby served open views, catalog, DCAT, evaluation and a granted read"
 exit 0

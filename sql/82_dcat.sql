@@ -45,7 +45,8 @@ SELECT jsonb_typeof(d -> '@context') AS context,
 	   d -> 'dct:publisher' ->> '@type' AS publisher_type,
 	   d -> 'dct:publisher' -> 'foaf:name' ->> '@value' AS publisher,
 	   jsonb_typeof(d -> 'dcat:dataset') AS datasets,
-	   d -> '@context' ->> 'dcat' AS dcat_ns
+	   d -> '@context' ->> 'dcat' AS dcat_ns,
+	   d -> 'dct:language' ->> '@id' AS language
   FROM regress_dcat_doc;
 
 -- Dataset: mandatory title and description, publisher, frequency, modified, contact point, keywords, theme

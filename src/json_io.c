@@ -272,8 +272,8 @@ pubdata_json_dcat(const PubdataDcatCatalog *catalog,
 	json_object_object_add(root, "dct:description",
 						   DcatLiteral(catalog->description ? catalog->description : "", catalog->language));
 	json_object_object_add(root, "dct:publisher", DcatAgent(&catalog->publisher, catalog->language));
-	if (catalog->language)
-		json_object_object_add(root, "dct:language", DcatString(catalog->language));
+	if (catalog->language_iri)
+		json_object_object_add(root, "dct:language", DcatIri(catalog->language_iri));
 	if (catalog->modified)
 		json_object_object_add(root, "dct:modified", DcatTyped(catalog->modified, "xsd:dateTime"));
 

@@ -55,6 +55,7 @@ typedef struct PubdataDcatCatalog
 	const char *description;	/* mandatory */
 	PubdataDcatAgent publisher; /* mandatory */
 	const char *language;		/* BCP 47 tag of the literals, e.g. "zh" */
+	const char *language_iri;	/* dct:language, EU language NAL, may be NULL */
 	const char *modified;		/* may be NULL */
 } PubdataDcatCatalog;
 

@@ -166,6 +166,7 @@ pubdata_dcat_catalog(PG_FUNCTION_ARGS)
 	catalog.description = open_catalog_description;
 	catalog.publisher.name = open_publisher;
 	catalog.language = "zh";
+	catalog.language_iri = "http://publications.europa.eu/resource/authority/language/ZHO";
 
 	n = SPI_processed;
 	datasets = palloc0(sizeof(PubdataDcatDataset) * (n + 1));

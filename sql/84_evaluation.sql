@@ -79,20 +79,15 @@ SELECT pubdata.decide_share(:r4, true);
 SELECT pubdata.decide_share(:r5, true);
 RESET ROLE;
 
--- objections (Art 13): B objects three times to A's data, A once to B's.
--- (pubdata.raise_objection() in main does not parse yet -- IF NOT CASE ... THEN;
--- the tickets are filed here as it files them: provider, raising department, due
--- in 2 working days)
-INSERT INTO pubdata.objection (resource_id, record_key, item, description, raised_by_department, raised_by_role, provider_id, due_at)
-SELECT pubdata.resource_id(res), k::jsonb, it, d, pubdata.department_id(dep), dep, pubdata.department_id(prov),
-	   pubdata.add_working_days(now(), 2)
-  FROM (VALUES (1, 'EV-A1', '{"id": 1}', 'v', '值有误', 'regress_eval_b', 'regress_eval_a'),
-			   (2, 'EV-A1', '{"id": 2}', 'v', '值有误', 'regress_eval_b', 'regress_eval_a'),
-			   (3, 'EV-A1', '{"id": 2}', NULL, '记录重复', 'regress_eval_b', 'regress_eval_a'),
-			   (4, 'EV-B1', '{"id": 7}', NULL, '地块编号有误', 'regress_eval_a', 'regress_eval_b')) v(n, res, k, it, d, dep, prov)
- ORDER BY n;
-SELECT min(id) AS o1, min(id) + 1 AS o2, min(id) + 3 AS o4 FROM pubdata.objection
- WHERE resource_id IN (pubdata.resource_id('EV-A1'), pubdata.resource_id('EV-B1')) \gset
+-- objections (Art 13): B objects three times to A's data, A once to B's
+SET ROLE regress_eval_b;
+SELECT pubdata.raise_objection('EV-A1', '{"id": 1}', 'v', '值有误') AS o1 \gset
+SELECT pubdata.raise_objection('EV-A1', '{"id": 2}', 'v', '值有误') AS o2 \gset
+SELECT pubdata.raise_objection('EV-A1', '{"id": 2}', NULL, '记录重复') AS o3 \gset
+RESET ROLE;
+SET ROLE regress_eval_a;
+SELECT pubdata.raise_objection('EV-B1', '{"id": 7}', NULL, '地块编号有误') AS o4 \gset
+RESET ROLE;
 SET ROLE regress_eval_a;
 SELECT pubdata.resolve_objection(:o1, 'confirmed_correct', '核实无误');
 RESET ROLE;

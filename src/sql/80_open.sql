@@ -341,6 +341,13 @@ CREATE FUNCTION pubdata._open_resource_trigger() RETURNS trigger
 BEGIN
 	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
 		PERFORM pubdata._open_sync(OLD.id);
+	ELSIF (NEW.status, NEW.open_class, NEW.code, NEW.name, NEW.summary, NEW.high_value, NEW.relation::oid,
+		   NEW.provider_id, NEW.update_frequency)
+		  IS NOT DISTINCT FROM
+		  (OLD.status, OLD.open_class, OLD.code, OLD.name, OLD.summary, OLD.high_value, OLD.relation::oid,
+		   OLD.provider_id, OLD.update_frequency) THEN
+		-- nothing the view shows changed (e.g. only the version, bumped by an item change)
+		RETURN NULL;
 	ELSIF NEW.status OPERATOR(pg_catalog.=) 'published'
 		  OR EXISTS (SELECT 1 FROM pubdata.open_dataset o
 					  WHERE o.resource_id OPERATOR(pg_catalog.=) NEW.id AND o.dropped_at IS NULL) THEN

@@ -11,6 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "audit.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -37,6 +38,8 @@ _PG_init(void)
 		return;
 
 	pubdata_preloaded = process_shared_preload_libraries_in_progress;
+
+	pubdata_audit_init();
 
 	MarkGUCPrefixReserved("pubdata");
 }

@@ -29,7 +29,7 @@
  * the lock, so it is monotone with seq.  hash is the hex SHA-256 of the
  * previous record's 32 raw hash bytes (zeros before seq 1) followed by the
  * line's bytes up to and including the tab before the hash.  Segment files
- * are named after their first record's seq (16 hex digits, ".log") and are
+ * are named after their first record's seq (20 decimal digits, ".log") and are
  * rotated at pubdata.audit_segment_size; a rotated segment is fsynced.
  *
  * The chain head (seq and hash of the last record) lives in shared memory
@@ -176,7 +176,7 @@ static void audit_shmem_shutdown(int code, Datum arg);
 static void
 audit_seg_path(char *path, size_t size, uint64 seq)
 {
-	snprintf(path, size, AUDIT_DIR "/%016llX" AUDIT_SEG_SUFFIX,
+	snprintf(path, size, AUDIT_DIR "/%020llu" AUDIT_SEG_SUFFIX,
 			 (unsigned long long) seq);
 }
 
@@ -191,19 +191,15 @@ audit_seg_name_parse(const char *name)
 	uint64		v = 0;
 	int			i;
 
-	if (strlen(name) != 16 + strlen(AUDIT_SEG_SUFFIX) ||
-		strcmp(name + 16, AUDIT_SEG_SUFFIX) != 0)
+	if (strlen(name) != 20 + strlen(AUDIT_SEG_SUFFIX) ||
+		strcmp(name + 20, AUDIT_SEG_SUFFIX) != 0)
 		return 0;
-	for (i = 0; i < 16; i++)
+	for (i = 0; i < 20; i++)
 	{
-		char		c = name[i];
-
-		if (c >= '0' && c <= '9')
-			v = (v << 4) | (c - '0');
-		else if (c >= 'A' && c <= 'F')
-			v = (v << 4) | (c - 'A' + 10);
-		else
+		if (name[i] < '0' || name[i] > '9' ||
+			v > (PG_UINT64_MAX - (name[i] - '0')) / 10)
 			return 0;
+		v = v * 10 + (name[i] - '0');
 	}
 	return v;
 }
@@ -1423,7 +1419,7 @@ verify_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 	if (!parsed)
 	{
 		verify_problem(v, v->expected,
-					   "malformed record in segment %016llX at byte %zu (after record " UINT64_FORMAT ")",
+					   "malformed record in segment %020llu at byte %zu (after record " UINT64_FORMAT ")",
 					   (unsigned long long) segment, offset, v->expected - 1);
 		return;
 	}
@@ -1432,23 +1428,28 @@ verify_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 
 	if (rec->seq != v->expected)
 	{
-		if (rec->seq > v->expected)
+		if (rec->seq == v->expected + 1)
 			verify_problem(v, v->expected,
-						   "records " UINT64_FORMAT " to " UINT64_FORMAT " are missing: record " UINT64_FORMAT " follows record " UINT64_FORMAT " (segment %016llX, byte %zu)",
+						   "record " UINT64_FORMAT " is missing: record " UINT64_FORMAT " follows record " UINT64_FORMAT " (segment %020llu, byte %zu)",
+						   v->expected, rec->seq, v->expected - 1,
+						   (unsigned long long) segment, offset);
+		else if (rec->seq > v->expected)
+			verify_problem(v, v->expected,
+						   "records " UINT64_FORMAT " to " UINT64_FORMAT " are missing: record " UINT64_FORMAT " follows record " UINT64_FORMAT " (segment %020llu, byte %zu)",
 						   v->expected, rec->seq - 1, rec->seq, v->expected - 1,
 						   (unsigned long long) segment, offset);
 		else
 			verify_problem(v, v->expected,
-						   "record " UINT64_FORMAT " appears after record " UINT64_FORMAT ": records were inserted, duplicated or reordered (segment %016llX, byte %zu)",
+						   "record " UINT64_FORMAT " appears after record " UINT64_FORMAT ": records were inserted, duplicated or reordered (segment %020llu, byte %zu)",
 						   rec->seq, v->expected - 1, (unsigned long long) segment, offset);
 	}
 	else if (memcmp(computed, rec->hash, AUDIT_HASH_LEN) != 0)
 		verify_problem(v, rec->seq,
-					   "record " UINT64_FORMAT " does not match its hash: it was altered, or the record before it was (segment %016llX, byte %zu)",
+					   "record " UINT64_FORMAT " does not match its hash: it was altered, or the record before it was (segment %020llu, byte %zu)",
 					   rec->seq, (unsigned long long) segment, offset);
 	else if (first_in_segment && rec->seq != segment)
 		verify_problem(v, rec->seq,
-					   "segment %016llX begins with record " UINT64_FORMAT ": segment files were renamed",
+					   "segment %020llu begins with record " UINT64_FORMAT ": segment files were renamed",
 					   (unsigned long long) segment, rec->seq);
 
 	if (v->state_valid && rec->seq == v->state.seq)
@@ -1647,7 +1648,7 @@ pubdata_audit_chain_head(PG_FUNCTION_ARGS)
 	values[2] = TimestampTzGetDatum(at);
 	nulls[2] = (seq == 0);
 	values[3] = Int64GetDatum((int64) Min(synced, seq));
-	snprintf(segname, sizeof(segname), "%016llX" AUDIT_SEG_SUFFIX, (unsigned long long) seg);
+	snprintf(segname, sizeof(segname), "%020llu" AUDIT_SEG_SUFFIX, (unsigned long long) seg);
 	values[4] = CStringGetTextDatum(segname);
 	nulls[4] = (seg == 0);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));

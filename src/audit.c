@@ -422,35 +422,36 @@ audit_parse_line(char *line, size_t len, AuditRecord *rec)
 
 /*
  * audit_sha256
- *		out = SHA-256(prev || data).  pg_cryptohash needs a resource owner
- *		when OpenSSL provides it; outside a transaction a private one is used.
+ *		out = SHA-256(prev || data).  One pg_cryptohash context is kept for
+ *		the life of the process (creating one per record costs more than the
+ *		hashing): it belongs to a private resource owner that is never
+ *		released, so transaction ends do not free it.
  */
 static void
 audit_sha256(const uint8 *prev, const char *data, size_t len, uint8 *out)
 {
-	ResourceOwner save = CurrentResourceOwner;
-	pg_cryptohash_ctx *ctx;
+	static pg_cryptohash_ctx *ctx = NULL;
 
-	if (CurrentResourceOwner == NULL)
+	if (ctx == NULL)
 	{
+		ResourceOwner save = CurrentResourceOwner;
+
 		if (audit_owner == NULL)
 			audit_owner = ResourceOwnerCreate(NULL, "pubdata audit");
 		CurrentResourceOwner = audit_owner;
+		ctx = pg_cryptohash_create(PG_SHA256);
+		CurrentResourceOwner = save;
+		if (ctx == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OUT_OF_MEMORY),
+					 errmsg("out of memory")));
 	}
-	ctx = pg_cryptohash_create(PG_SHA256);
-	if (ctx == NULL ||
-		pg_cryptohash_init(ctx) < 0 ||
+	if (pg_cryptohash_init(ctx) < 0 ||
 		pg_cryptohash_update(ctx, prev, AUDIT_HASH_LEN) < 0 ||
 		pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
 		pg_cryptohash_final(ctx, out, AUDIT_HASH_LEN) < 0)
-	{
-		const char *err = ctx ? pg_cryptohash_error(ctx) : "out of memory";
-
-		CurrentResourceOwner = save;
-		elog(ERROR, "could not compute SHA-256 for the audit chain: %s", err);
-	}
-	pg_cryptohash_free(ctx);
-	CurrentResourceOwner = save;
+		elog(ERROR, "could not compute SHA-256 for the audit chain: %s",
+			 pg_cryptohash_error(ctx));
 }
 
 /*

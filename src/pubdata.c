@@ -12,6 +12,9 @@
  */
 #include "pubdata.h"
 #include "audit.h"
+#include "catalog.h"
+#include "guard.h"
+#include "calendar.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -39,6 +42,9 @@ _PG_init(void)
 
 	pubdata_preloaded = process_shared_preload_libraries_in_progress;
 
+	pubdata_catalog_init();
+	pubdata_guard_init();
+	pubdata_calendar_init();
 	pubdata_audit_init();
 
 	MarkGUCPrefixReserved("pubdata");

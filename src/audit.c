@@ -22,7 +22,7 @@
  * File format: one record per line, tab-separated fields, text escaped like
  * COPY's text format (\\ \t \n \r, \N for NULL):
  *
- *	 seq at database role dept_id dept_code resources grant_id purpose
+ *	 seq at database_oid role dept_id dept_code resources grant_id purpose
  *	 command query_id rows hash
  *
  * "at" is the TimestampTz (microseconds since 2000-01-01 UTC) taken under
@@ -54,6 +54,7 @@
 #include <unistd.h>
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "commands/dbcommands.h"
@@ -123,7 +124,7 @@ typedef struct AuditRecord
 {
 	uint64		seq;
 	TimestampTz at;
-	char	   *database;
+	Oid			database;
 	char	   *role_name;
 	int32		department_id;
 	char	   *department_code;
@@ -153,9 +154,6 @@ static uint64 audit_fd_seg = 0;
 
 /* resource owner for hashing outside any transaction */
 static ResourceOwner audit_owner = NULL;
-
-/* cached name of this backend's database */
-static char audit_dbname[NAMEDATALEN] = "";
 
 PGDLLEXPORT void pubdata_audit_sync_main(Datum arg);
 
@@ -372,6 +370,7 @@ audit_parse_line(char *line, size_t len, AuditRecord *rec)
 	char	   *last_tab;
 	int			n = 0;
 	int64		i64;
+	uint64		u64;
 
 	last_tab = strrchr(line, '\t');
 	if (last_tab == NULL || strlen(line) != len)
@@ -397,7 +396,9 @@ audit_parse_line(char *line, size_t len, AuditRecord *rec)
 	if (!audit_parse_i64(fields[1], &i64))
 		return false;
 	rec->at = (TimestampTz) i64;
-	rec->database = audit_unescape(fields[2]);
+	if (!audit_parse_u64(fields[2], &u64) || u64 > PG_UINT32_MAX)
+		return false;
+	rec->database = (Oid) u64;
 	rec->role_name = audit_unescape(fields[3]);
 	if (!audit_parse_i64(fields[4], &i64) || i64 < PG_INT32_MIN || i64 > PG_INT32_MAX)
 		return false;
@@ -414,7 +415,7 @@ audit_parse_line(char *line, size_t len, AuditRecord *rec)
 	if (!audit_hex_decode(fields[12], rec->hash))
 		return false;
 	rec->hash_hex = fields[12];
-	if (rec->database == NULL || rec->role_name == NULL ||
+	if (rec->role_name == NULL ||
 		rec->resources == NULL || rec->command == NULL)
 		return false;
 	return true;
@@ -992,35 +993,46 @@ pubdata_audit_sync_main(Datum arg)
  * audit_new_segment
  *		Start a new segment named seq (caller holds the lock exclusively):
  *		fsync the one it replaces, create the file, fsync the directory.
+ *		Returns false after reporting at elevel.
  */
-static void
-audit_new_segment(uint64 seq)
+static bool
+audit_new_segment(uint64 seq, int elevel)
 {
 	char		path[MAXPGPATH];
 	int			fd;
 
 	if (audit->seg_first != 0)
 	{
-		fd = audit_open_segment(audit->seg_first, ERROR);
+		fd = audit_open_segment(audit->seg_first, elevel);
+		if (fd < 0)
+			return false;
 		if (pg_fsync(fd) != 0)
-			ereport(data_sync_elevel(ERROR),
+		{
+			ereport(data_sync_elevel(elevel),
 					(errcode_for_file_access(),
 					 errmsg("could not fsync audit segment: %m")));
+			return false;
+		}
 	}
 	audit_seg_path(path, sizeof(path), seq);
 	fd = BasicOpenFile(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | PG_BINARY);
 	if (fd < 0)
-		ereport(ERROR,
+	{
+		ereport(elevel,
 				(errcode_for_file_access(),
 				 errmsg("could not create audit segment \"%s\": %m", path),
 				 errhint("Audited statements fail until the access audit can write again.")));
+		return false;
+	}
 	if (audit_fd >= 0)
 		close(audit_fd);
 	audit_fd = fd;
 	audit_fd_seg = seq;
-	fsync_fname_ext(AUDIT_DIR, true, false, data_sync_elevel(ERROR));
+	if (fsync_fname_ext(AUDIT_DIR, true, false, data_sync_elevel(elevel)) != 0)
+		return false;
 	audit->seg_first = seq;
 	audit->seg_size = 0;
+	return true;
 }
 
 /*
@@ -1039,9 +1051,16 @@ pubdata_audit_record(const PubdataAccess *a)
 	int			fd;
 	ssize_t		n;
 	bool		need_sync = false;
+	int			elevel;
 
 	if (!pubdata_audit_enabled)
 		return;
+
+	/*
+	 * guard.c also records statements that failed, from its abort callback:
+	 * there an error would recurse, so problems are reported as warnings.
+	 */
+	elevel = IsTransactionState() ? ERROR : WARNING;
 	if (audit == NULL)
 		pubdata_require_preload("the access audit");
 	if (!audit->available)
@@ -1051,18 +1070,9 @@ pubdata_audit_record(const PubdataAccess *a)
 				 errdetail("%s", audit->problem),
 				 errhint("Fix the problem in the server log and restart the server; audited reads fail until then.")));
 
-	if (audit_dbname[0] == '\0' && OidIsValid(MyDatabaseId))
-	{
-		char	   *db = get_database_name(MyDatabaseId);
-
-		if (db)
-			strlcpy(audit_dbname, db, sizeof(audit_dbname));
-	}
-
 	/* everything but seq, time and hash is built outside the lock */
 	initStringInfo(&body);
-	audit_append_escaped(&body, audit_dbname);
-	appendStringInfoChar(&body, '\t');
+	appendStringInfo(&body, "%u\t", MyDatabaseId);
 	audit_append_escaped(&body, a->role_name ? a->role_name : "");
 	appendStringInfo(&body, "\t%d\t", a->department_id);
 	audit_append_escaped(&body, a->department_code);
@@ -1089,11 +1099,20 @@ pubdata_audit_record(const PubdataAccess *a)
 	appendBinaryStringInfo(&line, hex, AUDIT_HASH_LEN * 2);
 	appendStringInfoChar(&line, '\n');
 
-	if (audit->seg_first == 0 ||
-		(audit->seg_size > 0 &&
-		 audit->seg_size + line.len > (uint64) audit_segment_size * 1024))
-		audit_new_segment(seq);
-	fd = audit_open_segment(audit->seg_first, ERROR);
+	if ((audit->seg_first == 0 ||
+		 (audit->seg_size > 0 &&
+		  audit->seg_size + line.len > (uint64) audit_segment_size * 1024)) &&
+		!audit_new_segment(seq, elevel))
+	{
+		LWLockRelease(audit->lock);
+		return;
+	}
+	fd = audit_open_segment(audit->seg_first, elevel);
+	if (fd < 0)
+	{
+		LWLockRelease(audit->lock);
+		return;
+	}
 
 	errno = 0;
 	n = write(fd, line.data, line.len);
@@ -1106,12 +1125,14 @@ pubdata_audit_record(const PubdataAccess *a)
 			ereport(LOG,
 					(errcode_for_file_access(),
 					 errmsg("could not truncate a partial audit record: %m")));
+		LWLockRelease(audit->lock);
 		errno = save_errno;
-		ereport(ERROR,
+		ereport(elevel,
 				(errcode_for_file_access(),
 				 errmsg("could not write access audit record: %m"),
 				 errdetail("The statement read audited data and cannot complete without its audit record."),
 				 errhint("Free disk space in the data directory.")));
+		return;
 	}
 	audit->head_seq = seq;
 	memcpy(audit->head_hash, hash, AUDIT_HASH_LEN);
@@ -1126,9 +1147,12 @@ pubdata_audit_record(const PubdataAccess *a)
 	if (audit_sync_interval == 0)
 	{
 		if (pg_fsync(fd) != 0)
-			ereport(data_sync_elevel(ERROR),
+		{
+			ereport(data_sync_elevel(elevel),
 					(errcode_for_file_access(),
 					 errmsg("could not fsync access audit segment: %m")));
+			return;
+		}
 		SpinLockAcquire(&audit->mutex);
 		if (seq > audit->synced_seq)
 			audit->synced_seq = seq;
@@ -1146,7 +1170,7 @@ pubdata_audit_record(const PubdataAccess *a)
 		}
 		SpinLockRelease(&audit->mutex);
 		if (need_sync)
-			audit_sync(true, data_sync_elevel(ERROR));
+			audit_sync(true, data_sync_elevel(elevel));
 	}
 }
 
@@ -1302,7 +1326,7 @@ records_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum((int64) rec->seq);
 	values[1] = TimestampTzGetDatum(rec->at);
-	values[2] = CStringGetTextDatum(rec->database);
+	values[2] = ObjectIdGetDatum(rec->database);
 	values[3] = CStringGetTextDatum(rec->role_name);
 	values[4] = Int32GetDatum(rec->department_id);
 	nulls[4] = (rec->department_id == 0);
@@ -1653,39 +1677,4 @@ pubdata_audit_chain_head(PG_FUNCTION_ARGS)
 	values[4] = CStringGetTextDatum(segname);
 	nulls[4] = (seg == 0);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
-}
-
-/*
- * ========================================================================
- * TEMPORARY (branch audit only): until guard.c's executor hook records real
- * reads, this superuser-only function lets the tests write records.  It is
- * removed once main's hook produces records.
- * ========================================================================
- */
-PG_FUNCTION_INFO_V1(pubdata_audit_test_record);
-
-/*
- * pubdata._audit_test_record(...) -- TEMPORARY, see above.
- */
-Datum
-pubdata_audit_test_record(PG_FUNCTION_ARGS)
-{
-	PubdataAccess a;
-
-	if (!superuser())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for pubdata._audit_test_record")));
-	memset(&a, 0, sizeof(a));
-	a.role_name = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	a.department_id = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT32(1);
-	a.department_code = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
-	a.resources = PG_ARGISNULL(3) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(3));
-	a.grant_id = PG_ARGISNULL(4) ? 0 : PG_GETARG_INT64(4);
-	a.purpose = PG_ARGISNULL(5) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(5));
-	a.command = PG_ARGISNULL(6) ? "SELECT" : text_to_cstring(PG_GETARG_TEXT_PP(6));
-	a.query_id = PG_ARGISNULL(7) ? 0 : (uint64) PG_GETARG_INT64(7);
-	a.rows = PG_ARGISNULL(8) ? 0 : (uint64) PG_GETARG_INT64(8);
-	pubdata_audit_record(&a);
-	PG_RETURN_VOID();
 }

@@ -5,7 +5,7 @@
 -- ---------------------------------------------------------------------------
 
 CREATE FUNCTION pubdata._audit_records(
-	OUT seq bigint, OUT at timestamptz, OUT database text, OUT role_name text,
+	OUT seq bigint, OUT at timestamptz, OUT database oid, OUT role_name text,
 	OUT department_id integer, OUT department_code text, OUT resources text,
 	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
 	OUT rows bigint, OUT hash text)
@@ -21,7 +21,8 @@ CREATE VIEW pubdata.access_log AS
 	  FROM pubdata._audit_records() r
 	  LEFT JOIN LATERAL pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ','))
 			 AS res(resource) ON true
-	 WHERE r.database OPERATOR(pg_catalog.=) pg_catalog.current_database();
+	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+										  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database());
 COMMENT ON VIEW pubdata.access_log IS
 	'Access audit (Art 15, 27): one row per audited statement and resource read, in chain order, for this database';
 COMMENT ON COLUMN pubdata.access_log.at IS 'when the reading statement finished (the record was written)';
@@ -55,7 +56,8 @@ CREATE FUNCTION pubdata._my_access_log(
 	  LEFT JOIN LATERAL pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ','))
 			 AS x(resource) ON true
 	  LEFT JOIN pubdata.resource res ON res.code OPERATOR(pg_catalog.=) x.resource
-	 WHERE r.database OPERATOR(pg_catalog.=) pg_catalog.current_database()
+	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+											  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
 	   AND (r.department_id OPERATOR(pg_catalog.=) me.id
 			OR res.provider_id OPERATOR(pg_catalog.=) me.id)
 	 ORDER BY r.seq

@@ -542,6 +542,12 @@ audit_list_segments(int *count, int elevel)
 
 	segs = palloc(cap * sizeof(uint64));
 	dir = AllocateDir(AUDIT_DIR);
+	if (dir == NULL && errno == ENOENT)
+	{
+		/* never preloaded: nothing was ever recorded */
+		*count = 0;
+		return segs;
+	}
 	while ((de = ReadDirExtended(dir, AUDIT_DIR, elevel)) != NULL)
 	{
 		uint64		s = audit_seg_name_parse(de->d_name);

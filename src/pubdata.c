@@ -15,14 +15,13 @@
 #include "catalog.h"
 #include "guard.h"
 #include "calendar.h"
+#include "open.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-
-#include "open.h"
 
 PG_MODULE_MAGIC;
 
@@ -48,6 +47,7 @@ _PG_init(void)
 	pubdata_guard_init();
 	pubdata_calendar_init();
 	pubdata_open_init();
+	pubdata_audit_init();
 
 	MarkGUCPrefixReserved("pubdata");
 }

@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "guard.h"
 #include "calendar.h"
+#include "open.h"
 #include "scheduler.h"
 
 #include "fmgr.h"
@@ -46,6 +47,8 @@ _PG_init(void)
 	pubdata_catalog_init();
 	pubdata_guard_init();
 	pubdata_calendar_init();
+	pubdata_open_init();
+	pubdata_audit_init();
 	pubdata_scheduler_init();
 
 	MarkGUCPrefixReserved("pubdata");

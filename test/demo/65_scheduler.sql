@@ -3,6 +3,16 @@
 SET client_min_messages = warning;
 \echo
 \echo '== 6. Scheduler: the launcher and its jobs'
+-- (the launcher connects a few seconds after its database is created)
+DO $$
+DECLARE i integer := 0;
+BEGIN
+	WHILE NOT EXISTS (SELECT 1 FROM pg_stat_activity
+					   WHERE backend_type = 'pubdata launcher' AND datname = current_database()) AND i < 40 LOOP
+		PERFORM pg_sleep(0.5);
+		i := i + 1;
+	END LOOP;
+END $$;
 SELECT backend_type, application_name, datname FROM pg_stat_activity WHERE backend_type LIKE 'pubdata%';
 
 -- The Liandu district civil affairs bureau (LD-MZ) pre-aggregates its population by

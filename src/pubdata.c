@@ -11,6 +11,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "quality.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -37,6 +38,8 @@ _PG_init(void)
 		return;
 
 	pubdata_preloaded = process_shared_preload_libraries_in_progress;
+
+	pubdata_quality_init();
 
 	MarkGUCPrefixReserved("pubdata");
 }

@@ -72,6 +72,13 @@
 #include "utils/tuplesort.h"
 #include "utils/typcache.h"
 
+/*
+ * A pattern rule remembers the outcome of up to this many distinct values
+ * (by 64-bit hash): 1.5 MB at most, and most pattern-checked columns (codes,
+ * categories) have far fewer distinct values.
+ */
+#define PATTERN_MEMO_SIZE 65536
+
 /* GUC: failing rows kept per rule and run */
 static int	quality_sample_rows = 10;
 
@@ -573,6 +580,7 @@ compile_rule(QualityState *qs, QualityRule *r)
 				r->regex = cstring_to_text(r->regex_src);
 				/* raises "invalid regular expression" now rather than mid-scan */
 				(void) RE_compile_and_cache(r->regex, REG_ADVANCED, r->collation);
+				r->set = u64set_create(qs->cxt, 1024, NULL);
 			}
 			break;
 
@@ -807,17 +815,26 @@ row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot)
 			if (nulls[a])
 				return true;
 			{
-				Datum		t;
+				uint64		h;
+				U64Entry   *e;
+				bool		ok;
 
-				if (r->varlena_text && !r->is_bpchar)
-					t = values[a];
-				else
+				s = value_text(r, values[a], &len);
+				/* codes and categories repeat: remember each value's outcome */
+				h = hash_bytes_extended((const unsigned char *) s, len, 0);
+				e = u64set_lookup(r->set, h);
+				if (e != NULL)
+					return e->count != 0;
+				ok = RE_compile_and_execute(r->regex, (char *) s, len, REG_ADVANCED,
+											r->collation, 0, NULL);
+				if (r->set->members < PATTERN_MEMO_SIZE)
 				{
-					s = value_text(r, values[a], &len);
-					t = PointerGetDatum(cstring_to_text_with_len(s, len));
+					bool		found;
+
+					e = u64set_insert(r->set, h, &found);
+					e->count = ok ? 1 : 0;
 				}
-				return DatumGetBool(DirectFunctionCall2Coll(textregexeq, r->collation,
-															t, PointerGetDatum(r->regex)));
+				return ok;
 			}
 
 		case QK_ID_CARD:
@@ -992,18 +1009,23 @@ unique_spill(QualityRule *r, uint64 h, uint64 tid)
 static inline void
 unique_add(QualityRule *r, uint64 h, uint64 tid)
 {
-	U64Entry   *e = u64set_lookup(r->set, h);
+	U64Entry   *e;
 
-	if (e != NULL)
-		e->count++;
-	else if (r->set->members < r->set_limit)
+	if (r->set->members < r->set_limit)
 	{
 		bool		found;
 
 		e = u64set_insert(r->set, h, &found);
-		e->count = 1;
-		e->first = tid;
+		if (found)
+			e->count++;
+		else
+		{
+			e->count = 1;
+			e->first = tid;
+		}
 	}
+	else if ((e = u64set_lookup(r->set, h)) != NULL)
+		e->count++;
 	else
 		unique_spill(r, h, tid);
 }
@@ -1563,7 +1585,9 @@ pubdata_quality_check_trigger(PG_FUNCTION_ARGS)
 		if (found)
 		{
 			tc->qs = quality_prepare(resource_id, td->tg_relation, true, fcinfo->flinfo->fn_mcxt);
-			tc->slot = MakeSingleTupleTableSlot(RelationGetDescr(td->tg_relation), &TTSOpsHeapTuple);
+			/* a copy of the descriptor: the cache outlives no pin */
+			tc->slot = MakeSingleTupleTableSlot(CreateTupleDescCopy(RelationGetDescr(td->tg_relation)),
+												&TTSOpsHeapTuple);
 		}
 		MemoryContextSwitchTo(old);
 		fcinfo->flinfo->fn_extra = tc;

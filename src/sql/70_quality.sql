@@ -367,6 +367,30 @@ END
 $$;
 COMMENT ON FUNCTION pubdata.drop_quality_rule(bigint) IS 'Removes a quality rule and its results (providing department or pubdata_admin)';
 
+-- set_quality_rule(rule, action, enabled): change what the trigger does, or switch a rule off
+CREATE FUNCTION pubdata.set_quality_rule(rule bigint, action text DEFAULT NULL, enabled boolean DEFAULT NULL) RETURNS void
+	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	code text;
+	act pubdata.quality_action := pubdata._check_enum(action, 'pubdata.quality_action', 'quality rule action')::pubdata.quality_action;
+BEGIN
+	SELECT r.code INTO code FROM pubdata.quality_rule q JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) q.resource_id
+	 WHERE q.id OPERATOR(pg_catalog.=) rule;
+	IF code IS NULL THEN
+		RAISE EXCEPTION 'quality rule % does not exist', rule
+			USING ERRCODE = 'undefined_object', HINT = 'See SELECT id, kind, items FROM pubdata.quality_rule.';
+	END IF;
+	PERFORM pubdata._quality_require_provider(code, 'change quality rules');
+	UPDATE pubdata.quality_rule q
+	   SET action = coalesce(act, q.action), enabled = coalesce(set_quality_rule.enabled, q.enabled)
+	 WHERE q.id OPERATOR(pg_catalog.=) rule;
+END
+$$;
+COMMENT ON FUNCTION pubdata.set_quality_rule(bigint, text, boolean) IS
+	'Sets a quality rule''s trigger action (reject, flag, warn) and/or switches it on or off (providing department or pubdata_admin)';
+
 -- _frequency_interval(frequency): how old a resource may be
 CREATE FUNCTION pubdata._frequency_interval(f pubdata.update_frequency) RETURNS interval
 	LANGUAGE sql IMMUTABLE
@@ -599,5 +623,6 @@ COMMENT ON FUNCTION pubdata.disable_quality_trigger(text) IS 'Removes the qualit
 
 GRANT EXECUTE ON FUNCTION pubdata.add_quality_rule(text, text[], text, jsonb, text),
 	pubdata.add_quality_rule(text, text, text, jsonb, text), pubdata.drop_quality_rule(bigint),
+	pubdata.set_quality_rule(bigint, text, boolean),
 	pubdata.measure_quality(text), pubdata.enable_quality_trigger(text), pubdata.disable_quality_trigger(text)
 	TO pubdata_admin, pubdata_department;

@@ -11,6 +11,10 @@
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "audit.h"
+#include "catalog.h"
+#include "guard.h"
+#include "calendar.h"
 #include "quality.h"
 
 #include "fmgr.h"
@@ -39,6 +43,9 @@ _PG_init(void)
 
 	pubdata_preloaded = process_shared_preload_libraries_in_progress;
 
+	pubdata_catalog_init();
+	pubdata_guard_init();
+	pubdata_calendar_init();
 	pubdata_quality_init();
 
 	MarkGUCPrefixReserved("pubdata");

@@ -82,7 +82,7 @@ CREATE TABLE pubdata.quality_run (
 );
 CREATE INDEX quality_run_resource ON pubdata.quality_run (resource_id, id);
 COMMENT ON TABLE pubdata.quality_run IS 'One quality measurement of a resource: rows checked, GB/T 36344 dimension scores (0-100, NULL when nothing measured it) and the resource score (mean of the measured dimensions)';
-COMMENT ON COLUMN pubdata.quality_run.objections_upheld IS 'objections upheld in the 90 days before the run (counted in accuracy; NULL when pubdata.objection does not exist)';
+COMMENT ON COLUMN pubdata.quality_run.objections_upheld IS 'objections upheld (outcome corrected) raised in the 90 days before the run (counted in accuracy; NULL when pubdata.objection does not exist)';
 COMMENT ON COLUMN pubdata.quality_run.job_runs IS 'aggregation runs of the resource in the 30 days before the run (counted in timeliness; NULL without pubdata.job_run)';
 
 CREATE TABLE pubdata.quality_result (
@@ -495,7 +495,7 @@ BEGIN
 			 WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('pubdata.objection')
 			   AND a.attname IN ('resource_id', 'outcome', 'raised_at') AND NOT a.attisdropped) OPERATOR(pg_catalog.=) 3 THEN
 		EXECUTE 'SELECT pg_catalog.count(*)::int FROM pubdata.objection o
-				  WHERE o.resource_id OPERATOR(pg_catalog.=) $1 AND o.outcome::text OPERATOR(pg_catalog.=) ''upheld''
+				  WHERE o.resource_id OPERATOR(pg_catalog.=) $1 AND o.outcome::text OPERATOR(pg_catalog.=) ''corrected''
 					AND o.raised_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) interval ''90 days'')'
 		   INTO upheld USING rid;
 	END IF;

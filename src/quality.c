@@ -167,6 +167,7 @@ typedef struct QualityRule
 	Oid		   *hashcolls;
 	u64set_hash *set;
 	uint64		set_limit;
+	MemoryContext cxt;			/* where the spill sort lives */
 	Tuplesortstate *spill;
 	TupleTableSlot *spillslot;
 	Oid			ref_relid;
@@ -680,9 +681,30 @@ compile_rule(QualityState *qs, QualityRule *r)
 				ereport(ERROR,
 						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 						 errmsg("custom quality rule %lld has no expression", (long long) r->id)));
-			r->exprstate = compile_custom(qs, r);
+			/* report parse errors against the expression, not the caller's query */
+			PG_TRY();
+			{
+				r->exprstate = compile_custom(qs, r);
+			}
+			PG_CATCH();
+			{
+				ErrorData  *edata;
+
+				MemoryContextSwitchTo(qs->cxt);
+				edata = CopyErrorData();
+				if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+					PG_RE_THROW();
+				FlushErrorState();
+				ereport(ERROR,
+						(errcode(edata->sqlerrcode),
+						 errmsg("invalid expression in quality rule %lld: %s", (long long) r->id, edata->message),
+						 errdetail("Expression: %s", r->expression),
+						 errhint("Write one boolean expression over the row's columns, like a CHECK constraint (no sub-queries or aggregates).")));
+			}
+			PG_END_TRY();
 			break;
 	}
+	r->cxt = qs->cxt;
 	r->sample_tids = palloc(sizeof(uint64) * Max(qs->sample_limit, 1));
 	r->sample_counts = palloc0(sizeof(uint32) * Max(qs->sample_limit, 1));
 	MemoryContextSwitchTo(old);
@@ -981,6 +1003,8 @@ unique_spill(QualityRule *r, uint64 h, uint64 tid)
 {
 	if (r->spill == NULL)
 	{
+		/* in the rule's context: the scan loop runs in the per-tuple one */
+		MemoryContext old = MemoryContextSwitchTo(r->cxt);
 		TupleDesc	td = CreateTemplateTupleDesc(2);
 		AttrNumber	cols[2] = {1, 2};
 		Oid			ops[2] = {Int8LessOperator, Int8LessOperator};
@@ -991,7 +1015,7 @@ unique_spill(QualityRule *r, uint64 h, uint64 tid)
 		TupleDescInitEntry(td, 2, "tid", INT8OID, -1, 0);
 		r->spill = tuplesort_begin_heap(td, 2, cols, ops, colls, nf, work_mem, NULL, TUPLESORT_NONE);
 		r->spillslot = MakeSingleTupleTableSlot(td, &TTSOpsMinimalTuple);
-		ExecClearTuple(r->spillslot);
+		MemoryContextSwitchTo(old);
 	}
 	ExecClearTuple(r->spillslot);
 	r->spillslot->tts_values[0] = Int64GetDatum((int64) h);

@@ -334,35 +334,20 @@ load_regions(FunctionCallInfo fcinfo)
 }
 
 /*
- * region_level_loaded
- *		Whether the region table holds any code of this level under the same
- *		parent: provinces at all (province level), cities of the same
- *		province (city level), counties of the same city (county level).
+ * region_parent_loaded
+ *		Whether the region table holds this code's parent (the province of a
+ *		city, the city of a county), and so holds its siblings too; for a
+ *		province, whether any province is loaded.
  */
 static bool
-region_level_loaded(RegionCache *c, int level, int32 code)
+region_parent_loaded(RegionCache *c, int level, int32 code)
 {
-	int32		lo,
-				hi;
-	int			i;
+	int32		parent;
 
 	if (level == 0)
 		return c->n[0] > 0;
-	if (level == 1)
-	{
-		lo = code / 10000 * 10000;
-		hi = lo + 9999;
-	}
-	else
-	{
-		lo = code / 100 * 100;
-		hi = lo + 99;
-	}
-	/* the arrays are small (a city has tens of counties): a linear scan is enough */
-	for (i = 0; i < c->n[level]; i++)
-		if (c->codes[level][i] >= lo && c->codes[level][i] <= hi)
-			return true;
-	return false;
+	parent = (level == 1) ? code / 10000 * 10000 : code / 100 * 100;
+	return bsearch(&parent, c->codes[level - 1], c->n[level - 1], sizeof(int32), cmp_int32) != NULL;
 }
 
 PG_FUNCTION_INFO_V1(pubdata_is_valid_admin_code);
@@ -370,9 +355,9 @@ PG_FUNCTION_INFO_V1(pubdata_is_valid_admin_code);
 /*
  * pubdata.is_valid_admin_code(text) returns boolean
  *		Six digits with a province-level prefix.  When pubdata.region holds
- *		codes of the same level under the same parent (say counties of
- *		Lishui, 3311xx), the code must be one of them; elsewhere only the
- *		format is checked, since the table holds only what the city loaded.
+ *		the code's parent (say Lishui, 331100, for 3311xx), the code must be
+ *		in the table too; elsewhere only the format is checked, since the
+ *		table holds only what the city loaded.
  */
 Datum
 pubdata_is_valid_admin_code(PG_FUNCTION_ARGS)
@@ -391,7 +376,7 @@ pubdata_is_valid_admin_code(PG_FUNCTION_ARGS)
 		code = code * 10 + (s[i] - '0');
 	level = (code % 10000 == 0) ? 0 : (code % 100 == 0) ? 1 : 2;
 	c = load_regions(fcinfo);
-	if (!region_level_loaded(c, level, code))
+	if (!region_parent_loaded(c, level, code))
 		PG_RETURN_BOOL(true);
 	PG_RETURN_BOOL(bsearch(&code, c->codes[level], c->n[level], sizeof(int32), cmp_int32) != NULL);
 }

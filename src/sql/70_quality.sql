@@ -26,7 +26,7 @@ CREATE FUNCTION pubdata.is_valid_admin_code(text) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'pubdata_is_valid_admin_code'
 	LANGUAGE C STRICT STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION pubdata.is_valid_admin_code(text) IS
-	'GB/T 2260 division code: 6 digits with a province prefix; where pubdata.region holds codes of the same level under the same parent, one of them';
+	'GB/T 2260 division code: 6 digits with a province prefix; where pubdata.region holds the code''s parent division (province of a city, city of a county), one of its codes';
 
 GRANT EXECUTE ON FUNCTION pubdata.is_valid_id_card(text), pubdata.is_valid_uscc(text),
 	pubdata.is_valid_mobile(text), pubdata.is_valid_admin_code(text)

@@ -5,6 +5,7 @@ SET client_min_messages = warning;
 CREATE ROLE regress_cal_bureau IN ROLE pubdata_admin;
 CREATE ROLE regress_cal_reader IN ROLE pubdata_department;
 RESET client_min_messages;
+SET DateStyle = 'ISO, YMD';
 -- whatever the session's time zone, days are Asia/Shanghai days
 SET TimeZone = 'America/New_York';
 
@@ -53,6 +54,18 @@ SELECT count(*) FILTER (WHERE pubdata.working_days_between(a, b)
 							 WHERE coalesce(c.is_workday, EXTRACT(ISODOW FROM g) < 6))) AS disagreements
   FROM generate_series('2025-01-01'::date, '2026-10-31', '17 days') ga, generate_series(0, 60, 7) k,
 	   LATERAL (SELECT ga::date AS a, ga::date + k AS b) s;
+
+-- in parallel workers too
+SET force_parallel_mode = on;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SELECT count(*) FILTER (WHERE pubdata.is_workday(g::date) <> coalesce(c.is_workday, EXTRACT(ISODOW FROM g) < 6)) AS disagreements,
+	   max(pubdata.add_working_days(g, 2)) = '2026-12-30 23:59:59.999999+08' AS last_deadline_ok
+  FROM generate_series('2025-01-01'::date, '2026-12-28', '1 day') g
+  LEFT JOIN pubdata.calendar c ON c.day = g::date;
+RESET force_parallel_mode;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
 
 -- deadlines (2 working days, the Art 13 default) across the long holidays
 SELECT received, pubdata.add_working_days(received::timestamptz, 2) AT TIME ZONE 'Asia/Shanghai' AS due
@@ -150,3 +163,4 @@ SELECT c.relname, x.cond
   JOIN pg_class c ON c.oid = x.oid
  WHERE e.extname = 'pubdata' AND c.relname LIKE 'calendar%' ORDER BY 1;
 RESET TimeZone;
+RESET DateStyle;

@@ -28,7 +28,9 @@
 #include "pubdata.h"
 #include "calendar.h"
 
+#include "access/parallel.h"
 #include "access/table.h"
+#include "access/xact.h"
 #include "access/tableam.h"
 #include "catalog/namespace.h"
 #include "commands/trigger.h"
@@ -36,6 +38,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "pgtime.h"
+#include "storage/proc.h"
 #include "utils/builtins.h"
 #include "utils/datetime.h"
 #include "utils/guc.h"
@@ -59,6 +62,8 @@ int			pubdata_objection_due_days = 2;
 typedef struct CalendarCache
 {
 	bool		valid;
+	LocalTransactionId only_lxid;	/* valid in this transaction only, or
+									 * InvalidLocalTransactionId */
 	Oid			calendar_relid;
 	Oid			year_relid;
 	int			first_year;
@@ -69,7 +74,7 @@ typedef struct CalendarCache
 	int32	   *cum;			/* cum[i]: working days in [base, base + i) */
 } CalendarCache;
 
-static CalendarCache cache = {false, InvalidOid, InvalidOid, 1, 0, 0, 0, NULL, NULL};
+static CalendarCache cache = {false, InvalidLocalTransactionId, InvalidOid, InvalidOid, 1, 0, 0, 0, NULL, NULL};
 static MemoryContext CalendarContext = NULL;
 static bool callback_registered = false;
 static bool inval_during_build = false;
@@ -335,6 +340,9 @@ MarkDay(Datum v1, bool n1, Datum v2, bool n2, void *arg)
  * The tables are read with a fresh snapshot: the calendar is reference data
  * shared by all transactions, and a change committed after that snapshot
  * sends an invalidation we process later, so the cache is never left stale.
+ * In parallel mode (a parallel worker, or a leader running a parallel plan)
+ * no new snapshot may be taken: the query's snapshot is used and the cache
+ * kept for the current transaction only.
  * The scans need no privilege on the tables (the calendar is public
  * knowledge); only pubdata_admin may change them.
  */
@@ -348,7 +356,8 @@ CalendarLoad(void)
 	uint8	   *work;
 	int64		i;
 
-	if (cache.valid)
+	if (cache.valid &&
+		(cache.only_lxid == InvalidLocalTransactionId || cache.only_lxid == MyProc->lxid))
 		return;
 
 	if (!callback_registered)
@@ -375,7 +384,21 @@ CalendarLoad(void)
 	cache.last_year = 0;
 	cache.base = cache.ndays = 0;
 
-	snapshot = RegisterSnapshot(GetLatestSnapshot());
+	/*
+	 * A parallel query cannot take a new snapshot: read the query's own and
+	 * keep the result for this transaction only.
+	 */
+	if (IsInParallelMode())
+	{
+		snapshot = RegisterSnapshot(ActiveSnapshotSet() ? GetActiveSnapshot()
+									: GetTransactionSnapshot());
+		cache.only_lxid = MyProc->lxid;
+	}
+	else
+	{
+		snapshot = RegisterSnapshot(GetLatestSnapshot());
+		cache.only_lxid = InvalidLocalTransactionId;
+	}
 
 	CalendarScan(yrel, snapshot, "year", NULL, SpanYear, &span);
 	if (span.lo <= span.hi)

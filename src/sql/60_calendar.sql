@@ -192,13 +192,13 @@ BEGIN
 	SELECT d INTO bad FROM pg_catalog.unnest(coalesce($2, '{}') OPERATOR(pg_catalog.||) coalesce($3, '{}')) AS d
 	 WHERE d IS NULL OR EXTRACT(YEAR FROM d) OPERATOR(pg_catalog.<>) y LIMIT 1;
 	IF FOUND THEN
-		RAISE EXCEPTION 'day % is not in year %', coalesce(bad::text, 'NULL'), y
+		RAISE EXCEPTION 'day % is not in year %', coalesce(pg_catalog.to_char(bad, 'YYYY-MM-DD'), 'NULL'), y
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Load one year at a time; every day must belong to it.';
 	END IF;
 	SELECT h INTO bad FROM pg_catalog.unnest(coalesce($2, '{}')) AS h
 	 WHERE h OPERATOR(pg_catalog.=) ANY (coalesce($3, '{}')) LIMIT 1;
 	IF FOUND THEN
-		RAISE EXCEPTION 'day % is listed both as a holiday and as a working day', bad
+		RAISE EXCEPTION 'day % is listed both as a holiday and as a working day', pg_catalog.to_char(bad, 'YYYY-MM-DD')
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 	SELECT * INTO old FROM pubdata.calendar_year c WHERE c.year OPERATOR(pg_catalog.=) y;

@@ -90,42 +90,62 @@ CREATE POLICY objection_event_parties ON pubdata.objection_event FOR SELECT TO p
 CREATE POLICY objection_event_oversight ON pubdata.objection_event FOR SELECT TO pubdata_admin, pubdata_auditor
 	USING (true);
 
--- _objection_key_check: a record key names columns of the resource, with scalar values
-CREATE FUNCTION pubdata._objection_key_check(resource_id bigint, resource_code text, key jsonb, what text)
-	RETURNS void
+-- _objection_key: check that a record key names columns of the resource, with
+-- scalar values of the columns' types, and return it in canonical form (each
+-- value as the column's JSON value, e.g. {"id": "42"} becomes {"id": 42} for an
+-- integer column), so that keys compare equal however they were typed
+CREATE FUNCTION pubdata._objection_key(resource_id bigint, key jsonb, what text)
+	RETURNS jsonb
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
+	r record;
 	k text;
 	v jsonb;
+	rowj jsonb;
 BEGIN
-	IF $3 IS NULL OR pg_catalog.jsonb_typeof($3) OPERATOR(pg_catalog.<>) 'object' OR $3 OPERATOR(pg_catalog.=) '{}'::jsonb THEN
-		RAISE EXCEPTION 'invalid %: %', $4, coalesce($3::text, 'NULL')
+	SELECT x.code, x.relation INTO r FROM pubdata.resource x WHERE x.id OPERATOR(pg_catalog.=) $1;
+	IF $2 IS NULL OR pg_catalog.jsonb_typeof($2) OPERATOR(pg_catalog.<>) 'object' OR $2 OPERATOR(pg_catalog.=) '{}'::jsonb THEN
+		RAISE EXCEPTION 'invalid %: %', $3, coalesce($2::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Give the record''s key columns and values as a JSON object, e.g. ''{"id": 42}''.';
 	END IF;
-	FOR k, v IN SELECT e.key, e.value FROM pg_catalog.jsonb_each($3) e LOOP
+	FOR k, v IN SELECT e.key, e.value FROM pg_catalog.jsonb_each($2) e LOOP
 		IF NOT EXISTS (SELECT 1 FROM pubdata.resource_item i
 						WHERE i.resource_id OPERATOR(pg_catalog.=) $1
 						  AND i.column_name OPERATOR(pg_catalog.=) k
 						  AND i.state OPERATOR(pg_catalog.<>) 'dropped') THEN
-			RAISE EXCEPTION 'resource "%" has no item "%"', $2, k
+			RAISE EXCEPTION 'resource "%" has no item "%"', r.code, k
 				USING ERRCODE = 'undefined_column',
-					  HINT = 'The ' || $4 || ' names columns of the resource''s table: '
+					  HINT = 'The ' || $3 || ' names columns of the resource''s table: '
 						  || (SELECT pg_catalog.string_agg(i.column_name::text, ', ' ORDER BY i.attnum)
 								FROM pubdata.resource_item i
 							   WHERE i.resource_id OPERATOR(pg_catalog.=) $1 AND i.state OPERATOR(pg_catalog.<>) 'dropped') || '.';
 		END IF;
 		IF pg_catalog.jsonb_typeof(v) NOT IN ('string', 'number', 'boolean') THEN
-			RAISE EXCEPTION 'invalid value for key "%" in %: %', k, $4, v::text
+			RAISE EXCEPTION 'invalid value for key "%" in %: %', k, $3, v::text
 				USING ERRCODE = 'invalid_parameter_value', HINT = 'Key values are strings, numbers or booleans.';
 		END IF;
 	END LOOP;
+	IF r.relation IS NULL THEN
+		RETURN $2;
+	END IF;
+	BEGIN
+		EXECUTE pg_catalog.format('SELECT pg_catalog.to_jsonb(k) FROM pg_catalog.jsonb_populate_record(NULL::%s, $1) k',
+								  r.relation)
+		   INTO rowj USING $2;
+	EXCEPTION WHEN data_exception THEN
+		RAISE EXCEPTION 'invalid % for resource "%": %', $3, r.code, SQLERRM
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Each value must be valid for its column''s type.';
+	END;
+	RETURN (SELECT pg_catalog.jsonb_object_agg(e.key, rowj OPERATOR(pg_catalog.->) e.key)
+			  FROM pg_catalog.jsonb_each($2) e);
 END
 $$;
-COMMENT ON FUNCTION pubdata._objection_key_check(bigint, text, jsonb, text) IS
-	'Internal: check that a record key names items of the resource and has scalar values';
+COMMENT ON FUNCTION pubdata._objection_key(bigint, jsonb, text) IS
+	'Internal: check a record key against the resource''s columns and types; returns it in canonical form';
 
 -- _objection_event: append to a ticket's history
 CREATE FUNCTION pubdata._objection_event(objection_id bigint, kind pubdata.objection_event_kind, detail jsonb)
@@ -149,6 +169,8 @@ DECLARE
 	dept integer := pubdata.current_department();
 	r record;
 	due timestamptz;
+	uses boolean;
+	key jsonb;
 	oid_ bigint;
 BEGIN
 	SELECT x.id, x.code, x.relation, x.provider_id, x.status, x.share_class, d.code AS provider_code
@@ -178,16 +200,19 @@ BEGIN
 	END IF;
 	-- a department objects to data it uses: it must be able to read the item
 	-- (or, for the record as a whole, some item) of the resource's table
-	IF NOT CASE WHEN $3 IS NULL
-				THEN pg_catalog.has_any_column_privilege(pubdata.caller(), r.relation::oid, 'SELECT')
-				ELSE pg_catalog.has_column_privilege(pubdata.caller(), r.relation::oid, $3, 'SELECT') END THEN
+	IF $3 IS NULL THEN
+		uses := pg_catalog.has_any_column_privilege(pubdata.caller(), r.relation::oid, 'SELECT');
+	ELSE
+		uses := pg_catalog.has_column_privilege(pubdata.caller(), r.relation::oid, $3, 'SELECT');
+	END IF;
+	IF NOT coalesce(uses, false) THEN
 		RAISE EXCEPTION 'department of role "%" does not use %resource "%"', pubdata.caller(),
 				CASE WHEN $3 IS NULL THEN '' ELSE pg_catalog.format('item "%s" of ', $3) END, r.code
 			USING ERRCODE = 'insufficient_privilege',
 				  DETAIL = 'An objection is raised by a department that reads the data (through an interface or by hand).',
 				  HINT = 'Request access to the resource first (it must be shared with your department).';
 	END IF;
-	PERFORM pubdata._objection_key_check(r.id, r.code, $2, 'record key');
+	key := pubdata._objection_key(r.id, $2, 'record key');
 	IF coalesce(pg_catalog.btrim($4), '') OPERATOR(pg_catalog.=) '' THEN
 		RAISE EXCEPTION 'an objection needs a description'
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Say what is wrong with the record.';
@@ -196,7 +221,7 @@ BEGIN
 	due := pubdata.add_working_days(pg_catalog.now(), pubdata._objection_due_days());
 	INSERT INTO pubdata.objection (resource_id, record_key, item, description, raised_by_department,
 								   raised_by_role, provider_id, due_at)
-	VALUES (r.id, $2, $3, $4, dept, pubdata.caller(), r.provider_id, due)
+	VALUES (r.id, key, $3, $4, dept, pubdata.caller(), r.provider_id, due)
 	RETURNING id INTO oid_;
 	PERFORM pubdata._objection_event(oid_, 'raised',
 		pg_catalog.jsonb_build_object('due_at', due, 'working_days', pubdata._objection_due_days()));
@@ -293,13 +318,12 @@ BEGIN
 	SELECT x.id, x.code, x.relation INTO r FROM pubdata.resource x WHERE x.id OPERATOR(pg_catalog.=) o.resource_id;
 	IF oc OPERATOR(pg_catalog.=) 'corrected' THEN
 		-- link the correction to the record as it now is; it must exist once
-		link := coalesce($4, o.record_key);
-		PERFORM pubdata._objection_key_check(r.id, r.code, link, 'corrected key');
 		IF r.relation IS NULL THEN
 			RAISE EXCEPTION 'the table of resource "%" no longer exists', r.code
 				USING ERRCODE = 'object_not_in_prerequisite_state',
 					  HINT = 'Resolve with outcome confirmed_correct or rejected.';
 		END IF;
+		link := pubdata._objection_key(r.id, coalesce($4, o.record_key), 'corrected key');
 		SELECT pg_catalog.string_agg(pg_catalog.format('t.%I IS NOT DISTINCT FROM k.%I', k, k), ' AND ')
 		  INTO cond FROM pg_catalog.jsonb_object_keys(link) AS k;
 		EXECUTE pg_catalog.format(
@@ -380,7 +404,7 @@ BEGIN
 	END IF;
 	RETURN EXISTS (SELECT 1 FROM pubdata.objection o
 					WHERE o.resource_id OPERATOR(pg_catalog.=) r.id
-					  AND o.record_key OPERATOR(pg_catalog.=) $2
+					  AND o.record_key OPERATOR(pg_catalog.=) pubdata._objection_key(r.id, $2, 'record key')
 					  AND o.status OPERATOR(pg_catalog.<>) 'resolved');
 END
 $$;

@@ -50,16 +50,16 @@ BEGIN
 	RETURN v ~ '^(\+86|0086|86)?1[3-9][0-9]{9}$';
 END $$;
 CREATE FUNCTION pg_temp.pl_admin_code(v text) RETURNS boolean LANGUAGE plpgsql STABLE STRICT AS $$
-DECLARE parent text;
+DECLARE p text;
 BEGIN
 	IF v !~ '^[0-9]{6}$' OR substr(v, 1, 2)::int NOT IN (11,12,13,14,15,21,22,23,31,32,33,34,35,36,37,41,42,43,44,45,46,50,51,52,53,54,61,62,63,64,65,71,81,82) THEN
 		RETURN false;
 	END IF;
-	parent := CASE WHEN v ~ '0000$' THEN NULL WHEN v ~ '00$' THEN substr(v, 1, 2) || '0000' ELSE substr(v, 1, 4) || '00' END;
-	IF parent IS NULL OR NOT EXISTS (SELECT 1 FROM pubdata.region WHERE code = parent) THEN
+	p := CASE WHEN v ~ '0000$' THEN NULL WHEN v ~ '00$' THEN substr(v, 1, 2) || '0000' ELSE substr(v, 1, 4) || '00' END;
+	IF p IS NULL OR NOT EXISTS (SELECT 1 FROM pubdata.region r WHERE r.code = p) THEN
 		RETURN true;
 	END IF;
-	RETURN EXISTS (SELECT 1 FROM pubdata.region WHERE code = v);
+	RETURN EXISTS (SELECT 1 FROM pubdata.region r WHERE r.code = v);
 END $$;
 -- the two implementations agree on every row
 SELECT count(*) FILTER (WHERE pubdata.is_valid_id_card(id_no) IS DISTINCT FROM pg_temp.pl_id_card(id_no)) AS id_card_disagree,

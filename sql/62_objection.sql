@@ -41,14 +41,18 @@ SELECT pubdata.set_item('CAL-MKT-ENT', 'address', '住所');
 SELECT pubdata.set_item('CAL-MKT-ENT', 'legal_rep', '法定代表人', personal => 'personal');
 SELECT pubdata.set_item('CAL-MKT-ENT', 'staff', '从业人数');
 SELECT pubdata.submit_resource('CAL-MKT-ENT');
--- the tax bureau's grant (what an approved share request installs): three items
 GRANT USAGE ON SCHEMA regress_cal_mkt TO regress_cal_tax;
-GRANT SELECT (uscc, name, address) ON regress_cal_mkt.enterprise TO regress_cal_tax;
-CREATE POLICY regress_cal_tax_read ON regress_cal_mkt.enterprise FOR SELECT TO regress_cal_tax USING (true);
 RESET ROLE;
 SET ROLE regress_cal_bdb;
 SELECT pubdata.review_resource('CAL-MKT-ENT', true);
 SELECT pubdata.publish_resource('CAL-MKT-ENT');
+RESET ROLE;
+-- the tax bureau's grant: three items
+SET ROLE regress_cal_tax;
+SELECT pubdata.request_share('CAL-MKT-ENT', '税务登记核对', ARRAY['uscc', 'name', 'address']) AS tax_req \gset
+RESET ROLE;
+SET ROLE regress_cal_market;
+SELECT pubdata.decide_share(:tax_req, true);
 RESET ROLE;
 
 -- the tax bureau objects to an address

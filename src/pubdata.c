@@ -23,6 +23,8 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 
+#include "open.h"
+
 PG_MODULE_MAGIC;
 
 bool		pubdata_preloaded = false;
@@ -46,6 +48,7 @@ _PG_init(void)
 	pubdata_catalog_init();
 	pubdata_guard_init();
 	pubdata_calendar_init();
+	pubdata_open_init();
 	pubdata_quality_init();
 
 	MarkGUCPrefixReserved("pubdata");

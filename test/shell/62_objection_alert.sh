@@ -21,8 +21,12 @@ SET ROLE regress_cal_sh_prov;
 CREATE TABLE sh.parcel (parcel_no text PRIMARY KEY, area numeric);
 INSERT INTO sh.parcel VALUES ('LD-001', 120.5);
 SELECT pubdata.register_resource('sh.parcel', 'SH-PARCEL', '宗地信息', 'sh-prov', 'unconditional', 'open', 'daily', 1);
+SELECT pubdata.submit_resource('SH-PARCEL');
 GRANT USAGE ON SCHEMA sh TO regress_cal_sh_user;
-GRANT SELECT ON sh.parcel TO regress_cal_sh_user;
+RESET ROLE;
+-- published unconditional data is shared with every department
+SELECT pubdata.review_resource('SH-PARCEL', true);
+SELECT pubdata.publish_resource('SH-PARCEL');
 SET ROLE regress_cal_sh_user;
 SELECT pubdata.raise_objection('SH-PARCEL', '{"parcel_no": "LD-001"}', 'area', '面积与不动产登记不符');
 RESET ROLE;

@@ -1,0 +1,71 @@
+/*-------------------------------------------------------------------------
+ *
+ * json_io.h
+ *	  All of pubdata's libjson-c use, behind plain C interfaces.
+ *
+ * json-c's json_object type clashes with PostgreSQL's json_object() in
+ * utils/fmgrprotos.h, so json-c is confined to json_io.c, which includes
+ * neither utils/builtins.h nor fmgrprotos.h.  Callers pass plain C strings
+ * and get back a palloc'd JSON text, which they turn into jsonb.
+ *
+ * Each module that needs JSON has its own section here and in json_io.c.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PUBDATA_JSON_IO_H
+#define PUBDATA_JSON_IO_H
+
+#include "postgres.h"
+
+/* ==== section: open data (DCAT-AP 3 catalog export), module open.c ==== */
+
+/* An agent (foaf:Agent): a publisher */
+typedef struct PubdataDcatAgent
+{
+	const char *iri;			/* may be NULL: blank node */
+	const char *name;			/* foaf:name, mandatory */
+} PubdataDcatAgent;
+
+/* A dataset with its single distribution (the open view) */
+typedef struct PubdataDcatDataset
+{
+	const char *iri;			/* dataset IRI */
+	const char *identifier;		/* dct:identifier (resource code) */
+	const char *title;			/* dct:title, mandatory */
+	const char *description;	/* dct:description, mandatory (title if none) */
+	PubdataDcatAgent publisher;
+	const char *theme;			/* dcat:theme label, may be NULL */
+	const char *const *keywords;	/* dcat:keyword */
+	int			nkeywords;
+	const char *frequency_iri;	/* dct:accrualPeriodicity, EU frequency NAL */
+	const char *modified;		/* dct:modified, xsd:dateTime text */
+	const char *contact_name;	/* dcat:contactPoint vcard:fn */
+	const char *contact_info;	/* vcard:note, may be NULL */
+	const char *access_url;		/* distribution dcat:accessURL */
+	const char *access_view;	/* the view to query */
+	const char *open_class;		/* open / conditional */
+	bool		high_value;		/* Art 21 */
+} PubdataDcatDataset;
+
+/* The catalog */
+typedef struct PubdataDcatCatalog
+{
+	const char *iri;
+	const char *title;			/* mandatory */
+	const char *description;	/* mandatory */
+	PubdataDcatAgent publisher; /* mandatory */
+	const char *language;		/* BCP 47 tag of the literals, e.g. "zh" */
+	const char *language_iri;	/* dct:language, EU language NAL, may be NULL */
+	const char *modified;		/* may be NULL */
+} PubdataDcatCatalog;
+
+/*
+ * DCAT-AP 3 JSON-LD document for a catalog and its datasets, as a palloc'd
+ * NUL-terminated UTF-8 string (valid JSON for any input strings).
+ */
+extern char *pubdata_json_dcat(const PubdataDcatCatalog *catalog,
+							   const PubdataDcatDataset *datasets, int ndatasets);
+
+/* ==== end section: open data ==== */
+
+#endif							/* PUBDATA_JSON_IO_H */

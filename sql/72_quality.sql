@@ -202,6 +202,20 @@ SET ROLE regress_qual_admin;
 SELECT pubdata.measure_quality('RQ-COUNTY') > 0 AS measured;
 SELECT resource, rows_checked, score FROM pubdata.quality_score WHERE resource = 'RQ-COUNTY';
 
+-- accuracy counts objections upheld (corrected) against the resource
+-- (the other department reads the items it objects to)
+RESET ROLE;
+GRANT USAGE ON SCHEMA regress_qual_m TO regress_qual_other;
+GRANT SELECT (id, branch, staff) ON regress_qual_m.firm TO regress_qual_other;
+SET ROLE regress_qual_other;
+SELECT pubdata.raise_objection('RQ-FIRM', '{"id": 1, "branch": 1}', 'staff', '从业人数有误') AS objection \gset
+SET ROLE regress_qual_market;
+SELECT pubdata.measure_quality('RQ-FIRM') > 0 AS measured;
+SELECT objections_upheld, accuracy AS accuracy_before FROM pubdata.quality_run ORDER BY id DESC LIMIT 1;
+SELECT pubdata.resolve_objection(:objection, 'corrected', '已更正从业人数', '{"id": 1, "branch": 1}');
+SELECT pubdata.measure_quality('RQ-FIRM') > 0 AS measured;
+SELECT objections_upheld, accuracy AS accuracy_after FROM pubdata.quality_run ORDER BY id DESC LIMIT 1;
+
 -- the rule trigger: reject (id_card), flag (mobile), warn (the others)
 SET ROLE regress_qual_market;
 SELECT pubdata.enable_quality_trigger('RQ-FIRM');

@@ -430,6 +430,12 @@ DECLARE
 	nfailed integer;
 	has_jobs boolean;
 	scan jsonb;
+	d_norm numeric;
+	d_comp numeric;
+	d_acc numeric;
+	d_cons numeric;
+	d_time numeric;
+	d_access numeric;
 BEGIN
 	SELECT r.* INTO res FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) rid;
 	IF res.relation IS NULL THEN
@@ -500,32 +506,38 @@ BEGIN
 		   INTO upheld USING rid;
 	END IF;
 
-	-- dimension scores: mean pass rate of the dimension's rules, with objections
-	-- (accuracy) and failed aggregation runs (timeliness) as one more component each
-	WITH comp AS (
-		SELECT r.dimension::text AS dim,
-			   100.0 OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.-) (r.rows_failed::numeric OPERATOR(pg_catalog./) r.rows_checked)) AS pass
-		  FROM pubdata.quality_result r
-		 WHERE r.run_id OPERATOR(pg_catalog.=) run AND r.rows_checked OPERATOR(pg_catalog.>) 0
-		UNION ALL
-		SELECT 'accuracy', 100.0 OPERATOR(pg_catalog.*) GREATEST(0, 1 OPERATOR(pg_catalog.-) (upheld::numeric OPERATOR(pg_catalog./) GREATEST(total, 1)))
-		 WHERE upheld OPERATOR(pg_catalog.>) 0
-		UNION ALL
-		SELECT 'timeliness', 100.0 OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.-) (nfailed::numeric OPERATOR(pg_catalog./) nruns))
-		 WHERE nruns OPERATOR(pg_catalog.>) 0
-	), dims AS (
-		SELECT dim, pg_catalog.round(pg_catalog.avg(pass), 2) AS s FROM comp GROUP BY dim
-	)
+	-- dimension scores: mean pass rate of the dimension's rules (x100); upheld
+	-- objections scale accuracy down, failed aggregation runs timeliness, so
+	-- that neither can ever raise a score
+	SELECT pg_catalog.avg(c.pass) FILTER (WHERE c.dim OPERATOR(pg_catalog.=) 'normativeness'),
+		   pg_catalog.avg(c.pass) FILTER (WHERE c.dim OPERATOR(pg_catalog.=) 'completeness'),
+		   pg_catalog.avg(c.pass) FILTER (WHERE c.dim OPERATOR(pg_catalog.=) 'accuracy'),
+		   pg_catalog.avg(c.pass) FILTER (WHERE c.dim OPERATOR(pg_catalog.=) 'consistency'),
+		   pg_catalog.avg(c.pass) FILTER (WHERE c.dim OPERATOR(pg_catalog.=) 'timeliness'),
+		   pg_catalog.avg(c.pass) FILTER (WHERE c.dim OPERATOR(pg_catalog.=) 'accessibility')
+	  INTO d_norm, d_comp, d_acc, d_cons, d_time, d_access
+	  FROM (SELECT r.dimension::text AS dim,
+				   100.0 OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.-) (r.rows_failed::numeric OPERATOR(pg_catalog./) r.rows_checked)) AS pass
+			  FROM pubdata.quality_result r
+			 WHERE r.run_id OPERATOR(pg_catalog.=) run AND r.rows_checked OPERATOR(pg_catalog.>) 0) c;
+	IF upheld OPERATOR(pg_catalog.>) 0 THEN
+		d_acc := coalesce(d_acc, 100) OPERATOR(pg_catalog.*)
+			GREATEST(0, 1 OPERATOR(pg_catalog.-) (upheld::numeric OPERATOR(pg_catalog./) GREATEST(total, 1)));
+	END IF;
+	IF nruns OPERATOR(pg_catalog.>) 0 THEN
+		d_time := coalesce(d_time, 100) OPERATOR(pg_catalog.*) (1 OPERATOR(pg_catalog.-) (nfailed::numeric OPERATOR(pg_catalog./) nruns));
+	END IF;
 	UPDATE pubdata.quality_run q SET
 		finished_at = pg_catalog.clock_timestamp(),
 		rows_checked = total,
-		normativeness = (SELECT s FROM dims WHERE dim OPERATOR(pg_catalog.=) 'normativeness'),
-		completeness = (SELECT s FROM dims WHERE dim OPERATOR(pg_catalog.=) 'completeness'),
-		accuracy = (SELECT s FROM dims WHERE dim OPERATOR(pg_catalog.=) 'accuracy'),
-		consistency = (SELECT s FROM dims WHERE dim OPERATOR(pg_catalog.=) 'consistency'),
-		timeliness = (SELECT s FROM dims WHERE dim OPERATOR(pg_catalog.=) 'timeliness'),
-		accessibility = (SELECT s FROM dims WHERE dim OPERATOR(pg_catalog.=) 'accessibility'),
-		score = (SELECT pg_catalog.round(pg_catalog.avg(s), 2) FROM dims),
+		normativeness = pg_catalog.round(d_norm, 2),
+		completeness = pg_catalog.round(d_comp, 2),
+		accuracy = pg_catalog.round(d_acc, 2),
+		consistency = pg_catalog.round(d_cons, 2),
+		timeliness = pg_catalog.round(d_time, 2),
+		accessibility = pg_catalog.round(d_access, 2),
+		score = (SELECT pg_catalog.round(pg_catalog.avg(x), 2)
+				   FROM pg_catalog.unnest(ARRAY[d_norm, d_comp, d_acc, d_cons, d_time, d_access]) x),
 		objections_upheld = upheld,
 		job_runs = nruns,
 		job_runs_failed = nfailed

@@ -459,15 +459,16 @@ BEGIN
 
 	-- aggregation history, where the scheduler's tables exist
 	has_jobs := pg_catalog.to_regclass('pubdata.job_run') IS NOT NULL AND pg_catalog.to_regclass('pubdata.job') IS NOT NULL
-		AND EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('pubdata.job')
-					 AND a.attname OPERATOR(pg_catalog.=) 'resource_id' AND NOT a.attisdropped);
+		AND (SELECT pg_catalog.count(*) FROM pg_catalog.pg_attribute a
+			  WHERE a.attrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('pubdata.job')
+				AND a.attname IN ('resource_id', 'kind') AND NOT a.attisdropped) OPERATOR(pg_catalog.=) 2;
 	IF has_jobs THEN
 		EXECUTE 'SELECT pg_catalog.max(jr.finished_at) FILTER (WHERE jr.status::text OPERATOR(pg_catalog.=) ''succeeded''),
 						pg_catalog.count(*) FILTER (WHERE jr.started_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) interval ''30 days'')),
 						pg_catalog.count(*) FILTER (WHERE jr.started_at OPERATOR(pg_catalog.>) (pg_catalog.now() OPERATOR(pg_catalog.-) interval ''30 days'')
 												   AND jr.status::text OPERATOR(pg_catalog.<>) ''succeeded'' AND jr.status::text OPERATOR(pg_catalog.<>) ''running'')
 				   FROM pubdata.job_run jr JOIN pubdata.job j ON j.id OPERATOR(pg_catalog.=) jr.job_id
-				  WHERE j.resource_id OPERATOR(pg_catalog.=) $1'
+				  WHERE j.resource_id OPERATOR(pg_catalog.=) $1 AND j.kind::text OPERATOR(pg_catalog.=) ''aggregation'''
 		   INTO last_job, nruns, nfailed USING rid;
 	END IF;
 

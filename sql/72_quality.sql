@@ -240,6 +240,25 @@ CREATE TRIGGER t BEFORE INSERT ON regress_qual_m.t FOR EACH ROW EXECUTE FUNCTION
 -- the internals are not callable
 SELECT * FROM pubdata._quality_scan(1);
 
+-- a reference may name a view's column (read by query); a view itself is not measured
+CREATE VIEW regress_qual_m.county_v AS SELECT code, name FROM regress_qual_m.county WHERE code <> '331122';
+CREATE TABLE regress_qual_m.visit (id integer, county text, gone integer);
+INSERT INTO regress_qual_m.visit VALUES (1, '331102'), (2, '331122'), (3, NULL), (4, '331121');
+SELECT pubdata.register_resource('regress_qual_m.county_v', 'RQ-COUNTY-V', '县区视图', 'regress_qual_market',
+	'unconditional', 'open', 'annual', 1) > 0 AS registered;
+SELECT pubdata.register_resource('regress_qual_m.visit', 'RQ-VISIT', '走访', 'regress_qual_market',
+	'unconditional', 'open', 'daily', 1) > 0 AS registered;
+SELECT pubdata.add_quality_rule('RQ-VISIT', 'county', 'reference', '{"resource": "RQ-COUNTY-V", "item": "code"}') AS r_view_ref \gset
+SELECT pubdata.measure_quality('RQ-VISIT') > 0 AS measured;
+SELECT rows_checked, rows_failed, samples FROM pubdata.quality_result WHERE rule_id = :r_view_ref;
+SELECT pubdata.add_quality_rule('RQ-COUNTY-V', 'code', 'not_null');
+-- a rule whose column was dropped does not block writes through the trigger
+SELECT pubdata.add_quality_rule('RQ-VISIT', 'gone', 'not_null', '{}', 'reject') > 0 AS added;
+ALTER TABLE regress_qual_m.visit DROP COLUMN gone;
+SELECT pubdata.enable_quality_trigger('RQ-VISIT');
+INSERT INTO regress_qual_m.visit VALUES (5, '331102');
+SELECT count(*) AS visits FROM regress_qual_m.visit;
+
 SELECT pubdata.retire_resource(code, 'regression test over') FROM pubdata.resource WHERE code LIKE 'RQ-%' ORDER BY code;
 RESET ROLE;
 SET client_min_messages = warning;

@@ -39,6 +39,7 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_class.h"
 #include "catalog/pg_collation_d.h"
 #include "catalog/pg_namespace.h"
 #include "catalog/pg_operator_d.h"
@@ -142,6 +143,7 @@ typedef struct QualityRule
 	int64		id;
 	QualityKind kind;
 	QualityAction action;
+	bool		skip;			/* trigger: a checked column was dropped */
 	int			nitems;
 	AttrNumber *attnums;
 	char	  **itemnames;
@@ -548,6 +550,13 @@ compile_rule(QualityState *qs, QualityRule *r)
 
 	for (j = 0; j < r->nitems; j++)
 	{
+		if (r->attnums[j] <= 0 && qs->for_trigger)
+		{
+			/* a stale rule must not block every write: the measurement reports it */
+			r->skip = true;
+			MemoryContextSwitchTo(old);
+			return;
+		}
 		if (r->attnums[j] <= 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_UNDEFINED_COLUMN),
@@ -746,6 +755,15 @@ quality_prepare(int64 resource_id, Relation rel, bool for_trigger, MemoryContext
 	qs->now = now;
 	qs->localnow = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp, TimestampTzGetDatum(now)));
 	qs->today = DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(now)));
+
+	if (!for_trigger && rel->rd_rel->relkind != RELKIND_RELATION &&
+		rel->rd_rel->relkind != RELKIND_MATVIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("quality of \"%s\" cannot be measured: it is not a table or materialized view",
+						RelationGetRelationName(rel)),
+				 errdetail("Quality rules are measured by one scan of the table's own storage."),
+				 errhint("Set the rules on the resources of the tables it reads (for a partitioned table, its partitions).")));
 
 	act_as(&as, extension_owner(), false);
 	load_rules(qs);
@@ -1144,6 +1162,61 @@ unique_finish(QualityState *qs, QualityRule *r)
 }
 
 /*
+ * reference_load_by_query
+ *		Read a referenced column that has no heap of its own (a view, a
+ *		partitioned or a foreign table) by a query, in batches through a
+ *		cursor, as the extension owner (so row-level security does not hide
+ *		values).  Names are quoted; there are no values in the query.
+ */
+static void
+reference_load_by_query(QualityState *qs, QualityRule *r, Relation ref)
+{
+	ActingAs	as;
+	StringInfoData sql;
+	SPIPlanPtr	plan;
+	Portal		portal;
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql, "SELECT %s FROM %s.%s WHERE %s IS NOT NULL",
+					 quote_identifier(r->ref_colname),
+					 quote_identifier(get_namespace_name(RelationGetNamespace(ref))),
+					 quote_identifier(RelationGetRelationName(ref)),
+					 quote_identifier(r->ref_colname));
+	act_as(&as, extension_owner(), false);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	plan = SPI_prepare(sql.data, 0, NULL);
+	if (plan == NULL)
+		elog(ERROR, "could not prepare the reference query: %s", SPI_result_code_string(SPI_result));
+	portal = SPI_cursor_open(NULL, plan, NULL, NULL, true);
+	for (;;)
+	{
+		uint64		i;
+
+		CHECK_FOR_INTERRUPTS();
+		SPI_cursor_fetch(portal, true, 10000);
+		if (SPI_processed == 0)
+			break;
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+			bool		found;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+				(void) u64set_insert(r->set,
+									 DatumGetUInt64(FunctionCall2Coll(&r->hashfns[0], r->hashcolls[0],
+																	  d, UInt64GetDatum(0))),
+									 &found);
+		}
+		SPI_freetuptable(SPI_tuptable);
+	}
+	SPI_cursor_close(portal);
+	SPI_finish();
+	act_back(&as);
+}
+
+/*
  * reference_load
  *		Read the referenced column once into a hash set of its values' hashes
  *		(hashed with the referencing column's hash function: the types are
@@ -1155,10 +1228,18 @@ reference_load(QualityState *qs, QualityRule *r)
 {
 	Relation	ref = table_open(r->ref_relid, AccessShareLock);
 	TableScanDesc scan;
-	TupleTableSlot *slot = table_slot_create(ref, NULL);
+	TupleTableSlot *slot;
 	ExprContext *econtext = qs->econtext;
 
 	r->set = u64set_create(qs->cxt, 1024, NULL);
+	if (ref->rd_rel->relkind != RELKIND_RELATION && ref->rd_rel->relkind != RELKIND_MATVIEW)
+	{
+		/* a view, partitioned or foreign table: read it by query */
+		reference_load_by_query(qs, r, ref);
+		table_close(ref, AccessShareLock);
+		return;
+	}
+	slot = table_slot_create(ref, NULL);
 	scan = table_beginscan_strat(ref, GetActiveSnapshot(), 0, NULL, true, false);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
@@ -1669,7 +1750,7 @@ pubdata_quality_check_trigger(PG_FUNCTION_ARGS)
 		QualityRule *r = &qs->rules[i];
 		AttrNumber	a;
 
-		if (r->kind != QK_REFERENCE)
+		if (r->kind != QK_REFERENCE || r->skip)
 			continue;
 		a = r->attnums[0] - 1;
 		if (!tc->slot->tts_isnull[a])
@@ -1681,7 +1762,7 @@ pubdata_quality_check_trigger(PG_FUNCTION_ARGS)
 	{
 		QualityRule *r = &qs->rules[i];
 
-		if (r->kind == QK_REFERENCE || r->kind == QK_UNIQUE || r->kind == QK_FRESHNESS)
+		if (r->kind == QK_REFERENCE || r->kind == QK_UNIQUE || r->kind == QK_FRESHNESS || r->skip)
 			continue;
 		failed[i] = !row_ok(qs, r, tc->slot);
 		ResetExprContext(qs->econtext);

@@ -175,6 +175,14 @@ SELECT pubdata.add_quality_rule('RQ-FIRM', 'id"; DROP TABLE regress_qual_m.count
 SELECT pubdata.add_quality_rule('RQ-FIRM', 'county', 'reference', '{"resource": "RQ-COUNTY", "item": "code\"; DROP TABLE regress_qual_m.county; --"}');
 SELECT pubdata.add_quality_rule('RQ-FIRM'' OR true --', 'id', 'not_null');
 SELECT count(*) AS county_still_there FROM regress_qual_m.county;
+-- a department may not test its values against a column it may not read
+SET ROLE regress_qual_other;
+CREATE TABLE regress_qual_o.probe (id_no text);
+SELECT pubdata.register_resource('regress_qual_o.probe', 'RQ-PROBE', '探测', 'regress_qual_other',
+	'unconditional', 'open', 'daily', 1) > 0 AS registered;
+SELECT pubdata.add_quality_rule('RQ-PROBE', 'id_no', 'reference', '{"resource": "RQ-FIRM", "item": "legal_id"}');
+SELECT pubdata.retire_resource('RQ-PROBE', 'test over');
+SET ROLE regress_qual_market;
 -- a rule whose column was dropped stops the measurement with a clear message
 ALTER TABLE regress_qual_m.big ADD COLUMN gone integer;
 SELECT pubdata.add_quality_rule('RQ-BIG', 'gone', 'not_null') AS r_gone \gset
@@ -259,7 +267,7 @@ SELECT pubdata.enable_quality_trigger('RQ-VISIT');
 INSERT INTO regress_qual_m.visit VALUES (5, '331102');
 SELECT count(*) AS visits FROM regress_qual_m.visit;
 
-SELECT pubdata.retire_resource(code, 'regression test over') FROM pubdata.resource WHERE code LIKE 'RQ-%' ORDER BY code;
+SELECT pubdata.retire_resource(code, 'regression test over') FROM pubdata.resource WHERE code LIKE 'RQ-%' AND code <> 'RQ-PROBE' ORDER BY code;
 RESET ROLE;
 SET client_min_messages = warning;
 DROP SCHEMA regress_qual_m CASCADE;

@@ -321,6 +321,15 @@ BEGIN
 			RAISE EXCEPTION 'column "%" of resource "%" does not exist', params->>'item', params->>'resource'
 				USING ERRCODE = 'undefined_column', HINT = 'Name the referenced column in "item".';
 		END IF;
+		-- the check reads the referenced column whatever its row-level security:
+		-- only a department that may read that column may test values against it
+		IF NOT pubdata.is_admin()
+		   AND NOT pg_catalog.has_column_privilege(pubdata.caller(), ref_rel, (params->>'item')::name, 'SELECT') THEN
+			RAISE EXCEPTION 'permission denied to reference column "%" of resource "%"', params->>'item', params->>'resource'
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = pg_catalog.format('Role "%s" may not read that column.', pubdata.caller()),
+					  HINT = 'Request access to the referenced resource first (pubdata.request_share).';
+		END IF;
 		IF ref_typ OPERATOR(pg_catalog.<>) typ THEN
 			RAISE EXCEPTION 'column "%" is of type % but the referenced column is of type %', items[1],
 				pg_catalog.format_type(typ, NULL), pg_catalog.format_type(ref_typ, NULL)

@@ -423,6 +423,8 @@ COMMENT ON FUNCTION pubdata._frequency_interval(pubdata.update_frequency) IS
 CREATE FUNCTION pubdata.measure_quality(resource text) RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
+	SET DateStyle = 'ISO, YMD'
+	SET IntervalStyle = 'postgres'
 	AS $$
 DECLARE
 	rid bigint := pubdata._quality_require_provider(resource, 'measure the quality');

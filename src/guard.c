@@ -45,9 +45,6 @@
 #include "utils/memutils.h"
 #include "utils/queryjumble.h"
 
-/* until the audit store is linked in, records go nowhere (see audit.c) */
-#pragma weak pubdata_audit_record
-
 /* GUCs */
 char	   *pubdata_purpose = NULL;
 static bool pubdata_guard = true;
@@ -74,6 +71,8 @@ typedef struct AuditPending
 	char	   *resources;		/* comma-separated codes */
 	const char *command;
 	Oid			userid;
+	int32		dept_id;
+	char		dept_code[PUBDATA_CODE_LEN];
 } AuditPending;
 
 static List *audit_pending = NIL;
@@ -83,6 +82,7 @@ typedef struct NotedGrant
 {
 	int64		resource_id;
 	int64		grant_id;
+	char	   *purpose;		/* the grant's stated purpose (TopMemoryContext) */
 } NotedGrant;
 
 static HTAB *noted_grants = NULL;
@@ -291,6 +291,8 @@ GuardStatement(QueryDesc *qd, int eflags)
 			pending->qd = qd;
 			pending->command = CommandName(qd, copy_command);
 			pending->userid = userid;
+			pending->dept_id = dept;
+			strlcpy(pending->dept_code, dept_code, PUBDATA_CODE_LEN);
 			initStringInfo(&codes);
 			MemoryContextSwitchTo(old);
 		}
@@ -306,7 +308,13 @@ GuardStatement(QueryDesc *qd, int eflags)
 			pending->resource_ids[pending->n_resources++] = res->id;
 			/* a grant noted by an earlier statement does not count */
 			if (noted_grants)
+			{
+				NotedGrant *stale = hash_search(noted_grants, &res->id, HASH_FIND, NULL);
+
+				if (stale && stale->purpose)
+					pfree(stale->purpose);
 				hash_search(noted_grants, &res->id, HASH_REMOVE, NULL);
+			}
 		}
 		if (codes.len > 0)
 			appendStringInfoChar(&codes, ',');
@@ -347,8 +355,8 @@ FinishAudit(QueryDesc *qd)
 
 	{
 		PubdataAccess a;
-		char		dept_code[PUBDATA_CODE_LEN];
 		int64		grant_id = 0;
+		const char *purpose = NULL;
 		int			i;
 
 		for (i = 0; i < p->n_resources && grant_id == 0 && noted_grants; i++)
@@ -356,20 +364,23 @@ FinishAudit(QueryDesc *qd)
 			NotedGrant *g = hash_search(noted_grants, &p->resource_ids[i], HASH_FIND, NULL);
 
 			if (g)
+			{
 				grant_id = g->grant_id;
+				purpose = g->purpose;
+			}
 		}
 		memset(&a, 0, sizeof(a));
 		a.role_name = GetUserNameFromId(p->userid, true);
-		a.department_id = pubdata_catalog_department(p->userid, dept_code);
-		a.department_code = dept_code;
+		a.department_id = p->dept_id;
+		a.department_code = p->dept_code;
 		a.resources = p->resources;
 		a.grant_id = grant_id;
-		a.purpose = (pubdata_purpose && pubdata_purpose[0]) ? pubdata_purpose : NULL;
+		a.purpose = purpose ? purpose :
+			((pubdata_purpose && pubdata_purpose[0]) ? pubdata_purpose : NULL);
 		a.command = p->command;
 		a.query_id = qd->plannedstmt->queryId;
 		a.rows = qd->estate ? qd->estate->es_processed : 0;
-		if (pubdata_audit_record)
-			pubdata_audit_record(&a);
+		pubdata_audit_record(&a);
 	}
 	pfree(p->resources);
 	pfree(p);
@@ -391,18 +402,15 @@ GuardXactCallback(XactEvent event, void *arg)
 	{
 		AuditPending *p = lfirst(lc);
 		PubdataAccess a;
-		char		dept_code[PUBDATA_CODE_LEN];
 
 		memset(&a, 0, sizeof(a));
 		a.role_name = GetUserNameFromId(p->userid, true);
-		a.department_id = 0;
-		a.department_code = "";
+		a.department_id = p->dept_id;
+		a.department_code = p->dept_code;
 		a.resources = p->resources;
 		a.purpose = (pubdata_purpose && pubdata_purpose[0]) ? pubdata_purpose : NULL;
 		a.command = psprintf("%s (failed)", p->command);
-		(void) dept_code;
-		if (pubdata_audit_record)
-			pubdata_audit_record(&a);
+		pubdata_audit_record(&a);
 		pfree(p->resources);
 		pfree(p);
 	}
@@ -484,15 +492,16 @@ pubdata_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 PG_FUNCTION_INFO_V1(pubdata_note_grant);
 
 /*
- * pubdata._note_grant(resource bigint, grant bigint)
+ * pubdata._note_grant(resource bigint, grant bigint, purpose text)
  *		Called by pubdata._grant_ok() when a policy admits a grant: the audit
- *		record of the running statement names the first grant noted.
+ *		record of the running statement names the grant and its purpose.
  */
 Datum
 pubdata_note_grant(PG_FUNCTION_ARGS)
 {
 	int64		resource_id = PG_GETARG_INT64(0);
 	int64		grant_id = PG_GETARG_INT64(1);
+	char	   *purpose = text_to_cstring(PG_GETARG_TEXT_PP(2));
 	NotedGrant *g;
 	bool		found;
 
@@ -508,7 +517,10 @@ pubdata_note_grant(PG_FUNCTION_ARGS)
 								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 	}
 	g = hash_search(noted_grants, &resource_id, HASH_ENTER, &found);
+	if (found && g->purpose)
+		pfree(g->purpose);
 	g->grant_id = grant_id;
+	g->purpose = MemoryContextStrdup(TopMemoryContext, purpose);
 	PG_RETURN_BOOL(true);
 }
 

@@ -15,6 +15,7 @@
 #include "catalog.h"
 #include "guard.h"
 #include "calendar.h"
+#include "open.h"
 #include "quality.h"
 
 #include "fmgr.h"
@@ -22,8 +23,6 @@
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
-
-#include "open.h"
 
 PG_MODULE_MAGIC;
 
@@ -49,6 +48,7 @@ _PG_init(void)
 	pubdata_guard_init();
 	pubdata_calendar_init();
 	pubdata_open_init();
+	pubdata_audit_init();
 	pubdata_quality_init();
 
 	MarkGUCPrefixReserved("pubdata");

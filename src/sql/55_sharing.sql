@@ -15,7 +15,7 @@ CREATE TRIGGER resource_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE 
 CREATE TRIGGER department_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.department
 	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._catalog_invalidate();
 
-CREATE FUNCTION pubdata._note_grant(resource_id bigint, grant_id bigint) RETURNS boolean
+CREATE FUNCTION pubdata._note_grant(resource_id bigint, grant_id bigint, purpose text) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'pubdata_note_grant' LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 CREATE FUNCTION pubdata._internal_ddl() RETURNS boolean
 	AS 'MODULE_PATHNAME', 'pubdata_internal_ddl_active' LANGUAGE C STABLE;
@@ -120,7 +120,7 @@ BEGIN
 		RETURN false;
 	END IF;
 	IF pubdata._grant_live(g) AND pubdata._purpose_matches(g) THEN
-		PERFORM pubdata._note_grant(g.resource_id, g.id);
+		PERFORM pubdata._note_grant(g.resource_id, g.id, g.purpose);
 		RETURN true;
 	END IF;
 	-- another grant of the same department serves this query: stay silent

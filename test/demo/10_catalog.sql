@@ -65,6 +65,22 @@ SELECT pubdata.set_item('LS-GA-HJRK', 'phone', '联系电话', personal => 'pers
 SELECT pubdata.set_item('LS-GA-HJRK', 'registered_on', '登记日期');
 SELECT pubdata.declare_element('LS-GA-HJRK', 'resident_id', 'id_number', authoritative => true);
 SELECT pubdata.submit_resource('LS-GA-HJRK');
+-- and its directory of police stations, open to the public
+CREATE TABLE police.station (code text PRIMARY KEY, name text NOT NULL, region text, address text, phone text, chief text);
+INSERT INTO police.station VALUES
+	('LD01', '莲都区万象派出所', '331102', '莲都区丽青路100号', '0578-2111110', '赵一'),
+	('LD02', '莲都区紫金派出所', '331102', '莲都区紫金路8号', '0578-2111120', '钱二'),
+	('QT01', '青田县鹤城派出所', '331121', '青田县鹤城中路1号', '0578-6811110', '孙三'),
+	('LQ01', '龙泉市剑池派出所', '331181', '龙泉市剑池路5号', '0578-7211110', '李四');
+SELECT pubdata.register_resource('police.station', 'LS-GA-PCS', '派出所名录', 'LS-GA', 'unconditional', 'open', 'quarterly', 1,
+	summary => '全市派出所名称、地址和值班电话', category => '公共安全', keywords => ARRAY['派出所', '公安']) AS station;
+SELECT pubdata.set_item('LS-GA-PCS', 'code', '派出所代码', is_key => true);
+SELECT pubdata.set_item('LS-GA-PCS', 'name', '派出所名称');
+SELECT pubdata.set_item('LS-GA-PCS', 'region', '行政区划');
+SELECT pubdata.set_item('LS-GA-PCS', 'address', '地址');
+SELECT pubdata.set_item('LS-GA-PCS', 'phone', '值班电话');
+SELECT pubdata.set_item('LS-GA-PCS', 'chief', '所长', personal => 'personal', mask => 'name');
+SELECT pubdata.submit_resource('LS-GA-PCS');
 RESET ROLE;
 
 -- the market regulator's enterprise register (open data)
@@ -121,7 +137,7 @@ INSERT INTO water.meter_reading
 SELECT 'M' || lpad((g % 300)::text, 5, '0'), (ARRAY['331102','331121','331181'])[1 + g % 3],
 	   date '2026-01-01' + ((g / 300) || ' months')::interval, round((5 + (g % 40))::numeric, 2)
   FROM generate_series(0, 2999) g;
-SELECT pubdata.register_resource('water.meter_reading', 'LS-SW-YSL', '居民用水量', 'LS-SW', 'restricted', 'open', 'monthly', 2,
+SELECT pubdata.register_resource('water.meter_reading', 'LS-SW-YSL', '居民用水量', 'LS-SW', 'restricted', 'not_open', 'monthly', 2,
 	summary => '按表计的月度用水量', category => '公用事业') AS water;
 SELECT pubdata.submit_resource('LS-SW-YSL');
 RESET ROLE;
@@ -146,7 +162,7 @@ SELECT pubdata.submit_resource('LS-SW-YSL');
 RESET ROLE;
 SET ROLE lishui_bureau;
 SELECT pubdata.review_resource(c, true), pubdata.publish_resource(c)
-  FROM unnest(ARRAY['LS-GA-HJRK', 'LS-SJ-QYDJ', 'LS-WJ-YMJZ', 'LS-SW-YSL']) c;
+  FROM unnest(ARRAY['LS-GA-HJRK', 'LS-GA-PCS', 'LS-SJ-QYDJ', 'LS-WJ-YMJZ', 'LS-SW-YSL']) c;
 RESET ROLE;
 
 \o

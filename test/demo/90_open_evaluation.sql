@@ -1,6 +1,6 @@
 -- Demo fragment: open data and evaluation (issue 6).  The demo driver calls it at
 -- the end, in the demo database, as a superuser:
---     psql -X -d lishui -v period_start=2026-01-01 -v period_end=2026-12-31 -f test/demo/open.sql
+--     psql -X -d lishui -v period_start=2026-01-01 -v period_end=2026-12-31 -f test/demo/90_open_evaluation.sql
 -- Without the two variables the period is the current year (Asia/Shanghai).
 \if :{?period_start}
 \else

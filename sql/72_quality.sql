@@ -205,10 +205,19 @@ SET ROLE regress_qual_auditor;
 SELECT count(*) > 0 AS rules_seen FROM pubdata.quality_rule;
 SELECT count(*) AS results_seen FROM pubdata.quality_result;
 SELECT pubdata.measure_quality('RQ-FIRM');
--- the bureau may measure any resource
+-- the bureau may measure any resource; measuring a restricted one is audited as a read
+SET ROLE regress_qual_market;
+CREATE TABLE regress_qual_m.inspection (id integer, result text);
+INSERT INTO regress_qual_m.inspection VALUES (1, 'pass'), (2, 'fail'), (3, NULL);
+SELECT pubdata.register_resource('regress_qual_m.inspection', 'RQ-INSPECT', '检查记录', 'regress_qual_market',
+	'restricted', 'not_open', 'daily', 2) > 0 AS registered;
+SELECT pubdata.add_quality_rule('RQ-INSPECT', 'result', 'not_null') > 0 AS added;
+SELECT pubdata.measure_quality('RQ-INSPECT') > 0 AS measured_by_provider;
 SET ROLE regress_qual_admin;
 SELECT pubdata.measure_quality('RQ-COUNTY') > 0 AS measured;
 SELECT resource, rows_checked, score FROM pubdata.quality_score WHERE resource = 'RQ-COUNTY';
+SELECT pubdata.measure_quality('RQ-INSPECT') > 0 AS measured;
+SELECT role_name, department, resource, purpose, command, rows FROM pubdata.access_log WHERE resource LIKE 'RQ-%';
 
 -- accuracy counts objections upheld (corrected) against the resource
 -- (the other department reads the items it objects to)

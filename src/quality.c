@@ -31,6 +31,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "audit.h"
 #include "quality.h"
 #include "validate.h"
 
@@ -205,6 +206,10 @@ typedef struct QualityState
 {
 	int64		resource_id;
 	char	   *resource_code;
+	char	   *share_class;
+	int32		provider_id;
+	int32		caller_dept_id; /* 0: the caller acts for no department */
+	char	   *caller_dept_code;
 	Oid			relid;
 	Relation	rel;
 	int			nrules;
@@ -367,13 +372,26 @@ load_rules(QualityState *qs)
 		elog(ERROR, "SPI_connect failed");
 
 	ret = SPI_execute_with_args(
-								"SELECT r.code FROM pubdata.resource r WHERE r.id = $1 AND $2 IS NOT NULL",
+								"SELECT r.code, r.share_class::text, r.provider_id, c.dept, "
+								"       (SELECT d.code FROM pubdata.department d WHERE d.id = c.dept) "
+								"FROM pubdata.resource r, (SELECT pubdata.department_of(pubdata.caller()) AS dept) c "
+								"WHERE r.id = $1 AND $2 IS NOT NULL",
 								2, argtypes, args, NULL, true, 1);
 	if (ret != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_OBJECT),
 				 errmsg("resource %lld does not exist", (long long) qs->resource_id)));
 	qs->resource_code = spi_text(qs->cxt, 0, 1);
+	qs->share_class = spi_text(qs->cxt, 0, 2);
+	{
+		bool		isnull;
+		Datum		d;
+
+		qs->provider_id = DatumGetInt32(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
+		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4, &isnull);
+		qs->caller_dept_id = isnull ? 0 : DatumGetInt32(d);
+		qs->caller_dept_code = spi_text(qs->cxt, 0, 5);
+	}
 
 	ret = SPI_execute_with_args(
 								"SELECT q.id, q.kind::text, q.action::text, "
@@ -1541,6 +1559,27 @@ pubdata_quality_scan(PG_FUNCTION_ARGS)
 	act_as(&as, rel->rd_rel->relowner, true);
 	nrows = quality_scan(qs);
 	act_back(&as);
+
+	/*
+	 * A measurement reads every row and keeps samples: when someone other
+	 * than the provider (the bureau) measures a restricted or non-shared
+	 * resource, the access audit records it like any other read.
+	 */
+	if (pubdata_preloaded && strcmp(qs->share_class, "unconditional") != 0 &&
+		qs->caller_dept_id != qs->provider_id)
+	{
+		PubdataAccess a;
+
+		memset(&a, 0, sizeof(a));
+		a.role_name = GetUserNameFromId(pubdata_caller_id(), true);
+		a.department_id = qs->caller_dept_id;
+		a.department_code = qs->caller_dept_code;
+		a.resources = qs->resource_code;
+		a.purpose = "quality measurement";
+		a.command = "QUALITY";
+		a.rows = nrows;
+		pubdata_audit_record(&a);
+	}
 
 	for (i = 0; i < qs->nrules; i++)
 	{

@@ -166,6 +166,8 @@ typedef struct QualityRule
 	int			nvalues;
 	char	  **value_srcs;
 	FmgrInfo	cmpfn;
+	FmgrInfo	eqfn;			/* allowed_values: the type's equality */
+	bool		has_eq;
 	bool		has_min;
 	bool		has_max;
 	Datum		min;
@@ -653,6 +655,14 @@ compile_rule(QualityState *qs, QualityRule *r)
 			}
 			else if (r->kind == QK_ALLOWED_VALUES)
 			{
+				/* equality, not ordering: for text a memcmp, not a strcoll */
+				TypeCacheEntry *tce = lookup_type_cache(r->typid, TYPECACHE_EQ_OPR_FINFO);
+
+				if (OidIsValid(tce->eq_opr_finfo.fn_oid))
+				{
+					fmgr_info_copy(&r->eqfn, &tce->eq_opr_finfo, qs->cxt);
+					r->has_eq = true;
+				}
 				r->values = palloc(sizeof(Datum) * Max(r->nvalues, 1));
 				for (j = 0; j < r->nvalues; j++)
 				{
@@ -938,8 +948,12 @@ row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot)
 			if (nulls[a])
 				return true;
 			for (j = 0; j < r->nvalues; j++)
-				if (DatumGetInt32(FunctionCall2Coll(&r->cmpfn, r->collation, values[a], r->values[j])) == 0)
+			{
+				if (r->has_eq ?
+					DatumGetBool(FunctionCall2Coll(&r->eqfn, r->collation, values[a], r->values[j])) :
+					DatumGetInt32(FunctionCall2Coll(&r->cmpfn, r->collation, values[a], r->values[j])) == 0)
 					return true;
+			}
 			return false;
 
 		case QK_DATE_NOT_FUTURE:

@@ -762,8 +762,8 @@ compile_rule(QualityState *qs, QualityRule *r)
  *		Load and compile a resource's rules against its open table.  Rules
  *		are read as the extension owner; compilation (custom expressions
  *		resolve functions and check EXECUTE) runs as the table's owner in a
- *		security-restricted context.  The caller has done act_as for the
- *		owner already when as_owner is false.
+ *		security-restricted context.  for_trigger: the trigger's rules (a
+ *		rule on a dropped column is skipped there, not an error).
  */
 static QualityState *
 quality_prepare(int64 resource_id, Relation rel, bool for_trigger, MemoryContext cxt)

@@ -16,6 +16,7 @@
 #include "guard.h"
 #include "calendar.h"
 #include "open.h"
+#include "quality.h"
 #include "scheduler.h"
 
 #include "fmgr.h"
@@ -50,6 +51,7 @@ _PG_init(void)
 	pubdata_open_init();
 	pubdata_audit_init();
 	pubdata_scheduler_init();
+	pubdata_quality_init();
 
 	MarkGUCPrefixReserved("pubdata");
 }

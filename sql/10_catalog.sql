@@ -1,5 +1,5 @@
 -- The resource catalog: departments, registration, items, workflow, history, DDL follow-up
-set SHOW_CONTEXT never
+\set SHOW_CONTEXT never
 SET client_min_messages = warning;
 CREATE ROLE regress_cat_admin IN ROLE pubdata_admin;
 CREATE ROLE regress_cat_police;

@@ -1,22 +1,77 @@
 /*-------------------------------------------------------------------------
  *
  * json_io.h
- *	  pubdata's only use of libjson-c: builders that take plain C strings and
- *	  return a malloc'd JSON text (the caller copies it and calls free()).
+ *	  All of pubdata's libjson-c use, behind plain C interfaces.
  *
- * json_io.c includes no PostgreSQL header that declares json_object
- * (utils/builtins.h, fmgrprotos.h); callers convert the text to jsonb on the
- * PostgreSQL side.  Each feature has its own section below.
+ * json-c's json_object type clashes with PostgreSQL's json_object() in
+ * utils/fmgrprotos.h, so json-c is confined to json_io.c, which includes
+ * neither utils/builtins.h nor fmgrprotos.h.  Callers pass plain C strings
+ * and get back a palloc'd JSON text, which they turn into jsonb.
+ *
+ * Each module that needs JSON has its own section here and in json_io.c.
  *
  *-------------------------------------------------------------------------
  */
 #ifndef PUBDATA_JSON_IO_H
 #define PUBDATA_JSON_IO_H
 
-/* ---- Lineage: OpenLineage run events ---------------------------------- */
+#include "postgres.h"
+
+/* ==== section: open data (DCAT-AP 3 catalog export), module open.c ==== */
+
+/* An agent (foaf:Agent): a publisher */
+typedef struct PubdataDcatAgent
+{
+	const char *iri;			/* may be NULL: blank node */
+	const char *name;			/* foaf:name, mandatory */
+} PubdataDcatAgent;
+
+/* A dataset with its single distribution (the open view) */
+typedef struct PubdataDcatDataset
+{
+	const char *iri;			/* dataset IRI */
+	const char *identifier;		/* dct:identifier (resource code) */
+	const char *title;			/* dct:title, mandatory */
+	const char *description;	/* dct:description, mandatory (title if none) */
+	PubdataDcatAgent publisher;
+	const char *theme;			/* dcat:theme label, may be NULL */
+	const char *const *keywords;	/* dcat:keyword */
+	int			nkeywords;
+	const char *frequency_iri;	/* dct:accrualPeriodicity, EU frequency NAL */
+	const char *modified;		/* dct:modified, xsd:dateTime text */
+	const char *contact_name;	/* dcat:contactPoint vcard:fn */
+	const char *contact_info;	/* vcard:note, may be NULL */
+	const char *access_url;		/* distribution dcat:accessURL */
+	const char *access_view;	/* the view to query */
+	const char *open_class;		/* open / conditional */
+	bool		high_value;		/* Art 21 */
+} PubdataDcatDataset;
+
+/* The catalog */
+typedef struct PubdataDcatCatalog
+{
+	const char *iri;
+	const char *title;			/* mandatory */
+	const char *description;	/* mandatory */
+	PubdataDcatAgent publisher; /* mandatory */
+	const char *language;		/* BCP 47 tag of the literals, e.g. "zh" */
+	const char *language_iri;	/* dct:language, EU language NAL, may be NULL */
+	const char *modified;		/* may be NULL */
+} PubdataDcatCatalog;
+
+/*
+ * DCAT-AP 3 JSON-LD document for a catalog and its datasets, as a palloc'd
+ * NUL-terminated UTF-8 string (valid JSON for any input strings).
+ */
+extern char *pubdata_json_dcat(const PubdataDcatCatalog *catalog,
+							   const PubdataDcatDataset *datasets, int ndatasets);
+
+/* ==== end section: open data ==== */
+
+/* ==== section: lineage (OpenLineage run events), module lineage.c ==== */
 
 /* One dataset of an OpenLineage event (an input or the output). */
-typedef struct PdOlDataset
+typedef struct PubdataOlDataset
 {
 	const char *ns;				/* dataset namespace, e.g. postgres://host:5432 */
 	const char *name;			/* database.schema.table */
@@ -26,10 +81,10 @@ typedef struct PdOlDataset
 	long long	count;			/* inputs: statements seen; < 0 when absent */
 	const char *first_seen;		/* inputs: ISO 8601, or NULL */
 	const char *last_seen;
-} PdOlDataset;
+} PubdataOlDataset;
 
 /* An OpenLineage RunEvent for the edges that produce one table. */
-typedef struct PdOlEvent
+typedef struct PubdataOlEvent
 {
 	const char *event_type;		/* COMPLETE */
 	const char *event_time;		/* ISO 8601 */
@@ -39,12 +94,14 @@ typedef struct PdOlEvent
 	const char *job_name;
 	long long	aggregation_run;	/* pubdata job run id; < 0 when none */
 	int			hidden_inputs;	/* inputs the caller may not see, left out */
-	PdOlDataset output;
+	PubdataOlDataset output;
 	int			ninputs;
-	const PdOlDataset *inputs;
-} PdOlEvent;
+	const PubdataOlDataset *inputs;
+} PubdataOlEvent;
 
-/* malloc'd JSON text of the event, or NULL when out of memory */
-extern char *pd_json_openlineage(const PdOlEvent *ev);
+/* OpenLineage RunEvent as a palloc'd JSON text */
+extern char *pubdata_json_openlineage(const PubdataOlEvent *ev);
+
+/* ==== end section: lineage ==== */
 
 #endif							/* PUBDATA_JSON_IO_H */

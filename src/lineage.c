@@ -1293,8 +1293,8 @@ text_array_strings(ArrayType *arr, int *count)
 Datum
 pubdata_openlineage_build(PG_FUNCTION_ARGS)
 {
-	PdOlEvent	ev;
-	PdOlDataset *inputs = NULL;
+	PubdataOlEvent	ev;
+	PubdataOlDataset *inputs = NULL;
 	char	  **out;
 	char	  **in = NULL;
 	int			nout;
@@ -1344,7 +1344,7 @@ pubdata_openlineage_build(PG_FUNCTION_ARGS)
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("OpenLineage inputs must be an n x 8 text array")));
 		nin = nelem / 8;
-		inputs = palloc0(sizeof(PdOlDataset) * Max(nin, 1));
+		inputs = palloc0(sizeof(PubdataOlDataset) * Max(nin, 1));
 		for (i = 0; i < nin; i++)
 		{
 			char	  **row = in + i * 8;
@@ -1366,12 +1366,8 @@ pubdata_openlineage_build(PG_FUNCTION_ARGS)
 	ev.ninputs = nin;
 	ev.inputs = inputs;
 
-	json = pd_json_openlineage(&ev);
-	if (json == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OUT_OF_MEMORY),
-				 errmsg("could not build the OpenLineage document")));
+	json = pubdata_json_openlineage(&ev);
 	result = cstring_to_text(json);
-	free(json);
+	pfree(json);
 	PG_RETURN_TEXT_P(result);
 }

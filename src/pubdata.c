@@ -11,7 +11,14 @@
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "audit.h"
+#include "catalog.h"
+#include "guard.h"
 #include "lineage.h"
+#include "calendar.h"
+#include "open.h"
+#include "quality.h"
+#include "scheduler.h"
 
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -39,6 +46,13 @@ _PG_init(void)
 
 	pubdata_preloaded = process_shared_preload_libraries_in_progress;
 
+	pubdata_catalog_init();
+	pubdata_guard_init();
+	pubdata_calendar_init();
+	pubdata_open_init();
+	pubdata_audit_init();
+	pubdata_scheduler_init();
+	pubdata_quality_init();
 	pubdata_lineage_init();
 
 	MarkGUCPrefixReserved("pubdata");

@@ -183,6 +183,9 @@ BEGIN
 			changes := changes + 1;
 		END IF;
 	END LOOP;
+	IF changes OPERATOR(pg_catalog.>) 0 AND NOT quiet THEN
+		PERFORM pubdata._record_version($1);
+	END IF;
 	RETURN changes;
 END
 $$;
@@ -289,6 +292,7 @@ BEGIN
 	RETURNING id INTO rid;
 
 	PERFORM pubdata._sync_items(rid, true);
+	PERFORM pubdata._record_version(rid);
 	-- sharing enforcement hooks in here (see the sharing part)
 	PERFORM pubdata._on_register(rid);
 	RETURN rid;
@@ -338,6 +342,7 @@ BEGIN
 		   is_key = coalesce($8, i.is_key),
 		   state = CASE WHEN i.state OPERATOR(pg_catalog.=) 'added' THEN 'current'::pubdata.item_state ELSE i.state END
 	 WHERE i.resource_id OPERATOR(pg_catalog.=) r.id AND i.column_name OPERATOR(pg_catalog.=) $2;
+	PERFORM pubdata._record_version(r.id);
 END
 $$;
 COMMENT ON FUNCTION pubdata.set_item(text, name, text, text, text, text, text, boolean) IS
@@ -378,6 +383,7 @@ BEGIN
 		   keywords = coalesce($9, x.keywords), high_value = coalesce($10, x.high_value),
 		   legal_basis = coalesce($11, x.legal_basis)
 	 WHERE x.id OPERATOR(pg_catalog.=) r.id;
+	PERFORM pubdata._record_version(r.id);
 EXCEPTION WHEN check_violation THEN
 	RAISE EXCEPTION 'a non-shared resource needs a legal basis'
 		USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass legal_basis as well.';
@@ -407,6 +413,7 @@ BEGIN
 	END IF;
 	UPDATE pubdata.resource x SET status = 'submitted', submitted_at = pg_catalog.now()
 	 WHERE x.id OPERATOR(pg_catalog.=) r.id;
+	PERFORM pubdata._record_version(r.id);
 END
 $$;
 COMMENT ON FUNCTION pubdata.submit_resource(text) IS 'Submit a draft or returned catalog entry for the bureau''s review';
@@ -436,6 +443,7 @@ BEGIN
 	   SET status = CASE WHEN $2 THEN 'approved'::pubdata.resource_status ELSE 'returned'::pubdata.resource_status END,
 		   review_comment = $3, reviewed_at = pg_catalog.now()
 	 WHERE x.id OPERATOR(pg_catalog.=) r.id;
+	PERFORM pubdata._record_version(r.id);
 END
 $$;
 COMMENT ON FUNCTION pubdata.review_resource(text, boolean, text) IS 'Approve, or return with a comment, a submitted catalog entry (pubdata_admin)';
@@ -456,6 +464,7 @@ BEGIN
 	END IF;
 	UPDATE pubdata.resource x SET status = 'published', published_at = pg_catalog.now()
 	 WHERE x.id OPERATOR(pg_catalog.=) r.id;
+	PERFORM pubdata._record_version(r.id);
 END
 $$;
 COMMENT ON FUNCTION pubdata.publish_resource(text) IS 'Publish an approved catalog entry (pubdata_admin)';
@@ -477,6 +486,7 @@ BEGIN
 	END IF;
 	UPDATE pubdata.resource x SET status = 'retired', retired_at = pg_catalog.now(), review_comment = $2
 	 WHERE x.id OPERATOR(pg_catalog.=) r.id;
+	PERFORM pubdata._record_version(r.id);
 	PERFORM pubdata._on_retire(r.id);
 END
 $$;

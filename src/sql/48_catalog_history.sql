@@ -14,67 +14,35 @@ CREATE FUNCTION pubdata._resource_snapshot(resource_id bigint) RETURNS jsonb
 	  FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) $1
 $$;
 
--- trigger: bump the version of a changed entry
-CREATE FUNCTION pubdata._resource_bump() RETURNS trigger
-	LANGUAGE plpgsql
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-BEGIN
-	IF NEW IS DISTINCT FROM OLD THEN
-		NEW.version := OLD.version + 1;
-		NEW.updated_at := pg_catalog.now();
-	END IF;
-	RETURN NEW;
-END
-$$;
-CREATE TRIGGER resource_bump BEFORE UPDATE ON pubdata.resource
-	FOR EACH ROW EXECUTE FUNCTION pubdata._resource_bump();
-
--- trigger: record the new version of an entry in resource_history
-CREATE FUNCTION pubdata._resource_record() RETURNS trigger
-	LANGUAGE plpgsql SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-BEGIN
-	IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND NEW.version OPERATOR(pg_catalog.=) OLD.version THEN
-		RETURN NULL;
-	END IF;
-	UPDATE pubdata.resource_history h SET valid_to = pg_catalog.now()
-	 WHERE h.resource_id OPERATOR(pg_catalog.=) NEW.id AND h.valid_to IS NULL;
-	INSERT INTO pubdata.resource_history (resource_id, version, valid_from, changed_by, entry)
-	VALUES (NEW.id, NEW.version, pg_catalog.now(), pubdata.caller(), pubdata._resource_snapshot(NEW.id))
-	ON CONFLICT (resource_id, version) DO UPDATE SET entry = EXCLUDED.entry;
-	RETURN NULL;
-END
-$$;
-CREATE TRIGGER resource_record AFTER INSERT OR UPDATE ON pubdata.resource
-	FOR EACH ROW EXECUTE FUNCTION pubdata._resource_record();
-
--- trigger: an item change is a change of its entry (a new version)
-CREATE FUNCTION pubdata._item_touch() RETURNS trigger
+-- _record_version(id): the entry changed; keep the new version in resource_history.
+-- Called by every catalog function that changes an entry or its items (one call, one
+-- version).  Not a trigger, so that pg_dump's restore of the catalog tables does not
+-- invent versions.
+CREATE FUNCTION pubdata._record_version(resource_id bigint) RETURNS integer
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	rid bigint := CASE WHEN TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN OLD.resource_id ELSE NEW.resource_id END;
+	v integer;
+	snap jsonb;
 BEGIN
-	IF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' AND NEW IS NOT DISTINCT FROM OLD THEN
+	IF EXISTS (SELECT 1 FROM pubdata.resource_history h WHERE h.resource_id OPERATOR(pg_catalog.=) $1) THEN
+		UPDATE pubdata.resource r SET version = r.version OPERATOR(pg_catalog.+) 1, updated_at = pg_catalog.now()
+		 WHERE r.id OPERATOR(pg_catalog.=) $1 RETURNING r.version INTO v;
+	ELSE
+		SELECT r.version INTO v FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) $1;
+	END IF;
+	snap := pubdata._resource_snapshot($1);
+	IF snap IS NULL THEN
 		RETURN NULL;
 	END IF;
-	-- the entry itself is being deleted (its items go with it)
-	IF NOT EXISTS (SELECT 1 FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) rid) THEN
-		RETURN NULL;
-	END IF;
-	UPDATE pubdata.resource r SET version = r.version OPERATOR(pg_catalog.+) 1, updated_at = pg_catalog.now()
-	 WHERE r.id OPERATOR(pg_catalog.=) rid AND r.created_at OPERATOR(pg_catalog.<) pg_catalog.now();
-	-- within the registering transaction: refresh the first version's snapshot
-	UPDATE pubdata.resource_history h SET entry = pubdata._resource_snapshot(rid)
-	 WHERE h.resource_id OPERATOR(pg_catalog.=) rid AND h.valid_to IS NULL;
-	RETURN NULL;
+	UPDATE pubdata.resource_history h SET valid_to = pg_catalog.now()
+	 WHERE h.resource_id OPERATOR(pg_catalog.=) $1 AND h.valid_to IS NULL;
+	INSERT INTO pubdata.resource_history (resource_id, version, valid_from, changed_by, entry)
+	VALUES ($1, v, pg_catalog.now(), pubdata.caller(), snap);
+	RETURN v;
 END
 $$;
-CREATE TRIGGER resource_item_touch AFTER INSERT OR UPDATE OR DELETE ON pubdata.resource_item
-	FOR EACH ROW EXECUTE FUNCTION pubdata._item_touch();
 
 -- catalog_as_of: what the catalog said at a moment
 CREATE FUNCTION pubdata.catalog_as_of(at timestamptz)

@@ -1,0 +1,47 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit.h
+ *	  The access-audit store: append-only, hash-chained segment files in
+ *	  $PGDATA/pg_pubdata/audit/.
+ *
+ * guard.c decides what to audit and calls pubdata_audit_record(); this
+ * module decides where and how the record is kept.  A record reaches the
+ * kernel (write()) before pubdata_audit_record() returns, so it survives a
+ * rollback, a backend crash and a clean shutdown; it assigns no XID and
+ * writes no WAL, so it works on a hot standby.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PUBDATA_AUDIT_H
+#define PUBDATA_AUDIT_H
+
+#include "postgres.h"
+
+/* One audited statement, as the executor hook saw it. */
+typedef struct PubdataAccess
+{
+	const char *role_name;		/* acting role */
+	int32		department_id;	/* 0 when the role acts for no department */
+	const char *department_code;	/* may be NULL */
+	const char *resources;		/* resource codes read, comma-separated */
+	int64		grant_id;		/* 0 when none */
+	const char *purpose;		/* may be NULL */
+	const char *command;		/* "SELECT", "COPY", "INSERT", ... */
+	uint64		query_id;
+	uint64		rows;
+} PubdataAccess;
+
+/* GUC pubdata.audit: false turns recording off (superuser only) */
+extern bool pubdata_audit_enabled;
+
+/*
+ * Append one record to the chain.  Returns after the record was written to
+ * the kernel; raises an ERROR if it could not be (the audited statement then
+ * fails: the audit is fail-closed).  No-op when pubdata.audit is off.
+ */
+extern void pubdata_audit_record(const PubdataAccess *a);
+
+/* Called from _PG_init: GUCs; shared memory and the sync worker when preloaded */
+extern void pubdata_audit_init(void);
+
+#endif							/* PUBDATA_AUDIT_H */

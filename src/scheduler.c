@@ -1,0 +1,1657 @@
+/*-------------------------------------------------------------------------
+ *
+ * scheduler.c
+ *	  The pubdata scheduler (Art 8(5), 14, 15): a launcher background worker
+ *	  and one dynamic job worker per run.
+ *
+ * The launcher lives in the database named by pubdata.database.  It sleeps
+ * on its latch until the next job in pubdata.job is due, the job table
+ * changes (a statement trigger sets the launcher's latch when the changing
+ * transaction commits), a job worker exits, or housekeeping is due.  For
+ * each due job it registers a dynamic background worker ("pubdata job
+ * worker"), at most pubdata.max_job_workers at once, and moves the job's
+ * next_run_at to its next occurrence after now: a server that was down for a
+ * while therefore runs each job at most once to catch up.
+ *
+ * A job worker takes a session advisory lock on its job (so that one job
+ * never runs twice at once, whoever started it), records the run as
+ * 'running' in its own transaction, then runs the job as the job's role
+ * with the job's statement timeout in a second transaction that also records
+ * the success: the data and the record of the run commit together, so a run
+ * killed half way leaves nothing written.  On error the transaction is rolled
+ * back and the failure (and the retry with back-off) recorded in a third.
+ * A run left 'running' by a worker that died is marked failed by the
+ * launcher's housekeeping.
+ *
+ * The SQL side (tables, scheduling rules, overdue detection) is in
+ * src/sql/65_scheduler.sql; this file holds what must be in C: the workers,
+ * the latch wake-up, the cron parser and the check that a job's source is
+ * a single SELECT.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pubdata.h"
+#include "scheduler.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include "access/heapam.h"
+#include "access/htup_details.h"
+#include "access/tableam.h"
+#include "catalog/pg_database.h"
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "commands/dbcommands.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "lib/stringinfo.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
+#include "parser/parser.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/lmgr.h"
+#include "storage/lock.h"
+#include "storage/proc.h"
+#include "storage/shmem.h"
+#include "storage/spin.h"
+#include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/timeout.h"
+#include "utils/timestamp.h"
+#include "utils/regproc.h"
+
+/* GUCs */
+char	   *pubdata_database = NULL;
+int			pubdata_max_job_workers = 4;
+int			pubdata_job_run_retention = 30 * 24 * 60;	/* minutes */
+int			pubdata_overdue_grace = 5;	/* minutes */
+
+/* how often the launcher does housekeeping (orphans, retention, overdue) */
+#define HOUSEKEEPING_INTERVAL_MS	60000L
+/* how long the launcher waits for the database or the extension to appear */
+#define WAIT_FOR_SETUP_MS			5000L
+/* locktag_field4 of the per-job advisory lock (user advisory locks use 1 and 2) */
+#define JOB_LOCK_FIELD4				80
+/* launcher restart delay after a crash, a kill or once its database appears */
+#define LAUNCHER_RESTART_SECONDS	2
+
+/* state shared between the launcher and every backend */
+typedef struct SchedShmem
+{
+	slock_t		mutex;
+	pid_t		launcher_pid;	/* 0 when no launcher is running */
+	Latch	   *launcher_latch;
+	bool		database_ok;	/* pubdata.database was seen to exist */
+} SchedShmem;
+
+static SchedShmem *sched = NULL;
+static shmem_request_hook_type prev_shmem_request_hook = NULL;
+static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
+
+/* set by the job table's trigger; the launcher is woken at commit */
+static bool wake_at_commit = false;
+static bool xact_callback_registered = false;
+
+static volatile sig_atomic_t got_sigterm = false;
+
+/* what a job worker is told to do, in bgw_extra */
+typedef struct JobWorkerArgs
+{
+	int64		job_id;
+	int64		run_id;
+	TimestampTz scheduled_at;	/* 0 for a run started by run_job_now() */
+	Oid			dboid;
+} JobWorkerArgs;
+
+/* a job worker the launcher started and waits for */
+typedef struct LaunchedJob
+{
+	int64		job_id;
+	int64		run_id;
+	BackgroundWorkerHandle *handle;
+} LaunchedJob;
+
+/* a job's definition, as the job worker reads it */
+typedef struct JobDef
+{
+	char	   *kind;
+	char	   *source;
+	bool		source_is_query;
+	char	   *mode;
+	List	   *key_columns;	/* of char * */
+	char	   *run_id_column;
+	Oid			run_as;
+	int64		timeout_ms;
+	Oid			target;
+	char	   *resource_code;
+} JobDef;
+
+static void sched_shmem_request(void);
+static void sched_shmem_startup(void);
+static void sched_xact_callback(XactEvent event, void *arg);
+static void launcher_sigterm(SIGNAL_ARGS);
+static void launcher_detach(int code, Datum arg);
+static void wait_for_database(void);
+static long launcher_iteration(List **launched, TimestampTz *last_housekeeping);
+static bool start_job_worker(int64 job_id, int64 run_id, TimestampTz scheduled_at,
+							 pid_t notify_pid, BackgroundWorkerHandle **handle);
+static void run_job(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten);
+static void run_aggregation(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten);
+static void check_single_select(const char *query);
+static bool extension_present(void);
+
+/*
+ * pubdata_scheduler_init
+ *		Define the scheduler's GUCs; when preloaded, reserve shared memory and
+ *		register the launcher.
+ */
+void
+pubdata_scheduler_init(void)
+{
+	BackgroundWorker worker;
+
+	DefineCustomStringVariable("pubdata.database",
+							   "Database in which the pubdata launcher runs scheduled jobs.",
+							   "The pubdata extension must be installed there; the launcher waits until it is.",
+							   &pubdata_database,
+							   "postgres",
+							   PGC_POSTMASTER,
+							   0,
+							   NULL, NULL, NULL);
+	DefineCustomIntVariable("pubdata.max_job_workers",
+							"Maximum number of pubdata job workers running at once.",
+							"Each run of a job is a background worker; they count against max_worker_processes.",
+							&pubdata_max_job_workers,
+							4, 1, 1024,
+							PGC_SIGHUP,
+							0,
+							NULL, NULL, NULL);
+	DefineCustomIntVariable("pubdata.job_run_retention",
+							"How long the history of finished job runs is kept.",
+							"Older rows of pubdata.job_run are deleted by the launcher; 0 keeps them forever.",
+							&pubdata_job_run_retention,
+							30 * 24 * 60, 0, INT_MAX,
+							PGC_SIGHUP,
+							GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("pubdata.overdue_grace",
+							"Grace added to a resource's update frequency before it counts as overdue.",
+							"A daily resource is overdue when its last successful aggregation is older than one day plus this.",
+							&pubdata_overdue_grace,
+							5, 0, 7 * 24 * 60,
+							PGC_SIGHUP,
+							GUC_UNIT_MIN,
+							NULL, NULL, NULL);
+
+	if (!pubdata_preloaded)
+		return;
+
+	prev_shmem_request_hook = shmem_request_hook;
+	shmem_request_hook = sched_shmem_request;
+	prev_shmem_startup_hook = shmem_startup_hook;
+	shmem_startup_hook = sched_shmem_startup;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = LAUNCHER_RESTART_SECONDS;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pubdata");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pubdata_launcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pubdata launcher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pubdata launcher");
+	RegisterBackgroundWorker(&worker);
+}
+
+/*
+ * sched_shmem_request
+ *		Ask for the scheduler's small piece of shared memory.
+ */
+static void
+sched_shmem_request(void)
+{
+	if (prev_shmem_request_hook)
+		prev_shmem_request_hook();
+	RequestAddinShmemSpace(MAXALIGN(sizeof(SchedShmem)));
+}
+
+/*
+ * sched_shmem_startup
+ *		Create or attach the scheduler's shared state.
+ */
+static void
+sched_shmem_startup(void)
+{
+	bool		found;
+
+	if (prev_shmem_startup_hook)
+		prev_shmem_startup_hook();
+
+	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
+	sched = ShmemInitStruct("pubdata scheduler", sizeof(SchedShmem), &found);
+	if (!found)
+	{
+		SpinLockInit(&sched->mutex);
+		sched->launcher_pid = 0;
+		sched->launcher_latch = NULL;
+		sched->database_ok = false;
+	}
+	LWLockRelease(AddinShmemInitLock);
+}
+
+/*
+ * pubdata_wake_launcher
+ *		Set the launcher's latch so that it looks at the job table again.
+ */
+void
+pubdata_wake_launcher(void)
+{
+	Latch	   *latch = NULL;
+
+	if (sched == NULL)
+		return;
+	SpinLockAcquire(&sched->mutex);
+	if (sched->launcher_pid != 0 && sched->launcher_pid != MyProcPid)
+		latch = sched->launcher_latch;
+	SpinLockRelease(&sched->mutex);
+	if (latch)
+		SetLatch(latch);
+}
+
+/*
+ * sched_xact_callback
+ *		Wake the launcher once a transaction that changed pubdata.job commits
+ *		(waking it earlier would let it read the table before the change).
+ */
+static void
+sched_xact_callback(XactEvent event, void *arg)
+{
+	switch (event)
+	{
+		case XACT_EVENT_COMMIT:
+		case XACT_EVENT_PARALLEL_COMMIT:
+			if (wake_at_commit)
+				pubdata_wake_launcher();
+			wake_at_commit = false;
+			break;
+		case XACT_EVENT_ABORT:
+		case XACT_EVENT_PARALLEL_ABORT:
+			wake_at_commit = false;
+			break;
+		default:
+			break;
+	}
+}
+
+PG_FUNCTION_INFO_V1(pubdata_job_changed);
+
+/*
+ * pubdata._job_changed() trigger
+ *		Statement trigger on pubdata.job: wake the launcher at commit.
+ */
+Datum
+pubdata_job_changed(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("pubdata._job_changed() must be called as a trigger")));
+	if (!xact_callback_registered)
+	{
+		RegisterXactCallback(sched_xact_callback, NULL);
+		xact_callback_registered = true;
+	}
+	wake_at_commit = true;
+	return PointerGetDatum(NULL);
+}
+
+PG_FUNCTION_INFO_V1(pubdata_wake_launcher_sql);
+
+/*
+ * pubdata._wake_launcher() returns boolean
+ *		Wake the launcher now (used after CREATE EXTENSION); true if a
+ *		launcher is running.
+ */
+Datum
+pubdata_wake_launcher_sql(PG_FUNCTION_ARGS)
+{
+	bool		running = false;
+
+	if (sched != NULL)
+	{
+		SpinLockAcquire(&sched->mutex);
+		running = sched->launcher_pid != 0;
+		SpinLockRelease(&sched->mutex);
+	}
+	pubdata_wake_launcher();
+	PG_RETURN_BOOL(running);
+}
+
+PG_FUNCTION_INFO_V1(pubdata_launcher_pid);
+
+/*
+ * pubdata.launcher_pid() returns integer
+ *		The launcher's process id, or NULL when none runs.
+ */
+Datum
+pubdata_launcher_pid(PG_FUNCTION_ARGS)
+{
+	pid_t		pid = 0;
+
+	if (sched != NULL)
+	{
+		SpinLockAcquire(&sched->mutex);
+		pid = sched->launcher_pid;
+		SpinLockRelease(&sched->mutex);
+	}
+	if (pid == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT32((int32) pid);
+}
+
+/* ------------------------------------------------------------------------
+ * The launcher
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * launcher_sigterm
+ *		SIGTERM: finish the current iteration and exit cleanly.
+ */
+static void
+launcher_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	got_sigterm = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/*
+ * launcher_detach
+ *		On exit, stop advertising the launcher's latch.
+ */
+static void
+launcher_detach(int code, Datum arg)
+{
+	SpinLockAcquire(&sched->mutex);
+	if (sched->launcher_pid == MyProcPid)
+	{
+		sched->launcher_pid = 0;
+		sched->launcher_latch = NULL;
+	}
+	SpinLockRelease(&sched->mutex);
+}
+
+/*
+ * find_database
+ *		The OID of a database by name, read from the shared catalog
+ *		pg_database with a plain scan (as the autovacuum launcher does: there
+ *		is no database selected, so the syscaches cannot be used).
+ */
+static Oid
+find_database(const char *name)
+{
+	Relation	rel;
+	TableScanDesc scan;
+	HeapTuple	tup;
+	Oid			result = InvalidOid;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	(void) GetTransactionSnapshot();
+	rel = table_open(DatabaseRelationId, AccessShareLock);
+	scan = table_beginscan_catalog(rel, 0, NULL);
+	while (HeapTupleIsValid(tup = heap_getnext(scan, ForwardScanDirection)))
+	{
+		Form_pg_database db = (Form_pg_database) GETSTRUCT(tup);
+
+		if (strcmp(NameStr(db->datname), name) == 0 && db->datallowconn)
+		{
+			result = db->oid;
+			break;
+		}
+	}
+	table_endscan(scan);
+	table_close(rel, AccessShareLock);
+	CommitTransactionCommand();
+	return result;
+}
+
+/*
+ * wait_for_database
+ *		Connected to no database, wait quietly until pubdata.database exists,
+ *		then exit so that the postmaster restarts the launcher, which then
+ *		connects to it (a process can connect to one database only once).
+ */
+static void
+wait_for_database(void)
+{
+	bool		logged = false;
+
+	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
+	pgstat_report_appname("pubdata launcher");
+
+	for (;;)
+	{
+		Oid			dboid;
+
+		if (got_sigterm)
+			proc_exit(0);
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		dboid = find_database(pubdata_database);
+
+		if (OidIsValid(dboid))
+		{
+			SpinLockAcquire(&sched->mutex);
+			sched->database_ok = true;
+			SpinLockRelease(&sched->mutex);
+			ereport(LOG,
+					(errmsg("pubdata launcher: database \"%s\" exists, restarting to connect to it",
+							pubdata_database)));
+			proc_exit(1);
+		}
+		if (!logged)
+		{
+			ereport(LOG,
+					(errmsg("pubdata launcher: waiting for database \"%s\" (pubdata.database) to be created",
+							pubdata_database)));
+			logged = true;
+		}
+		pgstat_report_activity(STATE_IDLE, "waiting for pubdata.database");
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 WAIT_FOR_SETUP_MS, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+}
+
+/*
+ * pubdata_launcher_main
+ *		Entry point of the launcher background worker.
+ */
+void
+pubdata_launcher_main(Datum main_arg)
+{
+	MemoryContext loopcxt;
+	List	   *launched = NIL;
+	TimestampTz last_housekeeping = 0;
+	bool		database_ok;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, launcher_sigterm);
+	BackgroundWorkerUnblockSignals();
+
+	if (sched == NULL)
+		proc_exit(0);			/* cannot happen when preloaded */
+
+	/*
+	 * Connect only when the database was seen to exist, so that a missing
+	 * database gives a quiet wait, not a FATAL error every few seconds.  The
+	 * flag is cleared first: if the database disappears and the connection
+	 * fails, the next incarnation waits again.
+	 */
+	SpinLockAcquire(&sched->mutex);
+	database_ok = sched->database_ok;
+	sched->database_ok = false;
+	SpinLockRelease(&sched->mutex);
+	if (!database_ok)
+		wait_for_database();
+
+	BackgroundWorkerInitializeConnection(pubdata_database, NULL, 0);
+
+	SpinLockAcquire(&sched->mutex);
+	sched->database_ok = true;
+	sched->launcher_pid = MyProcPid;
+	sched->launcher_latch = MyLatch;
+	SpinLockRelease(&sched->mutex);
+	before_shmem_exit(launcher_detach, (Datum) 0);
+
+	pgstat_report_appname("pubdata launcher");
+	ereport(LOG,
+			(errmsg("pubdata launcher started in database \"%s\"", pubdata_database)));
+
+	loopcxt = AllocSetContextCreate(TopMemoryContext, "pubdata launcher loop",
+									ALLOCSET_DEFAULT_SIZES);
+
+	while (!got_sigterm)
+	{
+		long		sleep_ms;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		MemoryContextSwitchTo(loopcxt);
+		MemoryContextReset(loopcxt);
+
+		/* One bad iteration (a broken job row, a lock) must not stop the launcher. */
+		PG_TRY();
+		{
+			sleep_ms = launcher_iteration(&launched, &last_housekeeping);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(loopcxt);
+			EmitErrorReport();
+			FlushErrorState();
+			AbortCurrentTransaction();
+			sleep_ms = 10000L;
+		}
+		PG_END_TRY();
+		MemoryContextSwitchTo(loopcxt);
+
+		pgstat_report_activity(STATE_IDLE, NULL);
+		if (got_sigterm)
+			break;
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 sleep_ms, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+
+	ereport(LOG, (errmsg("pubdata launcher shutting down")));
+	proc_exit(1);				/* restarted by the postmaster unless it is shutting down */
+}
+
+/*
+ * extension_present
+ *		Whether pubdata is installed in this database (inside a transaction).
+ */
+static bool
+extension_present(void)
+{
+	Oid			nsp = get_namespace_oid("pubdata", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("job", nsp)) &&
+		OidIsValid(get_relname_relid("job_run", nsp));
+}
+
+/*
+ * launcher_iteration
+ *		Reap finished workers, do housekeeping when due, start due jobs;
+ *		return how long to sleep (ms) before the next look.
+ */
+static long
+launcher_iteration(List **launched, TimestampTz *last_housekeeping)
+{
+	List	   *still_running = NIL;
+	List	   *finished_runs = NIL;
+	ListCell   *lc;
+	TimestampTz now = GetCurrentTimestamp();
+	long		sleep_ms = HOUSEKEEPING_INTERVAL_MS;
+	long		hk_left;
+	int			free_slots;
+	Datum	   *running_ids;
+	int			nrunning = 0;
+	ArrayType  *exclude;
+	MemoryContext oldcxt;
+	bool		no_slot = false;
+
+	/* reap job workers that have exited */
+	foreach(lc, *launched)
+	{
+		LaunchedJob *lj = (LaunchedJob *) lfirst(lc);
+		pid_t		pid;
+
+		if (GetBackgroundWorkerPid(lj->handle, &pid) == BGWH_STOPPED)
+		{
+			finished_runs = lappend(finished_runs, lj);
+		}
+		else
+			still_running = lappend(still_running, lj);
+	}
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+
+	if (!extension_present())
+	{
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		pgstat_report_activity(STATE_IDLE, "waiting for CREATE EXTENSION pubdata");
+		/* CREATE EXTENSION wakes us (its job rows fire the trigger) */
+		return HOUSEKEEPING_INTERVAL_MS;
+	}
+	pgstat_report_activity(STATE_RUNNING, "pubdata launcher: scheduling");
+
+	/* a worker that exited without recording its result (killed) failed */
+	foreach(lc, finished_runs)
+	{
+		LaunchedJob *lj = (LaunchedJob *) lfirst(lc);
+		Oid			argtypes[1] = {INT8OID};
+		Datum		args[1] = {Int64GetDatum(lj->run_id)};
+
+		SPI_execute_with_args("SELECT pubdata._finish_run($1, 'failed', "
+							  "'the job worker exited without recording a result (killed or crashed)', NULL, NULL)",
+							  1, argtypes, args, NULL, false, 0);
+	}
+
+	/* housekeeping: orphaned runs, history retention, overdue alerts */
+	if (*last_housekeeping == 0 ||
+		TimestampDifferenceExceeds(*last_housekeeping, now, HOUSEKEEPING_INTERVAL_MS))
+	{
+		Oid			argtypes[1] = {INT4OID};
+		Datum		args[1] = {Int32GetDatum(pubdata_job_run_retention)};
+
+		pgstat_report_activity(STATE_RUNNING, "pubdata launcher: housekeeping");
+		if (SPI_execute_with_args("SELECT pubdata._housekeeping($1)", 1, argtypes, args,
+								  NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "pubdata launcher: housekeeping failed");
+		*last_housekeeping = now;
+	}
+	hk_left = HOUSEKEEPING_INTERVAL_MS -
+		(long) ((now - *last_housekeeping) / 1000);
+	if (hk_left < 1000)
+		hk_left = 1000;
+	sleep_ms = hk_left;
+
+	/* jobs whose worker still runs are not due again */
+	running_ids = palloc(sizeof(Datum) * (list_length(still_running) + 1));
+	foreach(lc, still_running)
+		running_ids[nrunning++] = Int64GetDatum(((LaunchedJob *) lfirst(lc))->job_id);
+	exclude = construct_array(running_ids, nrunning, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+
+	free_slots = pubdata_max_job_workers - list_length(still_running);
+	if (free_slots > 0)
+	{
+		Oid			argtypes[2] = {INT4OID, INT8ARRAYOID};
+		Datum		args[2] = {Int32GetDatum(free_slots), PointerGetDatum(exclude)};
+		uint64		i,
+					ndue;
+		int64	   *due_ids;
+		TimestampTz *due_at;
+
+		if (SPI_execute_with_args("SELECT job_id, scheduled_at FROM pubdata._due_jobs($1, $2)",
+								  2, argtypes, args, NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "pubdata launcher: could not read due jobs");
+		ndue = SPI_processed;
+		due_ids = palloc(sizeof(int64) * (ndue + 1));
+		due_at = palloc(sizeof(TimestampTz) * (ndue + 1));
+		for (i = 0; i < ndue; i++)
+		{
+			bool		isnull;
+
+			due_ids[i] = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+			due_at[i] = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2, &isnull));
+		}
+
+		for (i = 0; i < ndue; i++)
+		{
+			Oid			a1[1] = {INT8OID};
+			Datum		v1[1] = {Int64GetDatum(due_ids[i])};
+			int64		run_id;
+			bool		isnull;
+			BackgroundWorkerHandle *handle;
+			LaunchedJob *lj;
+
+			if (SPI_execute_with_args("SELECT pg_catalog.nextval('pubdata.job_run_id_seq')",
+									  0, NULL, NULL, NULL, false, 1) != SPI_OK_SELECT)
+				elog(ERROR, "pubdata launcher: could not allocate a run id");
+			run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+
+			oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+			if (!start_job_worker(due_ids[i], run_id, due_at[i], MyProcPid, &handle))
+			{
+				static TimestampTz last_warning = 0;
+
+				MemoryContextSwitchTo(oldcxt);
+				if (TimestampDifferenceExceeds(last_warning, now, 60000))
+				{
+					ereport(WARNING,
+							(errmsg("pubdata launcher: no background worker slot free for job %lld",
+									(long long) due_ids[i]),
+							 errdetail("Due jobs wait until a slot frees up."),
+							 errhint("Raise max_worker_processes or lower pubdata.max_job_workers.")));
+					last_warning = now;
+				}
+				no_slot = true;
+				break;
+			}
+			lj = palloc(sizeof(LaunchedJob));
+			lj->job_id = due_ids[i];
+			lj->run_id = run_id;
+			lj->handle = handle;
+			still_running = lappend(still_running, lj);
+			MemoryContextSwitchTo(oldcxt);
+
+			/* the next occurrence after now: at most one catch-up run */
+			SPI_execute_with_args("SELECT pubdata._job_launched($1)", 1, a1, v1, NULL, false, 0);
+		}
+	}
+
+	/* sleep until the next job is due (a worker's exit also sets our latch) */
+	if (list_length(still_running) < pubdata_max_job_workers)
+	{
+		Datum	   *ids = palloc(sizeof(Datum) * (list_length(still_running) + 1));
+		int			n = 0;
+		Oid			argtypes[1] = {INT8ARRAYOID};
+		Datum		args[1];
+		bool		isnull;
+
+		foreach(lc, still_running)
+			ids[n++] = Int64GetDatum(((LaunchedJob *) lfirst(lc))->job_id);
+		args[0] = PointerGetDatum(construct_array(ids, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		if (SPI_execute_with_args("SELECT pubdata._next_due($1)", 1, argtypes, args,
+								  NULL, true, 1) != SPI_OK_SELECT)
+			elog(ERROR, "pubdata launcher: could not read the next due time");
+		{
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+			{
+				TimestampTz next = DatumGetTimestampTz(d);
+				TimestampTz cur = GetCurrentTimestamp();
+				long		ms = 0;
+
+				if (next > cur)
+					ms = (long) ((next - cur + 999) / 1000);
+				if (ms < sleep_ms)
+					sleep_ms = ms;
+			}
+		}
+	}
+
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+
+	/* all worker slots of the server taken by others: look again in a second */
+	if (no_slot && sleep_ms < 1000)
+		sleep_ms = 1000;
+
+	/* keep the list of launched workers in long-lived memory */
+	oldcxt = MemoryContextSwitchTo(TopMemoryContext);
+	list_free(*launched);
+	*launched = list_copy(still_running);
+	MemoryContextSwitchTo(oldcxt);
+	foreach(lc, finished_runs)
+	{
+		LaunchedJob *lj = (LaunchedJob *) lfirst(lc);
+
+		pfree(lj->handle);
+		pfree(lj);
+	}
+
+	return sleep_ms;
+}
+
+/*
+ * start_job_worker
+ *		Register a dynamic job worker for one run; false when no slot is free.
+ */
+static bool
+start_job_worker(int64 job_id, int64 run_id, TimestampTz scheduled_at,
+				 pid_t notify_pid, BackgroundWorkerHandle **handle)
+{
+	BackgroundWorker worker;
+	JobWorkerArgs args;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pubdata");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pubdata_job_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pubdata job worker: job %lld run %lld",
+			 (long long) job_id, (long long) run_id);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pubdata job worker");
+	worker.bgw_notify_pid = notify_pid;
+
+	args.job_id = job_id;
+	args.run_id = run_id;
+	args.scheduled_at = scheduled_at;
+	args.dboid = MyDatabaseId;
+	StaticAssertStmt(sizeof(JobWorkerArgs) <= BGW_EXTRALEN, "JobWorkerArgs too large");
+	memcpy(worker.bgw_extra, &args, sizeof(args));
+
+	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+PG_FUNCTION_INFO_V1(pubdata_launch_job);
+
+/*
+ * pubdata._launch_job(job bigint, run bigint) returns integer
+ *		Start a job worker for one run now and wait until it has finished;
+ *		returns the worker's pid.  Used by run_job_now(), which checks the
+ *		caller's rights first; not granted to anyone.
+ */
+Datum
+pubdata_launch_job(PG_FUNCTION_ARGS)
+{
+	int64		job_id = PG_GETARG_INT64(0);
+	int64		run_id = PG_GETARG_INT64(1);
+	BackgroundWorkerHandle *handle;
+	BgwHandleStatus status;
+	pid_t		pid = 0;
+
+	if (!start_job_worker(job_id, run_id, 0, MyProcPid, &handle))
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("could not start a worker for job %lld", (long long) job_id),
+				 errdetail("All background worker slots are in use."),
+				 errhint("Try again later, or raise max_worker_processes.")));
+
+	status = WaitForBackgroundWorkerStartup(handle, &pid);
+	if (status == BGWH_POSTMASTER_DIED)
+		ereport(ERROR,
+				(errcode(ERRCODE_ADMIN_SHUTDOWN),
+				 errmsg("postmaster died while starting a worker for job %lld", (long long) job_id)));
+	status = WaitForBackgroundWorkerShutdown(handle);
+	if (status == BGWH_POSTMASTER_DIED)
+		ereport(ERROR,
+				(errcode(ERRCODE_ADMIN_SHUTDOWN),
+				 errmsg("postmaster died while job %lld was running", (long long) job_id)));
+	PG_RETURN_INT32((int32) pid);
+}
+
+/* ------------------------------------------------------------------------
+ * The job worker
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * spi_text
+ *		Column of the current SPI result row as a palloc'd C string, or NULL.
+ */
+static char *
+spi_text(int col)
+{
+	char	   *v = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, col);
+
+	return v;
+}
+
+/*
+ * pubdata_job_worker_main
+ *		Entry point of a job worker: one run of one job.
+ */
+void
+pubdata_job_worker_main(Datum main_arg)
+{
+	JobWorkerArgs args;
+	JobDef	   *jd;
+	LOCKTAG		tag;
+	volatile int64 nread = 0;
+	volatile int64 nwritten = 0;
+	TimestampTz started;
+	MemoryContext workcxt;
+
+	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
+
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(args.dboid, InvalidOid, 0);
+	{
+		char		appname[64];
+
+		snprintf(appname, sizeof(appname), "pubdata job %lld", (long long) args.job_id);
+		pgstat_report_appname(appname);
+	}
+	workcxt = AllocSetContextCreate(TopMemoryContext, "pubdata job worker",
+									ALLOCSET_DEFAULT_SIZES);
+
+	/* one job never runs twice at once: a session lock held until exit */
+	SET_LOCKTAG_ADVISORY(tag, MyDatabaseId, (uint32) (((uint64) args.job_id) >> 32),
+						 (uint32) args.job_id, JOB_LOCK_FIELD4);
+
+	/* first transaction: take the lock, record the run as running */
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	if (LockAcquire(&tag, ExclusiveLock, true, true) == LOCKACQUIRE_NOT_AVAIL)
+	{
+		CommitTransactionCommand();
+		ereport(LOG,
+				(errmsg("pubdata job %lld is already running; run %lld not started",
+						(long long) args.job_id, (long long) args.run_id)));
+		proc_exit(0);
+	}
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	{
+		Oid			argtypes[4] = {INT8OID, INT8OID, TIMESTAMPTZOID, INT4OID};
+		Datum		values[4];
+		char		nulls[4] = {' ', ' ', ' ', ' '};
+		MemoryContext old;
+		char	   *v;
+
+		values[0] = Int64GetDatum(args.run_id);
+		values[1] = Int64GetDatum(args.job_id);
+		values[2] = TimestampTzGetDatum(args.scheduled_at);
+		if (args.scheduled_at == 0)
+			nulls[2] = 'n';
+		values[3] = Int32GetDatum(MyProcPid);
+		/* the same as pubdata._start_run(), without a function call per run */
+		if (SPI_execute_with_args("INSERT INTO pubdata.job_run (id, job_id, status, scheduled_at, started_at, attempt, pid) "
+								  "SELECT $1, j.id, 'running', $3, pg_catalog.clock_timestamp(), j.failures + 1, $4 "
+								  "FROM pubdata.job j WHERE j.id = $2",
+								  4, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
+			elog(ERROR, "pubdata job worker: could not record the run");
+		if (SPI_execute_with_args("SELECT j.kind::text, j.source, j.source_is_query, j.mode::text, "
+								  "j.key_columns::text[], j.run_id_column::text, "
+								  "(SELECT a.oid FROM pg_catalog.pg_roles a WHERE a.rolname = j.run_as), "
+								  "(pg_catalog.date_part('epoch', j.timeout) * 1000)::bigint, "
+								  "r.relation::oid, r.code "
+								  "FROM pubdata.job j LEFT JOIN pubdata.resource r ON r.id = j.resource_id "
+								  "WHERE j.id = $2",
+								  4, argtypes, values, nulls, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "pubdata job worker: could not read the job");
+		if (SPI_processed == 0)
+		{
+			/* the job was dropped meanwhile */
+			SPI_finish();
+			PopActiveSnapshot();
+			CommitTransactionCommand();
+			proc_exit(0);
+		}
+		old = MemoryContextSwitchTo(workcxt);
+		jd = palloc0(sizeof(JobDef));
+		jd->kind = spi_text(1);
+		jd->source = spi_text(2);
+		v = spi_text(3);
+		jd->source_is_query = (v != NULL && v[0] == 't');
+		jd->mode = spi_text(4);
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
+
+			if (!isnull)
+			{
+				Datum	   *elems;
+				bool	   *enulls;
+				int			n,
+							i;
+
+				deconstruct_array(DatumGetArrayTypeP(d), TEXTOID, -1, false, TYPALIGN_INT,
+								  &elems, &enulls, &n);
+				for (i = 0; i < n; i++)
+					if (!enulls[i])
+						jd->key_columns = lappend(jd->key_columns, TextDatumGetCString(elems[i]));
+			}
+			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7, &isnull);
+			jd->run_as = isnull ? InvalidOid : DatumGetObjectId(d);
+			jd->timeout_ms = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 8, &isnull));
+			if (isnull)
+				jd->timeout_ms = 0;
+			d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 9, &isnull);
+			jd->target = isnull ? InvalidOid : DatumGetObjectId(d);
+		}
+		jd->run_id_column = spi_text(6);
+		jd->resource_code = spi_text(10);
+		MemoryContextSwitchTo(old);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+
+	/* second transaction: the job itself, and its success record */
+	started = GetCurrentTimestamp();
+	pgstat_report_activity(STATE_RUNNING, "pubdata job run");
+	PG_TRY();
+	{
+		Oid			save_userid;
+		int			save_sec;
+		int64		r = 0,
+					w = 0;
+		Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
+		Datum		values[3];
+
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+
+		if (!OidIsValid(jd->run_as))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_OBJECT),
+					 errmsg("the role this job runs as no longer exists"),
+					 errhint("Map the provider department to an existing role, or drop the job.")));
+		GetUserIdAndSecContext(&save_userid, &save_sec);
+		SetUserIdAndSecContext(jd->run_as, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+		if (jd->timeout_ms > 0)
+			enable_timeout_after(STATEMENT_TIMEOUT,
+								 (int) Min(jd->timeout_ms, (int64) INT_MAX));
+		run_job(jd, args.run_id, &r, &w);
+		if (jd->timeout_ms > 0)
+			disable_timeout(STATEMENT_TIMEOUT, false);
+		SetUserIdAndSecContext(save_userid, save_sec);
+
+		nread = r;
+		nwritten = w;
+		values[0] = Int64GetDatum(args.run_id);
+		values[1] = Int64GetDatum(r);
+		values[2] = Int64GetDatum(w);
+		/* the success path of pubdata._finish_run(), inline */
+		if (SPI_execute_with_args("WITH run AS (UPDATE pubdata.job_run SET status = 'succeeded', "
+								  "finished_at = pg_catalog.clock_timestamp(), rows_read = $2, rows_written = $3 "
+								  "WHERE id = $1 AND status = 'running' RETURNING job_id) "
+								  "UPDATE pubdata.job j SET failures = 0, last_success_at = pg_catalog.clock_timestamp() "
+								  "FROM run WHERE j.id = run.job_id",
+								  3, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+			elog(ERROR, "pubdata job worker: could not record the run");
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+		const char *status = "failed";
+		StringInfoData msg;
+		MemoryContext old;
+
+		disable_all_timeouts(false);
+		old = MemoryContextSwitchTo(workcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		MemoryContextSwitchTo(old);
+
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && jd->timeout_ms > 0 &&
+			TimestampDifferenceExceeds(started, GetCurrentTimestamp(), (int) Min(jd->timeout_ms, (int64) INT_MAX) - 10))
+			status = "timed_out";
+
+		initStringInfo(&msg);
+		appendStringInfoString(&msg, edata->message ? edata->message : "unknown error");
+		if (edata->detail)
+			appendStringInfo(&msg, " (%s)", edata->detail);
+		ereport(LOG,
+				(errmsg("pubdata job %lld run %lld %s: %s", (long long) args.job_id,
+						(long long) args.run_id, status, msg.data)));
+
+		/* third transaction: record the failure and schedule the retry */
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		{
+			Oid			argtypes[3] = {INT8OID, TEXTOID, TEXTOID};
+			Datum		values[3];
+
+			values[0] = Int64GetDatum(args.run_id);
+			values[1] = CStringGetTextDatum(status);
+			values[2] = CStringGetTextDatum(msg.data);
+			SPI_execute_with_args("SELECT pubdata._finish_run($1, $2::pubdata.job_status, $3, NULL, NULL)",
+								  3, argtypes, values, NULL, false, 0);
+		}
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_END_TRY();
+
+	(void) nread;
+	(void) nwritten;
+	pgstat_report_activity(STATE_IDLE, NULL);
+	proc_exit(0);
+}
+
+/*
+ * run_job
+ *		Run one job (already as its role, inside its transaction).
+ */
+static void
+run_job(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten)
+{
+	if (strcmp(jd->kind, "aggregation") == 0)
+		run_aggregation(jd, run_id, nread, nwritten);
+	else if (strcmp(jd->kind, "custom") == 0)
+	{
+		if (jd->source == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("custom job has no command")));
+		if (SPI_execute(jd->source, false, 0) < 0)
+			elog(ERROR, "pubdata job: command failed");
+		*nwritten = (int64) SPI_processed;
+	}
+	else if (strcmp(jd->kind, "objection_sweep") == 0)
+	{
+		SPI_execute("SELECT pubdata.sweep_objections()", false, 0);
+		*nwritten = (int64) SPI_processed;
+	}
+	else if (strcmp(jd->kind, "grant_sweep") == 0)
+	{
+		SPI_execute("SELECT pubdata.sweep_grants()", false, 0);
+		*nwritten = (int64) SPI_processed;
+	}
+	else if (strcmp(jd->kind, "quality") == 0)
+	{
+		Oid			argtypes[1] = {TEXTOID};
+		Datum		values[1];
+
+		if (jd->resource_code == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("quality job has no resource")));
+		values[0] = CStringGetTextDatum(jd->resource_code);
+		SPI_execute_with_args("SELECT pubdata.measure_quality($1)", 1, argtypes, values,
+							  NULL, false, 0);
+		*nread = 0;
+		*nwritten = (int64) SPI_processed;
+	}
+	else
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("unknown job kind \"%s\"", jd->kind)));
+}
+
+/*
+ * string_in_list
+ *		Whether a C string is in a List of C strings.
+ */
+static bool
+string_in_list(const char *s, List *l)
+{
+	ListCell   *lc;
+
+	foreach(lc, l)
+		if (strcmp(s, (char *) lfirst(lc)) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * run_aggregation
+ *		Copy the job's source into the resource's table: full refresh
+ *		(delete + insert in this one transaction), incremental (upsert by the
+ *		key columns, rows that did not change are left alone) or append.
+ *		Columns are matched by name; the run id goes into run_id_column.
+ *		Every identifier is quoted; the source query was checked to be a
+ *		single SELECT.
+ */
+static void
+run_aggregation(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten)
+{
+	Relation	rel;
+	char	   *target;
+	char	   *src;
+	List	   *target_cols = NIL;
+	List	   *source_cols = NIL;
+	List	   *cols = NIL;
+	ListCell   *lc;
+	StringInfoData collist,
+				sql;
+	TupleDesc	desc;
+	int			i;
+	bool		isnull;
+	Oid			argtypes[1] = {INT8OID};
+	Datum		values[1] = {Int64GetDatum(run_id)};
+	bool		has_runcol = jd->run_id_column != NULL;
+	const char *mode = jd->mode ? jd->mode : "full";
+
+	if (!OidIsValid(jd->target))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("the resource of this aggregation job has no table"),
+				 errhint("Re-register the resource's table, or drop the job.")));
+
+	/* the target table and its writable columns */
+	rel = table_open(jd->target, AccessShareLock);
+	target = quote_qualified_identifier(get_namespace_name(RelationGetNamespace(rel)),
+										RelationGetRelationName(rel));
+	desc = RelationGetDescr(rel);
+	for (i = 0; i < desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(desc, i);
+
+		if (att->attisdropped || att->attgenerated)
+			continue;
+		target_cols = lappend(target_cols, pstrdup(NameStr(att->attname)));
+	}
+	table_close(rel, AccessShareLock);
+
+	if (has_runcol && !string_in_list(jd->run_id_column, target_cols))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("run id column \"%s\" is not a column of %s", jd->run_id_column, target)));
+
+	/* the source: a single SELECT, or a table (local or foreign) resolved now */
+	if (jd->source_is_query)
+	{
+		check_single_select(jd->source);
+		src = psprintf("(%s\n) AS s", jd->source);
+	}
+	else
+	{
+		List	   *names = stringToQualifiedNameList(jd->source);
+		Oid			srcid = RangeVarGetRelid(makeRangeVarFromNameList(names), NoLock, false);
+
+		src = psprintf("%s AS s",
+					   quote_qualified_identifier(get_namespace_name(get_rel_namespace(srcid)),
+												  get_rel_name(srcid)));
+	}
+
+	/* the source's columns, from its result description */
+	if (SPI_execute(psprintf("SELECT * FROM %s LIMIT 0", src), true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "pubdata job: could not describe the source");
+	desc = SPI_tuptable->tupdesc;
+	for (i = 0; i < desc->natts; i++)
+		source_cols = lappend(source_cols, pstrdup(NameStr(TupleDescAttr(desc, i)->attname)));
+
+	foreach(lc, target_cols)
+	{
+		char	   *c = (char *) lfirst(lc);
+
+		if (has_runcol && strcmp(c, jd->run_id_column) == 0)
+			continue;
+		if (string_in_list(c, source_cols))
+			cols = lappend(cols, c);
+	}
+	if (cols == NIL)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATATYPE_MISMATCH),
+				 errmsg("the source of the aggregation has no column in common with %s", target),
+				 errhint("Name the source's columns like the resource table's columns.")));
+	foreach(lc, jd->key_columns)
+		if (!string_in_list((char *) lfirst(lc), cols))
+			ereport(ERROR,
+					(errcode(ERRCODE_UNDEFINED_COLUMN),
+					 errmsg("key column \"%s\" is not in both the source and %s",
+							(char *) lfirst(lc), target)));
+
+	initStringInfo(&collist);
+	foreach(lc, cols)
+	{
+		if (collist.len > 0)
+			appendStringInfoString(&collist, ", ");
+		appendStringInfoString(&collist, quote_identifier((char *) lfirst(lc)));
+	}
+
+	if (strcmp(mode, "full") == 0)
+	{
+		if (SPI_execute(psprintf("DELETE FROM %s", target), false, 0) != SPI_OK_DELETE)
+			elog(ERROR, "pubdata job: could not empty %s", target);
+	}
+
+	initStringInfo(&sql);
+	appendStringInfo(&sql,
+					 "WITH pubdata_src AS MATERIALIZED (SELECT %s FROM %s), "
+					 "pubdata_ins AS (INSERT INTO %s AS t (%s%s%s) SELECT %s%s FROM pubdata_src",
+					 collist.data, src, target, collist.data,
+					 has_runcol ? ", " : "",
+					 has_runcol ? quote_identifier(jd->run_id_column) : "",
+					 collist.data, has_runcol ? ", $1" : "");
+	if (strcmp(mode, "incremental") == 0)
+	{
+		StringInfoData keys,
+					sets,
+					oldv,
+					newv;
+		bool		first = true;
+
+		initStringInfo(&keys);
+		initStringInfo(&sets);
+		initStringInfo(&oldv);
+		initStringInfo(&newv);
+		foreach(lc, jd->key_columns)
+		{
+			if (keys.len > 0)
+				appendStringInfoString(&keys, ", ");
+			appendStringInfoString(&keys, quote_identifier((char *) lfirst(lc)));
+		}
+		foreach(lc, cols)
+		{
+			const char *q = quote_identifier((char *) lfirst(lc));
+
+			if (string_in_list((char *) lfirst(lc), jd->key_columns))
+				continue;
+			appendStringInfo(&sets, "%s%s = EXCLUDED.%s", first ? "" : ", ", q, q);
+			appendStringInfo(&oldv, "%st.%s", first ? "" : ", ", q);
+			appendStringInfo(&newv, "%sEXCLUDED.%s", first ? "" : ", ", q);
+			first = false;
+		}
+		if (first)
+			appendStringInfo(&sql, " ON CONFLICT (%s) DO NOTHING", keys.data);
+		else
+		{
+			if (has_runcol)
+				appendStringInfo(&sets, ", %s = EXCLUDED.%s",
+								 quote_identifier(jd->run_id_column),
+								 quote_identifier(jd->run_id_column));
+			appendStringInfo(&sql, " ON CONFLICT (%s) DO UPDATE SET %s"
+							 " WHERE ROW(%s) IS DISTINCT FROM ROW(%s)",
+							 keys.data, sets.data, oldv.data, newv.data);
+		}
+	}
+	appendStringInfoString(&sql,
+						   " RETURNING 1) SELECT (SELECT pg_catalog.count(*) FROM pubdata_src), "
+						   "(SELECT pg_catalog.count(*) FROM pubdata_ins)");
+
+	if (SPI_execute_with_args(sql.data, has_runcol ? 1 : 0, argtypes, values, NULL, false, 1)
+		!= SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "pubdata job: aggregation statement returned no result");
+	*nread = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	*nwritten = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+}
+
+/*
+ * check_single_select
+ *		Error unless the text is exactly one SELECT statement (no INTO), so
+ *		that it cannot close the parenthesis it is put in and run more.
+ */
+static void
+check_single_select(const char *query)
+{
+	List	   *stmts = raw_parser(query, RAW_PARSE_DEFAULT);
+	Node	   *stmt;
+
+	if (list_length(stmts) != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the source of an aggregation must be a single SELECT statement"),
+				 errdetail("The text holds %d statements.", list_length(stmts)),
+				 errhint("Give one query, or a table name.")));
+	stmt = ((RawStmt *) linitial(stmts))->stmt;
+	if (!IsA(stmt, SelectStmt) || ((SelectStmt *) stmt)->intoClause != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("the source of an aggregation must be a SELECT statement"),
+				 errhint("Give a SELECT, VALUES or TABLE query, or a table name.")));
+}
+
+PG_FUNCTION_INFO_V1(pubdata_check_select);
+
+/*
+ * pubdata._check_select(query text) returns void
+ *		SQL face of check_single_select(), used when a job is scheduled.
+ */
+Datum
+pubdata_check_select(PG_FUNCTION_ARGS)
+{
+	check_single_select(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	PG_RETURN_VOID();
+}
+
+/* ------------------------------------------------------------------------
+ * Cron expressions: minute hour day-of-month month day-of-week
+ * ------------------------------------------------------------------------
+ */
+
+typedef struct CronSpec
+{
+	uint64		minute;			/* bit n: minute n matches */
+	uint32		hour;
+	uint32		dom;			/* bits 1..31 */
+	uint32		month;			/* bits 1..12 */
+	uint32		dow;			/* bits 0..6, Sunday = 0 */
+	bool		dom_star;
+	bool		dow_star;
+} CronSpec;
+
+/*
+ * cron_error
+ *		Report a malformed cron expression.
+ */
+static void
+cron_error(const char *expr, const char *why)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid cron expression \"%s\"", expr),
+			 errdetail("%s", why),
+			 errhint("Use five fields: minute hour day-of-month month day-of-week, "
+					 "each *, a number, a range a-b, a step */n or a-b/n, or a comma list; "
+					 "e.g. \"30 2 * * 1-5\".")));
+}
+
+/*
+ * cron_field
+ *		Parse one field into a bit mask of values lo..hi.
+ */
+static uint64
+cron_field(const char *expr, const char *field, int lo, int hi, bool *star)
+{
+	uint64		mask = 0;
+	char	   *copy = pstrdup(field);
+	char	   *save = NULL;
+	char	   *part;
+
+	*star = (strcmp(field, "*") == 0);
+	for (part = strtok_r(copy, ",", &save); part; part = strtok_r(NULL, ",", &save))
+	{
+		int			a,
+					b,
+					step = 1,
+					v;
+		char	   *p = part;
+		char	   *end;
+
+		if (*p == '*')
+		{
+			a = lo;
+			b = hi;
+			p++;
+		}
+		else
+		{
+			if (!isdigit((unsigned char) *p))
+				cron_error(expr, psprintf("\"%s\" is not a number, range or *.", part));
+			a = (int) strtol(p, &end, 10);
+			p = end;
+			b = a;
+			if (*p == '-')
+			{
+				p++;
+				if (!isdigit((unsigned char) *p))
+					cron_error(expr, psprintf("bad range \"%s\".", part));
+				b = (int) strtol(p, &end, 10);
+				p = end;
+			}
+		}
+		if (*p == '/')
+		{
+			p++;
+			if (!isdigit((unsigned char) *p))
+				cron_error(expr, psprintf("bad step \"%s\".", part));
+			step = (int) strtol(p, &end, 10);
+			p = end;
+			if (step < 1)
+				cron_error(expr, psprintf("bad step \"%s\".", part));
+			if (a == b && part[0] != '*')
+				b = hi;			/* "5/15" means 5-hi/15 */
+		}
+		if (*p != '\0')
+			cron_error(expr, psprintf("unexpected text in \"%s\".", part));
+		if (a < lo || b > hi || a > b)
+			cron_error(expr, psprintf("\"%s\" is outside %d-%d.", part, lo, hi));
+		for (v = a; v <= b; v += step)
+			mask |= (UINT64CONST(1) << v);
+	}
+	pfree(copy);
+	if (mask == 0)
+		cron_error(expr, psprintf("empty field \"%s\".", field));
+	return mask;
+}
+
+/*
+ * cron_parse
+ *		Parse a five-field cron expression.
+ */
+static void
+cron_parse(const char *expr, CronSpec *spec)
+{
+	char	   *copy = pstrdup(expr);
+	char	   *fields[6];
+	int			n = 0;
+	char	   *save = NULL;
+	char	   *tok;
+	bool		star;
+
+	for (tok = strtok_r(copy, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save))
+	{
+		if (n == 5)
+			cron_error(expr, "More than five fields.");
+		fields[n++] = tok;
+	}
+	if (n != 5)
+		cron_error(expr, "Fewer than five fields.");
+	spec->minute = cron_field(expr, fields[0], 0, 59, &star);
+	spec->hour = (uint32) cron_field(expr, fields[1], 0, 23, &star);
+	spec->dom = (uint32) cron_field(expr, fields[2], 1, 31, &spec->dom_star);
+	spec->month = (uint32) cron_field(expr, fields[3], 1, 12, &star);
+	{
+		/* day of week: 0 and 7 are both Sunday */
+		uint64		m = cron_field(expr, fields[4], 0, 7, &spec->dow_star);
+
+		if (m & (UINT64CONST(1) << 7))
+			m |= 1;
+		spec->dow = (uint32) (m & 0x7F);
+	}
+}
+
+/*
+ * cron_next
+ *		The first minute strictly after t matching the spec, in the session's
+ *		time zone.  Day-of-month and day-of-week combine as in Vixie cron:
+ *		when both are restricted, either may match.
+ */
+static TimestampTz
+cron_next(const char *expr, CronSpec *spec, TimestampTz t)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tz;
+	int			start_year;
+	TimestampTz result;
+
+	if (timestamp2tm(t, &tz, &tm, &fsec, NULL, NULL) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	tm.tm_sec = 0;
+	tm.tm_min += 1;
+	start_year = tm.tm_year;
+
+	for (;;)
+	{
+		int			mdays;
+		bool		dom_ok,
+					dow_ok,
+					day_ok;
+
+		/* normalise carries */
+		if (tm.tm_min > 59)
+		{
+			tm.tm_min = 0;
+			tm.tm_hour++;
+		}
+		if (tm.tm_hour > 23)
+		{
+			tm.tm_hour = 0;
+			tm.tm_mday++;
+		}
+		mdays = day_tab[isleap(tm.tm_year)][tm.tm_mon - 1];
+		if (tm.tm_mday > mdays)
+		{
+			tm.tm_mday = 1;
+			tm.tm_mon++;
+		}
+		if (tm.tm_mon > 12)
+		{
+			tm.tm_mon = 1;
+			tm.tm_year++;
+		}
+		if (tm.tm_year > start_year + 8)
+			cron_error(expr, "It never matches a real date.");
+
+		if (!(spec->month & (1U << tm.tm_mon)))
+		{
+			tm.tm_mon++;
+			tm.tm_mday = 1;
+			tm.tm_hour = 0;
+			tm.tm_min = 0;
+			if (tm.tm_mon > 12)
+			{
+				tm.tm_mon = 1;
+				tm.tm_year++;
+			}
+			continue;
+		}
+		dom_ok = (spec->dom & (1U << tm.tm_mday)) != 0;
+		dow_ok = (spec->dow & (1U << j2day(date2j(tm.tm_year, tm.tm_mon, tm.tm_mday)))) != 0;
+		if (spec->dom_star || spec->dow_star)
+			day_ok = dom_ok && dow_ok;
+		else
+			day_ok = dom_ok || dow_ok;
+		if (!day_ok)
+		{
+			tm.tm_mday++;
+			tm.tm_hour = 0;
+			tm.tm_min = 0;
+			/* carry handled at the top; tm_mday may exceed mdays by one */
+			if (tm.tm_mday > mdays)
+			{
+				tm.tm_mday = 1;
+				tm.tm_mon++;
+			}
+			continue;
+		}
+		if (!(spec->hour & (1U << tm.tm_hour)))
+		{
+			tm.tm_hour++;
+			tm.tm_min = 0;
+			continue;
+		}
+		if (!(spec->minute & (UINT64CONST(1) << tm.tm_min)))
+		{
+			tm.tm_min++;
+			continue;
+		}
+		break;
+	}
+
+	tz = DetermineTimeZoneOffset(&tm, session_timezone);
+	if (tm2timestamp(&tm, 0, &tz, &result) != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("timestamp out of range")));
+	/* a DST gap can map a local time before t: look one minute later */
+	if (result <= t)
+		return cron_next(expr, spec, t + USECS_PER_MINUTE);
+	return result;
+}
+
+PG_FUNCTION_INFO_V1(pubdata_cron_next);
+
+/*
+ * pubdata.cron_next(expr text, after timestamptz) returns timestamptz
+ *		The next time after "after" that a cron expression matches.
+ */
+Datum
+pubdata_cron_next(PG_FUNCTION_ARGS)
+{
+	char	   *expr = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	TimestampTz after = PG_GETARG_TIMESTAMPTZ(1);
+	CronSpec	spec;
+
+	if (TIMESTAMP_NOT_FINITE(after))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+				 errmsg("cron_next needs a finite timestamp")));
+	cron_parse(expr, &spec);
+	PG_RETURN_TIMESTAMPTZ(cron_next(expr, &spec, after));
+}

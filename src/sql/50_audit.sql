@@ -1,0 +1,115 @@
+-- ---------------------------------------------------------------------------
+-- Access audit (Art 15, 16(4), 27): a SHA-256 hash chain of records kept in
+-- segment files under $PGDATA/pg_pubdata/audit/ (see src/audit.c).  Records
+-- are written by the executor hook; here is how they are read and verified.
+-- ---------------------------------------------------------------------------
+
+CREATE FUNCTION pubdata._audit_records(
+	OUT seq bigint, OUT at timestamptz, OUT database oid, OUT role_name text,
+	OUT department_id integer, OUT department_code text, OUT resources text,
+	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
+	OUT rows bigint, OUT hash text)
+	RETURNS SETOF record
+	LANGUAGE C VOLATILE
+	AS 'MODULE_PATHNAME', 'pubdata_audit_records';
+COMMENT ON FUNCTION pubdata._audit_records() IS
+	'Every access audit record of the cluster, read from the segment files in chain order (internal: use pubdata.access_log)';
+
+CREATE VIEW pubdata.access_log AS
+	SELECT r.at, r.role_name, r.department_code AS department, res.resource,
+		   r.grant_id, r.purpose, r.command, r.query_id, r.rows, r.seq, r.hash
+	  FROM pubdata._audit_records() r
+	  LEFT JOIN LATERAL pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ','))
+			 AS res(resource) ON true
+	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+										  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database());
+COMMENT ON VIEW pubdata.access_log IS
+	'Access audit (Art 15, 27): one row per audited statement and resource read, in chain order, for this database';
+COMMENT ON COLUMN pubdata.access_log.at IS 'when the reading statement finished (the record was written)';
+COMMENT ON COLUMN pubdata.access_log.role_name IS 'the role that read';
+COMMENT ON COLUMN pubdata.access_log.department IS 'code of the department the role acted for';
+COMMENT ON COLUMN pubdata.access_log.resource IS 'code of a resource the statement read (a statement reading several has one row each)';
+COMMENT ON COLUMN pubdata.access_log.grant_id IS 'the grant the read relied on; NULL if none';
+COMMENT ON COLUMN pubdata.access_log.purpose IS 'the purpose in force (SET pubdata.purpose, or the grant''s)';
+COMMENT ON COLUMN pubdata.access_log.command IS 'statement kind: SELECT, COPY, INSERT, ...';
+COMMENT ON COLUMN pubdata.access_log.query_id IS 'query identifier (as in pg_stat_statements and pg_stat_activity)';
+COMMENT ON COLUMN pubdata.access_log.rows IS 'rows the statement returned or processed';
+COMMENT ON COLUMN pubdata.access_log.seq IS 'position in the hash chain (1, 2, ... across the whole cluster)';
+COMMENT ON COLUMN pubdata.access_log.hash IS 'SHA-256 (hex) of the previous record''s hash and this record';
+
+-- A department sees the records of its own reads, and of reads of resources
+-- it provides (who used its data, for what purpose); nothing else.
+CREATE FUNCTION pubdata._my_access_log(
+	OUT at timestamptz, OUT role_name text, OUT department text, OUT resource text,
+	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
+	OUT rows bigint, OUT seq bigint, OUT as_provider boolean)
+	RETURNS SETOF record
+	LANGUAGE sql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	WITH me AS (SELECT pubdata.current_department() AS id)
+	SELECT r.at, r.role_name, r.department_code, x.resource, r.grant_id, r.purpose,
+		   r.command, r.query_id, r.rows, r.seq,
+		   coalesce(res.provider_id OPERATOR(pg_catalog.=) me.id, false)
+	  FROM me
+	 CROSS JOIN pubdata._audit_records() r
+	  LEFT JOIN LATERAL pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ','))
+			 AS x(resource) ON true
+	  LEFT JOIN pubdata.resource res ON res.code OPERATOR(pg_catalog.=) x.resource
+	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+											  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+	   AND (r.department_id OPERATOR(pg_catalog.=) me.id
+			OR res.provider_id OPERATOR(pg_catalog.=) me.id)
+	 ORDER BY r.seq
+$$;
+COMMENT ON FUNCTION pubdata._my_access_log() IS
+	'The calling department''s reads, and reads of the resources it provides (internal: use pubdata.my_access_log)';
+
+CREATE VIEW pubdata.my_access_log AS
+	SELECT * FROM pubdata._my_access_log();
+COMMENT ON VIEW pubdata.my_access_log IS
+	'For departments: the access audit records of your own reads, and of other departments'' reads of the resources you provide';
+COMMENT ON COLUMN pubdata.my_access_log.as_provider IS 'true when the row is there because your department provides the resource';
+
+CREATE VIEW pubdata.usage_stats AS
+	SELECT l.department, l.resource, p.code AS provider,
+		   pg_catalog.count(*) AS statements,
+		   pg_catalog.sum(l.rows) AS rows,
+		   pg_catalog.count(DISTINCT l.role_name) AS roles,
+		   pg_catalog.count(DISTINCT l.grant_id) AS grants,
+		   pg_catalog.min(l.at) AS first_at,
+		   pg_catalog.max(l.at) AS last_at
+	  FROM pubdata.access_log l
+	  LEFT JOIN pubdata.resource r ON r.code OPERATOR(pg_catalog.=) l.resource
+	  LEFT JOIN pubdata.department p ON p.id OPERATOR(pg_catalog.=) r.provider_id
+	 GROUP BY l.department, l.resource, p.code;
+COMMENT ON VIEW pubdata.usage_stats IS
+	'Use of shared data (Art 15, 27) per reading department and resource, from the access audit';
+COMMENT ON COLUMN pubdata.usage_stats.provider IS 'code of the department that provides the resource';
+COMMENT ON COLUMN pubdata.usage_stats.statements IS 'audited statements that read the resource';
+COMMENT ON COLUMN pubdata.usage_stats.rows IS 'rows those statements returned (a statement reading several resources counts for each)';
+COMMENT ON COLUMN pubdata.usage_stats.roles IS 'distinct roles that read';
+COMMENT ON COLUMN pubdata.usage_stats.grants IS 'distinct grants relied on';
+
+CREATE FUNCTION pubdata.verify_audit_chain(
+	anchor_seq bigint DEFAULT NULL, anchor_hash text DEFAULT NULL,
+	OUT ok boolean, OUT records bigint, OUT first_broken_seq bigint, OUT detail text)
+	RETURNS record
+	LANGUAGE C VOLATILE
+	AS 'MODULE_PATHNAME', 'pubdata_verify_audit_chain';
+COMMENT ON FUNCTION pubdata.verify_audit_chain(bigint, text) IS
+	'Recompute the access audit hash chain; report the first broken link (edit, deletion, insertion, reordering, truncated tail), optionally against an anchor from audit_chain_head()';
+
+CREATE FUNCTION pubdata.audit_chain_head(
+	OUT seq bigint, OUT hash text, OUT at timestamptz, OUT synced_seq bigint, OUT segment text)
+	RETURNS record
+	LANGUAGE C VOLATILE
+	AS 'MODULE_PATHNAME', 'pubdata_audit_chain_head';
+COMMENT ON FUNCTION pubdata.audit_chain_head() IS
+	'The head of the access audit chain (last seq and hash), to keep outside the server as an anchor; synced_seq: last record known fsynced';
+
+GRANT EXECUTE ON FUNCTION pubdata._audit_records(), pubdata.verify_audit_chain(bigint, text),
+	pubdata.audit_chain_head() TO pubdata_admin, pubdata_auditor;
+GRANT SELECT ON pubdata.access_log, pubdata.usage_stats TO pubdata_admin, pubdata_auditor;
+GRANT EXECUTE ON FUNCTION pubdata._my_access_log() TO pubdata_department;
+GRANT SELECT ON pubdata.my_access_log TO pubdata_department;

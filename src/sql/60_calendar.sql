@@ -1,0 +1,268 @@
+-- ---------------------------------------------------------------------------
+-- Working-day calendar (Art 13 deadlines): official holidays and adjusted
+-- working days (调休) over the Monday-to-Friday week, Asia/Shanghai days
+-- ---------------------------------------------------------------------------
+
+CREATE TABLE pubdata.calendar_year (
+	year		integer PRIMARY KEY CHECK (year BETWEEN 1990 AND 2200),
+	source		text,
+	builtin		boolean NOT NULL DEFAULT false,
+	loaded_at	timestamptz NOT NULL DEFAULT now(),
+	loaded_by	name NOT NULL DEFAULT pubdata.caller()
+);
+COMMENT ON TABLE pubdata.calendar_year IS
+	'Years whose official holiday arrangements are loaded; a deadline needing any other year is an error while pubdata.calendar_strict is on';
+COMMENT ON COLUMN pubdata.calendar_year.year IS 'calendar year (1990 to 2200)';
+COMMENT ON COLUMN pubdata.calendar_year.source IS 'the notice the arrangements come from (e.g. the State Council General Office notice)';
+COMMENT ON COLUMN pubdata.calendar_year.builtin IS 'shipped with the extension (not dumped by pg_dump: CREATE EXTENSION restores it; read-only)';
+COMMENT ON COLUMN pubdata.calendar_year.loaded_at IS 'when the year was loaded';
+COMMENT ON COLUMN pubdata.calendar_year.loaded_by IS 'the role that loaded it';
+
+CREATE TABLE pubdata.calendar (
+	day			date PRIMARY KEY CHECK (pg_catalog.isfinite(day)),
+	is_workday	boolean NOT NULL,
+	note		text,
+	builtin		boolean NOT NULL DEFAULT false,
+	year		integer NOT NULL GENERATED ALWAYS AS (EXTRACT(YEAR FROM day)::integer) STORED
+				REFERENCES pubdata.calendar_year (year) ON DELETE CASCADE
+);
+CREATE INDEX calendar_year_idx ON pubdata.calendar (year);
+COMMENT ON TABLE pubdata.calendar IS
+	'Days that differ from, or are named in, the default Monday-to-Friday week: official holidays and adjusted working days (调休)';
+COMMENT ON COLUMN pubdata.calendar.day IS 'the day (Asia/Shanghai)';
+COMMENT ON COLUMN pubdata.calendar.is_workday IS 'true: a working day (e.g. a Saturday made a working day); false: a day of rest';
+COMMENT ON COLUMN pubdata.calendar.note IS 'the holiday or adjustment, e.g. 春节 or 春节调休';
+COMMENT ON COLUMN pubdata.calendar.builtin IS 'shipped with the extension (not dumped by pg_dump: CREATE EXTENSION restores it; read-only)';
+COMMENT ON COLUMN pubdata.calendar.year IS 'the day''s year; it must be registered in pubdata.calendar_year';
+
+-- The official arrangements, from the State Council General Office notices
+-- (copy of data/cn_public_holidays_2025_2026.csv)
+INSERT INTO pubdata.calendar_year (year, source, builtin) VALUES
+	(2025, '国务院办公厅关于2025年部分节假日安排的通知', true),
+	(2026, '国务院办公厅关于2026年部分节假日安排的通知', true);
+INSERT INTO pubdata.calendar (day, is_workday, note, builtin) VALUES
+	('2025-01-01', false, '元旦', true),
+	('2025-01-26', true, '春节调休', true),
+	('2025-01-28', false, '春节', true),
+	('2025-01-29', false, '春节', true),
+	('2025-01-30', false, '春节', true),
+	('2025-01-31', false, '春节', true),
+	('2025-02-01', false, '春节', true),
+	('2025-02-02', false, '春节', true),
+	('2025-02-03', false, '春节', true),
+	('2025-02-04', false, '春节', true),
+	('2025-02-08', true, '春节调休', true),
+	('2025-04-04', false, '清明节', true),
+	('2025-04-05', false, '清明节', true),
+	('2025-04-06', false, '清明节', true),
+	('2025-04-27', true, '劳动节调休', true),
+	('2025-05-01', false, '劳动节', true),
+	('2025-05-02', false, '劳动节', true),
+	('2025-05-03', false, '劳动节', true),
+	('2025-05-04', false, '劳动节', true),
+	('2025-05-05', false, '劳动节', true),
+	('2025-05-31', false, '端午节', true),
+	('2025-06-01', false, '端午节', true),
+	('2025-06-02', false, '端午节', true),
+	('2025-09-28', true, '国庆节调休', true),
+	('2025-10-01', false, '国庆节、中秋节', true),
+	('2025-10-02', false, '国庆节、中秋节', true),
+	('2025-10-03', false, '国庆节、中秋节', true),
+	('2025-10-04', false, '国庆节、中秋节', true),
+	('2025-10-05', false, '国庆节、中秋节', true),
+	('2025-10-06', false, '国庆节、中秋节', true),
+	('2025-10-07', false, '国庆节、中秋节', true),
+	('2025-10-08', false, '国庆节、中秋节', true),
+	('2025-10-11', true, '国庆节调休', true),
+	('2026-01-01', false, '元旦', true),
+	('2026-01-02', false, '元旦', true),
+	('2026-01-03', false, '元旦', true),
+	('2026-01-04', true, '元旦调休', true),
+	('2026-02-14', true, '春节调休', true),
+	('2026-02-15', false, '春节', true),
+	('2026-02-16', false, '春节', true),
+	('2026-02-17', false, '春节', true),
+	('2026-02-18', false, '春节', true),
+	('2026-02-19', false, '春节', true),
+	('2026-02-20', false, '春节', true),
+	('2026-02-21', false, '春节', true),
+	('2026-02-22', false, '春节', true),
+	('2026-02-23', false, '春节', true),
+	('2026-02-28', true, '春节调休', true),
+	('2026-04-04', false, '清明节', true),
+	('2026-04-05', false, '清明节', true),
+	('2026-04-06', false, '清明节', true),
+	('2026-05-01', false, '劳动节', true),
+	('2026-05-02', false, '劳动节', true),
+	('2026-05-03', false, '劳动节', true),
+	('2026-05-04', false, '劳动节', true),
+	('2026-05-05', false, '劳动节', true),
+	('2026-05-09', true, '劳动节调休', true),
+	('2026-06-19', false, '端午节', true),
+	('2026-06-20', false, '端午节', true),
+	('2026-06-21', false, '端午节', true),
+	('2026-09-20', true, '国庆节调休', true),
+	('2026-09-25', false, '中秋节', true),
+	('2026-09-26', false, '中秋节', true),
+	('2026-09-27', false, '中秋节', true),
+	('2026-10-01', false, '国庆节', true),
+	('2026-10-02', false, '国庆节', true),
+	('2026-10-03', false, '国庆节', true),
+	('2026-10-04', false, '国庆节', true),
+	('2026-10-05', false, '国庆节', true),
+	('2026-10-06', false, '国庆节', true),
+	('2026-10-07', false, '国庆节', true),
+	('2026-10-10', true, '国庆节调休', true);
+
+-- The shipped rows are part of the extension: refuse to change them (an
+-- upgrade script that corrects them disables this trigger around its work).
+CREATE FUNCTION pubdata._calendar_protect() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	RAISE EXCEPTION 'the shipped calendar of % cannot be changed',
+			pg_catalog.to_jsonb(OLD) OPERATOR(pg_catalog.->>) CASE TG_TABLE_NAME WHEN 'calendar' THEN 'day' ELSE 'year' END
+		USING ERRCODE = 'insufficient_privilege',
+			  DETAIL = 'Rows with builtin = true are the official arrangements shipped with pubdata.',
+			  HINT = 'Corrections to shipped years come with ALTER EXTENSION pubdata UPDATE; load other years with pubdata.load_calendar_year().';
+END
+$$;
+COMMENT ON FUNCTION pubdata._calendar_protect() IS 'Trigger: the shipped (builtin) calendar rows are read-only';
+CREATE TRIGGER calendar_protect BEFORE UPDATE OR DELETE ON pubdata.calendar
+	FOR EACH ROW WHEN (OLD.builtin) EXECUTE FUNCTION pubdata._calendar_protect();
+CREATE TRIGGER calendar_year_protect BEFORE UPDATE OR DELETE ON pubdata.calendar_year
+	FOR EACH ROW WHEN (OLD.builtin) EXECUTE FUNCTION pubdata._calendar_protect();
+
+-- Every change invalidates the per-backend calendar caches
+CREATE FUNCTION pubdata._calendar_changed() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'pubdata_calendar_changed'
+	LANGUAGE C;
+COMMENT ON FUNCTION pubdata._calendar_changed() IS 'Trigger: tell every backend that the working-day calendar changed';
+CREATE TRIGGER calendar_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.calendar
+	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._calendar_changed();
+CREATE TRIGGER calendar_year_changed AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.calendar_year
+	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._calendar_changed();
+
+SELECT pg_catalog.pg_extension_config_dump('pubdata.calendar_year', 'WHERE NOT builtin');
+SELECT pg_catalog.pg_extension_config_dump('pubdata.calendar', 'WHERE NOT builtin');
+
+-- Working-day arithmetic (C, cached per backend)
+CREATE FUNCTION pubdata.is_workday(day date) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'pubdata_is_workday_sql'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION pubdata.is_workday(date) IS
+	'true when the day is a working day: Monday to Friday unless pubdata.calendar says otherwise (holidays, 调休)';
+
+CREATE FUNCTION pubdata.add_working_days(t timestamptz, n integer) RETURNS timestamptz
+	AS 'MODULE_PATHNAME', 'pubdata_add_working_days_sql'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION pubdata.add_working_days(timestamptz, integer) IS
+	'Deadline: the end (23:59:59.999999 Asia/Shanghai) of the n-th working day after the day of t; the day of receipt does not count; n = 0 is the end of that day';
+
+CREATE FUNCTION pubdata.working_days_between(from_day date, to_day date) RETURNS integer
+	AS 'MODULE_PATHNAME', 'pubdata_working_days_between_date'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION pubdata.working_days_between(date, date) IS
+	'Working days after from_day up to and including to_day; negative when to_day is earlier';
+
+CREATE FUNCTION pubdata.working_days_between(from_time timestamptz, to_time timestamptz) RETURNS integer
+	AS 'MODULE_PATHNAME', 'pubdata_working_days_between_tstz'
+	LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION pubdata.working_days_between(timestamptz, timestamptz) IS
+	'Working days between the Asia/Shanghai days of two instants: after the first day, up to and including the second';
+
+-- load_calendar_year: the bureau loads a year's official arrangements
+CREATE FUNCTION pubdata.load_calendar_year(year integer, holidays date[], workdays date[] DEFAULT '{}',
+										   source text DEFAULT NULL, replace boolean DEFAULT false)
+	RETURNS integer
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	y integer := $1;
+	bad date;
+	old pubdata.calendar_year;
+BEGIN
+	PERFORM pubdata._require_admin('load a working-day calendar');
+	IF y IS NULL OR y NOT BETWEEN 1990 AND 2200 THEN
+		RAISE EXCEPTION 'invalid calendar year %', coalesce(y::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Years 1990 to 2200 can be loaded.';
+	END IF;
+	SELECT d INTO bad FROM pg_catalog.unnest(coalesce($2, '{}') OPERATOR(pg_catalog.||) coalesce($3, '{}')) AS d
+	 WHERE d IS NULL OR EXTRACT(YEAR FROM d) OPERATOR(pg_catalog.<>) y LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'day % is not in year %', coalesce(pg_catalog.to_char(bad, 'YYYY-MM-DD'), 'NULL'), y
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Load one year at a time; every day must belong to it.';
+	END IF;
+	SELECT h INTO bad FROM pg_catalog.unnest(coalesce($2, '{}')) AS h
+	 WHERE h OPERATOR(pg_catalog.=) ANY (coalesce($3, '{}')) LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'day % is listed both as a holiday and as a working day', pg_catalog.to_char(bad, 'YYYY-MM-DD')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT * INTO old FROM pubdata.calendar_year c WHERE c.year OPERATOR(pg_catalog.=) y;
+	IF FOUND THEN
+		IF old.builtin THEN
+			RAISE EXCEPTION 'the calendar of % is shipped with pubdata and cannot be replaced', y
+				USING ERRCODE = 'insufficient_privilege',
+					  HINT = 'Corrections to shipped years come with ALTER EXTENSION pubdata UPDATE.';
+		ELSIF NOT coalesce($5, false) THEN
+			RAISE EXCEPTION 'the calendar of % is already loaded', y
+				USING ERRCODE = 'duplicate_object',
+					  HINT = 'Pass replace => true to load it again.';
+		END IF;
+		DELETE FROM pubdata.calendar_year c WHERE c.year OPERATOR(pg_catalog.=) y;
+	END IF;
+	INSERT INTO pubdata.calendar_year (year, source) VALUES (y, $4);
+	INSERT INTO pubdata.calendar (day, is_workday, note)
+	SELECT DISTINCT h, false, 'holiday' FROM pg_catalog.unnest(coalesce($2, '{}')) AS h
+	UNION
+	SELECT DISTINCT w, true, 'adjusted working day' FROM pg_catalog.unnest(coalesce($3, '{}')) AS w;
+	RETURN pubdata.working_days_between(pg_catalog.make_date(y - 1, 12, 31), pg_catalog.make_date(y, 12, 31));
+END
+$$;
+COMMENT ON FUNCTION pubdata.load_calendar_year(integer, date[], date[], text, boolean) IS
+	'pubdata_admin: load a year''s official holidays and adjusted working days (replace => true to reload); returns the year''s number of working days';
+
+-- unload_calendar_year: the bureau removes a year it loaded
+CREATE FUNCTION pubdata.unload_calendar_year(year integer) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	PERFORM pubdata._require_admin('unload a working-day calendar');
+	DELETE FROM pubdata.calendar_year c WHERE c.year OPERATOR(pg_catalog.=) $1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'the calendar of % is not loaded', $1
+			USING ERRCODE = 'undefined_object', HINT = 'See SELECT * FROM pubdata.calendar_years.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION pubdata.unload_calendar_year(integer) IS
+	'pubdata_admin: remove a loaded year (not a shipped one) and its days';
+
+-- calendar_years: what is loaded, with each year's working days
+CREATE VIEW pubdata.calendar_years AS
+SELECT y.year, y.source, y.builtin, y.loaded_at, y.loaded_by,
+	   (SELECT pg_catalog.count(*) FROM pubdata.calendar c
+		 WHERE c.year OPERATOR(pg_catalog.=) y.year AND NOT c.is_workday
+		   AND EXTRACT(ISODOW FROM c.day) OPERATOR(pg_catalog.<) 6) AS weekday_holidays,
+	   (SELECT pg_catalog.count(*) FROM pubdata.calendar c
+		 WHERE c.year OPERATOR(pg_catalog.=) y.year AND c.is_workday
+		   AND EXTRACT(ISODOW FROM c.day) OPERATOR(pg_catalog.>=) 6) AS adjusted_workdays,
+	   pubdata.working_days_between(pg_catalog.make_date(y.year - 1, 12, 31), pg_catalog.make_date(y.year, 12, 31)) AS workdays
+  FROM pubdata.calendar_year y;
+COMMENT ON VIEW pubdata.calendar_years IS
+	'Loaded calendar years: holidays falling on weekdays, weekend days made working days (调休), and the year''s working days';
+
+GRANT SELECT ON pubdata.calendar, pubdata.calendar_year, pubdata.calendar_years
+	TO pubdata_admin, pubdata_department, pubdata_auditor;
+-- the bureau may also maintain non-shipped rows by hand (builtin cannot be set)
+GRANT INSERT (day, is_workday, note), UPDATE (is_workday, note), DELETE ON pubdata.calendar TO pubdata_admin;
+GRANT INSERT (year, source), UPDATE (source), DELETE ON pubdata.calendar_year TO pubdata_admin;
+GRANT EXECUTE ON FUNCTION pubdata.is_workday(date), pubdata.add_working_days(timestamptz, integer),
+	pubdata.working_days_between(date, date), pubdata.working_days_between(timestamptz, timestamptz)
+	TO pubdata_admin, pubdata_department, pubdata_auditor;
+GRANT EXECUTE ON FUNCTION pubdata.load_calendar_year(integer, date[], date[], text, boolean),
+	pubdata.unload_calendar_year(integer) TO pubdata_admin;

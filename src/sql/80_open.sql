@@ -1,0 +1,508 @@
+-- ---------------------------------------------------------------------------
+-- Open data (Art 20, 21): masked views in schema pubdata_open for BI tools
+--
+-- A published resource whose open class is 'open' (or 'conditional') gets a
+-- view pubdata_open.<name from its code>.  AFTER triggers on pubdata.resource
+-- and pubdata.resource_item keep the views in step with the catalog: publish
+-- creates, an item change rebuilds, retiring drops.  The views are owned by
+-- the extension owner (a superuser, see pubdata.control), so they read the
+-- registered table whatever its row-level security says; what they expose is
+-- decided here, item by item: restricted, non-shared, redacted and unmasked
+-- personal items are left out, masked items are shown masked.
+-- ---------------------------------------------------------------------------
+
+CREATE SCHEMA pubdata_open;
+COMMENT ON SCHEMA pubdata_open IS
+	'开放数据：公共数据开放视图与开放目录（第二十、二十一条）. Open-data views and the open catalog, for BI tools';
+REVOKE ALL ON SCHEMA pubdata_open FROM PUBLIC;
+GRANT USAGE ON SCHEMA pubdata_open TO pubdata_open_reader, pubdata_admin, pubdata_auditor, pubdata_department;
+
+-- The view of each open resource; the row stays after retirement so that the
+-- name is stable if the resource is published again.
+CREATE TABLE pubdata.open_dataset (
+	resource_id	bigint PRIMARY KEY,
+	view_name	name NOT NULL UNIQUE,
+	columns		integer NOT NULL DEFAULT 0,
+	created_at	timestamptz NOT NULL DEFAULT now(),
+	refreshed_at timestamptz NOT NULL DEFAULT now(),
+	dropped_at	timestamptz
+);
+COMMENT ON TABLE pubdata.open_dataset IS 'The open-data view of each resource ever opened (Art 20); maintained by triggers, the name is kept when a view is dropped';
+COMMENT ON COLUMN pubdata.open_dataset.view_name IS 'name of the view in schema pubdata_open (stable for the resource)';
+COMMENT ON COLUMN pubdata.open_dataset.columns IS 'number of items the view exposes';
+COMMENT ON COLUMN pubdata.open_dataset.refreshed_at IS 'when the view was last (re)built';
+COMMENT ON COLUMN pubdata.open_dataset.dropped_at IS 'when the view was dropped (resource retired or no longer open); NULL while it exists';
+
+-- Roles that may read a conditional resource's view, named by its provider
+CREATE TABLE pubdata.open_reader (
+	resource_id	bigint NOT NULL REFERENCES pubdata.resource (id) ON DELETE CASCADE,
+	role_name	name NOT NULL,
+	granted_by	name NOT NULL,
+	granted_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (resource_id, role_name)
+);
+COMMENT ON TABLE pubdata.open_reader IS 'Roles allowed to read a conditional open resource (Art 20), named by its provider with pubdata.allow_open_reader()';
+
+-- The pseudonymization key: readable by pubdata_admin only
+CREATE TABLE pubdata.open_pseudonym_key (
+	singleton	boolean PRIMARY KEY DEFAULT true CHECK (singleton),
+	key			bytea NOT NULL CHECK (pg_catalog.length(key) >= 32),
+	created_at	timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE pubdata.open_pseudonym_key IS 'Secret key of the keyed pseudonyms (HMAC-SHA256) in open views; generated at install, readable by pubdata_admin only';
+INSERT INTO pubdata.open_pseudonym_key (key) VALUES (gen_random_bytes(32));
+
+-- Restoring a dump: CREATE EXTENSION has just generated a key, and the dumped
+-- key arrives by COPY; the dumped one replaces it, so pseudonyms stay stable.
+CREATE FUNCTION pubdata._open_key_replace() RETURNS trigger
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	DELETE FROM pubdata.open_pseudonym_key;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION pubdata._open_key_replace() IS 'A key inserted (by a restore) replaces the one generated at install (internal)';
+CREATE TRIGGER open_key_replace BEFORE INSERT ON pubdata.open_pseudonym_key
+	FOR EACH ROW EXECUTE FUNCTION pubdata._open_key_replace();
+
+SELECT pg_catalog.pg_extension_config_dump('pubdata.open_dataset', '');
+SELECT pg_catalog.pg_extension_config_dump('pubdata.open_reader', '');
+SELECT pg_catalog.pg_extension_config_dump('pubdata.open_pseudonym_key', '');
+
+-- _pgcrypto_schema(): where pgcrypto lives (it is relocatable)
+CREATE FUNCTION pubdata._pgcrypto_schema() RETURNS name
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT n.nspname FROM pg_catalog.pg_extension e
+	  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace
+	 WHERE e.extname OPERATOR(pg_catalog.=) 'pgcrypto'
+$$;
+COMMENT ON FUNCTION pubdata._pgcrypto_schema() IS 'The schema pgcrypto is installed in';
+
+-- rotate_pseudonym_key(): a new key; every pseudonym in every view changes
+CREATE FUNCTION pubdata.rotate_pseudonym_key() RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	PERFORM pubdata._require_admin('rotate the pseudonymization key');
+	EXECUTE pg_catalog.format('UPDATE pubdata.open_pseudonym_key SET key = %I.gen_random_bytes(32), created_at = pg_catalog.now()',
+							  pubdata._pgcrypto_schema());
+END
+$$;
+COMMENT ON FUNCTION pubdata.rotate_pseudonym_key() IS
+	'Replace the pseudonymization key (pubdata_admin): all pseudonyms in open views change, links to old ones are lost';
+
+-- _open_mask_expr(rule, expr): SQL text of a masked expression.  One source for
+-- the views and for pubdata.mask_value().  Only built-in functions that PUBLIC
+-- may execute are used (a view calls functions with its reader's rights).
+CREATE FUNCTION pubdata._open_mask_expr(rule pubdata.mask_rule, expr text) RETURNS text
+	LANGUAGE plpgsql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v text := '(' || expr || ')::pg_catalog.text';
+	n text;
+BEGIN
+	n := 'pg_catalog.length(' || v || ')';
+	CASE rule
+	WHEN 'none' THEN
+		RETURN v;
+	WHEN 'id_card' THEN		-- 3301**********1234
+		RETURN pg_catalog.format('CASE WHEN %2$s >= 8 THEN pg_catalog.left(%1$s, 4) || pg_catalog.repeat(''*'', %2$s - 8) || pg_catalog.right(%1$s, 4) ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
+	WHEN 'name' THEN		-- 张* / 张*三 / 欧**锋
+		RETURN pg_catalog.format('CASE WHEN %2$s >= 3 THEN pg_catalog.left(%1$s, 1) || pg_catalog.repeat(''*'', %2$s - 2) || pg_catalog.right(%1$s, 1) WHEN %2$s = 2 THEN pg_catalog.left(%1$s, 1) || ''*'' ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
+	WHEN 'phone' THEN		-- 138****5678
+		RETURN pg_catalog.format('CASE WHEN %2$s >= 7 THEN pg_catalog.left(%1$s, 3) || pg_catalog.repeat(''*'', %2$s - 7) || pg_catalog.right(%1$s, 4) ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
+	WHEN 'email' THEN		-- z***@example.cn
+		RETURN pg_catalog.format('CASE WHEN pg_catalog.strpos(%1$s, ''@'') > 1 THEN pg_catalog.left(%1$s, 1) || ''***'' || pg_catalog.substr(%1$s, pg_catalog.strpos(%1$s, ''@'')) ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
+	WHEN 'pseudonym' THEN	-- hex HMAC-SHA256 under the secret key: stable, joinable, not reversible
+		RETURN pg_catalog.format('pg_catalog.encode(%I.hmac(pg_catalog.convert_to(%s, ''UTF8''), (SELECT k.key FROM pubdata.open_pseudonym_key k), ''sha256''), ''hex'')',
+								 pubdata._pgcrypto_schema(), v);
+	WHEN 'redact' THEN
+		RETURN 'NULL::pg_catalog.text';
+	END CASE;
+END
+$$;
+COMMENT ON FUNCTION pubdata._open_mask_expr(pubdata.mask_rule, text) IS 'SQL expression applying a mask rule to an expression (internal)';
+
+-- mask_value(value, rule): what an open view shows for a value under a mask rule
+CREATE FUNCTION pubdata.mask_value(value text, rule text) RETURNS text
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	result text;
+BEGIN
+	EXECUTE 'SELECT ' || pubdata._open_mask_expr(pubdata._check_enum(rule, 'pubdata.mask_rule', 'mask rule')::pubdata.mask_rule, '$1')
+		INTO result USING value;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION pubdata.mask_value(text, text) IS
+	'The value as an open view shows it under a mask rule (none, id_card, name, phone, email, pseudonym, redact); pseudonym needs the key (pubdata_admin)';
+
+-- _open_item_exposed(): does an item appear in the open view?
+CREATE FUNCTION pubdata._open_item_exposed(personal pubdata.personal_kind, item_class pubdata.share_class, rule pubdata.mask_rule)
+	RETURNS boolean
+	LANGUAGE sql IMMUTABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT coalesce(item_class::text, 'unconditional') OPERATOR(pg_catalog.=) 'unconditional'
+	   AND rule OPERATOR(pg_catalog.<>) 'redact'
+	   AND (personal OPERATOR(pg_catalog.=) 'none' OR rule OPERATOR(pg_catalog.<>) 'none')
+$$;
+COMMENT ON FUNCTION pubdata._open_item_exposed(pubdata.personal_kind, pubdata.share_class, pubdata.mask_rule) IS
+	'An item is opened unless it is restricted or non-shared at item level, redacted, or personal/sensitive without a mask';
+
+-- _open_plain(type, expr): expr cast to a plain type a BI tool maps cleanly
+CREATE FUNCTION pubdata._open_plain(typ oid, expr text) RETURNS text
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT CASE
+		WHEN b IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
+				   'float4'::regtype, 'float8'::regtype, 'money'::regtype)
+			THEN '(' || expr || ')::pg_catalog.numeric'
+		WHEN b OPERATOR(pg_catalog.=) 'date'::regtype THEN '(' || expr || ')::pg_catalog.date'
+		WHEN b OPERATOR(pg_catalog.=) 'timestamp'::regtype THEN '(' || expr || ')::pg_catalog.timestamp'
+		WHEN b OPERATOR(pg_catalog.=) 'timestamptz'::regtype
+			THEN 'pg_catalog.timezone(''Asia/Shanghai''::pg_catalog.text, ' || expr || ')'
+		ELSE '(' || expr || ')::pg_catalog.text'
+	END
+	FROM (SELECT CASE WHEN t.typtype OPERATOR(pg_catalog.=) 'd' THEN t.typbasetype ELSE t.oid END AS b
+			FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) typ) s
+$$;
+COMMENT ON FUNCTION pubdata._open_plain(oid, text) IS
+	'Cast to text, numeric, date or timestamp (timestamptz shown in Asia/Shanghai local time) (internal)';
+
+-- _open_view_name(resource): a readable, stable name for the resource's view
+CREATE FUNCTION pubdata._open_view_name(rid bigint) RETURNS name
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	code text;
+	v text;
+BEGIN
+	SELECT o.view_name INTO v FROM pubdata.open_dataset o WHERE o.resource_id OPERATOR(pg_catalog.=) rid;
+	IF v IS NOT NULL THEN
+		RETURN v;
+	END IF;
+	SELECT r.code INTO code FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) rid;
+	v := pg_catalog.lower(pg_catalog.regexp_replace(code, '[^A-Za-z0-9_]', '_', 'g'));
+	IF v !~ '^[a-z_]' THEN
+		v := 'ds_' || v;
+	END IF;
+	v := pg_catalog.left(v, 50);
+	-- taken by another resource's view, or by anything else in the schema
+	IF v OPERATOR(pg_catalog.=) 'catalog'
+	   OR EXISTS (SELECT 1 FROM pubdata.open_dataset o WHERE o.view_name OPERATOR(pg_catalog.=) v)
+	   OR EXISTS (SELECT 1 FROM pg_catalog.pg_class c
+				   WHERE c.relnamespace OPERATOR(pg_catalog.=) 'pubdata_open'::regnamespace
+					 AND c.relname OPERATOR(pg_catalog.=) v) THEN
+		v := v || '_' || rid;
+	END IF;
+	RETURN v;
+END
+$$;
+COMMENT ON FUNCTION pubdata._open_view_name(bigint) IS
+	'View name for a resource: its code in lower case with other characters as underscores; kept once given (internal)';
+
+-- _open_sync(resource): create, rebuild or drop the resource's open view
+CREATE FUNCTION pubdata._open_sync(rid bigint) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	r record;
+	i record;
+	vname name;
+	cols text[] := '{}';
+	comments text[] := '{}';
+	expr text;
+	note text;
+	readers name[];
+	reader name;
+	hmac_fn regprocedure;
+	has_pseudonym boolean := false;
+	want boolean;
+BEGIN
+	SELECT res.*, d.name AS provider_name
+	  INTO r
+	  FROM pubdata.resource res
+	  JOIN pubdata.department d ON d.id OPERATOR(pg_catalog.=) res.provider_id
+	 WHERE res.id OPERATOR(pg_catalog.=) rid;
+	want := FOUND AND r.status OPERATOR(pg_catalog.=) 'published'
+		AND r.open_class OPERATOR(pg_catalog.<>) 'not_open' AND r.relation IS NOT NULL;
+
+	IF NOT want THEN
+		SELECT o.view_name INTO vname FROM pubdata.open_dataset o
+		 WHERE o.resource_id OPERATOR(pg_catalog.=) rid AND o.dropped_at IS NULL;
+		IF vname IS NOT NULL THEN
+			IF pg_catalog.to_regclass(pg_catalog.format('pubdata_open.%I', vname)) IS NOT NULL THEN
+				EXECUTE pg_catalog.format('DROP VIEW pubdata_open.%I', vname);
+			END IF;
+			UPDATE pubdata.open_dataset SET dropped_at = pg_catalog.now()
+			 WHERE resource_id OPERATOR(pg_catalog.=) rid;
+		END IF;
+		RETURN;
+	END IF;
+
+	vname := pubdata._open_view_name(rid);
+
+	FOR i IN
+		SELECT it.column_name, it.title, it.description, it.personal, it.mask, a.atttypid
+		  FROM pubdata.resource_item it
+		  JOIN pg_catalog.pg_attribute a
+			ON a.attrelid OPERATOR(pg_catalog.=) r.relation
+		   AND a.attname OPERATOR(pg_catalog.=) it.column_name
+		   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+		 WHERE it.resource_id OPERATOR(pg_catalog.=) rid
+		   AND it.state OPERATOR(pg_catalog.=) 'current'
+		   AND pubdata._open_item_exposed(it.personal, it.share_class, it.mask)
+		 ORDER BY a.attnum
+	LOOP
+		IF i.mask OPERATOR(pg_catalog.=) 'none' THEN
+			expr := pubdata._open_plain(i.atttypid, pg_catalog.format('t.%I', i.column_name));
+			note := '';
+		ELSE
+			expr := pubdata._open_mask_expr(i.mask, pg_catalog.format('t.%I', i.column_name));
+			note := CASE i.mask
+				WHEN 'pseudonym' THEN '（化名：HMAC-SHA256 密钥化名，可关联，不可还原）'
+				ELSE '（已脱敏：部分遮盖）' END;
+			has_pseudonym := has_pseudonym OR i.mask OPERATOR(pg_catalog.=) 'pseudonym';
+		END IF;
+		cols := cols || pg_catalog.format('%s AS %I', expr, i.column_name);
+		comments := comments || pg_catalog.format('COMMENT ON COLUMN pubdata_open.%I.%I IS %L', vname, i.column_name,
+			i.title || coalesce('：' || nullif(i.description, ''), '') || note);
+	END LOOP;
+
+	-- rebuilt from scratch: a changed item may change a column's type or position
+	IF pg_catalog.to_regclass(pg_catalog.format('pubdata_open.%I', vname)) IS NOT NULL THEN
+		EXECUTE pg_catalog.format('DROP VIEW pubdata_open.%I', vname);
+	END IF;
+	EXECUTE pg_catalog.format('CREATE VIEW pubdata_open.%I WITH (security_barrier) AS SELECT %s FROM %I.%I t',
+		vname, pg_catalog.array_to_string(cols, ', '),
+		(SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		  WHERE c.oid OPERATOR(pg_catalog.=) r.relation),
+		(SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) r.relation));
+	EXECUTE pg_catalog.format('COMMENT ON VIEW pubdata_open.%I IS %L', vname,
+		CASE WHEN r.high_value THEN '【高价值数据】' ELSE '' END || r.name
+		|| coalesce('：' || nullif(r.summary, ''), '')
+		|| '（提供部门：' || r.provider_name || '；资源代码：' || r.code || '；更新频率：' || r.update_frequency::text
+		|| CASE WHEN r.open_class OPERATOR(pg_catalog.=) 'conditional' THEN '；有条件开放' ELSE '；无条件开放' END || '）');
+	FOREACH expr IN ARRAY comments LOOP
+		EXECUTE expr;
+	END LOOP;
+
+	-- who reads it: everyone with pubdata_open_reader, or the named roles
+	IF r.open_class OPERATOR(pg_catalog.=) 'open' THEN
+		readers := ARRAY['pubdata_open_reader']::name[];
+	ELSE
+		SELECT coalesce(pg_catalog.array_agg(o.role_name ORDER BY o.role_name), '{}') INTO readers
+		  FROM pubdata.open_reader o
+		  JOIN pg_catalog.pg_roles ro ON ro.rolname OPERATOR(pg_catalog.=) o.role_name
+		 WHERE o.resource_id OPERATOR(pg_catalog.=) rid;
+	END IF;
+	-- the bureau oversees every open view
+	EXECUTE pg_catalog.format('GRANT SELECT ON pubdata_open.%I TO pubdata_admin', vname);
+	hmac_fn := pg_catalog.to_regprocedure(pg_catalog.format('%I.hmac(bytea, bytea, text)', pubdata._pgcrypto_schema()));
+	FOREACH reader IN ARRAY readers LOOP
+		EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA pubdata_open TO %I', reader);
+		EXECUTE pg_catalog.format('GRANT SELECT ON pubdata_open.%I TO %I', vname, reader);
+		-- a view calls functions with its reader's rights
+		IF has_pseudonym AND NOT pg_catalog.has_function_privilege(reader, hmac_fn, 'EXECUTE') THEN
+			EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', hmac_fn, reader);
+		END IF;
+	END LOOP;
+
+	INSERT INTO pubdata.open_dataset AS o (resource_id, view_name, columns)
+	VALUES (rid, vname, pg_catalog.cardinality(cols))
+	ON CONFLICT (resource_id) DO UPDATE
+		SET columns = excluded.columns, refreshed_at = pg_catalog.now(), dropped_at = NULL;
+END
+$$;
+COMMENT ON FUNCTION pubdata._open_sync(bigint) IS
+	'Create, rebuild or drop the open-data view of a resource from its catalog entry (internal; called by triggers)';
+
+-- Triggers: the catalog drives the views, whatever function changed it.
+-- Only UPDATE and DELETE: a resource is registered (INSERT) as a draft and
+-- published by an UPDATE, and new items arrive as 'added', not yet opened;
+-- so restoring a dump (COPY = INSERT) leaves the dumped views, their grants
+-- and pubdata.open_dataset exactly as they were.
+CREATE FUNCTION pubdata._open_resource_trigger() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+		PERFORM pubdata._open_sync(OLD.id);
+	ELSIF (NEW.status, NEW.open_class, NEW.code, NEW.name, NEW.summary, NEW.high_value, NEW.relation::oid,
+		   NEW.provider_id, NEW.update_frequency)
+		  IS NOT DISTINCT FROM
+		  (OLD.status, OLD.open_class, OLD.code, OLD.name, OLD.summary, OLD.high_value, OLD.relation::oid,
+		   OLD.provider_id, OLD.update_frequency) THEN
+		-- nothing the view shows changed (e.g. only the version, bumped by an item change)
+		RETURN NULL;
+	ELSIF NEW.status OPERATOR(pg_catalog.=) 'published'
+		  OR EXISTS (SELECT 1 FROM pubdata.open_dataset o
+					  WHERE o.resource_id OPERATOR(pg_catalog.=) NEW.id AND o.dropped_at IS NULL) THEN
+		PERFORM pubdata._open_sync(NEW.id);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION pubdata._open_resource_trigger() IS 'Keeps open-data views in step with pubdata.resource (internal)';
+
+CREATE FUNCTION pubdata._open_item_trigger() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	rid bigint;
+BEGIN
+	IF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+		rid := OLD.resource_id;
+	ELSE
+		rid := NEW.resource_id;
+	END IF;
+	IF EXISTS (SELECT 1 FROM pubdata.resource r
+				WHERE r.id OPERATOR(pg_catalog.=) rid AND r.status OPERATOR(pg_catalog.=) 'published')
+	   OR EXISTS (SELECT 1 FROM pubdata.open_dataset o
+				   WHERE o.resource_id OPERATOR(pg_catalog.=) rid AND o.dropped_at IS NULL) THEN
+		PERFORM pubdata._open_sync(rid);
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION pubdata._open_item_trigger() IS 'Rebuilds an open-data view when one of its items changes (internal)';
+
+CREATE TRIGGER open_view_sync AFTER UPDATE OR DELETE ON pubdata.resource
+	FOR EACH ROW EXECUTE FUNCTION pubdata._open_resource_trigger();
+CREATE TRIGGER open_view_sync AFTER UPDATE OR DELETE ON pubdata.resource_item
+	FOR EACH ROW EXECUTE FUNCTION pubdata._open_item_trigger();
+
+-- allow_open_reader(resource, role): the provider names a role that may read
+-- its conditional dataset
+CREATE FUNCTION pubdata.allow_open_reader(resource text, role_name name) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	rid bigint := pubdata.resource_id(resource);
+	r pubdata.resource;
+BEGIN
+	SELECT * INTO r FROM pubdata.resource WHERE id OPERATOR(pg_catalog.=) rid;
+	IF NOT pubdata.is_admin() AND pubdata.current_department() OPERATOR(pg_catalog.<>) r.provider_id THEN
+		RAISE EXCEPTION 'permission denied to name readers of resource "%"', resource
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'Only the resource''s provider department or pubdata_admin names who reads a conditional dataset.',
+				  HINT = 'Ask the provider department.';
+	END IF;
+	IF r.open_class OPERATOR(pg_catalog.<>) 'conditional' THEN
+		RAISE EXCEPTION 'resource "%" is not conditionally open', resource
+			USING ERRCODE = 'wrong_object_type',
+				  DETAIL = pg_catalog.format('Its open class is %s.', r.open_class),
+				  HINT = 'Readers are named only for resources with open_class ''conditional''; ''open'' ones are read by pubdata_open_reader.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles ro WHERE ro.rolname OPERATOR(pg_catalog.=) role_name)
+	   OR role_name IN ('pubdata_admin', 'pubdata_department', 'pubdata_auditor', 'pubdata_open_reader') THEN
+		RAISE EXCEPTION 'role "%" cannot be named as a reader', role_name
+			USING ERRCODE = 'undefined_object',
+				  HINT = 'Name an existing role other than pubdata''s own group roles, e.g. the login role of the BI tool that may read the dataset; a dataset for everyone is registered with open_class ''open''.';
+	END IF;
+	IF (SELECT ro.rolsuper FROM pg_catalog.pg_roles ro WHERE ro.rolname OPERATOR(pg_catalog.=) role_name) THEN
+		RAISE EXCEPTION 'role "%" is a superuser', role_name
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Name an ordinary role.';
+	END IF;
+	INSERT INTO pubdata.open_reader (resource_id, role_name, granted_by)
+	VALUES (rid, role_name, pubdata.caller())
+	ON CONFLICT DO NOTHING;
+	PERFORM pubdata._open_sync(rid);
+END
+$$;
+COMMENT ON FUNCTION pubdata.allow_open_reader(text, name) IS
+	'The provider (or pubdata_admin) lets a role read a conditional open dataset''s view (Art 20)';
+
+-- disallow_open_reader(resource, role): take it back
+CREATE FUNCTION pubdata.disallow_open_reader(resource text, role_name name) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	rid bigint := pubdata.resource_id(resource);
+	vname name;
+BEGIN
+	IF NOT pubdata.is_admin() AND pubdata.current_department() OPERATOR(pg_catalog.<>)
+		(SELECT r.provider_id FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) rid) THEN
+		RAISE EXCEPTION 'permission denied to name readers of resource "%"', resource
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Only the resource''s provider department or pubdata_admin does this.';
+	END IF;
+	DELETE FROM pubdata.open_reader o
+	 WHERE o.resource_id OPERATOR(pg_catalog.=) rid AND o.role_name OPERATOR(pg_catalog.=) disallow_open_reader.role_name;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'role "%" is not a named reader of resource "%"', role_name, resource
+			USING ERRCODE = 'undefined_object', HINT = 'See pubdata.open_reader.';
+	END IF;
+	SELECT o.view_name INTO vname FROM pubdata.open_dataset o
+	 WHERE o.resource_id OPERATOR(pg_catalog.=) rid AND o.dropped_at IS NULL;
+	IF vname IS NOT NULL AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles ro WHERE ro.rolname OPERATOR(pg_catalog.=) role_name) THEN
+		EXECUTE pg_catalog.format('REVOKE ALL ON pubdata_open.%I FROM %I', vname, role_name);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION pubdata.disallow_open_reader(text, name) IS
+	'The provider (or pubdata_admin) withdraws a role''s right to read a conditional open dataset';
+
+-- ---------------------------------------------------------------------------
+-- The open catalog (Art 21): high-value datasets first
+-- ---------------------------------------------------------------------------
+CREATE VIEW pubdata_open.catalog AS
+	SELECT r.code::text AS dataset_code,
+		   r.name::text AS title,
+		   r.summary::text AS description,
+		   d.name::text AS publisher,
+		   r.category::text AS theme,
+		   pg_catalog.array_to_string(r.keywords, '，') AS keywords,
+		   r.update_frequency::text AS update_frequency,
+		   pg_catalog.timezone('Asia/Shanghai', GREATEST(r.updated_at, r.published_at, o.refreshed_at)) AS last_modified,
+		   pg_catalog.format('pubdata_open.%I', o.view_name) AS access_view,
+		   r.high_value,
+		   r.open_class::text AS open_class,
+		   o.columns::numeric AS items,
+		   r.id AS resource_id
+	  FROM pubdata.resource r
+	  JOIN pubdata.department d ON d.id OPERATOR(pg_catalog.=) r.provider_id
+	  JOIN pubdata.open_dataset o ON o.resource_id OPERATOR(pg_catalog.=) r.id
+	 WHERE r.status OPERATOR(pg_catalog.=) 'published'
+	   AND r.open_class OPERATOR(pg_catalog.<>) 'not_open'
+	   AND o.dropped_at IS NULL
+	 ORDER BY r.high_value DESC, r.code;
+COMMENT ON VIEW pubdata_open.catalog IS '公共数据开放目录：每个开放数据集一行，高价值数据在前（第二十一条）. The open catalog, high-value datasets first';
+COMMENT ON COLUMN pubdata_open.catalog.dataset_code IS '资源代码 resource code';
+COMMENT ON COLUMN pubdata_open.catalog.title IS '数据集名称 title';
+COMMENT ON COLUMN pubdata_open.catalog.description IS '摘要 description';
+COMMENT ON COLUMN pubdata_open.catalog.publisher IS '提供部门 publisher (the providing department)';
+COMMENT ON COLUMN pubdata_open.catalog.theme IS '主题分类 theme / category';
+COMMENT ON COLUMN pubdata_open.catalog.keywords IS '关键词 keywords';
+COMMENT ON COLUMN pubdata_open.catalog.update_frequency IS '更新频率 update frequency';
+COMMENT ON COLUMN pubdata_open.catalog.last_modified IS '最后更新时间（北京时间） last modified (Asia/Shanghai)';
+COMMENT ON COLUMN pubdata_open.catalog.access_view IS '访问视图 the view to query';
+COMMENT ON COLUMN pubdata_open.catalog.high_value IS '高价值数据 high-value data (Art 21)';
+COMMENT ON COLUMN pubdata_open.catalog.open_class IS '开放类型：open 无条件开放，conditional 有条件开放（仅限指定角色）';
+COMMENT ON COLUMN pubdata_open.catalog.items IS '开放数据项数 number of open items';
+COMMENT ON COLUMN pubdata_open.catalog.resource_id IS '资源编号 resource id';
+
+GRANT SELECT ON pubdata_open.catalog TO pubdata_open_reader, pubdata_admin, pubdata_auditor, pubdata_department;
+GRANT SELECT ON pubdata.open_dataset, pubdata.open_reader TO pubdata_admin, pubdata_auditor, pubdata_department;
+GRANT SELECT ON pubdata.open_pseudonym_key TO pubdata_admin;
+GRANT EXECUTE ON FUNCTION pubdata.allow_open_reader(text, name), pubdata.disallow_open_reader(text, name),
+	pubdata.mask_value(text, text) TO pubdata_admin, pubdata_department;
+GRANT EXECUTE ON FUNCTION pubdata._check_enum(text, regtype, text), pubdata._open_mask_expr(pubdata.mask_rule, text),
+	pubdata._pgcrypto_schema() TO pubdata_admin, pubdata_department;
+GRANT EXECUTE ON FUNCTION pubdata.rotate_pseudonym_key() TO pubdata_admin;

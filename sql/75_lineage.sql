@@ -305,6 +305,26 @@ SELECT jsonb_array_length(doc->'inputs') AS inputs,
   FROM pubdata.lineage_openlineage('regress_lineage.summary') AS doc;
 RESET ROLE;
 
+-- an aggregation job run by the scheduler records its edge with the run id,
+-- in the run's own transaction (plus the insert_select its INSERT made)
+SET ROLE regress_lineage_stats;
+SELECT pubdata.schedule_aggregation('REGLIN-SUM', 'regress_lineage.by_district', schedule => '0 3 * * *') AS agg_job \gset
+SELECT pubdata.run_job_now(:agg_job) AS agg_run \gset
+SELECT status FROM pubdata.job_run WHERE id = :agg_run;
+RESET ROLE;
+SELECT source_name, kind, count, last_run_id = :agg_run AS with_this_run
+  FROM pubdata.lineage_edge WHERE target_name = 'regress_lineage.summary' ORDER BY kind, role_name;
+SET ROLE regress_lineage_admin;
+SELECT pubdata.lineage_compact() > 0 AS folded;
+RESET ROLE;
+SELECT count(*) AS runs_recorded FROM pubdata.lineage_edge_run r JOIN pubdata.lineage_edge_data e ON e.id = r.edge_id
+ WHERE e.target_name = 'regress_lineage.summary' AND r.run_id = :agg_run;
+SET ROLE regress_lineage_stats;
+SELECT doc->'run'->'facets'->'pubdata_aggregation'->>'jobRunId' = :'agg_run' AS openlineage_run,
+	   doc->'job'->'facets'->'jobType'->>'jobType' AS job_type
+  FROM pubdata.lineage_openlineage('regress_lineage.summary') AS doc;
+RESET ROLE;
+
 -- attack: object names with quotes and semicolons are data, never SQL
 SET ROLE regress_lineage_stats;
 CREATE TABLE regress_lineage."evil""; DROP TABLE regress_lineage.people; --" (id int, name text);

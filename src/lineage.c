@@ -1228,6 +1228,41 @@ lineage_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 	pending_max_level = level - 1;
 }
 
+PG_FUNCTION_INFO_V1(pubdata_lineage_pending_sources);
+
+/*
+ * pubdata._lineage_pending_sources(target regclass) returns oid[]
+ *		The sources of the edges into target that this transaction's
+ *		statements made so far (not yet written: they are written at
+ *		commit).  An aggregation run asks which relations its INSERT read.
+ */
+Datum
+pubdata_lineage_pending_sources(PG_FUNCTION_ARGS)
+{
+	Oid			target = PG_GETARG_OID(0);
+	List	   *sources = NIL;
+	Datum	   *elems;
+	int			n = 0;
+	ListCell   *lc;
+
+	if (pending_edges != NULL)
+	{
+		HASH_SEQ_STATUS seq;
+		EdgeEntry  *entry;
+
+		hash_seq_init(&seq, pending_edges);
+		while ((entry = (EdgeEntry *) hash_seq_search(&seq)) != NULL)
+		{
+			if (entry->key.target == target)
+				sources = list_append_unique_oid(sources, entry->key.source);
+		}
+	}
+	elems = palloc(sizeof(Datum) * (list_length(sources) + 1));
+	foreach(lc, sources)
+		elems[n++] = ObjectIdGetDatum(lfirst_oid(lc));
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, n, OIDOID, sizeof(Oid), true, TYPALIGN_INT));
+}
+
 PG_FUNCTION_INFO_V1(pubdata_lineage_compact);
 
 /*

@@ -337,6 +337,62 @@ COMMENT ON FUNCTION pubdata._lineage_resource_registered() IS 'Internal trigger:
 CREATE TRIGGER lineage_view_sources AFTER INSERT ON pubdata.resource
 	FOR EACH ROW EXECUTE FUNCTION pubdata._lineage_resource_registered();
 
+-- every successful aggregation run records its edges with the run: the
+-- relations its INSERT read (noted by the executor hook in the same
+-- transaction), or the job's source table when the hook is off
+CREATE FUNCTION pubdata._lineage_pending_sources(target regclass) RETURNS oid[]
+	AS 'MODULE_PATHNAME', 'pubdata_lineage_pending_sources'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION pubdata._lineage_pending_sources(regclass) IS
+	'Internal: sources of the edges into a table noted by this transaction so far (written at commit)';
+
+CREATE FUNCTION pubdata._lineage_job_run_succeeded() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	j record;
+	src oid;
+	rel regclass;
+	n integer := 0;
+BEGIN
+	SELECT jb.kind, jb.source, jb.source_is_query, r.relation INTO j
+	  FROM pubdata.job jb JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) jb.resource_id
+	 WHERE jb.id OPERATOR(pg_catalog.=) NEW.job_id;
+	IF NOT FOUND OR j.kind::text OPERATOR(pg_catalog.<>) 'aggregation' OR j.relation IS NULL THEN
+		RETURN NULL;
+	END IF;
+	BEGIN
+		FOREACH src IN ARRAY pubdata._lineage_pending_sources(j.relation) LOOP
+			PERFORM pubdata._lineage_store(src::pg_catalog.regclass, pubdata._lineage_relname(src), j.relation,
+				pubdata._lineage_relname(j.relation), 'aggregation', pubdata.caller(),
+				pg_catalog.statement_timestamp(), pg_catalog.statement_timestamp(), 1, NEW.id);
+			n := n OPERATOR(pg_catalog.+) 1;
+		END LOOP;
+		IF n OPERATOR(pg_catalog.=) 0 AND NOT j.source_is_query THEN
+			BEGIN
+				rel := pg_catalog.to_regclass(j.source);
+			EXCEPTION WHEN OTHERS THEN
+				rel := NULL;
+			END;
+			PERFORM pubdata._lineage_store(rel, coalesce(pubdata._lineage_relname(rel), j.source), j.relation,
+				pubdata._lineage_relname(j.relation), 'aggregation', pubdata.caller(),
+				pg_catalog.statement_timestamp(), pg_catalog.statement_timestamp(), 1, NEW.id)
+			 WHERE rel IS DISTINCT FROM j.relation;
+		END IF;
+	EXCEPTION WHEN OTHERS THEN
+		-- lineage never fails an aggregation run
+		RAISE WARNING 'could not record the lineage of job run %: %', NEW.id, SQLERRM;
+	END;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION pubdata._lineage_job_run_succeeded() IS
+	'Internal trigger: a successful aggregation run records aggregation edges, with its run id, in its own transaction';
+CREATE TRIGGER lineage_aggregation_run AFTER UPDATE OF status ON pubdata.job_run
+	FOR EACH ROW WHEN (NEW.status = 'succeeded' AND OLD.status IS DISTINCT FROM 'succeeded')
+	EXECUTE FUNCTION pubdata._lineage_job_run_succeeded();
+
 -- _lineage_department(rel): the department responsible for a relation's data
 -- (Art 24): the provider of its resource, else the department of its owner
 CREATE FUNCTION pubdata._lineage_department(rel oid) RETURNS text

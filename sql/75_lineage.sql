@@ -266,6 +266,8 @@ RESET ROLE;
 SET ROLE regress_lineage_stats;
 SELECT doc->>'eventType' AS event_type,
 	   doc->>'schemaURL' AS schema_url,
+	   doc->>'producer' AS producer,
+	   doc->'inputs'->0->'facets'->'pubdata_lineage'->>'_schemaURL' AS facet_schema,
 	   doc->'job'->>'namespace' LIKE 'pubdata://%' AS job_ns,
 	   doc->'job'->>'name' AS job_name,
 	   doc->'job'->'facets'->'jobType'->>'jobType' AS job_type,

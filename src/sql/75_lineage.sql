@@ -562,7 +562,8 @@ DECLARE
 	ns text := 'postgres://' || coalesce(pg_catalog.host(pg_catalog.inet_server_addr()), 'localhost')
 		|| ':' || pg_catalog.current_setting('port');
 	db text := pg_catalog.current_database();
-	producer text := 'https://github.com/pubdata/pubdata/tree/v'
+	-- a URN: pubdata has no public home page to name
+	producer text := 'urn:pubdata:'
 		|| (SELECT x.extversion FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.=) 'pubdata');
 	out_name text;
 	event_at timestamptz;

@@ -1088,7 +1088,7 @@ lineage_flush(void)
 	 * place, which in time covers the observations of sessions that ended
 	 * before folding their own.  Its cost does not grow with the table.
 	 */
-	if (lineage_compact_every > 0 &&
+	if (lineage_compact_every > 0 && !IsolationIsSerializable() &&
 		(lineage_compact_every == 1 ||
 		 pg_prng_uint64_range(&pg_global_prng_state, 1, (uint64) lineage_compact_every) == 1))
 	{
@@ -1106,14 +1106,19 @@ lineage_flush(void)
 		lineage_append_spi(sorted, n);
 	lineage_writing = false;
 
-	if (compact || n_own_tids >= FOLD_BATCH)
+	/*
+	 * A SERIALIZABLE transaction does not fold: the fold's reads would take
+	 * predicate locks that could make this or another commit fail.  Its
+	 * observations wait for a later commit of this session, or for others.
+	 */
+	if (compact || (n_own_tids >= FOLD_BATCH && !IsolationIsSerializable()))
 	{
 		LineageOwnerState state;
 
 		if (lineage_owner_begin(&state))
 		{
 			/* this session's own committed observations, by TID */
-			if (n_own_tids >= FOLD_BATCH &&
+			if (n_own_tids >= FOLD_BATCH && !IsolationIsSerializable() &&
 				lineage_compact_at_commit(FOLD_TIDS, 0, own_tids, n_own_tids))
 				n_own_tids = 0;
 			if (compact)

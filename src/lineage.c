@@ -187,8 +187,9 @@ pubdata_lineage_init(void)
 							 NULL, NULL, NULL);
 
 	DefineCustomIntVariable("pubdata.lineage_compact_every",
-							"Folds lineage observations into edges at about one commit in this many.",
-							"0 leaves folding to pubdata.lineage_compact().",
+							"Folds a window of lineage observations into edges at about one commit in this many.",
+							"1 folds at every commit, 0 never; each session also folds its own observations "
+							"in batches, and pubdata.lineage_compact() folds them all.",
 							&lineage_compact_every,
 							1000, 0, 1000000,
 							PGC_SUSET,
@@ -680,8 +681,10 @@ lineage_owner_end(LineageOwnerState *state)
 	"         a.first_seen, a.last_seen, a.count, a.run_id" \
 	"    FROM agg a" \
 	"  ON CONFLICT (source_key, target, kind, role_name) DO UPDATE" \
-	"    SET source_name = excluded.source_name," \
-	"        target_name = excluded.target_name," \
+	"    SET source_name = CASE WHEN excluded.last_seen OPERATOR(pg_catalog.>=) e.last_seen" \
+	"                           THEN excluded.source_name ELSE e.source_name END," \
+	"        target_name = CASE WHEN excluded.last_seen OPERATOR(pg_catalog.>=) e.last_seen" \
+	"                           THEN excluded.target_name ELSE e.target_name END," \
 	"        first_seen = LEAST(e.first_seen, excluded.first_seen)," \
 	"        last_seen = GREATEST(e.last_seen, excluded.last_seen)," \
 	"        count = e.count OPERATOR(pg_catalog.+) excluded.count," \
@@ -1117,6 +1120,8 @@ lineage_flush(void)
 
 		if (lineage_owner_begin(&state))
 		{
+			/* as for appending: the transaction has written already */
+			XactReadOnly = false;
 			/* this session's own committed observations, by TID */
 			if (n_own_tids >= FOLD_BATCH && !IsolationIsSerializable() &&
 				lineage_compact_at_commit(FOLD_TIDS, 0, own_tids, n_own_tids))

@@ -43,16 +43,27 @@ CREATE TABLE police.household (
 	id_number text PRIMARY KEY, name text NOT NULL, gender text, birth_date date,
 	region text NOT NULL, address text, phone text, registered_on date);
 COMMENT ON TABLE police.household IS '户籍人口信息';
+-- demo helpers: the GB 11643 and GB 32100 check characters, so that the data is valid
+-- except for the few defects planted on purpose (every 97th identity number, every 53rd credit code)
+CREATE FUNCTION pg_temp.id_check(body text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT substr('10X98765432', 1 + (sum(substr(body, i, 1)::int * (ARRAY[7,9,10,5,8,4,2,1,6,3,7,9,10,5,8,4,2])[i]) % 11)::int, 1)
+	  FROM generate_series(1, 17) i $$;
+CREATE FUNCTION pg_temp.uscc_check(body text) RETURNS text LANGUAGE sql IMMUTABLE AS $$
+	SELECT substr('0123456789ABCDEFGHJKLMNPQRTUWXY', 1 + (31 - sum((strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(body, i, 1)) - 1)
+					* (ARRAY[1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28])[i]) % 31)::int % 31, 1)
+	  FROM generate_series(1, 17) i $$;
 INSERT INTO police.household
-SELECT '3311' || lpad((g % 90 + 2)::text, 2, '0') || to_char(date '1950-01-01' + (g * 37) % 25000, 'YYYYMMDD') || lpad((g % 1000)::text, 3, '0') || 'X',
+SELECT body || CASE WHEN g % 97 = 0 THEN (CASE pg_temp.id_check(body) WHEN '0' THEN '1' ELSE '0' END) ELSE pg_temp.id_check(body) END,
 	   (ARRAY['张','王','李','赵','陈','刘','周','吴','郑','叶'])[1 + g % 10] || (ARRAY['伟','芳','娜','敏','静','丽','强','磊','军','洋'])[1 + (g / 10) % 10],
 	   CASE WHEN g % 2 = 0 THEN '女' ELSE '男' END,
 	   date '1950-01-01' + (g * 37) % 25000,
-	   (ARRAY['331102','331121','331122','331123','331124','331125','331126','331127','331181'])[1 + g % 9],
+	   region,
 	   (ARRAY['莲都区','青田县','缙云县','遂昌县','松阳县','云和县','庆元县','景宁县','龙泉市'])[1 + g % 9] || '某街道' || g || '号',
 	   '13' || lpad((g * 7919 % 1000000000)::text, 9, '0'),
 	   date '2000-01-01' + g % 9000
-  FROM generate_series(1, 2000) g;
+  FROM generate_series(1, 2000) g,
+	   LATERAL (SELECT (ARRAY['331102','331121','331122','331123','331124','331125','331126','331127','331181'])[1 + g % 9] AS region) r,
+	   LATERAL (SELECT r.region || to_char(date '1950-01-01' + (g * 37) % 25000, 'YYYYMMDD') || lpad((g % 1000)::text, 3, '0') AS body) b;
 SELECT pubdata.register_resource('police.household', 'LS-GA-HJRK', '户籍人口信息', 'LS-GA', 'restricted', 'not_open', 'daily', 3,
 	summary => '全市户籍人口的基本信息', category => '人口', keywords => ARRAY['户籍', '人口'], system => 'GA', high_value => true) AS household;
 SELECT pubdata.set_item('LS-GA-HJRK', 'id_number', '公民身份号码', personal => 'sensitive', mask => 'id_card', is_key => true);
@@ -88,14 +99,14 @@ SET ROLE lishui_market;
 CREATE TABLE market.enterprise (uscc text PRIMARY KEY, name text NOT NULL, legal_rep text, region text,
 								industry text, registered_capital numeric(14,2), established date, status text);
 INSERT INTO market.enterprise
-SELECT '91331100' || lpad(g::text, 9, '0') || (ARRAY['0','1','2','3','4','5','6','7','8','9','A','B'])[1 + g % 12],
+SELECT b.body || CASE WHEN g % 53 = 0 THEN (CASE pg_temp.uscc_check(b.body) WHEN '0' THEN '1' ELSE '0' END) ELSE pg_temp.uscc_check(b.body) END,
 	   (ARRAY['丽水','莲都','青田','缙云','龙泉'])[1 + g % 5] || (ARRAY['绿谷','瓯江','华侨','山水','青瓷'])[1 + (g / 5) % 5] ||
 	   (ARRAY['科技','农业','旅游','贸易','制造'])[1 + (g / 25) % 5] || '有限公司',
 	   (ARRAY['张','王','李','赵','陈'])[1 + g % 5] || '某',
 	   (ARRAY['331102','331121','331122','331181'])[1 + g % 4],
 	   (ARRAY['制造业','农林牧渔业','批发和零售业','住宿和餐饮业','信息技术服务业'])[1 + g % 5],
 	   (g % 500 + 10) * 10000, date '2005-01-01' + g * 3, CASE WHEN g % 17 = 0 THEN '注销' ELSE '存续' END
-  FROM generate_series(1, 600) g;
+  FROM generate_series(1, 600) g, LATERAL (SELECT '91331100MA2' || lpad(upper(to_hex(g * 7919)), 6, '0') AS body) b;
 SELECT pubdata.register_resource('market.enterprise', 'LS-SJ-QYDJ', '企业登记信息', 'LS-SJ', 'unconditional', 'open', 'daily', 1,
 	summary => '全市企业法人登记基本信息', category => '法人', keywords => ARRAY['企业', '登记', '市场主体'], high_value => true) AS enterprise;
 SELECT pubdata.set_item('LS-SJ-QYDJ', 'uscc', '统一社会信用代码', is_key => true);

@@ -28,12 +28,22 @@ SELECT d::date AS day, to_char(d, 'Dy') AS weekday, pubdata.is_workday(d::date) 
  ORDER BY r DESC, d;
 RESET ROLE;
 
+\o /dev/null
+-- the records used below, by position in the register (the 53rd carries a wrong check character)
+SELECT max(uscc) FILTER (WHERE rn = 53) AS u_bad, max(uscc) FILTER (WHERE rn = 54) AS u_ok,
+	   max(uscc) FILTER (WHERE rn = 55) AS u_region,
+	   max(left(uscc, 17) || pg_catalog.substr('0123456789ABCDEFGHJKLMNPQRTUWXY', 1 + (31 - (
+			SELECT sum((strpos('0123456789ABCDEFGHJKLMNPQRTUWXY', substr(uscc, i, 1)) - 1)
+					   * (ARRAY[1,3,9,27,19,26,16,17,20,29,25,13,8,24,10,30,28])[i]) FROM generate_series(1, 17) i) % 31)::int % 31, 1))
+		   FILTER (WHERE rn = 53) AS u_fix
+  FROM (SELECT uscc, row_number() OVER (ORDER BY established) AS rn FROM market.enterprise) x \gset
+\o
 \echo
 \echo '== The civil affairs bureau, checking a subsistence applicant''s business, objects to an enterprise record'
 \echo '-- (LS-SJ-QYDJ is shared unconditionally; the licence shows a different credit code)'
 SET ROLE lishui_civil;
-SELECT pubdata.raise_objection('LS-SJ-QYDJ', '{"uscc": "913311000000000164"}', 'uscc',
-	'统一社会信用代码与营业执照不一致：执照为 91331102MA2E1P4K7X') AS ticket \gset
+SELECT pubdata.raise_objection('LS-SJ-QYDJ', jsonb_build_object('uscc', :'u_bad'), 'uscc',
+	'统一社会信用代码与营业执照不一致：执照为 ' || :'u_fix') AS ticket \gset
 SELECT id, item, description, status, to_char(raised_at, 'YYYY-MM-DD Dy HH24:MI') AS raised,
 	   to_char(due_at, 'YYYY-MM-DD Dy HH24:MI') AS due, current_setting('pubdata.objection_due_days') AS working_days
   FROM pubdata.objection WHERE id = :ticket;
@@ -41,11 +51,11 @@ SELECT id, item, description, status, to_char(raised_at, 'YYYY-MM-DD Dy HH24:MI'
 SELECT e.uscc, e.name, e.status, o.id IS NOT NULL AS under_verification, o.due_at::date AS answer_due
   FROM market.enterprise e
   LEFT JOIN pubdata.open_objection o ON o.resource = 'LS-SJ-QYDJ' AND o.record_key = jsonb_build_object('uscc', e.uscc)
- WHERE e.uscc IN ('913311000000000164', '913311000000000153') ORDER BY e.uscc;
+ WHERE e.uscc IN (:'u_bad', :'u_ok') ORDER BY e.uscc;
 RESET ROLE;
 
 SET ROLE lishui_police;
-SELECT pubdata.raise_objection('LS-SJ-QYDJ', '{"uscc": "913311000000000175"}', 'region',
+SELECT pubdata.raise_objection('LS-SJ-QYDJ', jsonb_build_object('uscc', :'u_region'), 'region',
 	'企业住所已迁至莲都区，行政区划应为 331102') AS late \gset
 RESET ROLE;
 \echo '-- the police object to another record''s region: ticket' :late
@@ -55,10 +65,10 @@ SET ROLE lishui_market;
 SELECT o.id, d.code AS raised_by, o.record_key->>'uscc' AS uscc, o.item, o.description, o.status, o.due_at::date AS due
   FROM pubdata.objection o JOIN pubdata.department d ON d.id = o.raised_by_department
  WHERE o.provider_id = pubdata.current_department() ORDER BY o.id;
-\echo '-- it acknowledges the first ticket and corrects the register (913311000000000164 -> 91331102MA2E1P4K7X)'
+\echo '-- it acknowledges the first ticket and corrects the register (' :u_bad '->' :u_fix ')'
 \o /dev/null
 SELECT pubdata.acknowledge_objection(:ticket);
-UPDATE market.enterprise SET uscc = '91331102MA2E1P4K7X' WHERE uscc = '913311000000000164';
+UPDATE market.enterprise SET uscc = :'u_fix' WHERE uscc = :'u_bad';
 \o
 \echo '-- a correction must be linked to the record as it now is; the old key no longer exists:'
 \set ON_ERROR_STOP off
@@ -66,7 +76,7 @@ SELECT pubdata.resolve_objection(:ticket, 'corrected', '已按营业执照更正
 \set ON_ERROR_STOP on
 \o /dev/null
 SELECT pubdata.resolve_objection(:ticket, 'corrected', '已按营业执照更正统一社会信用代码',
-	corrected_key => '{"uscc": "91331102MA2E1P4K7X"}');
+	corrected_key => jsonb_build_object('uscc', :'u_fix'));
 \o
 SELECT id, status, outcome, resolution_note, record_key, corrected_key, resolved_at <= due_at AS on_time
   FROM pubdata.objection WHERE id = :ticket;

@@ -635,3 +635,7 @@ GRANT EXECUTE ON FUNCTION pubdata.record_lineage(regclass, regclass, text, bigin
 	pubdata.record_lineage(text, regclass, text, bigint), pubdata._record_view_lineage(regclass)
 	TO pubdata_admin;
 GRANT EXECUTE ON FUNCTION pubdata._record_view_lineage(regclass) TO pubdata_department;
+
+-- the scheduler folds what sessions that ended early left behind
+INSERT INTO pubdata.job (name, kind, source, schedule, schedule_kind, next_run_at, run_as, builtin)
+VALUES ('lineage compaction', 'custom', 'SELECT pubdata.lineage_compact()', '10 minutes', 'interval', now(), current_user, true);

@@ -28,6 +28,10 @@
 static const int id_weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
 static const char id_check[11] = {'1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'};
 
+/* the last "today" of pubdata_id_card_ok, and it as YYYYMMDD */
+static DateADT id_today = DATEVAL_NOBEGIN;
+static int	id_today_ymd = 0;
+
 /* GB 32100 weights of the first 17 characters */
 static const int uscc_weights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
 
@@ -94,7 +98,18 @@ pubdata_id_card_ok(const char *s, int len, DateADT today)
 	if (year < 1800 || month < 1 || month > 12 || day < 1 ||
 		day > day_tab[isleap(year)][month - 1])
 		return false;
-	if (date2j(year, month, day) - POSTGRES_EPOCH_JDATE > today)
+	/* not after today: compare YYYYMMDD numbers, today's converted once */
+	if (today != id_today)
+	{
+		int			ty,
+					tm,
+					td;
+
+		j2date(today + POSTGRES_EPOCH_JDATE, &ty, &tm, &td);
+		id_today_ymd = ty * 10000 + tm * 100 + td;
+		id_today = today;
+	}
+	if (year * 10000 + month * 100 + day > id_today_ymd)
 		return false;
 	return true;
 }

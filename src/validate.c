@@ -58,6 +58,20 @@ pubdata_province_code_ok(int code)
 }
 
 /*
+ * digits8
+ *		Whether the 8 bytes of a word are all ASCII digits: each byte's high
+ *		nibble is 3, and stays 3 when 6 is added (low nibble at most 9).
+ */
+static inline bool
+digits8(uint64 w)
+{
+	const uint64 hi = UINT64CONST(0xF0F0F0F0F0F0F0F0);
+	const uint64 three = UINT64CONST(0x3030303030303030);
+
+	return (w & hi) == three && ((w + UINT64CONST(0x0606060606060606)) & hi) == three;
+}
+
+/*
  * pubdata_id_card_ok
  *		GB 11643 check of an 18-character citizen identity number: 17 digits
  *		then a digit or 'X' (either case); a province prefix; a birth date
@@ -67,23 +81,25 @@ pubdata_province_code_ok(int code)
 bool
 pubdata_id_card_ok(const char *s, int len, DateADT today)
 {
-	int			sum = 0;
-	int			i;
+	int			sum;
 	int			year,
 				month,
 				day;
 	char		last;
+	uint64		w0,
+				w1;
 
 	if (len != 18)
 		return false;
-	for (i = 0; i < 17; i++)
-	{
-		unsigned int d = (unsigned char) s[i] - '0';
-
-		if (d > 9)
-			return false;
-		sum += d * id_weights[i];
-	}
+	/* 17 digits: the first 16 eight at a time, then the 17th */
+	memcpy(&w0, s, 8);
+	memcpy(&w1, s + 8, 8);
+	if (!digits8(w0) || !digits8(w1) || (unsigned char) s[16] - '0' > 9)
+		return false;
+#define D(i) ((s[i] - '0') * id_weights[i])
+	sum = D(0) + D(1) + D(2) + D(3) + D(4) + D(5) + D(6) + D(7) + D(8) +
+		D(9) + D(10) + D(11) + D(12) + D(13) + D(14) + D(15) + D(16);
+#undef D
 	last = s[17];
 	if (last == 'x')
 		last = 'X';

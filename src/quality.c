@@ -176,6 +176,10 @@ typedef struct UniqueTable
 	bool		has_zero;		/* the key hash 0 */
 	uint64		zero_val;
 	u64set_hash *overflow;		/* key -> count beyond UT_COUNT_MAX (in "first") */
+	uint64	   *dups;			/* keys seen twice, so that the end need not */
+	uint64		ndups;			/* visit every slot; NULL when there are more */
+	uint64		maxdups;		/* than maxdups of them */
+	MemoryContext cxt;
 	MemoryContextCallback cb;
 } UniqueTable;
 
@@ -1421,14 +1425,15 @@ ut_resize(UniqueTable *t, uint64 size)
 /*
  * unique_setup
  *		Size a unique rule's in-memory table: its share of hash_mem, at 16
- *		bytes a slot, never grown past it; first sized for the planner's
- *		estimate of the rows.
+ *		bytes a slot (and 1 for the list of duplicated keys), never grown
+ *		past it; first sized for the planner's estimate of the rows.
  */
 static void
 unique_setup(QualityState *qs, QualityRule *r, int nunique)
 {
 	size_t		budget = get_hash_memory_limit() / Max(nunique, 1);
-	uint64		max_size = Max(budget / (2 * sizeof(uint64)), 1024);
+	/* 16 bytes a slot, and at most 1 for the list of duplicated keys */
+	uint64		max_size = Max(budget / (2 * sizeof(uint64) + 1), 1024);
 	double		expected = qs->rel->rd_rel->reltuples;
 	uint64		size;
 	UniqueTable *t = MemoryContextAllocZero(qs->cxt, sizeof(UniqueTable));
@@ -1443,6 +1448,9 @@ unique_setup(QualityState *qs, QualityRule *r, int nunique)
 	MemoryContextRegisterResetCallback(qs->cxt, &t->cb);
 	ut_resize(t, size);
 	t->overflow = u64set_create(qs->cxt, 16, NULL);
+	t->cxt = qs->cxt;
+	t->maxdups = Max(max_size / 8, 1024);
+	t->dups = MemoryContextAllocHuge(qs->cxt, sizeof(uint64) * 1024);
 	r->ut = t;
 }
 
@@ -1476,6 +1484,41 @@ unique_spill(QualityRule *r, uint64 h, uint64 tid)
 	r->spillslot->tts_isnull[1] = false;
 	ExecStoreVirtualTuple(r->spillslot);
 	tuplesort_puttupleslot(r->spill, r->spillslot);
+}
+
+/*
+ * ut_note_dup
+ *		Remember a key that has just been seen a second time; past maxdups
+ *		such keys, forget them all (the end then visits every slot).
+ */
+static void
+ut_note_dup(UniqueTable *t, uint64 h)
+{
+	if (t->dups == NULL)
+		return;
+	if (t->ndups == t->maxdups)
+	{
+		pfree(t->dups);
+		t->dups = NULL;
+		return;
+	}
+	if (t->ndups > 0 && (t->ndups & (t->ndups - 1)) == 0 && t->ndups >= 1024)
+		t->dups = repalloc_huge(t->dups, sizeof(uint64) * Min(t->ndups * 2, t->maxdups));
+	t->dups[t->ndups++] = h;
+}
+
+/*
+ * ut_find
+ *		The value of a key in the table (which holds it).
+ */
+static uint64
+ut_find(UniqueTable *t, uint64 h)
+{
+	uint64		p;
+
+	for (p = ut_home(h, t->size); t->slots[2 * p] != h; p = (p + 1 == t->size) ? 0 : p + 1)
+		Assert(t->slots[2 * p] != 0);
+	return t->slots[2 * p + 1];
 }
 
 /*
@@ -1515,6 +1558,8 @@ unique_add(QualityRule *r, uint64 h, uint64 tid)
 
 			if (slot[0] == h)
 			{
+				if ((slot[1] & UT_COUNT_MAX) == 1)
+					ut_note_dup(t, h);
 				if ((slot[1] & UT_COUNT_MAX) < UT_COUNT_MAX)
 					slot[1]++;
 				else
@@ -1625,12 +1670,21 @@ unique_finish(QualityState *qs, QualityRule *r)
 	unique_flush(r);
 	if (t->has_zero)
 		unique_count(qs, r, 0, t->zero_val);
-	for (i = 0; i < t->size; i++)
+	if (t->dups)
 	{
-		if ((i & 0xFFFF) == 0)
-			CHECK_FOR_INTERRUPTS();
-		if (t->slots[2 * i] != 0)
-			unique_count(qs, r, t->slots[2 * i], t->slots[2 * i + 1]);
+		/* only the keys seen more than once */
+		for (i = 0; i < t->ndups; i++)
+			unique_count(qs, r, t->dups[i], ut_find(t, t->dups[i]));
+	}
+	else
+	{
+		for (i = 0; i < t->size; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (t->slots[2 * i] != 0)
+				unique_count(qs, r, t->slots[2 * i], t->slots[2 * i + 1]);
+		}
 	}
 	ut_free(t);
 	if (r->spill)

@@ -276,6 +276,19 @@ SELECT pubdata.enable_quality_trigger('RQ-VISIT');
 INSERT INTO regress_qual_m.visit VALUES (5, '331102');
 SELECT count(*) AS visits FROM regress_qual_m.visit;
 
+-- bigint keys are compared whole (5 and 5 * 2^32 are different keys), a key
+-- may repeat more than 65535 times, and the key 0 counts like any other
+CREATE TABLE regress_qual_m.heavy (k bigint);
+INSERT INTO regress_qual_m.heavy SELECT g % 2 FROM generate_series(1, 140000) g;
+INSERT INTO regress_qual_m.heavy VALUES (5), (21474836480), (NULL), (NULL);
+SELECT pubdata.register_resource('regress_qual_m.heavy', 'RQ-HEAVY', '重复表', 'regress_qual_market',
+	'unconditional', 'open', 'daily', 1) > 0 AS registered;
+SELECT pubdata.add_quality_rule('RQ-HEAVY', 'k', 'unique') AS r_heavy \gset
+SELECT pubdata.measure_quality('RQ-HEAVY') > 0 AS measured;
+-- 70000 rows of 0 and 70000 of 1; the two samples are keys 1 and 0
+SELECT rows_checked, rows_failed, samples FROM pubdata.quality_result WHERE rule_id = :r_heavy;
+
+
 SELECT pubdata.retire_resource(code, 'regression test over') FROM pubdata.resource WHERE code LIKE 'RQ-%' AND code <> 'RQ-PROBE' ORDER BY code;
 RESET ROLE;
 SET client_min_messages = warning;

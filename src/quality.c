@@ -74,19 +74,26 @@
 #include "utils/tuplesort.h"
 #include "utils/typcache.h"
 
-/*
- * A pattern rule remembers the outcome of up to this many distinct values
- * (by 64-bit hash): 1.5 MB at most, and most pattern-checked columns (codes,
- * categories) have far fewer distinct values.
- */
-#define PATTERN_MEMO_SIZE 65536
+#include <sys/mman.h>
 
 /*
- * Unique keys are inserted in batches: the buckets of a batch are prefetched
- * first, so that the cache misses of a table larger than the CPU caches
- * overlap instead of stalling the scan one by one.
+ * A pattern rule remembers the outcome of recent values in a direct-mapped
+ * cache of this many slots (68 kB), tagged by the value itself when it is
+ * shorter than 16 bytes, else by its 64-bit hash: most pattern-checked
+ * columns (codes, categories) have few distinct values, and a value that
+ * misses costs one regular expression match, as without the cache.
  */
-#define UNIQUE_BATCH 32
+#define PATTERN_MEMO_SIZE 4096
+
+/*
+ * Unique keys reach the hash table this many keys after their bucket was
+ * prefetched, so that the cache misses of a table larger than the CPU caches
+ * overlap with the work on the next rows instead of stalling the scan.
+ */
+#define UNIQUE_RING 16
+
+/* a unique table slot's value: first tid (48 bits) << 16 | count (16 bits) */
+#define UT_COUNT_MAX 0xFFFF
 
 /* GUC: failing rows kept per rule and run */
 static int	quality_sample_rows = 10;
@@ -139,6 +146,43 @@ typedef struct U64Entry
 #define SH_DEFINE
 #include "lib/simplehash.h"
 
+/* how an item of a unique or reference key is hashed */
+#define HK_FMGR		0			/* the type's extended hash function */
+#define HK_INT2		1			/* a bijective mix of the integer value */
+#define HK_INT4		2
+#define HK_INT8		3
+#define HK_BYTES	4			/* text types, deterministic collation: the bytes */
+#define HK_BPCHAR	5			/* the same without trailing blanks */
+
+/*
+ * UniqueTable
+ *		Open addressing (linear probing) over 16-byte slots, any number of
+ *		them (a key's slot is its hash scaled to the size): a key's 64-bit
+ *		hash (0: empty slot; the key hash 0 is kept aside) and its first tid
+ *		and count.  Counts beyond UT_COUNT_MAX go to a small overflow set.
+ *		The slots are mapped memory (see ut_alloc), unmapped by a callback
+ *		of the owning memory context, on error as well.
+ */
+typedef struct UniqueTable
+{
+	uint64	   *slots;			/* 2 * size words: key, tid << 16 | count */
+	void	   *base;			/* the mapping that holds them */
+	size_t		len;
+	uint64		size;			/* slots */
+	uint64		members;
+	uint64		grow_at;		/* members at which to double (or stop) */
+	uint64		max_size;		/* largest size within the memory budget */
+	bool		full;			/* at max_size and grow_at: new keys spill */
+	bool		has_zero;		/* the key hash 0 */
+	uint64		zero_val;
+	u64set_hash *overflow;		/* key -> count beyond UT_COUNT_MAX (in "first") */
+	uint64	   *dups;			/* keys seen twice, so that the end need not */
+	uint64		ndups;			/* visit every slot; NULL when there are more */
+	uint64		maxdups;		/* than maxdups of them */
+	MemoryContext cxt;
+	MemoryContextCallback cb;
+} UniqueTable;
+
 typedef struct QualityRule
 {
 	int64		id;
@@ -174,15 +218,30 @@ typedef struct QualityRule
 	Datum		max;
 	Datum	   *values;
 
+	/* fast paths decided at compile time */
+	int			intlen;			/* 2, 4, 8: an integer, date or timestamp (0: other) */
+	int64		min_int;		/* range: min and max as integers */
+	int64		max_int;
+	int64	   *values_int;		/* allowed_values as integers */
+	bool		bytes_eq;		/* allowed_values: equality is equality of bytes */
+	const char **value_bytes;	/* allowed_values as bytes (char(n): unpadded) */
+	int		   *value_lens;
+
+	/* pattern: memo of outcomes, two tag words and a state byte a slot */
+	uint64	   *memo_tag;
+	uint8	   *memo_state;		/* 0x80 used, 0x40 passes, 0x3F length code */
+
 	/* unique and reference: hashing of keys */
 	FmgrInfo   *hashfns;
 	Oid		   *hashcolls;
-	u64set_hash *set;
-	uint64		set_limit;
+	char	   *hashkinds;		/* per item: HK_* */
+	u64set_hash *set;			/* reference: the referenced values */
+	UniqueTable *ut;			/* unique: the keys that fit in memory */
 	MemoryContext cxt;			/* where the spill sort lives */
-	int			npending;		/* keys waiting for a batched insert */
-	uint64		pending_hash[UNIQUE_BATCH];
-	uint64		pending_tid[UNIQUE_BATCH];
+	int			nring;			/* keys whose buckets were prefetched */
+	int			ringpos;
+	uint64		ring_hash[UNIQUE_RING];
+	uint64		ring_tid[UNIQUE_RING];
 	Tuplesortstate *spill;
 	TupleTableSlot *spillslot;
 	Oid			ref_relid;
@@ -556,6 +615,144 @@ input_value(Oid typid, int32 typmod, const char *src)
 }
 
 /*
+ * int_len_of
+ *		2, 4 or 8 for a type whose values order and equal as the integers of
+ *		that size (integers, date, timestamp and timestamptz: their btree
+ *		comparison is that of the integer); 0 for any other type.
+ */
+static int
+int_len_of(Oid typid)
+{
+	switch (typid)
+	{
+		case INT2OID:
+			return 2;
+		case INT4OID:
+		case DATEOID:
+			return 4;
+		case INT8OID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return 8;
+		default:
+			return 0;
+	}
+}
+
+/*
+ * datum_int
+ *		The value of an integer-like datum (see int_len_of).
+ */
+static inline int64
+datum_int(int intlen, Datum d)
+{
+	if (intlen == 8)
+		return DatumGetInt64(d);
+	if (intlen == 4)
+		return (int64) DatumGetInt32(d);
+	return (int64) DatumGetInt16(d);
+}
+
+/*
+ * datum_bytes
+ *		The bytes of a text, varchar or char(n) value without a copy when it
+ *		is neither compressed nor out of line (then detoasted into the
+ *		current, per-tuple, context); char(n) without its trailing blanks.
+ */
+static inline const char *
+datum_bytes(Datum d, bool is_bpchar, int *len)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	const char *s;
+	int			n;
+
+	if (unlikely(VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v)))
+		v = pg_detoast_datum_packed(v);
+	s = VARDATA_ANY(v);
+	n = VARSIZE_ANY_EXHDR(v);
+	if (is_bpchar)
+		while (n > 0 && s[n - 1] == ' ')
+			n--;
+	*len = n;
+	return s;
+}
+
+/*
+ * hash_kind_of
+ *		How an item of a unique or reference key is hashed: integers by a
+ *		bijective mix of their value (no two values collide), text types
+ *		under a deterministic collation by their bytes (as hashtext does),
+ *		anything else by the type's extended hash function.
+ */
+static char
+hash_kind_of(Oid typid, Oid collation)
+{
+	switch (typid)
+	{
+		case INT2OID:
+			return HK_INT2;
+		case INT4OID:
+		case DATEOID:
+			return HK_INT4;
+		case INT8OID:
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			return HK_INT8;
+		case TEXTOID:
+		case VARCHAROID:
+		case BPCHAROID:
+			if (!OidIsValid(collation) || !get_collation_isdeterministic(collation))
+				return HK_FMGR;
+			return typid == BPCHAROID ? HK_BPCHAR : HK_BYTES;
+		default:
+			return HK_FMGR;
+	}
+}
+
+/*
+ * mix64
+ *		The 64-bit finaliser of MurmurHash3: a bijection of 64-bit integers.
+ */
+static inline uint64
+mix64(uint64 k)
+{
+	k ^= k >> 33;
+	k *= UINT64CONST(0xff51afd7ed558ccd);
+	k ^= k >> 33;
+	k *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	k ^= k >> 33;
+	return k;
+}
+
+/*
+ * item_hash
+ *		64-bit hash of a non-null key item, as hash_kind_of decided.
+ */
+static inline uint64
+item_hash(QualityRule *r, int j, Datum d)
+{
+	const char *s;
+	int			len;
+
+	switch (r->hashkinds[j])
+	{
+		case HK_INT2:
+			return mix64((uint64) (int64) DatumGetInt16(d));
+		case HK_INT4:
+			return mix64((uint64) (int64) DatumGetInt32(d));
+		case HK_INT8:
+			return mix64((uint64) DatumGetInt64(d));
+		case HK_BYTES:
+		case HK_BPCHAR:
+			s = datum_bytes(d, r->hashkinds[j] == HK_BPCHAR, &len);
+			return hash_bytes_extended((const unsigned char *) s, len, 0);
+		default:
+			return DatumGetUInt64(FunctionCall2Coll(&r->hashfns[j], r->hashcolls[j],
+													d, UInt64GetDatum(0)));
+	}
+}
+
+/*
  * compile_rule
  *		Check a rule against the table and prepare it for evaluation.  Every
  *		error here names the rule, so add_quality_rule reports it clearly.
@@ -620,7 +817,8 @@ compile_rule(QualityState *qs, QualityRule *r)
 				r->regex = cstring_to_text(r->regex_src);
 				/* raises "invalid regular expression" now rather than mid-scan */
 				(void) RE_compile_and_cache(r->regex, REG_ADVANCED, r->collation);
-				r->set = u64set_create(qs->cxt, 1024, NULL);
+				r->memo_tag = palloc0(sizeof(uint64) * 2 * PATTERN_MEMO_SIZE);
+				r->memo_state = palloc0(sizeof(uint8) * PATTERN_MEMO_SIZE);
 			}
 			break;
 
@@ -640,17 +838,23 @@ compile_rule(QualityState *qs, QualityRule *r)
 							 errhint("Use a pattern or custom rule for this column.")));
 				fmgr_info_copy(&r->cmpfn, &tce->cmp_proc_finfo, qs->cxt);
 			}
+			/* integers, dates and timestamps order (and equal) as integers */
+			r->intlen = int_len_of(r->typid);
 			if (r->kind == QK_RANGE)
 			{
 				if (r->min_src)
 				{
 					r->has_min = true;
 					r->min = input_value(r->typid, att->atttypmod, r->min_src);
+					if (r->intlen)
+						r->min_int = datum_int(r->intlen, r->min);
 				}
 				if (r->max_src)
 				{
 					r->has_max = true;
 					r->max = input_value(r->typid, att->atttypmod, r->max_src);
+					if (r->intlen)
+						r->max_int = datum_int(r->intlen, r->max);
 				}
 			}
 			else if (r->kind == QK_ALLOWED_VALUES)
@@ -673,6 +877,24 @@ compile_rule(QualityState *qs, QualityRule *r)
 								 errhint("Nulls are never checked by allowed_values; use not_null for them.")));
 					r->values[j] = input_value(r->typid, att->atttypmod, r->value_srcs[j]);
 				}
+				/* texteq and bpchareq under a deterministic collation compare bytes */
+				r->is_bpchar = (r->typid == BPCHAROID);
+				r->bytes_eq = r->has_eq &&
+					(r->typid == TEXTOID || r->typid == VARCHAROID || r->is_bpchar) &&
+					get_collation_isdeterministic(r->collation);
+				if (r->intlen)
+				{
+					r->values_int = palloc(sizeof(int64) * Max(r->nvalues, 1));
+					for (j = 0; j < r->nvalues; j++)
+						r->values_int[j] = datum_int(r->intlen, r->values[j]);
+				}
+				else if (r->bytes_eq)
+				{
+					r->value_bytes = palloc(sizeof(char *) * Max(r->nvalues, 1));
+					r->value_lens = palloc(sizeof(int) * Max(r->nvalues, 1));
+					for (j = 0; j < r->nvalues; j++)
+						r->value_bytes[j] = datum_bytes(r->values[j], r->is_bpchar, &r->value_lens[j]);
+				}
 			}
 			break;
 
@@ -688,11 +910,13 @@ compile_rule(QualityState *qs, QualityRule *r)
 		case QK_REFERENCE:
 			r->hashfns = palloc(sizeof(FmgrInfo) * r->nitems);
 			r->hashcolls = palloc(sizeof(Oid) * r->nitems);
+			r->hashkinds = palloc(sizeof(char) * r->nitems);
 			for (j = 0; j < r->nitems; j++)
 			{
 				Form_pg_attribute a = TupleDescAttr(tupdesc, r->attnums[j] - 1);
 				TypeCacheEntry *tce = lookup_type_cache(a->atttypid, TYPECACHE_HASH_EXTENDED_PROC_FINFO);
 
+				r->hashkinds[j] = hash_kind_of(a->atttypid, a->attcollation);
 				if (!OidIsValid(tce->hash_extended_proc))
 					ereport(ERROR,
 							(errcode(ERRCODE_UNDEFINED_FUNCTION),
@@ -818,18 +1042,8 @@ quality_prepare(int64 resource_id, Relation rel, bool for_trigger, MemoryContext
 static inline const char *
 value_text(QualityRule *r, Datum d, int *len)
 {
-	if (r->varlena_text)
-	{
-		text	   *t = DatumGetTextPP(d);
-		const char *s = VARDATA_ANY(t);
-		int			n = VARSIZE_ANY_EXHDR(t);
-
-		if (r->is_bpchar)
-			while (n > 0 && s[n - 1] == ' ')
-				n--;
-		*len = n;
-		return s;
-	}
+	if (likely(r->varlena_text))
+		return datum_bytes(d, r->is_bpchar, len);
 	else
 	{
 		char	   *s = OutputFunctionCall(&r->outfn, d);
@@ -857,12 +1071,60 @@ key_hash(QualityRule *r, Datum *values, bool *nulls, uint64 *hash)
 
 		if (nulls[a])
 			return false;
-		hj = DatumGetUInt64(FunctionCall2Coll(&r->hashfns[j], r->hashcolls[j],
-											  values[a], UInt64GetDatum(0)));
+		hj = item_hash(r, j, values[a]);
 		h = (j == 0) ? hj : hash_combine64(h, hj);
 	}
 	*hash = h;
 	return true;
+}
+
+/*
+ * pattern_memo_key
+ *		The memo tag of a value: for fewer than 16 bytes the value itself in
+ *		two words, exactly (8-15 bytes: its first and last 8 bytes; 4-7: its
+ *		first and last 4; 1-3: its first, middle and last byte; with the
+ *		length these determine the value), read by word loads and no byte
+ *		stores; for longer values their 64-bit hash.  tag: 0x80 | length
+ *		code (0-15, or 0x20 for a hash).
+ */
+static inline void
+pattern_memo_key(const char *s, int len, uint64 *w0, uint64 *w1, uint8 *tag)
+{
+	uint32		a,
+				b;
+
+	if (len >= 16)
+	{
+		*w0 = hash_bytes_extended((const unsigned char *) s, len, 0);
+		*w1 = 0;
+		*tag = 0x80 | 0x20;
+		return;
+	}
+	*tag = 0x80 | len;
+	if (len >= 8)
+	{
+		memcpy(w0, s, 8);
+		memcpy(w1, s + len - 8, 8);
+	}
+	else if (len >= 4)
+	{
+		memcpy(&a, s, 4);
+		memcpy(&b, s + len - 4, 4);
+		*w0 = ((uint64) a << 32) | b;
+		*w1 = 0;
+	}
+	else if (len > 0)
+	{
+		*w0 = ((uint64) (unsigned char) s[0] << 16) |
+			((uint64) (unsigned char) s[len >> 1] << 8) |
+			(unsigned char) s[len - 1];
+		*w1 = 0;
+	}
+	else
+	{
+		*w0 = 0;
+		*w1 = 0;
+	}
 }
 
 /*
@@ -871,7 +1133,7 @@ key_hash(QualityRule *r, Datum *values, bool *nulls, uint64 *hash)
  *		Unique is not a row rule and passes here; reference must have its
  *		set loaded (the trigger checks references itself).
  */
-static bool
+static pg_attribute_always_inline bool
 row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot)
 {
 	Datum	   *values = slot->tts_values;
@@ -893,25 +1155,25 @@ row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot)
 			if (nulls[a])
 				return true;
 			{
-				uint64		h;
-				U64Entry   *e;
+				uint64		w0,
+							w1;
+				uint8		tag;
+				uint32		slotno;
 				bool		ok;
 
 				s = value_text(r, values[a], &len);
-				/* codes and categories repeat: remember each value's outcome */
-				h = hash_bytes_extended((const unsigned char *) s, len, 0);
-				e = u64set_lookup(r->set, h);
-				if (e != NULL)
-					return e->count != 0;
+				pattern_memo_key(s, len, &w0, &w1, &tag);
+				slotno = (uint32) ((w0 * UINT64CONST(0x9E3779B97F4A7C15) ^
+									(w1 + tag) * UINT64CONST(0xC2B2AE3D27D4EB4F)) >> 52) &
+					(PATTERN_MEMO_SIZE - 1);
+				if (likely(r->memo_tag[2 * slotno] == w0 && r->memo_tag[2 * slotno + 1] == w1 &&
+						   (r->memo_state[slotno] & 0xBF) == tag))
+					return (r->memo_state[slotno] & 0x40) != 0;
 				ok = RE_compile_and_execute(r->regex, (char *) s, len, REG_ADVANCED,
 											r->collation, 0, NULL);
-				if (r->set->members < PATTERN_MEMO_SIZE)
-				{
-					bool		found;
-
-					e = u64set_insert(r->set, h, &found);
-					e->count = ok ? 1 : 0;
-				}
+				r->memo_tag[2 * slotno] = w0;
+				r->memo_tag[2 * slotno + 1] = w1;
+				r->memo_state[slotno] = tag | (ok ? 0x40 : 0);
 				return ok;
 			}
 
@@ -936,6 +1198,12 @@ row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot)
 		case QK_RANGE:
 			if (nulls[a])
 				return true;
+			if (r->intlen)
+			{
+				int64		v = datum_int(r->intlen, values[a]);
+
+				return !((r->has_min && v < r->min_int) || (r->has_max && v > r->max_int));
+			}
 			if (r->has_min &&
 				DatumGetInt32(FunctionCall2Coll(&r->cmpfn, r->collation, values[a], r->min)) < 0)
 				return false;
@@ -947,6 +1215,26 @@ row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot)
 		case QK_ALLOWED_VALUES:
 			if (nulls[a])
 				return true;
+			if (r->intlen)
+			{
+				int64		v = datum_int(r->intlen, values[a]);
+
+				for (j = 0; j < r->nvalues; j++)
+					if (v == r->values_int[j])
+						return true;
+				return false;
+			}
+			if (r->bytes_eq)
+			{
+				s = datum_bytes(values[a], r->is_bpchar, &len);
+				for (j = 0; j < r->nvalues; j++)
+					if (len == r->value_lens[j] &&
+						(len == 0 || (s[0] == r->value_bytes[j][0] &&
+									  (len == 1 ||
+									   memcmp(s + 1, r->value_bytes[j] + 1, len - 1) == 0))))
+						return true;
+				return false;
+			}
 			for (j = 0; j < r->nvalues; j++)
 			{
 				if (r->has_eq ?
@@ -1033,25 +1321,137 @@ add_sample(QualityState *qs, QualityRule *r, uint64 tid, uint32 count)
 }
 
 /*
+ * ut_home
+ *		The first slot to probe for a key hash: its high bits scaled to the
+ *		table's size (no power of 2 needed, so the table is sized closer to
+ *		the keys it holds).
+ */
+static inline uint64
+ut_home(uint64 h, uint64 size)
+{
+#ifdef HAVE_INT128
+	return (uint64) (((uint128) h * size) >> 64);
+#else
+	return h % size;
+#endif
+}
+
+/*
+ * ut_alloc
+ *		Zeroed slots for a unique table of a given size:
+ *		fresh anonymous memory (zero pages, no memset), on huge pages where
+ *		the system allows it (a table larger than the CPU caches is read at
+ *		random: with 4 kB pages nearly every key would also miss the TLB).
+ */
+static uint64 *
+ut_alloc(UniqueTable *t, uint64 size)
+{
+	size_t		bytes = size * 2 * sizeof(uint64);
+	size_t		huge = 2 * 1024 * 1024;
+	size_t		len = bytes >= huge ? bytes + huge : bytes;
+	char	   *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char	   *p;
+
+	if (base == MAP_FAILED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed on a request of size %zu for a uniqueness check.", bytes)));
+	p = base;
+	if (bytes >= huge)
+	{
+		p = (char *) TYPEALIGN(huge, base);
+#ifdef MADV_HUGEPAGE
+		(void) madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+	}
+	t->base = base;
+	t->len = len;
+	return (uint64 *) p;
+}
+
+/*
+ * ut_free
+ *		Release a unique table's slots; also its memory context's callback,
+ *		so that they are released on error as well.
+ */
+static void
+ut_free(void *arg)
+{
+	UniqueTable *t = (UniqueTable *) arg;
+
+	if (t->base)
+		munmap(t->base, t->len);
+	t->base = NULL;
+	t->slots = NULL;
+}
+
+/*
+ * ut_resize
+ *		Set a unique table to a size and its growth point: 3/4 full (linear
+ *		probing stays short), where it grows, or, at the largest size the
+ *		memory budget allows, from where new keys spill.
+ */
+static void
+ut_resize(UniqueTable *t, uint64 size)
+{
+	uint64	   *old = t->slots;
+	uint64		oldsize = old ? t->size : 0;
+	void	   *oldbase = t->base;
+	size_t		oldlen = t->len;
+	uint64	   *slots = ut_alloc(t, size);
+	uint64		i;
+
+	for (i = 0; i < oldsize; i++)
+	{
+		uint64		k = old[2 * i];
+		uint64		p;
+
+		if (k == 0)
+			continue;
+		for (p = ut_home(k, size); slots[2 * p] != 0; p = (p + 1 == size) ? 0 : p + 1)
+			;
+		slots[2 * p] = k;
+		slots[2 * p + 1] = old[2 * i + 1];
+	}
+	t->slots = slots;
+	t->size = size;
+	t->grow_at = size / 4 * 3;
+	t->full = false;
+	if (oldbase)
+		munmap(oldbase, oldlen);
+}
+
+/*
  * unique_setup
- *		Size a unique rule's in-memory table: its share of hash_mem, at 24
- *		bytes a key, never grown past it; expected rows from the planner's
- *		estimate.
+ *		Size a unique rule's in-memory table: its share of hash_mem, at 16
+ *		bytes a slot (and 1 for the list of duplicated keys), never grown
+ *		past it; first sized for the planner's estimate of the rows.
  */
 static void
 unique_setup(QualityState *qs, QualityRule *r, int nunique)
 {
 	size_t		budget = get_hash_memory_limit() / Max(nunique, 1);
-	uint64		size = 1024;
+	/* 16 bytes a slot, and at most 1 for the list of duplicated keys */
+	uint64		max_size = Max(budget / (2 * sizeof(uint64) + 1), 1024);
 	double		expected = qs->rel->rd_rel->reltuples;
+	uint64		size;
+	UniqueTable *t = MemoryContextAllocZero(qs->cxt, sizeof(UniqueTable));
 
-	while (size * 2 * sizeof(U64Entry) <= budget)
-		size *= 2;
-	/* simplehash grows when 90% full: stay below that */
-	r->set_limit = (uint64) (size * 0.9) - 1;
+	/* room for the expected keys at 3/4 full, and 1/8 more for growth */
 	if (expected < 1024)
 		expected = 1024;
-	r->set = u64set_create(qs->cxt, (uint32) Min((double) r->set_limit, expected), NULL);
+	size = (uint64) Min(expected * 1.5, (double) max_size);
+	t->max_size = max_size;
+	t->cb.func = ut_free;
+	t->cb.arg = t;
+	MemoryContextRegisterResetCallback(qs->cxt, &t->cb);
+	ut_resize(t, size);
+	t->overflow = u64set_create(qs->cxt, 16, NULL);
+	t->cxt = qs->cxt;
+	t->maxdups = Max(max_size / 8, 1024);
+	t->dups = MemoryContextAllocHuge(qs->cxt, sizeof(uint64) * 1024);
+	r->ut = t;
 }
 
 /*
@@ -1087,51 +1487,173 @@ unique_spill(QualityRule *r, uint64 h, uint64 tid)
 }
 
 /*
+ * ut_note_dup
+ *		Remember a key that has just been seen a second time; past maxdups
+ *		such keys, forget them all (the end then visits every slot).
+ */
+static void
+ut_note_dup(UniqueTable *t, uint64 h)
+{
+	if (t->dups == NULL)
+		return;
+	if (t->ndups == t->maxdups)
+	{
+		pfree(t->dups);
+		t->dups = NULL;
+		return;
+	}
+	if (t->ndups > 0 && (t->ndups & (t->ndups - 1)) == 0 && t->ndups >= 1024)
+		t->dups = repalloc_huge(t->dups, sizeof(uint64) * Min(t->ndups * 2, t->maxdups));
+	t->dups[t->ndups++] = h;
+}
+
+/*
+ * ut_find
+ *		The value of a key in the table (which holds it).
+ */
+static uint64
+ut_find(UniqueTable *t, uint64 h)
+{
+	uint64		p;
+
+	for (p = ut_home(h, t->size); t->slots[2 * p] != h; p = (p + 1 == t->size) ? 0 : p + 1)
+		Assert(t->slots[2 * p] != 0);
+	return t->slots[2 * p + 1];
+}
+
+/*
  * unique_add
  *		Count one key: in memory when it is there or fits, else spilled.
  */
 static inline void
 unique_add(QualityRule *r, uint64 h, uint64 tid)
 {
-	U64Entry   *e;
+	UniqueTable *t = r->ut;
+	uint64		p;
 
-	if (r->set->members < r->set_limit)
+	if (unlikely(h == 0))
 	{
-		bool		found;
-
-		e = u64set_insert(r->set, h, &found);
-		if (found)
-			e->count++;
+		/* the empty-slot marker: kept aside */
+		if (!t->has_zero)
+		{
+			t->has_zero = true;
+			t->zero_val = (tid << 16) | 1;
+		}
+		else if ((t->zero_val & UT_COUNT_MAX) < UT_COUNT_MAX)
+			t->zero_val++;
 		else
 		{
-			e->count = 1;
-			e->first = tid;
+			bool		found;
+			U64Entry   *e = u64set_insert(t->overflow, h, &found);
+
+			e->first = found ? e->first + 1 : 1;
 		}
+		return;
 	}
-	else if ((e = u64set_lookup(r->set, h)) != NULL)
-		e->count++;
-	else
+	for (;;)
+	{
+		for (p = ut_home(h, t->size);; p = (p + 1 == t->size) ? 0 : p + 1)
+		{
+			uint64	   *slot = &t->slots[2 * p];
+
+			if (slot[0] == h)
+			{
+				if ((slot[1] & UT_COUNT_MAX) == 1)
+					ut_note_dup(t, h);
+				if ((slot[1] & UT_COUNT_MAX) < UT_COUNT_MAX)
+					slot[1]++;
+				else
+				{
+					bool		found;
+					U64Entry   *e = u64set_insert(t->overflow, h, &found);
+
+					e->first = found ? e->first + 1 : 1;
+				}
+				return;
+			}
+			if (slot[0] == 0)
+			{
+				if (likely(t->members < t->grow_at))
+				{
+					slot[0] = h;
+					slot[1] = (tid << 16) | 1;
+					t->members++;
+					return;
+				}
+				break;
+			}
+		}
+		/* the key is new and the table at its growth point */
+		if (t->size < t->max_size)
+		{
+			ut_resize(t, Min(t->size * 2, t->max_size));
+			continue;
+		}
+		t->full = true;
 		unique_spill(r, h, tid);
+		return;
+	}
+}
+
+/*
+ * unique_push
+ *		Queue a key for unique_add, its bucket prefetched now; add the key
+ *		queued UNIQUE_RING keys ago.
+ */
+static inline void
+unique_push(QualityRule *r, uint64 h, uint64 tid)
+{
+	int			pos = r->ringpos;
+
+	if (r->nring == UNIQUE_RING)
+		unique_add(r, r->ring_hash[pos], r->ring_tid[pos]);
+	else
+		r->nring++;
+	r->ring_hash[pos] = h;
+	r->ring_tid[pos] = tid;
+	r->ringpos = (pos + 1) & (UNIQUE_RING - 1);
+	__builtin_prefetch(&r->ut->slots[2 * ut_home(h, r->ut->size)], 1);
 }
 
 /*
  * unique_flush
- *		Insert the pending keys of a unique rule, their buckets prefetched.
+ *		Add the queued keys, oldest first.
  */
 static void
 unique_flush(QualityRule *r)
 {
-	int			i;
+	int			pos = (r->ringpos - r->nring + UNIQUE_RING) & (UNIQUE_RING - 1);
 
-	for (i = 0; i < r->npending; i++)
+	while (r->nring > 0)
 	{
-		uint64		h = r->pending_hash[i];
-
-		__builtin_prefetch(&r->set->data[((uint32) (h ^ (h >> 32))) & r->set->sizemask], 1);
+		unique_add(r, r->ring_hash[pos], r->ring_tid[pos]);
+		pos = (pos + 1) & (UNIQUE_RING - 1);
+		r->nring--;
 	}
-	for (i = 0; i < r->npending; i++)
-		unique_add(r, r->pending_hash[i], r->pending_tid[i]);
-	r->npending = 0;
+	r->ringpos = 0;
+}
+
+/*
+ * unique_count
+ *		Count and sample one key of the in-memory table.
+ */
+static void
+unique_count(QualityState *qs, QualityRule *r, uint64 h, uint64 val)
+{
+	uint64		count = val & UT_COUNT_MAX;
+
+	if (count == UT_COUNT_MAX)
+	{
+		U64Entry   *e = u64set_lookup(r->ut->overflow, h);
+
+		if (e)
+			count += e->first;
+	}
+	if (count > 1)
+	{
+		r->failed += count;
+		add_sample(qs, r, val >> 16, (uint32) Min(count, PG_UINT32_MAX));
+	}
 }
 
 /*
@@ -1142,19 +1664,29 @@ unique_flush(QualityRule *r)
 static void
 unique_finish(QualityState *qs, QualityRule *r)
 {
-	u64set_iterator it;
-	U64Entry   *e;
+	UniqueTable *t = r->ut;
+	uint64		i;
 
 	unique_flush(r);
-	u64set_start_iterate(r->set, &it);
-	while ((e = u64set_iterate(r->set, &it)) != NULL)
+	if (t->has_zero)
+		unique_count(qs, r, 0, t->zero_val);
+	if (t->dups)
 	{
-		if (e->count > 1)
+		/* only the keys seen more than once */
+		for (i = 0; i < t->ndups; i++)
+			unique_count(qs, r, t->dups[i], ut_find(t, t->dups[i]));
+	}
+	else
+	{
+		for (i = 0; i < t->size; i++)
 		{
-			r->failed += e->count;
-			add_sample(qs, r, e->first, e->count);
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (t->slots[2 * i] != 0)
+				unique_count(qs, r, t->slots[2 * i], t->slots[2 * i + 1]);
 		}
 	}
+	ut_free(t);
 	if (r->spill)
 	{
 		uint64		cur = 0,
@@ -1236,10 +1768,7 @@ reference_load_by_query(QualityState *qs, QualityRule *r, Relation ref)
 			Datum		d = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull);
 
 			if (!isnull)
-				(void) u64set_insert(r->set,
-									 DatumGetUInt64(FunctionCall2Coll(&r->hashfns[0], r->hashcolls[0],
-																	  d, UInt64GetDatum(0))),
-									 &found);
+				(void) u64set_insert(r->set, item_hash(r, 0, d), &found);
 		}
 		SPI_freetuptable(SPI_tuptable);
 	}
@@ -1285,10 +1814,7 @@ reference_load(QualityState *qs, QualityRule *r)
 		if (isnull)
 			continue;
 		old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
-		(void) u64set_insert(r->set,
-							 DatumGetUInt64(FunctionCall2Coll(&r->hashfns[0], r->hashcolls[0],
-															  d, UInt64GetDatum(0))),
-							 &found);
+		(void) u64set_insert(r->set, item_hash(r, 0, d), &found);
 		MemoryContextSwitchTo(old);
 		ResetExprContext(econtext);
 	}
@@ -1347,12 +1873,7 @@ quality_scan(QualityState *qs)
 				uint64		h;
 
 				if (key_hash(r, slot->tts_values, slot->tts_isnull, &h))
-				{
-					r->pending_hash[r->npending] = h;
-					r->pending_tid[r->npending] = tid;
-					if (++r->npending == UNIQUE_BATCH)
-						unique_flush(r);
-				}
+					unique_push(r, h, tid);
 			}
 			else if (r->kind == QK_FRESHNESS)
 			{
@@ -1379,7 +1900,9 @@ quality_scan(QualityState *qs)
 			}
 		}
 		MemoryContextSwitchTo(old);
-		ResetExprContext(econtext);
+		/* most rules allocate nothing: reset only when something was */
+		if (!econtext->ecxt_per_tuple_memory->isReset)
+			ResetExprContext(econtext);
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);

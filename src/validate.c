@@ -28,6 +28,10 @@
 static const int id_weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
 static const char id_check[11] = {'1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'};
 
+/* the last "today" of pubdata_id_card_ok, and it as YYYYMMDD */
+static DateADT id_today = DATEVAL_NOBEGIN;
+static int	id_today_ymd = 0;
+
 /* GB 32100 weights of the first 17 characters */
 static const int uscc_weights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
 
@@ -54,6 +58,20 @@ pubdata_province_code_ok(int code)
 }
 
 /*
+ * digits8
+ *		Whether the 8 bytes of a word are all ASCII digits: each byte's high
+ *		nibble is 3, and stays 3 when 6 is added (low nibble at most 9).
+ */
+static inline bool
+digits8(uint64 w)
+{
+	const uint64 hi = UINT64CONST(0xF0F0F0F0F0F0F0F0);
+	const uint64 three = UINT64CONST(0x3030303030303030);
+
+	return (w & hi) == three && ((w + UINT64CONST(0x0606060606060606)) & hi) == three;
+}
+
+/*
  * pubdata_id_card_ok
  *		GB 11643 check of an 18-character citizen identity number: 17 digits
  *		then a digit or 'X' (either case); a province prefix; a birth date
@@ -63,23 +81,25 @@ pubdata_province_code_ok(int code)
 bool
 pubdata_id_card_ok(const char *s, int len, DateADT today)
 {
-	int			sum = 0;
-	int			i;
+	int			sum;
 	int			year,
 				month,
 				day;
 	char		last;
+	uint64		w0,
+				w1;
 
 	if (len != 18)
 		return false;
-	for (i = 0; i < 17; i++)
-	{
-		unsigned int d = (unsigned char) s[i] - '0';
-
-		if (d > 9)
-			return false;
-		sum += d * id_weights[i];
-	}
+	/* 17 digits: the first 16 eight at a time, then the 17th */
+	memcpy(&w0, s, 8);
+	memcpy(&w1, s + 8, 8);
+	if (!digits8(w0) || !digits8(w1) || (unsigned char) s[16] - '0' > 9)
+		return false;
+#define D(i) ((s[i] - '0') * id_weights[i])
+	sum = D(0) + D(1) + D(2) + D(3) + D(4) + D(5) + D(6) + D(7) + D(8) +
+		D(9) + D(10) + D(11) + D(12) + D(13) + D(14) + D(15) + D(16);
+#undef D
 	last = s[17];
 	if (last == 'x')
 		last = 'X';
@@ -94,7 +114,18 @@ pubdata_id_card_ok(const char *s, int len, DateADT today)
 	if (year < 1800 || month < 1 || month > 12 || day < 1 ||
 		day > day_tab[isleap(year)][month - 1])
 		return false;
-	if (date2j(year, month, day) - POSTGRES_EPOCH_JDATE > today)
+	/* not after today: compare YYYYMMDD numbers, today's converted once */
+	if (today != id_today)
+	{
+		int			ty,
+					tm,
+					td;
+
+		j2date(today + POSTGRES_EPOCH_JDATE, &ty, &tm, &td);
+		id_today_ymd = ty * 10000 + tm * 100 + td;
+		id_today = today;
+	}
+	if (year * 10000 + month * 100 + day > id_today_ymd)
 		return false;
 	return true;
 }

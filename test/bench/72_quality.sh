@@ -4,7 +4,11 @@
 # checks: one aggregate query for the simple rules, a GROUP BY for uniqueness and
 # a failing-rows query (LIMIT 10) per rule; the validity checks use pubdata's C
 # validators, which makes that baseline faster than a real tool's regexes.
-# Targets: <= 1.6x count(*), >= 3x faster than the Soda-style SQL.  Timings are
+# Two baselines for the scan: SELECT count(*) (the baseline; it never
+# deforms a tuple) and SELECT count(region), which deforms every row up to its
+# last column and so reads all eight checked columns: the floor of any check
+# of those columns in one scan.  Targets: <= 1.6x count(*), >= 3x faster than
+# the Soda-style SQL.  Timings are
 # the best of 3 (Soda-style: 2) in one session; work_mem 64MB for both; parallel
 # query is off for all (measure_quality is one process).
 # Env: PGHOST PGPORT PGUSER; QUALITY_BENCH_ROWS (default 2000000).
@@ -91,9 +95,9 @@ BEGIN
 	INSERT INTO timing VALUES (what, best);
 END
 $$;
-SELECT pg_temp.best('count', ARRAY['SELECT count(*) FROM people']);
--- the floor of reading every value: deform each tuple to its last column
-SELECT pg_temp.best('read_all_columns', ARRAY['SELECT count(region) FROM people']);
+SELECT pg_temp.best('count(*)', ARRAY['SELECT count(*) FROM people']);
+-- the floor of reading every checked value: deform each tuple to its last column
+SELECT pg_temp.best('count(region): reads all checked columns', ARRAY['SELECT count(region) FROM people']);
 SET ROLE bench_qual_dept;
 SELECT pg_temp.best('measure_quality', ARRAY['SELECT pubdata.measure_quality(''bench_people'')']);
 RESET ROLE;
@@ -121,13 +125,13 @@ SELECT r.rule_id, q.kind, r.rows_checked, r.rows_failed
   FROM pubdata.quality_result r JOIN pubdata.quality_rule q ON q.id = r.rule_id
  WHERE r.run_id = (SELECT max(id) FROM pubdata.quality_run) ORDER BY 1;
 SELECT what, round(ms::numeric, 1) AS best_ms FROM timing;
-SELECT format('measure_quality / count(*)                  = %s  (target <= 1.6)',
-			  round(((SELECT ms FROM timing WHERE what = 'measure_quality') / (SELECT ms FROM timing WHERE what = 'count'))::numeric, 2)) AS ratio
+SELECT format('measure_quality / SELECT count(*)       = %s  (issue''s baseline, target <= 1.6)',
+			  round(((SELECT ms FROM timing WHERE what = 'measure_quality') / (SELECT ms FROM timing WHERE what = 'count(*)'))::numeric, 2)) AS ratio
 UNION ALL
-SELECT format('measure_quality / count(last column)       = %s  (reading every value)',
-			  round(((SELECT ms FROM timing WHERE what = 'measure_quality') / (SELECT ms FROM timing WHERE what = 'read_all_columns'))::numeric, 2))
+SELECT format('measure_quality / SELECT count(region)  = %s  (floor: reads every checked column)',
+			  round(((SELECT ms FROM timing WHERE what = 'measure_quality') / (SELECT ms FROM timing WHERE what LIKE 'count(region)%'))::numeric, 2))
 UNION ALL
-SELECT format('Soda-style SQL / measure_quality           = %s  (target >= 3)',
+SELECT format('Soda-style SQL / measure_quality        = %s  (target >= 3)',
 			  round(((SELECT ms FROM timing WHERE what = 'soda') / (SELECT ms FROM timing WHERE what = 'measure_quality'))::numeric, 2));
 SQL
 [ -n "${QUALITY_BENCH_KEEP:-}" ] || psql -qX -d postgres -c "DROP DATABASE $DB"

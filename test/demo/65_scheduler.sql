@@ -2,7 +2,7 @@
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 \echo
-\echo '== 6. Scheduler: the launcher and its jobs'
+\echo '== Scheduler: the launcher and its jobs'
 -- (the launcher connects a few seconds after its database is created)
 DO $$
 DECLARE i integer := 0;

@@ -2,7 +2,7 @@
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 \echo
-\echo '== 7. Lineage: recorded as the data moves, nobody declares it'
+\echo '== Lineage: recorded as the data moves, nobody declares it'
 \echo '-- the scheduler''s runs above already left their edges, with their run ids'
 SET ROLE lishui_bureau;
 SELECT source_name, target_name, kind, role_name, count, last_run_id

@@ -49,6 +49,7 @@
 char	   *pubdata_purpose = NULL;
 static bool pubdata_guard = true;
 static bool pubdata_internal_ddl = false;
+static char *pubdata_acl_snapshot = NULL;
 static int	pubdata_response_days = 5;
 
 /* previous hooks */
@@ -114,6 +115,10 @@ pubdata_guard_init(void)
 							 "Set by pubdata's own functions while they change policies.",
 							 NULL, &pubdata_internal_ddl, false, PGC_SUSET,
 							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomStringVariable("pubdata.acl_snapshot",
+							   "Privileges of the registered tables before a GRANT, kept by pubdata's grant guard.",
+							   NULL, &pubdata_acl_snapshot, "", PGC_SUSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 	DefineCustomIntVariable("pubdata.response_days",
 							"Working days a provider has to answer a share request.",
 							NULL, &pubdata_response_days, 5, 1, 60, PGC_SUSET, 0, NULL, NULL, NULL);

@@ -187,6 +187,7 @@ typedef struct QualityRule
 	TupleTableSlot *spillslot;
 	Oid			ref_relid;
 	char	   *ref_colname;
+	bool		ref_allowed;	/* the provider may read the whole column */
 	AttrNumber	ref_attnum;
 
 	/* custom */
@@ -405,7 +406,11 @@ load_rules(QualityState *qs)
 								"        THEN q.params->'values' ELSE '[]' END)), "
 								" q.params->>'expression', "
 								" (SELECT r.relation::oid FROM pubdata.resource r WHERE r.code = q.params->>'resource'), "
-								" q.params->>'item' "
+								" q.params->>'item', "
+								" q.kind <> 'reference' OR pubdata._quality_may_reference("
+								"    (SELECT x.provider_id FROM pubdata.resource x WHERE x.id = q.resource_id), "
+								"    (SELECT r.id FROM pubdata.resource r WHERE r.code = q.params->>'resource'), "
+								"    q.params->>'item', q.created_by) "
 								"FROM pubdata.quality_rule q WHERE q.resource_id = $1 AND q.enabled ORDER BY q.id",
 								2, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -453,6 +458,7 @@ load_rules(QualityState *qs)
 		ref = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 11, &isnull);
 		r->ref_relid = isnull ? InvalidOid : DatumGetObjectId(ref);
 		r->ref_colname = spi_text(qs->cxt, i, 12);
+		r->ref_allowed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 13, &isnull));
 	}
 
 	ret = SPI_execute_with_args(
@@ -709,6 +715,13 @@ compile_rule(QualityState *qs, QualityRule *r)
 							(errcode(ERRCODE_UNDEFINED_OBJECT),
 							 errmsg("the resource referenced by quality rule %lld does not exist or has no table",
 									(long long) r->id)));
+				if (!r->ref_allowed)
+					ereport(ERROR,
+							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							 errmsg("permission denied to reference column \"%s\" in quality rule %lld",
+									r->ref_colname, (long long) r->id),
+							 errdetail("The provider of this resource may no longer read that whole column: the grant ended or is scoped to some rows."),
+							 errhint("Drop or disable the rule (pubdata.drop_quality_rule), or obtain a grant of the column without a row scope.")));
 				r->ref_attnum = get_attnum(r->ref_relid, r->ref_colname);
 				if (r->ref_attnum <= 0)
 					ereport(ERROR,

@@ -754,3 +754,67 @@ $$;
 CREATE EVENT TRIGGER pubdata_guard_policy_drop ON sql_drop
 	WHEN TAG IN ('DROP POLICY')
 	EXECUTE FUNCTION pubdata._guard_policy_drop();
+
+-- Nobody grants privileges on a registered table behind pubdata's back: a
+-- GRANT by its owner would give columns or rows no share request decided
+-- (Art 16-18).  The privileges of the registered tables are fingerprinted
+-- before a GRANT and compared after it.
+CREATE FUNCTION pubdata._guard_acl_state() RETURNS jsonb
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT coalesce(pg_catalog.jsonb_object_agg(r.code,
+			pg_catalog.md5(coalesce(c.relacl::text, '') OPERATOR(pg_catalog.||)
+				coalesce((SELECT pg_catalog.string_agg(a.attnum::text OPERATOR(pg_catalog.||) a.attacl::text, ';' ORDER BY a.attnum)
+						   FROM pg_catalog.pg_attribute a
+						  WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attacl IS NOT NULL), ''))), '{}')
+	  FROM pubdata.resource r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.relation::oid
+$$;
+COMMENT ON FUNCTION pubdata._guard_acl_state() IS 'Fingerprints of the privileges of every registered table, by resource code (internal)';
+
+CREATE FUNCTION pubdata._guard_grant_start() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF pubdata._internal_ddl() OR (SELECT a.rolsuper FROM pg_catalog.pg_roles a
+									WHERE a.rolname OPERATOR(pg_catalog.=) pubdata.caller()) THEN
+		PERFORM pg_catalog.set_config('pubdata.acl_snapshot', '', true);
+		RETURN;
+	END IF;
+	PERFORM pg_catalog.set_config('pubdata.acl_snapshot', pubdata._guard_acl_state()::text, true);
+END
+$$;
+COMMENT ON FUNCTION pubdata._guard_grant_start() IS 'Before a GRANT: fingerprint the privileges of the registered tables (internal)';
+
+CREATE FUNCTION pubdata._guard_grant_end() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	before text := pg_catalog.current_setting('pubdata.acl_snapshot', true);
+	bad text;
+BEGIN
+	IF coalesce(before, '') OPERATOR(pg_catalog.=) '' THEN
+		RETURN;
+	END IF;
+	PERFORM pg_catalog.set_config('pubdata.acl_snapshot', '', true);
+	SELECT n.key INTO bad FROM pg_catalog.jsonb_each_text(pubdata._guard_acl_state()) n
+	 WHERE n.value IS DISTINCT FROM (before::jsonb OPERATOR(pg_catalog.->>) n.key)
+	 ORDER BY n.key LIMIT 1;
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'privileges on the table of resource "%" are managed by pubdata', bad
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'A GRANT outside pubdata would give columns or rows no share request decided.',
+				  HINT = 'Share through pubdata.request_share() and pubdata.decide_share(); open data through pubdata_open.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION pubdata._guard_grant_end() IS 'After a GRANT: refuse it if it changed the privileges of a registered table (internal)';
+
+CREATE EVENT TRIGGER pubdata_guard_grant_start ON ddl_command_start
+	WHEN TAG IN ('GRANT')
+	EXECUTE FUNCTION pubdata._guard_grant_start();
+CREATE EVENT TRIGGER pubdata_guard_grant ON ddl_command_end
+	WHEN TAG IN ('GRANT')
+	EXECUTE FUNCTION pubdata._guard_grant_end();

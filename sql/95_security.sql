@@ -310,3 +310,45 @@ SELECT pg_temp.attempt($$SELECT pubdata.measure_quality('RSECB-PROBE')$$);
 SELECT count(*) AS runs_of_probe FROM pubdata.quality_run qr JOIN pubdata.resource r ON r.id = qr.resource_id
  WHERE r.code = 'RSECB-PROBE';
 RESET ROLE;
+
+--
+-- 4. Code of a department never runs with pubdata's privileges: a view whose
+-- function escalates when run by a superuser, read by a reference rule (scan
+-- and trigger) and by the resolution of an objection
+--
+SET SESSION AUTHORIZATION regress_sec_b_login;
+SET ROLE regress_sec_b;
+SELECT pubdata.drop_quality_rule(q.id) IS NULL AS dropped FROM pubdata.quality_rule q
+  JOIN pubdata.resource r ON r.id = q.resource_id WHERE r.code = 'RSECB-PROBE';
+CREATE FUNCTION regress_sec_sb.evil() RETURNS text LANGUAGE plpgsql VOLATILE AS $$
+BEGIN
+	RAISE NOTICE 'evil() runs as % (superuser: %)', current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+	IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+		EXECUTE 'ALTER ROLE regress_sec_b_login SUPERUSER';
+	END IF;
+	RETURN '张三';
+END
+$$;
+CREATE VIEW regress_sec_sb.codes AS SELECT regress_sec_sb.evil() AS name;
+SELECT pubdata.register_resource('regress_sec_sb.codes', 'RSECB-CODES', '码表', 'regress_sec_b',
+	'unconditional', 'not_open', 'daily', 1) > 0 AS registered;
+SELECT pubdata.submit_resource('RSECB-CODES');
+SELECT pubdata.add_quality_rule('RSECB-PROBE', 'name', 'reference', '{"resource": "RSECB-CODES", "item": "name"}') > 0 AS added;
+SELECT pubdata.measure_quality('RSECB-PROBE') > 0 AS measured;
+SELECT pubdata.enable_quality_trigger('RSECB-PROBE');
+INSERT INTO regress_sec_sb.probe VALUES (4, '张三');
+SELECT pubdata.disable_quality_trigger('RSECB-PROBE');
+RESET SESSION AUTHORIZATION;
+SELECT rolname, rolsuper FROM pg_roles WHERE rolname LIKE 'regress_sec_%' AND rolsuper;
+
+-- C, who reads the view's data, raises an objection; B resolves it
+SET ROLE regress_sec_admin;
+SELECT pubdata.review_resource('RSECB-CODES', true), pubdata.publish_resource('RSECB-CODES');
+SET ROLE regress_sec_c;
+SELECT pubdata.raise_objection('RSECB-CODES', '{"name": "张三"}', 'name', '应为李四') AS obj \gset
+SET SESSION AUTHORIZATION regress_sec_b_login;
+SET ROLE regress_sec_b;
+SELECT pubdata.resolve_objection(:obj, 'corrected', '已更正', '{"name": "李四"}') IS NULL AS resolved;
+RESET SESSION AUTHORIZATION;
+SELECT status, outcome, corrected_key FROM pubdata.objection WHERE id = :obj;
+SELECT rolname, rolsuper FROM pg_roles WHERE rolname LIKE 'regress_sec_%' AND rolsuper;

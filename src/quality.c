@@ -256,6 +256,23 @@ pubdata_quality_init(void)
 }
 
 /*
+ * relation_owner
+ *		The owner of a relation.
+ */
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+/*
  * extension_owner
  *		The owner of the pubdata schema, as whom pubdata's own tables are
  *		read and written from the trigger.
@@ -1210,8 +1227,9 @@ unique_finish(QualityState *qs, QualityRule *r)
  * reference_load_by_query
  *		Read a referenced column that has no heap of its own (a view, a
  *		partitioned or a foreign table) by a query, in batches through a
- *		cursor, as the extension owner (so row-level security does not hide
- *		values).  Names are quoted; there are no values in the query.
+ *		cursor, as the relation's owner (so row-level security does not hide
+ *		values, and nothing in a view runs with more than its owner's
+ *		privileges).  Names are quoted; there are no values in the query.
  */
 static void
 reference_load_by_query(QualityState *qs, QualityRule *r, Relation ref)
@@ -1227,7 +1245,12 @@ reference_load_by_query(QualityState *qs, QualityRule *r, Relation ref)
 					 quote_identifier(get_namespace_name(RelationGetNamespace(ref))),
 					 quote_identifier(RelationGetRelationName(ref)),
 					 quote_identifier(r->ref_colname));
-	act_as(&as, extension_owner(), false);
+	/*
+	 * As the relation's owner in a security-restricted context, never as the
+	 * extension owner: a view's functions run as the current user, and a
+	 * department owns the views it registers.
+	 */
+	act_as(&as, ref->rd_rel->relowner, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plan = SPI_prepare(sql.data, 0, NULL);
@@ -1650,7 +1673,8 @@ typedef struct TriggerCache
 /*
  * trigger_reference_ok
  *		Whether a value is present in the referenced column: one indexed
- *		lookup, as the extension owner (row-level security does not apply).
+ *		lookup, as the referenced relation's owner (row-level security does
+ *		not apply to it).
  */
 static bool
 trigger_reference_ok(QualityRule *r, Datum value)
@@ -1668,7 +1692,8 @@ trigger_reference_ok(QualityRule *r, Datum value)
 					 quote_identifier(r->ref_colname));
 	argtypes[0] = r->typid;
 	args[0] = value;
-	act_as(&as, extension_owner(), false);
+	/* as the referenced relation's owner, restricted (see reference_load_by_query) */
+	act_as(&as, relation_owner(r->ref_relid), true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(sql.data, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)

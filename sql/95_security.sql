@@ -119,6 +119,12 @@ SELECT id, secret FROM regress_sec_sa.person;
 SELECT id, id_card FROM regress_sec_sa.person;
 SELECT * FROM regress_sec_sa.hidden;
 SELECT "k""; --", v FROM regress_sec_sa."odd""; DROP TABLE regress_sec_sa.hidden; --" ORDER BY 1;
+-- copying rows out without a copy grant (Art 17), also through a WITH that inserts
+CREATE TABLE regress_sec_sb.copied (id int, name text);
+INSERT INTO regress_sec_sb.copied SELECT id, name FROM regress_sec_sa.person;
+WITH s AS (SELECT id, name FROM regress_sec_sa.person), i AS (INSERT INTO regress_sec_sb.copied SELECT * FROM s RETURNING 1)
+SELECT count(*) FROM i;
+SELECT count(*) AS copied_rows FROM regress_sec_sb.copied;
 -- writing them
 UPDATE regress_sec_sa.person SET name = 'x';
 DELETE FROM regress_sec_sa.person;

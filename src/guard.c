@@ -228,8 +228,9 @@ GuardStatement(QueryDesc *qd, int eflags)
 	AuditPending *pending = NULL;
 	StringInfoData codes;
 	List	   *result_rels = qd->plannedstmt->resultRelations;
+	/* a SELECT whose WITH inserts or updates writes too (the scheduler's aggregation does) */
 	bool		writes = (qd->operation == CMD_INSERT || qd->operation == CMD_UPDATE ||
-						  qd->operation == CMD_MERGE);
+						  qd->operation == CMD_MERGE || qd->plannedstmt->hasModifyingCTE);
 
 	pending_copy_command = NULL;
 	codes.data = NULL;
@@ -280,7 +281,9 @@ GuardStatement(QueryDesc *qd, int eflags)
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("copying resource \"%s\" is not allowed", res->code),
 					 errdetail("%s takes rows of table \"%s\" out of it; shared data is used by request and response, and a copy needs the Big Data Bureau's consent (Art 17).",
-							   copy_command ? copy_command : CommandName(qd, NULL), get_rel_name(rte->relid)),
+							   copy_command ? copy_command :
+							   qd->operation == CMD_SELECT ? "A WITH query that inserts" : CommandName(qd, NULL),
+							   get_rel_name(rte->relid)),
 					 errhint("Request a copy grant: SELECT pubdata.request_share('%s', purpose => '...', mode => 'copy'); the provider and then pubdata_admin approve it.",
 							 res->code)));
 

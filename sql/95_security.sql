@@ -12,7 +12,7 @@ CREATE ROLE regress_sec_a_login LOGIN IN ROLE regress_sec_a;
 CREATE ROLE regress_sec_b_login LOGIN IN ROLE regress_sec_b;
 CREATE SCHEMA regress_sec_sa AUTHORIZATION regress_sec_a;
 CREATE SCHEMA regress_sec_sb AUTHORIZATION regress_sec_b;
-GRANT USAGE ON SCHEMA regress_sec_sa TO PUBLIC;
+GRANT USAGE ON SCHEMA regress_sec_sa, regress_sec_sb TO PUBLIC;
 RESET client_min_messages;
 
 SET ROLE regress_sec_admin;
@@ -357,4 +357,40 @@ SET ROLE regress_sec_b;
 SELECT pubdata.resolve_objection(:obj, 'corrected', '已更正', '{"name": "李四"}') IS NULL AS resolved;
 RESET SESSION AUTHORIZATION;
 SELECT status, outcome, corrected_key FROM pubdata.objection WHERE id = :obj;
+SELECT rolname, rolsuper FROM pg_roles WHERE rolname LIKE 'regress_sec_%' AND rolsuper;
+
+-- a domain whose CHECK is a department's function: record keys and row scopes
+-- are converted to the plain type inside pubdata, never through the domain
+SET SESSION AUTHORIZATION regress_sec_b_login;
+SET ROLE regress_sec_b;
+CREATE FUNCTION regress_sec_sb.evil_check(text) RETURNS boolean LANGUAGE plpgsql AS $$
+BEGIN
+	RAISE NOTICE 'evil_check() runs as % (superuser: %)', current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user);
+	IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+		EXECUTE 'ALTER ROLE regress_sec_b_login SUPERUSER';
+	END IF;
+	RETURN true;
+END
+$$;
+CREATE DOMAIN regress_sec_sb.code AS text CHECK (regress_sec_sb.evil_check(VALUE));
+CREATE TABLE regress_sec_sb.coded (k regress_sec_sb.code PRIMARY KEY, v text, tags regress_sec_sb.code[]);
+INSERT INTO regress_sec_sb.coded VALUES ('a', 'one', '{}'), ('b', 'two', '{}');
+SELECT pubdata.register_resource('regress_sec_sb.coded', 'RSECB-CODED', '编码', 'regress_sec_b',
+	'restricted', 'not_open', 'daily', 1) > 0 AS registered;
+SELECT pubdata.submit_resource('RSECB-CODED');
+SELECT pubdata.under_verification('RSECB-CODED', '{"k": "a"}');
+SELECT pubdata.under_verification('RSECB-CODED', '{"tags": "{a}"}');
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_sec_admin;
+SELECT pubdata.review_resource('RSECB-CODED', true), pubdata.publish_resource('RSECB-CODED');
+SET ROLE regress_sec_c;
+SELECT pubdata.request_share('RSECB-CODED', 'domain check', ARRAY['k', 'v']) AS req3 \gset
+SET SESSION AUTHORIZATION regress_sec_b_login;
+SET ROLE regress_sec_b;
+SELECT pubdata.decide_share(:req3, true, row_scope => '{"k": ["a", "c"]}') IS NULL AS decided;
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_sec_c;
+SELECT k, v FROM regress_sec_sb.coded;
+SELECT pubdata.raise_objection('RSECB-CODED', '{"k": "a"}', 'v', '应为 1') > 0 AS raised;
+RESET SESSION AUTHORIZATION;
 SELECT rolname, rolsuper FROM pg_roles WHERE rolname LIKE 'regress_sec_%' AND rolsuper;

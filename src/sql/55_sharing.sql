@@ -162,6 +162,43 @@ CREATE FUNCTION pubdata._has_copy_grant(resource_id bigint, department_id intege
 					  AND pubdata._grant_live(g) AND pubdata._purpose_matches(g))
 $$;
 
+-- _plain_type(relation, column): the column's type with its domains stripped,
+-- for converting a value given as text inside a SECURITY DEFINER function.
+-- A domain's CHECK, or the input function of an element of an array,
+-- composite or range type, may be a department's function, which would run
+-- there with the extension owner's privileges; base types (made only by
+-- superusers) and enums convert with built-in code.
+CREATE FUNCTION pubdata._plain_type(relation regclass, column_name text) RETURNS regtype
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	t oid;
+	ty record;
+BEGIN
+	SELECT a.atttypid INTO t FROM pg_catalog.pg_attribute a
+	 WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) $2
+	   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	IF t IS NULL THEN
+		RAISE EXCEPTION 'column "%" of % does not exist', $2, $1 USING ERRCODE = 'undefined_column';
+	END IF;
+	LOOP
+		SELECT y.typtype, y.typbasetype, y.typcategory INTO ty FROM pg_catalog.pg_type y WHERE y.oid OPERATOR(pg_catalog.=) t;
+		EXIT WHEN ty.typtype OPERATOR(pg_catalog.<>) 'd';
+		t := ty.typbasetype;
+	END LOOP;
+	IF NOT (ty.typtype OPERATOR(pg_catalog.=) 'e'
+			OR (ty.typtype OPERATOR(pg_catalog.=) 'b' AND ty.typcategory OPERATOR(pg_catalog.<>) 'A')) THEN
+		RAISE EXCEPTION 'column "%" of % is of type %, which cannot serve as a key or a row scope', $2, $1, t::regtype
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'Key and scope columns are of a scalar type (text, a number, a date, an enum) or a domain over one.';
+	END IF;
+	RETURN t::regtype;
+END
+$$;
+COMMENT ON FUNCTION pubdata._plain_type(regclass, text) IS
+	'Internal: a key or scope column''s type without its domains; refuses types whose input could run a department''s code';
+
 -- _scope_predicate: a grant's row scope as SQL, every name and value quoted
 CREATE FUNCTION pubdata._scope_predicate(resource_id bigint, scope jsonb) RETURNS text
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -170,6 +207,7 @@ CREATE FUNCTION pubdata._scope_predicate(resource_id bigint, scope jsonb) RETURN
 DECLARE
 	k text;
 	v jsonb;
+	typ regtype;
 	parts text[] := '{}';
 BEGIN
 	IF $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '{}'::jsonb THEN
@@ -189,10 +227,15 @@ BEGIN
 			IF pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.=) 0 THEN
 				RAISE EXCEPTION 'row scope for "%" lists no values', k USING ERRCODE = 'invalid_parameter_value';
 			END IF;
-			parts := parts || pg_catalog.format('%I IN (%s)', k,
-				(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e), ', ') FROM pg_catalog.jsonb_array_elements_text(v) e));
+			-- compared as the column's plain type: the literals are converted
+			-- when the policy is created, by this function's owner
+			typ := pubdata._plain_type((SELECT r.relation FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) $1), k);
+			parts := parts || pg_catalog.format('%I::%s IN (%s)', k, typ,
+				(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e) OPERATOR(pg_catalog.||) '::' OPERATOR(pg_catalog.||) typ::text, ', ')
+				   FROM pg_catalog.jsonb_array_elements_text(v) e));
 		ELSIF pg_catalog.jsonb_typeof(v) IN ('string', 'number', 'boolean') THEN
-			parts := parts || pg_catalog.format('%I = %L', k, v OPERATOR(pg_catalog.#>>) '{}');
+			typ := pubdata._plain_type((SELECT r.relation FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) $1), k);
+			parts := parts || pg_catalog.format('%I::%s = %L::%s', k, typ, v OPERATOR(pg_catalog.#>>) '{}', typ);
 		ELSE
 			RAISE EXCEPTION 'row scope for "%" must be a value or a list of values', k USING ERRCODE = 'invalid_parameter_value';
 		END IF;

@@ -394,3 +394,41 @@ SELECT k, v FROM regress_sec_sb.coded;
 SELECT pubdata.raise_objection('RSECB-CODED', '{"k": "a"}', 'v', '应为 1') > 0 AS raised;
 RESET SESSION AUTHORIZATION;
 SELECT rolname, rolsuper FROM pg_roles WHERE rolname LIKE 'regress_sec_%' AND rolsuper;
+
+-- a deferred constraint trigger on the target of an aggregation fires as the
+-- job's role (at commit it would have run as the job worker's superuser)
+SET SESSION AUTHORIZATION regress_sec_b_login;
+SET ROLE regress_sec_b;
+CREATE TABLE regress_sec_sb.who (u name, su boolean);
+CREATE FUNCTION regress_sec_sb.evil_trg() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	INSERT INTO regress_sec_sb.who VALUES (current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user));
+	IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
+		EXECUTE 'ALTER ROLE regress_sec_b_login SUPERUSER';
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TABLE regress_sec_sb.agg (id int, name text);
+CREATE CONSTRAINT TRIGGER evil AFTER INSERT ON regress_sec_sb.agg DEFERRABLE INITIALLY DEFERRED
+	FOR EACH ROW EXECUTE FUNCTION regress_sec_sb.evil_trg();
+SELECT pubdata.register_resource('regress_sec_sb.agg', 'RSECB-AGG', '汇总', 'regress_sec_b',
+	'non_shared', 'not_open', 'daily', 1, legal_basis => '内部') > 0 AS registered;
+SELECT pubdata.schedule_aggregation('RSECB-AGG', 'SELECT id, v AS name FROM regress_sec_sb.coded, (VALUES (1)) x(id)',
+	schedule => '1 day', enabled => false) AS agg_job \gset
+SELECT pubdata.run_job_now(:agg_job) IS NOT NULL AS started;
+RESET SESSION AUTHORIZATION;
+SELECT set_config('regress_sec.job', :'agg_job', false) IS NOT NULL AS noted;
+DO $$
+BEGIN
+	FOR i IN 1..600 LOOP
+		EXIT WHEN EXISTS (SELECT 1 FROM pubdata.job_run r WHERE r.job_id = current_setting('regress_sec.job')::bigint
+						   AND r.status <> 'running');
+		PERFORM pg_sleep(0.1);
+		PERFORM pg_stat_clear_snapshot();
+	END LOOP;
+END
+$$;
+SELECT status, error, rows_written FROM pubdata.job_run WHERE job_id = :agg_job;
+SELECT u, su, count(*) FROM regress_sec_sb.who GROUP BY u, su;
+SELECT rolname, rolsuper FROM pg_roles WHERE rolname LIKE 'regress_sec_%' AND rolsuper;

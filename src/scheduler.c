@@ -1035,6 +1035,13 @@ pubdata_job_worker_main(Datum main_arg)
 			enable_timeout_after(STATEMENT_TIMEOUT,
 								 (int) Min(jd->timeout_ms, (int64) INT_MAX));
 		run_job(jd, args.run_id, &r, &w);
+
+		/*
+		 * Deferred triggers the job queued (a constraint trigger of the
+		 * target table, say) fire now, as the job's role: at commit they
+		 * would run as this worker's superuser.
+		 */
+		AfterTriggerFireDeferred();
 		if (jd->timeout_ms > 0)
 			disable_timeout(STATEMENT_TIMEOUT, false);
 		SetUserIdAndSecContext(save_userid, save_sec);

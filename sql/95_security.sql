@@ -22,6 +22,7 @@ SELECT pubdata.add_department('regress_sec_c', '丙局', '331100', 'administrati
 
 -- the provider's tables: one with quotes and semicolons in every identifier
 SET ROLE regress_sec_a;
+ALTER DEFAULT PRIVILEGES IN SCHEMA regress_sec_sa GRANT SELECT ON TABLES TO pubdata_department;
 CREATE TABLE regress_sec_sa.person (id int PRIMARY KEY, name text, id_card text, region text, secret text);
 INSERT INTO regress_sec_sa.person VALUES
 	(1, '张三', '110105194912310021', '331102', 's1'),
@@ -33,6 +34,8 @@ CREATE TABLE regress_sec_sa."odd""; DROP TABLE regress_sec_sa.hidden; --" (
 	"re'gion); DELETE FROM regress_sec_sa.person; --" text,
 	"v" text);
 INSERT INTO regress_sec_sa."odd""; DROP TABLE regress_sec_sa.hidden; --" VALUES (1, 'x''y', 'one'), (2, 'z', 'two');
+-- privileges given before registration do not survive it
+GRANT SELECT ON regress_sec_sa.person TO PUBLIC, regress_sec_b_login;
 SELECT pubdata.register_resource('regress_sec_sa.person', 'RSEC-PERSON', '人员', 'regress_sec_a',
 	'restricted', 'not_open', 'daily', 2) > 0 AS registered;
 SELECT pubdata.set_item('RSEC-PERSON', 'secret', share_class => 'non_shared');

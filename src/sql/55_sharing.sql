@@ -293,11 +293,22 @@ BEGIN
 			EXECUTE pg_catalog.format('DROP POLICY %I ON %s', pol, r.relation);
 		END LOOP;
 	END IF;
-	-- no department but the provider keeps any privilege pubdata did not just decide
+	-- no department but the provider keeps any privilege pubdata did not just
+	-- decide: nor PUBLIC, nor a login of another department (a grant made
+	-- before registration, or by ALTER DEFAULT PRIVILEGES)
+	EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', r.relation);
 	FOR rol IN SELECT d.role_name FROM pubdata.department d
 				WHERE d.role_name OPERATOR(pg_catalog.<>) r.provider_role
 				  AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) d.role_name)
-			   UNION ALL SELECT 'pubdata_department'::name
+			   UNION SELECT 'pubdata_department'::name
+			   UNION SELECT x.rolname FROM pg_catalog.pg_roles x
+					  WHERE pg_catalog.pg_has_role(x.oid, 'pubdata_department', 'MEMBER')
+						AND NOT pg_catalog.pg_has_role(x.oid, r.provider_role, 'MEMBER')
+						AND x.oid OPERATOR(pg_catalog.=) ANY (
+							SELECT a.grantee FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+							 WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid
+							UNION SELECT a.grantee FROM pg_catalog.pg_attribute t, pg_catalog.aclexplode(t.attacl) a
+							 WHERE t.attrelid OPERATOR(pg_catalog.=) r.relation::oid)
 	LOOP
 		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %I', r.relation, rol);
 	END LOOP;

@@ -34,8 +34,12 @@ CREATE TABLE regress_sec_sa."odd""; DROP TABLE regress_sec_sa.hidden; --" (
 	"re'gion); DELETE FROM regress_sec_sa.person; --" text,
 	"v" text);
 INSERT INTO regress_sec_sa."odd""; DROP TABLE regress_sec_sa.hidden; --" VALUES (1, 'x''y', 'one'), (2, 'z', 'two');
--- privileges given before registration do not survive it
+-- privileges and policies given before registration do not survive it
 GRANT SELECT ON regress_sec_sa.person TO PUBLIC, regress_sec_b_login;
+ALTER TABLE regress_sec_sa.person ENABLE ROW LEVEL SECURITY;
+CREATE POLICY everyone ON regress_sec_sa.person FOR SELECT USING (true);
+CREATE POLICY b_all ON regress_sec_sa.person FOR SELECT TO regress_sec_b_login USING (true);
+CREATE POLICY a_only ON regress_sec_sa.person AS RESTRICTIVE FOR SELECT TO PUBLIC USING (id < 100);
 SELECT pubdata.register_resource('regress_sec_sa.person', 'RSEC-PERSON', '人员', 'regress_sec_a',
 	'restricted', 'not_open', 'daily', 2) > 0 AS registered;
 SELECT pubdata.set_item('RSEC-PERSON', 'secret', share_class => 'non_shared');

@@ -286,9 +286,16 @@ BEGIN
 			EXECUTE pg_catalog.format('CREATE POLICY pubdata_provider ON %s FOR ALL TO %I USING (true) WITH CHECK (true)',
 									  r.relation, r.provider_role);
 		END IF;
+		-- pubdata's own, and any permissive policy (made before registration)
+		-- that would give rows to PUBLIC or to another department
 		FOR pol IN SELECT p.polname FROM pg_catalog.pg_policy p
 					WHERE p.polrelid OPERATOR(pg_catalog.=) r.relation::oid
-					  AND (p.polname OPERATOR(pg_catalog.=) 'pubdata_shared' OR p.polname::text LIKE 'pubdata\_grant\_%')
+					  AND (p.polname OPERATOR(pg_catalog.=) 'pubdata_shared' OR p.polname::text LIKE 'pubdata\_grant\_%'
+						   OR (p.polpermissive AND p.polname OPERATOR(pg_catalog.<>) 'pubdata_provider'
+							   AND EXISTS (SELECT 1 FROM pg_catalog.unnest(p.polroles) pr(role)
+										   WHERE pr.role OPERATOR(pg_catalog.=) 0
+											  OR (pg_catalog.pg_has_role(pr.role, 'pubdata_department', 'MEMBER')
+												  AND NOT pg_catalog.pg_has_role(pr.role, r.provider_role, 'MEMBER')))))
 		LOOP
 			EXECUTE pg_catalog.format('DROP POLICY %I ON %s', pol, r.relation);
 		END LOOP;

@@ -210,7 +210,14 @@ SELECT pubdata.under_verification('RSEC-ODD', '{"k\"; --": "1 OR true"}');
 SELECT pubdata.mask_value('13800138000', 'phone''; SELECT pg_sleep(1); --');
 SELECT pubdata.cron_next('* * * * *; DELETE FROM regress_sec_sa.person', now());
 
--- what the functions reveal of other departments' data
+-- what the functions reveal of other departments' data: nothing of the rows
+-- outside B's row scope (2 exists, 99 does not: the same answer)
+SELECT pubdata.raise_objection('RSEC-PERSON', '{"id": 1}', 'name', '姓名有误') > 0 AS raised_in_scope;
+SELECT pubdata.raise_objection('RSEC-PERSON', '{"id": 2}', 'name', '姓名有误');
+SELECT pubdata.raise_objection('RSEC-PERSON', '{"id": 99}', 'name', '姓名有误');
+SELECT pubdata.under_verification('RSEC-PERSON', '{"id": 1}');
+SELECT pubdata.under_verification('RSEC-PERSON', '{"id": 2}');
+SELECT pubdata.under_verification('RSEC-PERSON', '{"id": 99}');
 SELECT pubdata.under_verification('RSEC-HIDDEN', '{"id": 1}');
 SELECT pubdata.raise_objection('RSEC-HIDDEN', '{"id": 1}', 'note', 'wrong');
 SELECT pubdata.raise_objection('RSEC-PERSON', '{"id": 1}', 'secret', 'wrong');
@@ -293,7 +300,8 @@ SELECT pubdata.measure_quality('RSECB-PROBE');
 SELECT pubdata.drop_quality_rule(q.id) FROM pubdata.quality_rule q JOIN pubdata.resource r ON r.id = q.resource_id WHERE r.code = 'RSECB-PROBE';
 RESET SESSION AUTHORIZATION;
 
--- nothing changed, and B still reads only its rows and columns
+-- nothing changed (but the objection B raised against its own row), and B
+-- still reads only its rows and columns
 SELECT b.what, b.val AS before, a.val AS after FROM sec_before b FULL JOIN pg_temp.sec_state() a USING (what)
  WHERE b.val IS DISTINCT FROM a.val;
 SELECT count(*) AS rules_of_a FROM pubdata.quality_rule q JOIN pubdata.resource r ON r.id = q.resource_id

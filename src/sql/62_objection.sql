@@ -152,6 +152,58 @@ $$;
 COMMENT ON FUNCTION pubdata._objection_key(bigint, jsonb, text) IS
 	'Internal: check a record key against the resource''s columns and types; returns it in canonical form';
 
+-- _objection_in_scope: is the record among the rows shared with the caller's
+-- department?  A department with a row-scoped grant neither raises objections
+-- against, nor asks about, records outside its rows (the same error whether
+-- the record exists or not)
+CREATE FUNCTION pubdata._objection_in_scope(resource_id bigint, key jsonb) RETURNS boolean
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	r record;
+	g record;
+	dept integer := pubdata.department_of(pubdata.caller());
+	cond text;
+	ok boolean;
+BEGIN
+	IF pubdata.is_admin() OR pg_catalog.pg_has_role(pubdata.caller(), 'pubdata_auditor', 'MEMBER') THEN
+		RETURN true;
+	END IF;
+	SELECT x.relation, x.share_class, x.provider_id, c.relkind INTO r
+	  FROM pubdata.resource x LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.relation::oid
+	 WHERE x.id OPERATOR(pg_catalog.=) $1;
+	IF r.relation IS NULL OR r.provider_id OPERATOR(pg_catalog.=) dept
+	   OR r.share_class OPERATOR(pg_catalog.=) 'unconditional'
+	   OR EXISTS (SELECT 1 FROM pubdata.share_request s
+				   WHERE s.resource_id OPERATOR(pg_catalog.=) $1 AND s.requester_id OPERATOR(pg_catalog.=) dept
+					 AND pubdata._grant_live(s) AND coalesce(s.row_scope, '{}') OPERATOR(pg_catalog.=) '{}') THEN
+		RETURN true;
+	END IF;
+	-- only tables are read here (a view would run as the extension owner)
+	IF r.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p,m}'::"char"[]) THEN
+		RETURN false;
+	END IF;
+	SELECT pg_catalog.string_agg(pg_catalog.format('t.%I::%s IS NOT DISTINCT FROM ($1 OPERATOR(pg_catalog.->>) %L)::%s',
+					k, pubdata._plain_type(r.relation, k), k, pubdata._plain_type(r.relation, k)), ' AND ')
+	  INTO cond FROM pg_catalog.jsonb_object_keys($2) AS k;
+	FOR g IN SELECT s.row_scope FROM pubdata.share_request s
+			  WHERE s.resource_id OPERATOR(pg_catalog.=) $1 AND s.requester_id OPERATOR(pg_catalog.=) dept
+				AND pubdata._grant_live(s)
+	LOOP
+		EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %s t WHERE %s AND (%s))',
+								  r.relation, cond, pubdata._scope_predicate($1, g.row_scope))
+		   INTO ok USING $2;
+		IF ok THEN
+			RETURN true;
+		END IF;
+	END LOOP;
+	RETURN false;
+END
+$$;
+COMMENT ON FUNCTION pubdata._objection_in_scope(bigint, jsonb) IS
+	'Internal: whether a record key names a row within the caller''s grants (row scopes)';
+
 -- _objection_event: append to a ticket's history
 CREATE FUNCTION pubdata._objection_event(objection_id bigint, kind pubdata.objection_event_kind, detail jsonb)
 	RETURNS void
@@ -218,6 +270,11 @@ BEGIN
 				  HINT = 'Request access to the resource first (it must be shared with your department).';
 	END IF;
 	key := pubdata._objection_key(r.id, $2, 'record key');
+	IF NOT pubdata._objection_in_scope(r.id, key) THEN
+		RAISE EXCEPTION 'record % is not among the rows of resource "%" shared with your department', key::text, r.code
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Objections are raised against records the department reads.';
+	END IF;
 	IF coalesce(pg_catalog.btrim($4), '') OPERATOR(pg_catalog.=) '' THEN
 		RAISE EXCEPTION 'an objection needs a description'
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Say what is wrong with the record.';
@@ -415,6 +472,12 @@ BEGIN
 		RAISE EXCEPTION 'permission denied for resource "%"', r.code
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'Only readers of the resource see its verification state.';
+	END IF;
+	IF NOT pubdata._objection_in_scope(r.id, pubdata._objection_key(r.id, $2, 'record key')) THEN
+		RAISE EXCEPTION 'record % is not among the rows of resource "%" shared with your department',
+				pubdata._objection_key(r.id, $2, 'record key')::text, r.code
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Only readers of a record see its verification state.';
 	END IF;
 	RETURN EXISTS (SELECT 1 FROM pubdata.objection o
 					WHERE o.resource_id OPERATOR(pg_catalog.=) r.id

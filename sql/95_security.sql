@@ -61,6 +61,14 @@ SET ROLE regress_sec_a;
 SELECT pubdata.decide_share(:req, true, row_scope => '{"region": "331102"}') IS NULL AS decided;
 SELECT pubdata.decide_share(:req_odd, true,
 	row_scope => '{"re''gion); DELETE FROM regress_sec_sa.person; --": "x''y"}') IS NULL AS decided;
+-- C reads all rows of the person's names and objects to row 2
+SET ROLE regress_sec_c;
+SELECT pubdata.request_share('RSEC-PERSON', 'regress sec other', ARRAY['id', 'name']) AS req_c \gset
+SET ROLE regress_sec_a;
+SELECT pubdata.decide_share(:req_c, true) IS NULL AS decided;
+SET ROLE regress_sec_c;
+SELECT pubdata.raise_objection('RSEC-PERSON', '{"id": 2}', 'name', '李四 的姓名有误') > 0 AS raised;
+SELECT resource, record_key FROM pubdata.open_objection WHERE resource LIKE 'RSEC-%' ORDER BY id;
 RESET ROLE;
 
 -- the state every attack must leave alone
@@ -219,6 +227,7 @@ SELECT pubdata.under_verification('RSEC-PERSON', '{"id": 1}');
 SELECT pubdata.under_verification('RSEC-PERSON', '{"id": 2}');
 SELECT pubdata.under_verification('RSEC-PERSON', '{"id": 99}');
 SELECT pubdata.under_verification('RSEC-HIDDEN', '{"id": 1}');
+SELECT resource, record_key FROM pubdata.open_objection WHERE resource LIKE 'RSEC-%' ORDER BY id;
 SELECT pubdata.raise_objection('RSEC-HIDDEN', '{"id": 1}', 'note', 'wrong');
 SELECT pubdata.raise_objection('RSEC-PERSON', '{"id": 1}', 'secret', 'wrong');
 SELECT count(*) AS lineage_rows FROM pubdata.lineage_upstream('regress_sec_sa.hidden');

@@ -203,6 +203,8 @@ END
 $$;
 COMMENT ON FUNCTION pubdata._objection_in_scope(bigint, jsonb) IS
 	'Internal: whether a record key names a row within the caller''s grants (row scopes)';
+-- the view open_objection evaluates it as the reading role
+GRANT EXECUTE ON FUNCTION pubdata._objection_in_scope(bigint, jsonb) TO pubdata_department, pubdata_admin, pubdata_auditor;
 
 -- _objection_event: append to a ticket's history
 CREATE FUNCTION pubdata._objection_event(objection_id bigint, kind pubdata.objection_event_kind, detail jsonb)
@@ -496,7 +498,8 @@ SELECT o.id, x.code AS resource, o.resource_id, o.record_key, o.item, o.status, 
  WHERE o.status OPERATOR(pg_catalog.<>) 'resolved'
    AND (coalesce(pg_catalog.has_any_column_privilege(x.relation::oid, 'SELECT'), false)
 		OR pg_catalog.pg_has_role('pubdata_admin', 'MEMBER')
-		OR pg_catalog.pg_has_role('pubdata_auditor', 'MEMBER'));
+		OR pg_catalog.pg_has_role('pubdata_auditor', 'MEMBER'))
+   AND pubdata._objection_in_scope(o.resource_id, o.record_key);
 COMMENT ON VIEW pubdata.open_objection IS
 	'Records under verification: unresolved objections on the resources the querying role can read; join on resource and record_key';
 COMMENT ON COLUMN pubdata.open_objection.resource IS 'resource code';

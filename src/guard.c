@@ -49,6 +49,7 @@
 char	   *pubdata_purpose = NULL;
 static bool pubdata_guard = true;
 static bool pubdata_internal_ddl = false;
+static char *pubdata_acl_snapshot = NULL;
 static int	pubdata_response_days = 5;
 
 /* previous hooks */
@@ -114,6 +115,10 @@ pubdata_guard_init(void)
 							 "Set by pubdata's own functions while they change policies.",
 							 NULL, &pubdata_internal_ddl, false, PGC_SUSET,
 							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
+	DefineCustomStringVariable("pubdata.acl_snapshot",
+							   "Privileges of the registered tables before a GRANT, kept by pubdata's grant guard.",
+							   NULL, &pubdata_acl_snapshot, "", PGC_SUSET,
+							   GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE, NULL, NULL, NULL);
 	DefineCustomIntVariable("pubdata.response_days",
 							"Working days a provider has to answer a share request.",
 							NULL, &pubdata_response_days, 5, 1, 60, PGC_SUSET, 0, NULL, NULL, NULL);
@@ -223,8 +228,9 @@ GuardStatement(QueryDesc *qd, int eflags)
 	AuditPending *pending = NULL;
 	StringInfoData codes;
 	List	   *result_rels = qd->plannedstmt->resultRelations;
+	/* a SELECT whose WITH inserts or updates writes too (the scheduler's aggregation does) */
 	bool		writes = (qd->operation == CMD_INSERT || qd->operation == CMD_UPDATE ||
-						  qd->operation == CMD_MERGE);
+						  qd->operation == CMD_MERGE || qd->plannedstmt->hasModifyingCTE);
 
 	pending_copy_command = NULL;
 	codes.data = NULL;
@@ -275,7 +281,9 @@ GuardStatement(QueryDesc *qd, int eflags)
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 					 errmsg("copying resource \"%s\" is not allowed", res->code),
 					 errdetail("%s takes rows of table \"%s\" out of it; shared data is used by request and response, and a copy needs the Big Data Bureau's consent (Art 17).",
-							   copy_command ? copy_command : CommandName(qd, NULL), get_rel_name(rte->relid)),
+							   copy_command ? copy_command :
+							   qd->operation == CMD_SELECT ? "A WITH query that inserts" : CommandName(qd, NULL),
+							   get_rel_name(rte->relid)),
 					 errhint("Request a copy grant: SELECT pubdata.request_share('%s', purpose => '...', mode => 'copy'); the provider and then pubdata_admin approve it.",
 							 res->code)));
 

@@ -246,6 +246,7 @@ typedef struct QualityRule
 	TupleTableSlot *spillslot;
 	Oid			ref_relid;
 	char	   *ref_colname;
+	bool		ref_allowed;	/* the provider may read the whole column */
 	AttrNumber	ref_attnum;
 
 	/* custom */
@@ -311,6 +312,23 @@ pubdata_quality_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
+}
+
+/*
+ * relation_owner
+ *		The owner of a relation.
+ */
+static Oid
+relation_owner(Oid relid)
+{
+	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for relation %u", relid);
+	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
+	ReleaseSysCache(tup);
+	return owner;
 }
 
 /*
@@ -464,7 +482,11 @@ load_rules(QualityState *qs)
 								"        THEN q.params->'values' ELSE '[]' END)), "
 								" q.params->>'expression', "
 								" (SELECT r.relation::oid FROM pubdata.resource r WHERE r.code = q.params->>'resource'), "
-								" q.params->>'item' "
+								" q.params->>'item', "
+								" q.kind <> 'reference' OR pubdata._quality_may_reference("
+								"    (SELECT x.provider_id FROM pubdata.resource x WHERE x.id = q.resource_id), "
+								"    (SELECT r.id FROM pubdata.resource r WHERE r.code = q.params->>'resource'), "
+								"    q.params->>'item', q.created_by) "
 								"FROM pubdata.quality_rule q WHERE q.resource_id = $1 AND q.enabled ORDER BY q.id",
 								2, argtypes, args, NULL, true, 0);
 	if (ret != SPI_OK_SELECT)
@@ -512,6 +534,7 @@ load_rules(QualityState *qs)
 		ref = SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 11, &isnull);
 		r->ref_relid = isnull ? InvalidOid : DatumGetObjectId(ref);
 		r->ref_colname = spi_text(qs->cxt, i, 12);
+		r->ref_allowed = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 13, &isnull));
 	}
 
 	ret = SPI_execute_with_args(
@@ -933,6 +956,13 @@ compile_rule(QualityState *qs, QualityRule *r)
 							(errcode(ERRCODE_UNDEFINED_OBJECT),
 							 errmsg("the resource referenced by quality rule %lld does not exist or has no table",
 									(long long) r->id)));
+				if (!r->ref_allowed)
+					ereport(ERROR,
+							(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+							 errmsg("permission denied to reference column \"%s\" in quality rule %lld",
+									r->ref_colname, (long long) r->id),
+							 errdetail("The provider of this resource may no longer read that whole column: the grant ended or is scoped to some rows."),
+							 errhint("Drop or disable the rule (pubdata.drop_quality_rule), or obtain a grant of the column without a row scope.")));
 				r->ref_attnum = get_attnum(r->ref_relid, r->ref_colname);
 				if (r->ref_attnum <= 0)
 					ereport(ERROR,
@@ -1729,8 +1759,9 @@ unique_finish(QualityState *qs, QualityRule *r)
  * reference_load_by_query
  *		Read a referenced column that has no heap of its own (a view, a
  *		partitioned or a foreign table) by a query, in batches through a
- *		cursor, as the extension owner (so row-level security does not hide
- *		values).  Names are quoted; there are no values in the query.
+ *		cursor, as the relation's owner (so row-level security does not hide
+ *		values, and nothing in a view runs with more than its owner's
+ *		privileges).  Names are quoted; there are no values in the query.
  */
 static void
 reference_load_by_query(QualityState *qs, QualityRule *r, Relation ref)
@@ -1746,7 +1777,12 @@ reference_load_by_query(QualityState *qs, QualityRule *r, Relation ref)
 					 quote_identifier(get_namespace_name(RelationGetNamespace(ref))),
 					 quote_identifier(RelationGetRelationName(ref)),
 					 quote_identifier(r->ref_colname));
-	act_as(&as, extension_owner(), false);
+	/*
+	 * As the relation's owner in a security-restricted context, never as the
+	 * extension owner: a view's functions run as the current user, and a
+	 * department owns the views it registers.
+	 */
+	act_as(&as, ref->rd_rel->relowner, true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plan = SPI_prepare(sql.data, 0, NULL);
@@ -2160,7 +2196,8 @@ typedef struct TriggerCache
 /*
  * trigger_reference_ok
  *		Whether a value is present in the referenced column: one indexed
- *		lookup, as the extension owner (row-level security does not apply).
+ *		lookup, as the referenced relation's owner (row-level security does
+ *		not apply to it).
  */
 static bool
 trigger_reference_ok(QualityRule *r, Datum value)
@@ -2178,7 +2215,8 @@ trigger_reference_ok(QualityRule *r, Datum value)
 					 quote_identifier(r->ref_colname));
 	argtypes[0] = r->typid;
 	args[0] = value;
-	act_as(&as, extension_owner(), false);
+	/* as the referenced relation's owner, restricted (see reference_load_by_query) */
+	act_as(&as, relation_owner(r->ref_relid), true);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(sql.data, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)

@@ -1035,6 +1035,13 @@ pubdata_job_worker_main(Datum main_arg)
 			enable_timeout_after(STATEMENT_TIMEOUT,
 								 (int) Min(jd->timeout_ms, (int64) INT_MAX));
 		run_job(jd, args.run_id, &r, &w);
+
+		/*
+		 * Deferred triggers the job queued (a constraint trigger of the
+		 * target table, say) fire now, as the job's role: at commit they
+		 * would run as this worker's superuser.
+		 */
+		AfterTriggerFireDeferred();
 		if (jd->timeout_ms > 0)
 			disable_timeout(STATEMENT_TIMEOUT, false);
 		SetUserIdAndSecContext(save_userid, save_sec);
@@ -1371,6 +1378,23 @@ check_single_select(const char *query)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("the source of an aggregation must be a SELECT statement"),
 				 errhint("Give a SELECT, VALUES or TABLE query, or a table name.")));
+	/* WITH x AS (DELETE ... RETURNING ...) SELECT: only at the top level */
+	if (((SelectStmt *) stmt)->withClause != NULL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, ((SelectStmt *) stmt)->withClause->ctes)
+		{
+			CommonTableExpr *cte = lfirst_node(CommonTableExpr, lc);
+
+			if (!IsA(cte->ctequery, SelectStmt))
+				ereport(ERROR,
+						(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+						 errmsg("the source of an aggregation must not change data"),
+						 errdetail("WITH query \"%s\" is an INSERT, UPDATE, DELETE or MERGE.", cte->ctename),
+						 errhint("Give a query that only reads.")));
+		}
+	}
 }
 
 PG_FUNCTION_INFO_V1(pubdata_check_select);

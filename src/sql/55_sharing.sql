@@ -162,6 +162,43 @@ CREATE FUNCTION pubdata._has_copy_grant(resource_id bigint, department_id intege
 					  AND pubdata._grant_live(g) AND pubdata._purpose_matches(g))
 $$;
 
+-- _plain_type(relation, column): the column's type with its domains stripped,
+-- for converting a value given as text inside a SECURITY DEFINER function.
+-- A domain's CHECK, or the input function of an element of an array,
+-- composite or range type, may be a department's function, which would run
+-- there with the extension owner's privileges; base types (made only by
+-- superusers) and enums convert with built-in code.
+CREATE FUNCTION pubdata._plain_type(relation regclass, column_name text) RETURNS regtype
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	t oid;
+	ty record;
+BEGIN
+	SELECT a.atttypid INTO t FROM pg_catalog.pg_attribute a
+	 WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attname OPERATOR(pg_catalog.=) $2
+	   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped;
+	IF t IS NULL THEN
+		RAISE EXCEPTION 'column "%" of % does not exist', $2, $1 USING ERRCODE = 'undefined_column';
+	END IF;
+	LOOP
+		SELECT y.typtype, y.typbasetype, y.typcategory INTO ty FROM pg_catalog.pg_type y WHERE y.oid OPERATOR(pg_catalog.=) t;
+		EXIT WHEN ty.typtype OPERATOR(pg_catalog.<>) 'd';
+		t := ty.typbasetype;
+	END LOOP;
+	IF NOT (ty.typtype OPERATOR(pg_catalog.=) 'e'
+			OR (ty.typtype OPERATOR(pg_catalog.=) 'b' AND ty.typcategory OPERATOR(pg_catalog.<>) 'A')) THEN
+		RAISE EXCEPTION 'column "%" of % is of type %, which cannot serve as a key or a row scope', $2, $1, t::regtype
+			USING ERRCODE = 'feature_not_supported',
+				  HINT = 'Key and scope columns are of a scalar type (text, a number, a date, an enum) or a domain over one.';
+	END IF;
+	RETURN t::regtype;
+END
+$$;
+COMMENT ON FUNCTION pubdata._plain_type(regclass, text) IS
+	'Internal: a key or scope column''s type without its domains; refuses types whose input could run a department''s code';
+
 -- _scope_predicate: a grant's row scope as SQL, every name and value quoted
 CREATE FUNCTION pubdata._scope_predicate(resource_id bigint, scope jsonb) RETURNS text
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
@@ -170,6 +207,7 @@ CREATE FUNCTION pubdata._scope_predicate(resource_id bigint, scope jsonb) RETURN
 DECLARE
 	k text;
 	v jsonb;
+	typ regtype;
 	parts text[] := '{}';
 BEGIN
 	IF $2 IS NULL OR $2 OPERATOR(pg_catalog.=) '{}'::jsonb THEN
@@ -189,10 +227,15 @@ BEGIN
 			IF pg_catalog.jsonb_array_length(v) OPERATOR(pg_catalog.=) 0 THEN
 				RAISE EXCEPTION 'row scope for "%" lists no values', k USING ERRCODE = 'invalid_parameter_value';
 			END IF;
-			parts := parts || pg_catalog.format('%I IN (%s)', k,
-				(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e), ', ') FROM pg_catalog.jsonb_array_elements_text(v) e));
+			-- compared as the column's plain type: the literals are converted
+			-- when the policy is created, by this function's owner
+			typ := pubdata._plain_type((SELECT r.relation FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) $1), k);
+			parts := parts || pg_catalog.format('%I::%s IN (%s)', k, typ,
+				(SELECT pg_catalog.string_agg(pg_catalog.quote_literal(e) OPERATOR(pg_catalog.||) '::' OPERATOR(pg_catalog.||) typ::text, ', ')
+				   FROM pg_catalog.jsonb_array_elements_text(v) e));
 		ELSIF pg_catalog.jsonb_typeof(v) IN ('string', 'number', 'boolean') THEN
-			parts := parts || pg_catalog.format('%I = %L', k, v OPERATOR(pg_catalog.#>>) '{}');
+			typ := pubdata._plain_type((SELECT r.relation FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) $1), k);
+			parts := parts || pg_catalog.format('%I::%s = %L::%s', k, typ, v OPERATOR(pg_catalog.#>>) '{}', typ);
 		ELSE
 			RAISE EXCEPTION 'row scope for "%" must be a value or a list of values', k USING ERRCODE = 'invalid_parameter_value';
 		END IF;
@@ -243,18 +286,36 @@ BEGIN
 			EXECUTE pg_catalog.format('CREATE POLICY pubdata_provider ON %s FOR ALL TO %I USING (true) WITH CHECK (true)',
 									  r.relation, r.provider_role);
 		END IF;
+		-- pubdata's own, and any permissive policy (made before registration)
+		-- that would give rows to PUBLIC or to another department
 		FOR pol IN SELECT p.polname FROM pg_catalog.pg_policy p
 					WHERE p.polrelid OPERATOR(pg_catalog.=) r.relation::oid
-					  AND (p.polname OPERATOR(pg_catalog.=) 'pubdata_shared' OR p.polname::text LIKE 'pubdata\_grant\_%')
+					  AND (p.polname OPERATOR(pg_catalog.=) 'pubdata_shared' OR p.polname::text LIKE 'pubdata\_grant\_%'
+						   OR (p.polpermissive AND p.polname OPERATOR(pg_catalog.<>) 'pubdata_provider'
+							   AND EXISTS (SELECT 1 FROM pg_catalog.unnest(p.polroles) pr(role)
+										   WHERE pr.role OPERATOR(pg_catalog.=) 0
+											  OR (pg_catalog.pg_has_role(pr.role, 'pubdata_department', 'MEMBER')
+												  AND NOT pg_catalog.pg_has_role(pr.role, r.provider_role, 'MEMBER')))))
 		LOOP
 			EXECUTE pg_catalog.format('DROP POLICY %I ON %s', pol, r.relation);
 		END LOOP;
 	END IF;
-	-- no department but the provider keeps any privilege pubdata did not just decide
+	-- no department but the provider keeps any privilege pubdata did not just
+	-- decide: nor PUBLIC, nor a login of another department (a grant made
+	-- before registration, or by ALTER DEFAULT PRIVILEGES)
+	EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', r.relation);
 	FOR rol IN SELECT d.role_name FROM pubdata.department d
 				WHERE d.role_name OPERATOR(pg_catalog.<>) r.provider_role
 				  AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) d.role_name)
-			   UNION ALL SELECT 'pubdata_department'::name
+			   UNION SELECT 'pubdata_department'::name
+			   UNION SELECT x.rolname FROM pg_catalog.pg_roles x
+					  WHERE pg_catalog.pg_has_role(x.oid, 'pubdata_department', 'MEMBER')
+						AND NOT pg_catalog.pg_has_role(x.oid, r.provider_role, 'MEMBER')
+						AND x.oid OPERATOR(pg_catalog.=) ANY (
+							SELECT a.grantee FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+							 WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid
+							UNION SELECT a.grantee FROM pg_catalog.pg_attribute t, pg_catalog.aclexplode(t.attacl) a
+							 WHERE t.attrelid OPERATOR(pg_catalog.=) r.relation::oid)
 	LOOP
 		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %I', r.relation, rol);
 	END LOOP;
@@ -754,3 +815,67 @@ $$;
 CREATE EVENT TRIGGER pubdata_guard_policy_drop ON sql_drop
 	WHEN TAG IN ('DROP POLICY')
 	EXECUTE FUNCTION pubdata._guard_policy_drop();
+
+-- Nobody grants privileges on a registered table behind pubdata's back: a
+-- GRANT by its owner would give columns or rows no share request decided
+-- (Art 16-18).  The privileges of the registered tables are fingerprinted
+-- before a GRANT and compared after it.
+CREATE FUNCTION pubdata._guard_acl_state() RETURNS jsonb
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT coalesce(pg_catalog.jsonb_object_agg(r.code,
+			pg_catalog.md5(coalesce(c.relacl::text, '') OPERATOR(pg_catalog.||)
+				coalesce((SELECT pg_catalog.string_agg(a.attnum::text OPERATOR(pg_catalog.||) a.attacl::text, ';' ORDER BY a.attnum)
+						   FROM pg_catalog.pg_attribute a
+						  WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attacl IS NOT NULL), ''))), '{}')
+	  FROM pubdata.resource r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.relation::oid
+$$;
+COMMENT ON FUNCTION pubdata._guard_acl_state() IS 'Fingerprints of the privileges of every registered table, by resource code (internal)';
+
+CREATE FUNCTION pubdata._guard_grant_start() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF pubdata._internal_ddl() OR (SELECT a.rolsuper FROM pg_catalog.pg_roles a
+									WHERE a.rolname OPERATOR(pg_catalog.=) pubdata.caller()) THEN
+		PERFORM pg_catalog.set_config('pubdata.acl_snapshot', '', true);
+		RETURN;
+	END IF;
+	PERFORM pg_catalog.set_config('pubdata.acl_snapshot', pubdata._guard_acl_state()::text, true);
+END
+$$;
+COMMENT ON FUNCTION pubdata._guard_grant_start() IS 'Before a GRANT: fingerprint the privileges of the registered tables (internal)';
+
+CREATE FUNCTION pubdata._guard_grant_end() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	before text := pg_catalog.current_setting('pubdata.acl_snapshot', true);
+	bad text;
+BEGIN
+	IF coalesce(before, '') OPERATOR(pg_catalog.=) '' THEN
+		RETURN;
+	END IF;
+	PERFORM pg_catalog.set_config('pubdata.acl_snapshot', '', true);
+	SELECT n.key INTO bad FROM pg_catalog.jsonb_each_text(pubdata._guard_acl_state()) n
+	 WHERE n.value IS DISTINCT FROM (before::jsonb OPERATOR(pg_catalog.->>) n.key)
+	 ORDER BY n.key LIMIT 1;
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'privileges on the table of resource "%" are managed by pubdata', bad
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'A GRANT outside pubdata would give columns or rows no share request decided.',
+				  HINT = 'Share through pubdata.request_share() and pubdata.decide_share(); open data through pubdata_open.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION pubdata._guard_grant_end() IS 'After a GRANT: refuse it if it changed the privileges of a registered table (internal)';
+
+CREATE EVENT TRIGGER pubdata_guard_grant_start ON ddl_command_start
+	WHEN TAG IN ('GRANT')
+	EXECUTE FUNCTION pubdata._guard_grant_start();
+CREATE EVENT TRIGGER pubdata_guard_grant ON ddl_command_end
+	WHEN TAG IN ('GRANT')
+	EXECUTE FUNCTION pubdata._guard_grant_end();

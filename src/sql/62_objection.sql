@@ -131,21 +131,80 @@ BEGIN
 	IF r.relation IS NULL THEN
 		RETURN $2;
 	END IF;
-	BEGIN
-		EXECUTE pg_catalog.format('SELECT pg_catalog.to_jsonb(k) FROM pg_catalog.jsonb_populate_record(NULL::%s, $1) k',
-								  r.relation)
-		   INTO rowj USING $2;
-	EXCEPTION WHEN data_exception THEN
-		RAISE EXCEPTION 'invalid % for resource "%": %', $3, r.code, SQLERRM
-			USING ERRCODE = 'invalid_parameter_value',
-				  HINT = 'Each value must be valid for its column''s type.';
-	END;
-	RETURN (SELECT pg_catalog.jsonb_object_agg(e.key, rowj OPERATOR(pg_catalog.->) e.key)
-			  FROM pg_catalog.jsonb_each($2) e);
+	-- each value converted to its column's plain type (never through a
+	-- domain's CHECK or other code a department may have written)
+	rowj := '{}';
+	FOR k IN SELECT e.key FROM pg_catalog.jsonb_each($2) e LOOP
+		BEGIN
+			EXECUTE pg_catalog.format('SELECT pg_catalog.jsonb_build_object(%L, ($1 OPERATOR(pg_catalog.->>) %L)::%s)',
+									  k, k, pubdata._plain_type(r.relation, k))
+			   INTO v USING $2;
+		EXCEPTION WHEN data_exception THEN
+			RAISE EXCEPTION 'invalid % for resource "%": %', $3, r.code, SQLERRM
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Each value must be valid for its column''s type.';
+		END;
+		rowj := rowj OPERATOR(pg_catalog.||) v;
+	END LOOP;
+	RETURN rowj;
 END
 $$;
 COMMENT ON FUNCTION pubdata._objection_key(bigint, jsonb, text) IS
 	'Internal: check a record key against the resource''s columns and types; returns it in canonical form';
+
+-- _objection_in_scope: is the record among the rows shared with the caller's
+-- department?  A department with a row-scoped grant neither raises objections
+-- against, nor asks about, records outside its rows (the same error whether
+-- the record exists or not)
+CREATE FUNCTION pubdata._objection_in_scope(resource_id bigint, key jsonb) RETURNS boolean
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	r record;
+	g record;
+	dept integer := pubdata.department_of(pubdata.caller());
+	cond text;
+	ok boolean;
+BEGIN
+	IF pubdata.is_admin() OR pg_catalog.pg_has_role(pubdata.caller(), 'pubdata_auditor', 'MEMBER') THEN
+		RETURN true;
+	END IF;
+	SELECT x.relation, x.share_class, x.provider_id, c.relkind INTO r
+	  FROM pubdata.resource x LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.relation::oid
+	 WHERE x.id OPERATOR(pg_catalog.=) $1;
+	IF r.relation IS NULL OR r.provider_id OPERATOR(pg_catalog.=) dept
+	   OR r.share_class OPERATOR(pg_catalog.=) 'unconditional'
+	   OR EXISTS (SELECT 1 FROM pubdata.share_request s
+				   WHERE s.resource_id OPERATOR(pg_catalog.=) $1 AND s.requester_id OPERATOR(pg_catalog.=) dept
+					 AND pubdata._grant_live(s) AND coalesce(s.row_scope, '{}') OPERATOR(pg_catalog.=) '{}') THEN
+		RETURN true;
+	END IF;
+	-- only tables are read here (a view would run as the extension owner)
+	IF r.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p,m}'::"char"[]) THEN
+		RETURN false;
+	END IF;
+	SELECT pg_catalog.string_agg(pg_catalog.format('t.%I::%s IS NOT DISTINCT FROM ($1 OPERATOR(pg_catalog.->>) %L)::%s',
+					k, pubdata._plain_type(r.relation, k), k, pubdata._plain_type(r.relation, k)), ' AND ')
+	  INTO cond FROM pg_catalog.jsonb_object_keys($2) AS k;
+	FOR g IN SELECT s.row_scope FROM pubdata.share_request s
+			  WHERE s.resource_id OPERATOR(pg_catalog.=) $1 AND s.requester_id OPERATOR(pg_catalog.=) dept
+				AND pubdata._grant_live(s)
+	LOOP
+		EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %s t WHERE %s AND (%s))',
+								  r.relation, cond, pubdata._scope_predicate($1, g.row_scope))
+		   INTO ok USING $2;
+		IF ok THEN
+			RETURN true;
+		END IF;
+	END LOOP;
+	RETURN false;
+END
+$$;
+COMMENT ON FUNCTION pubdata._objection_in_scope(bigint, jsonb) IS
+	'Internal: whether a record key names a row within the caller''s grants (row scopes)';
+-- the view open_objection evaluates it as the reading role
+GRANT EXECUTE ON FUNCTION pubdata._objection_in_scope(bigint, jsonb) TO pubdata_department, pubdata_admin, pubdata_auditor;
 
 -- _objection_event: append to a ticket's history
 CREATE FUNCTION pubdata._objection_event(objection_id bigint, kind pubdata.objection_event_kind, detail jsonb)
@@ -213,6 +272,11 @@ BEGIN
 				  HINT = 'Request access to the resource first (it must be shared with your department).';
 	END IF;
 	key := pubdata._objection_key(r.id, $2, 'record key');
+	IF NOT pubdata._objection_in_scope(r.id, key) THEN
+		RAISE EXCEPTION 'record % is not among the rows of resource "%" shared with your department', key::text, r.code
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Objections are raised against records the department reads.';
+	END IF;
 	IF coalesce(pg_catalog.btrim($4), '') OPERATOR(pg_catalog.=) '' THEN
 		RAISE EXCEPTION 'an objection needs a description'
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Say what is wrong with the record.';
@@ -324,12 +388,21 @@ BEGIN
 					  HINT = 'Resolve with outcome confirmed_correct or rejected.';
 		END IF;
 		link := pubdata._objection_key(r.id, coalesce($4, o.record_key), 'corrected key');
-		SELECT pg_catalog.string_agg(pg_catalog.format('t.%I IS NOT DISTINCT FROM k.%I', k, k), ' AND ')
+		SELECT pg_catalog.string_agg(pg_catalog.format('t.%I::%s IS NOT DISTINCT FROM ($1 OPERATOR(pg_catalog.->>) %L)::%s',
+						k, pubdata._plain_type(r.relation, k), k, pubdata._plain_type(r.relation, k)), ' AND ')
 		  INTO cond FROM pg_catalog.jsonb_object_keys(link) AS k;
-		EXECUTE pg_catalog.format(
-			'SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s t, pg_catalog.jsonb_populate_record(NULL::%s, $1) k WHERE %s LIMIT 2) s',
-			r.relation, r.relation, cond)
-		   INTO matches USING link;
+		-- only a table is read here: a view's or foreign table's definition
+		-- would run with this function's (the extension owner's) privileges,
+		-- so the key of such a resource is linked as given
+		IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid)
+		   OPERATOR(pg_catalog.=) ANY ('{r,p,m}'::"char"[]) THEN
+			EXECUTE pg_catalog.format(
+				'SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s t WHERE %s LIMIT 2) s',
+				r.relation, cond)
+			   INTO matches USING link;
+		ELSE
+			matches := 1;
+		END IF;
 		IF matches OPERATOR(pg_catalog.<>) 1 THEN
 			RAISE EXCEPTION 'corrected key % matches % records of resource "%"', link::text,
 					CASE WHEN matches OPERATOR(pg_catalog.=) 0 THEN 'no' ELSE 'several' END, r.code
@@ -402,6 +475,12 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'Only readers of the resource see its verification state.';
 	END IF;
+	IF NOT pubdata._objection_in_scope(r.id, pubdata._objection_key(r.id, $2, 'record key')) THEN
+		RAISE EXCEPTION 'record % is not among the rows of resource "%" shared with your department',
+				pubdata._objection_key(r.id, $2, 'record key')::text, r.code
+			USING ERRCODE = 'insufficient_privilege',
+				  HINT = 'Only readers of a record see its verification state.';
+	END IF;
 	RETURN EXISTS (SELECT 1 FROM pubdata.objection o
 					WHERE o.resource_id OPERATOR(pg_catalog.=) r.id
 					  AND o.record_key OPERATOR(pg_catalog.=) pubdata._objection_key(r.id, $2, 'record key')
@@ -419,7 +498,8 @@ SELECT o.id, x.code AS resource, o.resource_id, o.record_key, o.item, o.status, 
  WHERE o.status OPERATOR(pg_catalog.<>) 'resolved'
    AND (coalesce(pg_catalog.has_any_column_privilege(x.relation::oid, 'SELECT'), false)
 		OR pg_catalog.pg_has_role('pubdata_admin', 'MEMBER')
-		OR pg_catalog.pg_has_role('pubdata_auditor', 'MEMBER'));
+		OR pg_catalog.pg_has_role('pubdata_auditor', 'MEMBER'))
+   AND pubdata._objection_in_scope(o.resource_id, o.record_key);
 COMMENT ON VIEW pubdata.open_objection IS
 	'Records under verification: unresolved objections on the resources the querying role can read; join on resource and record_key';
 COMMENT ON COLUMN pubdata.open_objection.resource IS 'resource code';

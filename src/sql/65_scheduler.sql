@@ -581,6 +581,14 @@ BEGIN
 	END IF;
 
 	SELECT d.role_name INTO role_name FROM pubdata.department d WHERE d.id OPERATOR(pg_catalog.=) r.provider_id;
+	-- the job runs as the provider's role: only who may act as that role
+	-- writes the query it runs (the bureau names a table to read)
+	IF is_query AND NOT pg_catalog.pg_has_role(pubdata.caller(), role_name, 'MEMBER') THEN
+		RAISE EXCEPTION 'permission denied to schedule a query that runs as role "%"', role_name
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = pg_catalog.format('Role "%s" is not a member of the provider''s role; the query would run with its privileges.', pubdata.caller()),
+				  HINT = 'Give a schema-qualified table as the source, or let the provider department schedule the query.';
+	END IF;
 	INSERT INTO pubdata.job (name, kind, resource_id, source, source_is_query, mode, key_columns, run_id_column,
 							 schedule, schedule_kind, enabled, timeout, max_attempts, retry_backoff,
 							 next_run_at, run_as, created_by)

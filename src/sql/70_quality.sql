@@ -209,6 +209,36 @@ $$;
 COMMENT ON FUNCTION pubdata._quality_require_provider(text, text) IS
 	'Internal: a resource id when the caller is its provider or the bureau; an error otherwise';
 
+-- _quality_may_reference(department, resource, item, created_by): may a reference
+-- rule of this department's table test values against that column?  The check
+-- reads the whole column whatever its row-level security, so the department
+-- must see the whole column: it provides the resource, or the column is shared
+-- unconditionally, or it holds a live grant of the column without a row scope.
+-- A rule the bureau set is the bureau's decision.
+CREATE FUNCTION pubdata._quality_may_reference(department integer, ref_resource bigint, item text, created_by name)
+	RETURNS boolean
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) $4
+					AND pg_catalog.pg_has_role(a.oid, 'pubdata_admin', 'MEMBER'))
+		OR EXISTS (SELECT 1 FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) $2
+					AND r.provider_id OPERATOR(pg_catalog.=) $1)
+		OR EXISTS (SELECT 1 FROM pubdata.resource r JOIN pubdata.resource_item i ON i.resource_id OPERATOR(pg_catalog.=) r.id
+					WHERE r.id OPERATOR(pg_catalog.=) $2 AND r.status OPERATOR(pg_catalog.=) 'published'
+					  AND r.share_class OPERATOR(pg_catalog.=) 'unconditional'
+					  AND i.column_name::text OPERATOR(pg_catalog.=) $3 AND i.state OPERATOR(pg_catalog.=) 'current'
+					  AND i.personal OPERATOR(pg_catalog.=) 'none'
+					  AND coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.=) 'unconditional')
+		OR EXISTS (SELECT 1 FROM pubdata.share_request g
+					WHERE g.resource_id OPERATOR(pg_catalog.=) $2 AND g.requester_id OPERATOR(pg_catalog.=) $1
+					  AND pubdata._grant_live(g)
+					  AND (g.items IS NULL OR $3 OPERATOR(pg_catalog.=) ANY (g.items::text[]))
+					  AND coalesce(g.row_scope, '{}'::jsonb) OPERATOR(pg_catalog.=) '{}'::jsonb)
+$$;
+COMMENT ON FUNCTION pubdata._quality_may_reference(integer, bigint, text, name) IS
+	'Internal: whether a department may test values against a whole column of another resource (reference rules read it whatever its row-level security)';
+
 -- add_quality_rule(resource, items[], kind, params, action): a new rule, checked against the table
 CREATE FUNCTION pubdata.add_quality_rule(resource text, items text[], kind text,
 	params jsonb DEFAULT '{}', action text DEFAULT 'warn') RETURNS bigint
@@ -324,11 +354,14 @@ BEGIN
 		-- the check reads the referenced column whatever its row-level security:
 		-- only a department that may read that column may test values against it
 		IF NOT pubdata.is_admin()
-		   AND NOT pg_catalog.has_column_privilege(pubdata.caller(), ref_rel, (params->>'item')::name, 'SELECT') THEN
+		   AND (NOT pg_catalog.has_column_privilege(pubdata.caller(), ref_rel, (params->>'item')::name, 'SELECT')
+				OR NOT pubdata._quality_may_reference(pubdata.current_department(),
+						(SELECT r.id FROM pubdata.resource r WHERE r.code OPERATOR(pg_catalog.=) (params->>'resource')),
+						params->>'item', pubdata.caller())) THEN
 			RAISE EXCEPTION 'permission denied to reference column "%" of resource "%"', params->>'item', params->>'resource'
 				USING ERRCODE = 'insufficient_privilege',
-					  DETAIL = pg_catalog.format('Role "%s" may not read that column.', pubdata.caller()),
-					  HINT = 'Request access to the referenced resource first (pubdata.request_share).';
+					  DETAIL = pg_catalog.format('Role "%s" may not read every row of that column (a reference rule reads the whole column, whatever a grant''s row scope).', pubdata.caller()),
+					  HINT = 'Request access to the referenced resource first (pubdata.request_share), without a row scope.';
 		END IF;
 		IF ref_typ OPERATOR(pg_catalog.<>) typ THEN
 			RAISE EXCEPTION 'column "%" is of type % but the referenced column is of type %', items[1],

@@ -216,6 +216,52 @@ CommandName(QueryDesc *qd, const char *copy_command)
 }
 
 /*
+ * ForgetNotedGrant
+ *		Drop what pubdata._note_grant() noted for a resource.
+ */
+static void
+ForgetNotedGrant(int64 resource_id)
+{
+	NotedGrant *g;
+
+	if (noted_grants == NULL)
+		return;
+	g = hash_search(noted_grants, &resource_id, HASH_FIND, NULL);
+	if (g == NULL)
+		return;
+	if (g->purpose)
+		pfree(g->purpose);
+	hash_search(noted_grants, &resource_id, HASH_REMOVE, NULL);
+}
+
+/*
+ * RecordPending
+ *		Write the audit record of a pending statement and free it.  Without a
+ *		grant's purpose, the purpose declared by the session is recorded.
+ */
+static void
+RecordPending(AuditPending *p, const char *command, int64 grant_id,
+			  const char *purpose, uint64 query_id, uint64 rows)
+{
+	PubdataAccess a;
+
+	memset(&a, 0, sizeof(a));
+	a.role_name = GetUserNameFromId(p->userid, true);
+	a.department_id = p->dept_id;
+	a.department_code = p->dept_code;
+	a.resources = p->resources;
+	a.grant_id = grant_id;
+	a.purpose = purpose ? purpose :
+		((pubdata_purpose && pubdata_purpose[0]) ? pubdata_purpose : NULL);
+	a.command = command;
+	a.query_id = query_id;
+	a.rows = rows;
+	pubdata_audit_record(&a);
+	pfree(p->resources);
+	pfree(p);
+}
+
+/*
  * GuardStatement
  *		Check one statement before it runs; remember it for the audit.
  */
@@ -315,14 +361,7 @@ GuardStatement(QueryDesc *qd, int eflags)
 				continue;
 			pending->resource_ids[pending->n_resources++] = res->id;
 			/* a grant noted by an earlier statement does not count */
-			if (noted_grants)
-			{
-				NotedGrant *stale = hash_search(noted_grants, &res->id, HASH_FIND, NULL);
-
-				if (stale && stale->purpose)
-					pfree(stale->purpose);
-				hash_search(noted_grants, &res->id, HASH_REMOVE, NULL);
-			}
+			ForgetNotedGrant(res->id);
 		}
 		if (codes.len > 0)
 			appendStringInfoChar(&codes, ',');
@@ -348,6 +387,9 @@ FinishAudit(QueryDesc *qd)
 {
 	ListCell   *lc;
 	AuditPending *p = NULL;
+	int64		grant_id = 0;
+	const char *purpose = NULL;
+	int			i;
 
 	foreach(lc, audit_pending)
 	{
@@ -361,37 +403,18 @@ FinishAudit(QueryDesc *qd)
 		return;
 	audit_pending = list_delete_ptr(audit_pending, p);
 
+	for (i = 0; i < p->n_resources && grant_id == 0 && noted_grants; i++)
 	{
-		PubdataAccess a;
-		int64		grant_id = 0;
-		const char *purpose = NULL;
-		int			i;
+		NotedGrant *g = hash_search(noted_grants, &p->resource_ids[i], HASH_FIND, NULL);
 
-		for (i = 0; i < p->n_resources && grant_id == 0 && noted_grants; i++)
+		if (g)
 		{
-			NotedGrant *g = hash_search(noted_grants, &p->resource_ids[i], HASH_FIND, NULL);
-
-			if (g)
-			{
-				grant_id = g->grant_id;
-				purpose = g->purpose;
-			}
+			grant_id = g->grant_id;
+			purpose = g->purpose;
 		}
-		memset(&a, 0, sizeof(a));
-		a.role_name = GetUserNameFromId(p->userid, true);
-		a.department_id = p->dept_id;
-		a.department_code = p->dept_code;
-		a.resources = p->resources;
-		a.grant_id = grant_id;
-		a.purpose = purpose ? purpose :
-			((pubdata_purpose && pubdata_purpose[0]) ? pubdata_purpose : NULL);
-		a.command = p->command;
-		a.query_id = qd->plannedstmt->queryId;
-		a.rows = qd->estate ? qd->estate->es_processed : 0;
-		pubdata_audit_record(&a);
 	}
-	pfree(p->resources);
-	pfree(p);
+	RecordPending(p, p->command, grant_id, purpose, qd->plannedstmt->queryId,
+				  qd->estate ? qd->estate->es_processed : 0);
 }
 
 /*
@@ -409,18 +432,8 @@ GuardXactCallback(XactEvent event, void *arg)
 	foreach(lc, audit_pending)
 	{
 		AuditPending *p = lfirst(lc);
-		PubdataAccess a;
 
-		memset(&a, 0, sizeof(a));
-		a.role_name = GetUserNameFromId(p->userid, true);
-		a.department_id = p->dept_id;
-		a.department_code = p->dept_code;
-		a.resources = p->resources;
-		a.purpose = (pubdata_purpose && pubdata_purpose[0]) ? pubdata_purpose : NULL;
-		a.command = psprintf("%s (failed)", p->command);
-		pubdata_audit_record(&a);
-		pfree(p->resources);
-		pfree(p);
+		RecordPending(p, psprintf("%s (failed)", p->command), 0, NULL, 0, 0);
 	}
 	list_free(audit_pending);
 	audit_pending = NIL;

@@ -749,6 +749,17 @@ GRANT EXECUTE ON FUNCTION pubdata.approve_scenario(text, timestamptz), pubdata.a
 GRANT EXECUTE ON FUNCTION pubdata._grant_ok(bigint) TO pubdata_department, pubdata_admin;
 
 -- Nobody changes pubdata's policies or turns row-level security off behind its back
+
+-- _ddl_exempt(): the DDL guards stand aside for pubdata's own changes and for
+-- superusers (a restore of pg_dump's output, say)
+CREATE FUNCTION pubdata._ddl_exempt() RETURNS boolean
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT pubdata._internal_ddl()
+		OR coalesce((SELECT a.rolsuper FROM pg_catalog.pg_roles a
+					  WHERE a.rolname OPERATOR(pg_catalog.=) pubdata.caller()), false)
+$$;
 CREATE FUNCTION pubdata._guard_ddl_end() RETURNS event_trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -756,9 +767,7 @@ CREATE FUNCTION pubdata._guard_ddl_end() RETURNS event_trigger
 DECLARE
 	bad text;
 BEGIN
-	-- pubdata's own changes, and superusers (a restore of pg_dump's output, say)
-	IF pubdata._internal_ddl() OR (SELECT a.rolsuper FROM pg_catalog.pg_roles a
-									WHERE a.rolname OPERATOR(pg_catalog.=) pubdata.caller()) THEN
+	IF pubdata._ddl_exempt() THEN
 		RETURN;
 	END IF;
 	SELECT r.code INTO bad FROM pg_catalog.pg_event_trigger_ddl_commands() c
@@ -793,8 +802,7 @@ CREATE FUNCTION pubdata._guard_policy_drop() RETURNS event_trigger
 DECLARE
 	bad text;
 BEGIN
-	IF pubdata._internal_ddl() OR (SELECT a.rolsuper FROM pg_catalog.pg_roles a
-									WHERE a.rolname OPERATOR(pg_catalog.=) pubdata.caller()) THEN
+	IF pubdata._ddl_exempt() THEN
 		RETURN;
 	END IF;
 	SELECT r.code INTO bad FROM pg_catalog.pg_event_trigger_dropped_objects() o
@@ -838,8 +846,7 @@ CREATE FUNCTION pubdata._guard_grant_start() RETURNS event_trigger
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 BEGIN
-	IF pubdata._internal_ddl() OR (SELECT a.rolsuper FROM pg_catalog.pg_roles a
-									WHERE a.rolname OPERATOR(pg_catalog.=) pubdata.caller()) THEN
+	IF pubdata._ddl_exempt() THEN
 		PERFORM pg_catalog.set_config('pubdata.acl_snapshot', '', true);
 		RETURN;
 	END IF;

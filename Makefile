@@ -9,9 +9,14 @@ SHLIB_LINK  = -ljson-c
 
 # The install script is built from its parts in src/sql/NN_*.sql, in order;
 # upgrade scripts pubdata--A--B.sql live beside them and are shipped as is.
+# Upgrade scripts pubdata--A--B.sql are built the same way from the parts in
+# src/sql/update/A--B/NN_*.sql; released install scripts (src/sql/pubdata--X.sql)
+# are frozen copies, shipped as they are.
 SQL_PARTS   = $(sort $(wildcard src/sql/[0-9][0-9]_*.sql))
-DATA_built  = pubdata--$(EXTVERSION).sql
-DATA        = $(wildcard src/sql/pubdata--*--*.sql)
+UPDATES     = $(notdir $(wildcard src/sql/update/*--*))
+UPDATE_SQL  = $(patsubst %,pubdata--%.sql,$(UPDATES))
+DATA_built  = pubdata--$(EXTVERSION).sql $(UPDATE_SQL)
+DATA        = $(wildcard src/sql/pubdata--*.sql)
 
 # pg_regress: one file per feature, run in name order (sql/NN_name.sql).
 REGRESS      = $(patsubst sql/%.sql,%,$(sort $(wildcard sql/*.sql)))
@@ -32,6 +37,10 @@ override CPPFLAGS := -I$(srcdir)/src $(CPPFLAGS)
 
 pubdata--$(EXTVERSION).sql: $(SQL_PARTS) pubdata.control
 	cat $(SQL_PARTS) > $@
+
+.SECONDEXPANSION:
+$(UPDATE_SQL): pubdata--%.sql: $$(sort $$(wildcard src/sql/update/%/[0-9][0-9]_*.sql))
+	cat $(filter %.sql,$^) > $@
 
 .PHONY: test demo demo-stop bench
 test:

@@ -68,6 +68,7 @@
 
 #include "json_io.h"
 #include "lineage.h"
+#include "identity.h"
 
 /* Statement kinds the hooks record; names match pubdata.lineage_kind. */
 typedef enum LineageKind
@@ -594,9 +595,7 @@ lineage_edge_cmp(const void *a, const void *b)
 /* State saved while this module writes as the owner of its tables. */
 typedef struct LineageOwnerState
 {
-	Oid			save_userid;
-	int			save_sec_context;
-	int			save_nestlevel;
+	PubdataIdentity id;
 	bool		save_read_only;
 } LineageOwnerState;
 
@@ -612,28 +611,13 @@ lineage_owner_begin(LineageOwnerState *state)
 {
 	Oid			pubdata_nsp = get_namespace_oid("pubdata", true);
 	Oid			obs_rel;
-	HeapTuple	tp;
-	Oid			owner;
 
 	if (!OidIsValid(pubdata_nsp))
 		return false;
 	obs_rel = get_relname_relid("lineage_observation", pubdata_nsp);
 	if (!OidIsValid(obs_rel))
 		return false;
-	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(obs_rel));
-	if (!HeapTupleIsValid(tp))
-		return false;
-	owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
-	ReleaseSysCache(tp);
-
-	GetUserIdAndSecContext(&state->save_userid, &state->save_sec_context);
-	SetUserIdAndSecContext(owner, state->save_sec_context |
-						   SECURITY_LOCAL_USERID_CHANGE |
-						   SECURITY_RESTRICTED_OPERATION);
-	state->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
+	pubdata_become(&state->id, pubdata_relation_owner(obs_rel), PUBDATA_AS_RESTRICTED);
 	state->save_read_only = XactReadOnly;
 	lineage_writing = true;
 	return true;
@@ -648,8 +632,7 @@ lineage_owner_end(LineageOwnerState *state)
 {
 	lineage_writing = false;
 	XactReadOnly = state->save_read_only;
-	AtEOXact_GUC(true, state->save_nestlevel);
-	SetUserIdAndSecContext(state->save_userid, state->save_sec_context);
+	pubdata_restore(&state->id);
 }
 
 /* The fold: observations (all, or those matched by "where") into edges. */

@@ -1,8 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * pubdata.c
- *	  Entry point of the pubdata extension: module initialisation and the
- *	  few helpers every module needs.
+ *	  Entry point of the pubdata extension: PG_MODULE_MAGIC and _PG_init.
  *
  * _PG_init only delegates.  Following pg_stat_statements' loading policy,
  * hooks, shared memory and background workers are installed only when the
@@ -22,13 +21,9 @@
 
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "utils/acl.h"
-#include "utils/builtins.h"
 #include "utils/guc.h"
 
 PG_MODULE_MAGIC;
-
-bool		pubdata_preloaded = false;
 
 void		_PG_init(void);
 
@@ -56,44 +51,4 @@ _PG_init(void)
 	pubdata_lineage_init();
 
 	MarkGUCPrefixReserved("pubdata");
-}
-
-/*
- * pubdata_require_preload
- *		Raise a clear error when a feature needs shared_preload_libraries.
- */
-void
-pubdata_require_preload(const char *what)
-{
-	if (!pubdata_preloaded)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("pubdata must be loaded via shared_preload_libraries to use %s", what),
-				 errhint("Add pubdata to shared_preload_libraries in postgresql.conf and restart the server.")));
-}
-
-/*
- * pubdata_caller_id
- *		The role acting in this session, as seen outside any SECURITY DEFINER
- *		function: current_user after SET ROLE, not the function's owner.
- */
-Oid
-pubdata_caller_id(void)
-{
-	return GetOuterUserId();
-}
-
-PG_FUNCTION_INFO_V1(pubdata_caller);
-
-/*
- * pubdata.caller() returns name
- *		SQL face of pubdata_caller_id(); the catalog functions, which are
- *		SECURITY DEFINER, use it to know which department is calling.
- */
-Datum
-pubdata_caller(PG_FUNCTION_ARGS)
-{
-	char	   *rolname = GetUserNameFromId(pubdata_caller_id(), false);
-
-	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(rolname)));
 }

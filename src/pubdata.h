@@ -4,7 +4,7 @@
  *	  Declarations shared by pubdata's modules.
  *
  * Each module owns one concern and exposes an init function that _PG_init
- * calls.  Only this header is included by every module.
+ * calls.  The helpers every module needs are in the leaf common.h.
  *
  *-------------------------------------------------------------------------
  */
@@ -12,12 +12,6 @@
 #define PUBDATA_H
 
 #include "postgres.h"
-
-/* true when the library was loaded through shared_preload_libraries */
-extern bool pubdata_preloaded;
-
-/* pubdata.c */
-extern void pubdata_require_preload(const char *what);
-extern Oid	pubdata_caller_id(void);
+#include "common.h"
 
 #endif							/* PUBDATA_H */

@@ -33,6 +33,7 @@
 #include "pubdata.h"
 #include "audit.h"
 #include "quality.h"
+#include "identity.h"
 #include "validate.h"
 
 #include "access/htup_details.h"
@@ -289,13 +290,6 @@ typedef struct QualityState
 	bool		for_trigger;
 } QualityState;
 
-/* user and GUC context saved while acting as another role */
-typedef struct ActingAs
-{
-	Oid			save_userid;
-	int			save_sec;
-	int			save_nestlevel;
-} ActingAs;
 
 /*
  * pubdata_quality_init
@@ -312,72 +306,6 @@ pubdata_quality_init(void)
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);
-}
-
-/*
- * relation_owner
- *		The owner of a relation.
- */
-static Oid
-relation_owner(Oid relid)
-{
-	HeapTuple	tup = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for relation %u", relid);
-	owner = ((Form_pg_class) GETSTRUCT(tup))->relowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/*
- * extension_owner
- *		The owner of the pubdata schema, as whom pubdata's own tables are
- *		read and written from the trigger.
- */
-static Oid
-extension_owner(void)
-{
-	Oid			nsp = get_namespace_oid("pubdata", false);
-	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
-	Oid			owner;
-
-	if (!HeapTupleIsValid(tup))
-		elog(ERROR, "cache lookup failed for namespace %u", nsp);
-	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
-	ReleaseSysCache(tup);
-	return owner;
-}
-
-/*
- * act_as
- *		Become a role, optionally in a security-restricted context (no temp
- *		tables, no SET ROLE; like ANALYZE runs index expressions), with
- *		search_path = pg_catalog, pg_temp so that nothing a session planted
- *		in its search path is resolved.
- */
-static void
-act_as(ActingAs *save, Oid role, bool restricted)
-{
-	GetUserIdAndSecContext(&save->save_userid, &save->save_sec);
-	SetUserIdAndSecContext(role, save->save_sec | SECURITY_LOCAL_USERID_CHANGE |
-						   (restricted ? SECURITY_RESTRICTED_OPERATION : 0));
-	save->save_nestlevel = NewGUCNestLevel();
-	(void) set_config_option("search_path", "pg_catalog, pg_temp",
-							 PGC_USERSET, PGC_S_SESSION,
-							 GUC_ACTION_SAVE, true, 0, false);
-}
-
-/*
- * act_back
- *		Undo act_as.
- */
-static void
-act_back(ActingAs *save)
-{
-	AtEOXact_GUC(false, save->save_nestlevel);
-	SetUserIdAndSecContext(save->save_userid, save->save_sec);
 }
 
 /*
@@ -1024,7 +952,7 @@ quality_prepare(int64 resource_id, Relation rel, bool for_trigger, MemoryContext
 {
 	QualityState *qs = MemoryContextAllocZero(cxt, sizeof(QualityState));
 	MemoryContext old;
-	ActingAs	as;
+	PubdataIdentity as;
 	int			i;
 	TimestampTz now = GetCurrentTimestamp();
 
@@ -1047,19 +975,19 @@ quality_prepare(int64 resource_id, Relation rel, bool for_trigger, MemoryContext
 				 errdetail("Quality rules are measured by one scan of the table's own storage."),
 				 errhint("Set the rules on the resources of the tables it reads (for a partitioned table, its partitions).")));
 
-	act_as(&as, extension_owner(), false);
+	pubdata_become(&as, pubdata_extension_owner(), 0);
 	load_rules(qs);
-	act_back(&as);
+	pubdata_restore(&as);
 
 	old = MemoryContextSwitchTo(cxt);
 	qs->estate = CreateExecutorState();
 	qs->econtext = GetPerTupleExprContext(qs->estate);
 	MemoryContextSwitchTo(old);
 
-	act_as(&as, rel->rd_rel->relowner, true);
+	pubdata_become(&as, rel->rd_rel->relowner, PUBDATA_AS_RESTRICTED);
 	for (i = 0; i < qs->nrules; i++)
 		compile_rule(qs, &qs->rules[i]);
-	act_back(&as);
+	pubdata_restore(&as);
 	return qs;
 }
 
@@ -1766,7 +1694,7 @@ unique_finish(QualityState *qs, QualityRule *r)
 static void
 reference_load_by_query(QualityState *qs, QualityRule *r, Relation ref)
 {
-	ActingAs	as;
+	PubdataIdentity as;
 	StringInfoData sql;
 	SPIPlanPtr	plan;
 	Portal		portal;
@@ -1782,7 +1710,7 @@ reference_load_by_query(QualityState *qs, QualityRule *r, Relation ref)
 	 * extension owner: a view's functions run as the current user, and a
 	 * department owns the views it registers.
 	 */
-	act_as(&as, ref->rd_rel->relowner, true);
+	pubdata_become(&as, ref->rd_rel->relowner, PUBDATA_AS_RESTRICTED);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	plan = SPI_prepare(sql.data, 0, NULL);
@@ -1810,7 +1738,7 @@ reference_load_by_query(QualityState *qs, QualityRule *r, Relation ref)
 	}
 	SPI_cursor_close(portal);
 	SPI_finish();
-	act_back(&as);
+	pubdata_restore(&as);
 }
 
 /*
@@ -2057,10 +1985,10 @@ resource_relid(int64 resource_id)
 	Datum		args[1];
 	Oid			relid = InvalidOid;
 	bool		isnull = true;
-	ActingAs	as;
+	PubdataIdentity as;
 
 	args[0] = Int64GetDatum(resource_id);
-	act_as(&as, extension_owner(), false);
+	pubdata_become(&as, pubdata_extension_owner(), 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("SELECT r.relation::oid FROM pubdata.resource r WHERE r.id = $1",
@@ -2073,7 +2001,7 @@ resource_relid(int64 resource_id)
 			relid = DatumGetObjectId(d);
 	}
 	SPI_finish();
-	act_back(&as);
+	pubdata_restore(&as);
 	if (!OidIsValid(relid))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -2118,7 +2046,7 @@ pubdata_quality_scan(PG_FUNCTION_ARGS)
 	Relation	rel;
 	MemoryContext cxt;
 	QualityState *qs;
-	ActingAs	as;
+	PubdataIdentity as;
 	int64		nrows;
 	int			i;
 	Datum		values[5];
@@ -2129,9 +2057,9 @@ pubdata_quality_scan(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pubdata quality", ALLOCSET_DEFAULT_SIZES);
 	qs = quality_prepare(resource_id, rel, false, cxt);
 
-	act_as(&as, rel->rd_rel->relowner, true);
+	pubdata_become(&as, rel->rd_rel->relowner, PUBDATA_AS_RESTRICTED);
 	nrows = quality_scan(qs);
-	act_back(&as);
+	pubdata_restore(&as);
 
 	/*
 	 * A measurement reads every row and keeps samples: when someone other
@@ -2206,7 +2134,7 @@ trigger_reference_ok(QualityRule *r, Datum value)
 	Oid			argtypes[1];
 	Datum		args[1];
 	bool		found;
-	ActingAs	as;
+	PubdataIdentity as;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT 1 FROM ONLY %s.%s WHERE %s OPERATOR(pg_catalog.=) $1 LIMIT 1",
@@ -2216,14 +2144,14 @@ trigger_reference_ok(QualityRule *r, Datum value)
 	argtypes[0] = r->typid;
 	args[0] = value;
 	/* as the referenced relation's owner, restricted (see reference_load_by_query) */
-	act_as(&as, relation_owner(r->ref_relid), true);
+	pubdata_become(&as, pubdata_relation_owner(r->ref_relid), PUBDATA_AS_RESTRICTED);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args(sql.data, 1, argtypes, args, NULL, true, 1) != SPI_OK_SELECT)
 		elog(ERROR, "could not check the referenced column");
 	found = SPI_processed > 0;
 	SPI_finish();
-	act_back(&as);
+	pubdata_restore(&as);
 	return found;
 }
 
@@ -2236,14 +2164,14 @@ record_flag(QualityState *qs, QualityRule *r, const char *op, const char *rolnam
 {
 	Oid			argtypes[5] = {INT8OID, INT8OID, TEXTOID, NAMEOID, TEXTOID};
 	Datum		args[5];
-	ActingAs	as;
+	PubdataIdentity as;
 
 	args[0] = Int64GetDatum(qs->resource_id);
 	args[1] = Int64GetDatum(r->id);
 	args[2] = CStringGetTextDatum(op);
 	args[3] = DirectFunctionCall1(namein, CStringGetDatum(rolname));
 	args[4] = CStringGetTextDatum(row);
-	act_as(&as, extension_owner(), false);
+	pubdata_become(&as, pubdata_extension_owner(), 0);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
 	if (SPI_execute_with_args("INSERT INTO pubdata.quality_flag (resource_id, rule_id, operation, role_name, row_data) "
@@ -2251,7 +2179,7 @@ record_flag(QualityState *qs, QualityRule *r, const char *op, const char *rolnam
 							  5, argtypes, args, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not record the flagged row");
 	SPI_finish();
-	act_back(&as);
+	pubdata_restore(&as);
 }
 
 /*
@@ -2292,7 +2220,7 @@ pubdata_quality_check_trigger(PG_FUNCTION_ARGS)
 	TriggerCache *tc;
 	HeapTuple	newtup;
 	QualityState *qs;
-	ActingAs	as;
+	PubdataIdentity as;
 	int			i;
 	bool	   *failed;
 	const char *op;
@@ -2322,7 +2250,7 @@ pubdata_quality_check_trigger(PG_FUNCTION_ARGS)
 		tc = palloc0(sizeof(TriggerCache));
 		tc->rolname = pstrdup(GetUserNameFromId(GetUserId(), false));
 		args[0] = ObjectIdGetDatum(RelationGetRelid(td->tg_relation));
-		act_as(&as, extension_owner(), false);
+		pubdata_become(&as, pubdata_extension_owner(), 0);
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
 		if (SPI_execute_with_args("SELECT r.id FROM pubdata.resource r WHERE r.relation::oid = $1",
@@ -2335,7 +2263,7 @@ pubdata_quality_check_trigger(PG_FUNCTION_ARGS)
 			found = true;
 		}
 		SPI_finish();
-		act_back(&as);
+		pubdata_restore(&as);
 		MemoryContextSwitchTo(fcinfo->flinfo->fn_mcxt);
 		if (found)
 		{
@@ -2371,7 +2299,7 @@ pubdata_quality_check_trigger(PG_FUNCTION_ARGS)
 			failed[i] = !trigger_reference_ok(r, tc->slot->tts_values[a]);
 	}
 	/* the other row rules, as the table's owner */
-	act_as(&as, td->tg_relation->rd_rel->relowner, true);
+	pubdata_become(&as, td->tg_relation->rd_rel->relowner, PUBDATA_AS_RESTRICTED);
 	for (i = 0; i < qs->nrules; i++)
 	{
 		QualityRule *r = &qs->rules[i];
@@ -2381,7 +2309,7 @@ pubdata_quality_check_trigger(PG_FUNCTION_ARGS)
 		failed[i] = !row_ok(qs, r, tc->slot);
 		ResetExprContext(qs->econtext);
 	}
-	act_back(&as);
+	pubdata_restore(&as);
 
 	for (i = 0; i < qs->nrules; i++)
 	{

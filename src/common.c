@@ -1,0 +1,104 @@
+/*-------------------------------------------------------------------------
+ *
+ * common.c
+ *	  Helpers every module uses: loading state, the caller's identity,
+ *	  pubdata's schema and owner.
+ *
+ * This file includes no module header (a leaf), so every module may call it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "common.h"
+
+#include "catalog/namespace.h"
+#include "access/htup_details.h"
+#include "catalog/pg_namespace.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/syscache.h"
+
+bool		pubdata_preloaded = false;
+
+/*
+ * pubdata_require_preload
+ *		Raise a clear error when a feature needs shared_preload_libraries.
+ */
+void
+pubdata_require_preload(const char *what)
+{
+	if (!pubdata_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pubdata must be loaded via shared_preload_libraries to use %s", what),
+				 errhint("Add pubdata to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
+/*
+ * pubdata_caller_id
+ *		The role acting in this session, as seen outside any SECURITY DEFINER
+ *		function: current_user after SET ROLE, not the function's owner.
+ */
+Oid
+pubdata_caller_id(void)
+{
+	return GetOuterUserId();
+}
+
+/*
+ * pubdata_schema_oid
+ *		The schema "pubdata", or InvalidOid when the extension is not
+ *		installed in this database.
+ */
+Oid
+pubdata_schema_oid(void)
+{
+	return get_namespace_oid("pubdata", true);
+}
+
+/*
+ * pubdata_relation_oid
+ *		A relation of pubdata's schema, InvalidOid when it does not exist.
+ */
+Oid
+pubdata_relation_oid(const char *relname)
+{
+	Oid			nsp = pubdata_schema_oid();
+
+	return OidIsValid(nsp) ? get_relname_relid(relname, nsp) : InvalidOid;
+}
+
+/*
+ * pubdata_extension_owner
+ *		The owner of schema pubdata: the role pubdata's own bookkeeping runs
+ *		as, so that no caller's privileges reach it.
+ */
+Oid
+pubdata_extension_owner(void)
+{
+	Oid			nsp = get_namespace_oid("pubdata", false);
+	HeapTuple	tup = SearchSysCache1(NAMESPACEOID, ObjectIdGetDatum(nsp));
+	Oid			owner;
+
+	if (!HeapTupleIsValid(tup))
+		elog(ERROR, "cache lookup failed for namespace %u", nsp);
+	owner = ((Form_pg_namespace) GETSTRUCT(tup))->nspowner;
+	ReleaseSysCache(tup);
+	return owner;
+}
+
+PG_FUNCTION_INFO_V1(pubdata_caller);
+
+/*
+ * pubdata.caller() returns name
+ *		SQL face of pubdata_caller_id(); the catalog functions, which are
+ *		SECURITY DEFINER, use it to know which department is calling.
+ */
+Datum
+pubdata_caller(PG_FUNCTION_ARGS)
+{
+	char	   *rolname = GetUserNameFromId(pubdata_caller_id(), false);
+
+	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(rolname)));
+}

@@ -35,6 +35,9 @@ endif
 
 override CPPFLAGS := -I$(srcdir)/src $(CPPFLAGS)
 
+# every object is rebuilt when a header of the module changes
+$(OBJS): $(wildcard src/*.h)
+
 pubdata--$(EXTVERSION).sql: $(SQL_PARTS) pubdata.control
 	cat $(SQL_PARTS) > $@
 

@@ -23,7 +23,15 @@
  * COPY's text format (\\ \t \n \r, \N for NULL):
  *
  *	 seq at database_oid role dept_id dept_code resources grant_id purpose
- *	 command query_id rows hash
+ *	 command query_id rows grants outcome statement hash
+ *
+ * grants lists the grants each resource was read under, in the order of
+ * resources: groups separated by ';', ids within a group by ','.  outcome
+ * is ok, error (the statement failed after it started reading) or denied
+ * (pubdata refused it).  statement is the statement's text, normalized
+ * (constants replaced by $n) unless pubdata.audit_statement says otherwise.
+ * Records written by 0.1 lack these three fields (13 fields in all); both
+ * forms are read and verified.
  *
  * "at" is the TimestampTz (microseconds since 2000-01-01 UTC) taken under
  * the lock, so it is monotone with seq.  hash is the hex SHA-256 of the
@@ -82,7 +90,8 @@
 #define AUDIT_DIR			"pg_pubdata/audit"
 #define AUDIT_STATE_FILE	"pg_pubdata/audit/head"
 #define AUDIT_SEG_SUFFIX	".log"
-#define AUDIT_NFIELDS		13	/* fields of a record line, hash included */
+#define AUDIT_NFIELDS_V1	13	/* fields of a 0.1 record line, hash included */
+#define AUDIT_NFIELDS		16	/* fields of a record line, hash included */
 #define AUDIT_HASH_LEN		PG_SHA256_DIGEST_LENGTH
 #define AUDIT_STATE_SIZE	512
 #define AUDIT_STATE_MAGIC	0x50444144	/* "PDAD" */
@@ -134,6 +143,9 @@ typedef struct AuditRecord
 	char	   *command;
 	uint64		query_id;
 	uint64		rows;
+	char	   *grants;			/* NULL in 0.1 records */
+	char	   *outcome;		/* NULL in 0.1 records */
+	char	   *statement;		/* NULL in 0.1 records or when not kept */
 	uint8		hash[AUDIT_HASH_LEN];
 	char	   *hash_hex;
 	size_t		hashed_len;		/* bytes of the line the hash covers */
@@ -388,7 +400,7 @@ audit_parse_line(char *line, size_t len, AuditRecord *rec)
 			fields[n++] = p + 1;
 		}
 	}
-	if (n != AUDIT_NFIELDS)
+	if (n != AUDIT_NFIELDS && n != AUDIT_NFIELDS_V1)
 		return false;
 
 	if (!audit_parse_u64(fields[0], &rec->seq) || rec->seq == 0)
@@ -412,9 +424,16 @@ audit_parse_line(char *line, size_t len, AuditRecord *rec)
 	if (!audit_parse_u64(fields[10], &rec->query_id) ||
 		!audit_parse_u64(fields[11], &rec->rows))
 		return false;
-	if (!audit_hex_decode(fields[12], rec->hash))
+	rec->grants = rec->outcome = rec->statement = NULL;
+	if (n == AUDIT_NFIELDS)
+	{
+		rec->grants = audit_unescape(fields[12]);
+		rec->outcome = audit_unescape(fields[13]);
+		rec->statement = audit_unescape(fields[14]);
+	}
+	if (!audit_hex_decode(fields[n - 1], rec->hash))
 		return false;
-	rec->hash_hex = fields[12];
+	rec->hash_hex = fields[n - 1];
 	if (rec->role_name == NULL ||
 		rec->resources == NULL || rec->command == NULL)
 		return false;
@@ -1090,6 +1109,12 @@ pubdata_audit_record(const PubdataAccess *a)
 	audit_append_escaped(&body, a->command ? a->command : "");
 	appendStringInfo(&body, "\t" UINT64_FORMAT "\t" UINT64_FORMAT "\t",
 					 a->query_id, a->rows);
+	audit_append_escaped(&body, a->grants);
+	appendStringInfoChar(&body, '\t');
+	audit_append_escaped(&body, a->outcome ? a->outcome : "ok");
+	appendStringInfoChar(&body, '\t');
+	audit_append_escaped(&body, a->statement);
+	appendStringInfoChar(&body, '\t');
 	initStringInfo(&line);
 	enlargeStringInfo(&line, body.len + 2 * AUDIT_HASH_LEN + 64);
 
@@ -1324,8 +1349,8 @@ records_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 		   AuditRecord *rec, bool parsed)
 {
 	RecordsScan *s = (RecordsScan *) arg;
-	Datum		values[13];
-	bool		nulls[13];
+	Datum		values[16];
+	bool		nulls[16];
 
 	if (!parsed)
 		return;					/* verify_audit_chain() reports it */
@@ -1351,6 +1376,11 @@ records_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 	values[10] = Int64GetDatum((int64) rec->query_id);
 	values[11] = Int64GetDatum((int64) rec->rows);
 	values[12] = CStringGetTextDatum(rec->hash_hex);
+	values[13] = rec->grants ? CStringGetTextDatum(rec->grants) : (Datum) 0;
+	nulls[13] = (rec->grants == NULL);
+	values[14] = CStringGetTextDatum(rec->outcome ? rec->outcome : "ok");
+	values[15] = rec->statement ? CStringGetTextDatum(rec->statement) : (Datum) 0;
+	nulls[15] = (rec->statement == NULL);
 	tuplestore_putvalues(s->rsinfo->setResult, s->rsinfo->setDesc, values, nulls);
 }
 

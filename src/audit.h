@@ -29,6 +29,9 @@ typedef struct PubdataAccess
 	const char *command;		/* "SELECT", "COPY", "INSERT", ... */
 	uint64		query_id;
 	uint64		rows;
+	const char *grants;			/* grants used per resource: "1,2;3"; may be NULL */
+	const char *outcome;		/* "ok", "error" or "denied"; NULL = "ok" */
+	const char *statement;		/* statement text; may be NULL */
 } PubdataAccess;
 
 /* GUC pubdata.audit: false turns recording off (superuser only) */

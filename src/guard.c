@@ -1,23 +1,40 @@
 /*-------------------------------------------------------------------------
  *
  * guard.c
- *	  The executor and utility hooks that make sharing impossible to bypass.
+ *	  The sharing decisions that make the regulation impossible to bypass.
  *
- * Row-level security and column privileges, installed by the SQL side of
- * pubdata, decide which rows and columns a department reads.  These hooks add
- * what privileges cannot express:
+ * hooks.c calls this module from the executor and utility hooks; here is
+ * what is decided:
  *
- *	- a read without a grant fails with an error that names the resource and
- *	  says how to request it, instead of "permission denied for table";
- *	- a statement that takes a shared resource's rows out of its table
- *	  (INSERT/UPDATE/MERGE ... SELECT, CREATE TABLE AS, SELECT INTO,
- *	  materialized views, COPY ... TO) by a department that does not provide
- *	  it is refused unless the department holds a copy grant (Art 17);
- *	- every statement that reads a restricted or non-shared resource by
- *	  anyone but its provider leaves one audit record, with the grant and the
- *	  purpose it used and the rows it returned.
+ *	- Which grants a statement reads under.  A grant is items x rows.  For
+ *	  each governed relation the statement reads as someone other than its
+ *	  provider, the columns read (every column the query touches, in WHERE
+ *	  too) must all be covered by one grant; the rows visible are the union
+ *	  of the row scopes of the live grants that each cover all of them (the
+ *	  unconditional items of an unconditional resource are open to every row:
+ *	  the "shared" choice).  The row policies pubdata installs call
+ *	  pubdata._grant_ok(id) / pubdata._shared_ok(resource) in an InitPlan,
+ *	  once per query, and those read this choice from the running frame: no
+ *	  query, no catalog access, and an expired grant is never chosen.
+ *	  SET pubdata.purpose narrows the choice to one grant or scenario.
+ *	- The copy rule (Art 17).  A top-level statement, with everything it runs
+ *	  (functions, triggers, DO blocks, procedures), that reads a shared
+ *	  resource and writes a permanent relation other than the provider's, or
+ *	  sends rows out with COPY, CREATE TABLE AS, SELECT INTO or a
+ *	  materialized view, is a copy: refused unless the department holds a
+ *	  copy grant the bureau consented to.  Reads and writes of the statement
+ *	  are collected in one small state whatever order they come in; it
+ *	  starts afresh when the next client statement begins.
+ *	- Refusals say what to do: a read without a grant names the resource and
+ *	  the request_share call; EXPLAIN ANALYZE of rows a department sees only
+ *	  in part is refused (its row counts would reveal the others).
+ *	- The audit record of each statement that reads a restricted or
+ *	  non-shared resource as someone else than its provider: built when the
+ *	  statement starts (so that it can be written from an abort, where no
+ *	  catalog access is possible), written when it ends, however it ends.
+ *	  Refusals leave a record too.
  *
- * Statements touching no registered resource cost one hash lookup per
+ * Statements that touch no registered resource cost one hash lookup per
  * relation in their range table.
  *
  *-------------------------------------------------------------------------
@@ -25,17 +42,27 @@
 #include "pubdata.h"
 #include "audit.h"
 #include "catalog.h"
+#include "grants.h"
 #include "guard.h"
 
+#include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/parallel.h"
 #include "access/xact.h"
-#include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "common/keywords.h"
+#include "commands/defrem.h"
 #include "executor/executor.h"
-#include "executor/spi.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "parser/scanner.h"
+#include "parser/gram.h"
+#include "parser/parsetree.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
@@ -43,7 +70,9 @@
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/queryjumble.h"
+#include "utils/rel.h"
+#include "utils/syscache.h"
+#include "utils/timestamp.h"
 
 /* GUCs */
 char	   *pubdata_purpose = NULL;
@@ -51,62 +80,75 @@ static bool pubdata_guard = true;
 static bool pubdata_internal_ddl = false;
 static char *pubdata_acl_snapshot = NULL;
 static int	pubdata_response_days = 5;
+static int	audit_statement = 1;
 
-/* previous hooks */
-static ExecutorStart_hook_type prev_ExecutorStart = NULL;
-static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
-static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+#define AUDIT_STATEMENT_NONE		0
+#define AUDIT_STATEMENT_NORMALIZED	1
+#define AUDIT_STATEMENT_FULL		2
+#define AUDIT_STATEMENT_MAX			4096	/* bytes of statement text kept */
+
+static const struct config_enum_entry audit_statement_options[] = {
+	{"none", AUDIT_STATEMENT_NONE, false},
+	{"normalized", AUDIT_STATEMENT_NORMALIZED, false},
+	{"full", AUDIT_STATEMENT_FULL, false},
+	{NULL, 0, false}
+};
 
 /*
- * What the next executor start will be, when a utility command runs a query
- * that writes its result somewhere (COPY TO, CREATE TABLE AS, ...).
+ * The copy rule's state of the current top-level statement: the shared
+ * resources it read (as someone else than the provider) and the relations it
+ * wrote.  Fixed arrays: nothing to allocate, nothing to leak; an overflow
+ * makes the rule stricter, never looser.
  */
-static const char *pending_copy_command = NULL;
+#define COPY_MAX 16
 
-/* One statement being audited, from ExecutorStart to ExecutorEnd */
-typedef struct AuditPending
-{
-	QueryDesc  *qd;
-	int64		resource_ids[8];
-	int			n_resources;
-	char	   *resources;		/* comma-separated codes */
-	const char *command;
-	Oid			userid;
-	int32		dept_id;
-	char		dept_code[PUBDATA_CODE_LEN];
-} AuditPending;
-
-static List *audit_pending = NIL;
-
-/* Grants noted by pubdata._grant_ok() during this statement: resource -> grant */
-typedef struct NotedGrant
+typedef struct CopyRead
 {
 	int64		resource_id;
-	int64		grant_id;
-	char	   *purpose;		/* the grant's stated purpose (TopMemoryContext) */
-} NotedGrant;
+	Oid			provider_role;
+	bool		copy_ok;		/* the reader holds a consented copy grant */
+	char		code[PUBDATA_CODE_LEN];
+} CopyRead;
 
-static HTAB *noted_grants = NULL;
+typedef struct CopyState
+{
+	const void *owner;			/* the client statement it belongs to */
+	uint64		generation;		/* bumped at each start afresh */
+	int			nreads;
+	bool		reads_overflow;
+	CopyRead	reads[COPY_MAX];
+	int			nwrites;
+	bool		writes_overflow;
+	Oid			writes[COPY_MAX];
+	const char *copy_out;		/* "COPY", "CREATE TABLE AS", ...: rows leave */
+} CopyState;
 
-static void pubdata_ExecutorStart(QueryDesc *queryDesc, int eflags);
-static void GuardXactCallback(XactEvent event, void *arg);
-static void pubdata_ExecutorEnd(QueryDesc *queryDesc);
-static void pubdata_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
-								   bool readOnlyTree, ProcessUtilityContext context,
-								   ParamListInfo params, QueryEnvironment *queryEnv,
-								   DestReceiver *dest, QueryCompletion *qc);
+static CopyState copy_state;
+
+/* normalized statement texts by query id (bounded; reset when full) */
+typedef struct TextEntry
+{
+	uint64		query_id;
+	char	   *text;
+} TextEntry;
+
+#define TEXT_CACHE_MAX 1024
+static HTAB *text_cache = NULL;
+static MemoryContext text_cxt = NULL;
+
+static bool check_purpose(char **newval, void **extra, GucSource source);
 
 /*
  * pubdata_guard_init
- *		GUCs of the sharing layer; hooks when preloaded.
+ *		GUCs of the sharing layer.
  */
 void
 pubdata_guard_init(void)
 {
 	DefineCustomStringVariable("pubdata.purpose",
 							   "Declared purpose of this session's shared-data use: a request id or a scenario code.",
-							   "With several grants for one resource, the declared one is used and logged (Art 19).",
-							   &pubdata_purpose, NULL, PGC_USERSET, 0, NULL, NULL, NULL);
+							   "Only the grant (or scenario) it names is used, and logged (Art 19). At most 200 characters.",
+							   &pubdata_purpose, NULL, PGC_USERSET, 0, check_purpose, NULL, NULL);
 	DefineCustomBoolVariable("pubdata.guard",
 							 "Enforce the copy guard and audit governed reads.",
 							 "Only for benchmarks and emergencies; row-level security stays on regardless.",
@@ -122,19 +164,503 @@ pubdata_guard_init(void)
 	DefineCustomIntVariable("pubdata.response_days",
 							"Working days a provider has to answer a share request.",
 							NULL, &pubdata_response_days, 5, 1, 60, PGC_SUSET, 0, NULL, NULL, NULL);
-
-	if (!pubdata_preloaded)
-		return;
-
-	EnableQueryId();
-	RegisterXactCallback(GuardXactCallback, NULL);
-	prev_ExecutorStart = ExecutorStart_hook;
-	ExecutorStart_hook = pubdata_ExecutorStart;
-	prev_ExecutorEnd = ExecutorEnd_hook;
-	ExecutorEnd_hook = pubdata_ExecutorEnd;
-	prev_ProcessUtility = ProcessUtility_hook;
-	ProcessUtility_hook = pubdata_ProcessUtility;
+	DefineCustomEnumVariable("pubdata.audit_statement",
+							 "Statement text kept in each access audit record: normalized, full or none.",
+							 "normalized replaces constants by $n, like pg_stat_statements; at most 4096 bytes are kept.",
+							 &audit_statement, AUDIT_STATEMENT_NORMALIZED, audit_statement_options,
+							 PGC_SUSET, 0, NULL, NULL, NULL);
 }
+
+/*
+ * check_purpose
+ *		pubdata.purpose names a grant or a scenario: short, printable.
+ */
+static bool
+check_purpose(char **newval, void **extra, GucSource source)
+{
+	const char *p;
+
+	if (*newval == NULL)
+		return true;
+	if (pg_mbstrlen(*newval) > PUBDATA_PURPOSE_MAX)
+	{
+		GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+		GUC_check_errmsg("pubdata.purpose is longer than %d characters", PUBDATA_PURPOSE_MAX);
+		GUC_check_errhint("Set it to the request id or the scenario code of the grant you use.");
+		return false;
+	}
+	for (p = *newval; *p; p++)
+	{
+		if ((unsigned char) *p < 0x20)
+		{
+			GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+			GUC_check_errmsg("pubdata.purpose contains a control character");
+			GUC_check_errhint("Set it to the request id or the scenario code of the grant you use.");
+			return false;
+		}
+	}
+	return true;
+}
+
+/* ------------------------------------------------------------------------
+ * The statement text of an audit record
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * NormalizeText
+ *		The statement with every constant replaced by $n (numbered after the
+ *		statement's own parameters), as pg_stat_statements shows it.  Uses
+ *		the core scanner, so quoting and comments are understood.
+ */
+static char *
+NormalizeText(const char *text)
+{
+	core_yyscan_t yyscanner;
+	core_yy_extra_type yyextra;
+	core_YYSTYPE yylval;
+	YYLTYPE		yylloc;
+	StringInfoData out;
+	int			last = 0;
+	int			max_param = 0;
+	int			n;
+	int			tok;
+	struct
+	{
+		int			loc;
+		int			len;
+	}		   *consts;
+	int			nconsts = 0;
+	int			cap = 16;
+	int			i;
+
+	consts = palloc(cap * sizeof(*consts));
+	yyscanner = scanner_init(text, &yyextra, &ScanKeywords, ScanKeywordTokens);
+	yyextra.escape_string_warning = false;
+	for (;;)
+	{
+		tok = core_yylex(&yylval, &yylloc, yyscanner);
+		if (tok == 0)
+			break;
+		if (tok == PARAM)
+			max_param = Max(max_param, yylval.ival);
+		else if (tok == ICONST || tok == FCONST || tok == SCONST || tok == USCONST ||
+				 tok == BCONST || tok == XCONST)
+		{
+			if (nconsts == cap)
+			{
+				cap *= 2;
+				consts = repalloc(consts, cap * sizeof(*consts));
+			}
+			consts[nconsts].loc = yylloc;
+			/* the scanner ends the current token with a NUL in its buffer */
+			consts[nconsts].len = strlen(yyextra.scanbuf + yylloc);
+			nconsts++;
+		}
+	}
+	scanner_finish(yyscanner);
+
+	initStringInfo(&out);
+	n = max_param;
+	for (i = 0; i < nconsts; i++)
+	{
+		appendBinaryStringInfo(&out, text + last, consts[i].loc - last);
+		appendStringInfo(&out, "$%d", ++n);
+		last = consts[i].loc + consts[i].len;
+	}
+	appendStringInfoString(&out, text + last);
+	pfree(consts);
+	return out.data;
+}
+
+/*
+ * StatementText
+ *		The text to keep in the audit record of a query, bounded; NULL when
+ *		pubdata.audit_statement = none.  A cut text says so at its end.
+ */
+static char *
+StatementText(QueryDesc *qd)
+{
+	PlannedStmt *ps = qd->plannedstmt;
+	const char *src = qd->sourceText;
+	int			loc = ps->stmt_location;
+	int			len = ps->stmt_len;
+	char	   *stmt;
+	char	   *text;
+	TextEntry  *e = NULL;
+	bool		found;
+	int			full;
+
+	if (audit_statement == AUDIT_STATEMENT_NONE || src == NULL)
+		return NULL;
+	if (audit_statement == AUDIT_STATEMENT_NORMALIZED && ps->queryId != 0 && text_cache != NULL)
+	{
+		e = hash_search(text_cache, &ps->queryId, HASH_FIND, NULL);
+		if (e)
+			return pstrdup(e->text);
+	}
+
+	if (loc < 0 || loc > (int) strlen(src))
+		loc = 0;
+	if (len <= 0 || loc + len > (int) strlen(src))
+		len = strlen(src) - loc;
+	stmt = pnstrdup(src + loc, len);
+	text = stmt;
+	if (audit_statement == AUDIT_STATEMENT_NORMALIZED)
+	{
+		PG_TRY();
+		{
+			text = NormalizeText(stmt);
+		}
+		PG_CATCH();
+		{
+			/* cannot happen for a statement that was parsed; keep nothing */
+			FlushErrorState();
+			text = pstrdup("(statement text unavailable)");
+		}
+		PG_END_TRY();
+	}
+	full = strlen(text);
+	if (full > AUDIT_STATEMENT_MAX)
+	{
+		int			keep = pg_mbcliplen(text, full, AUDIT_STATEMENT_MAX - 64);
+
+		text = psprintf("%.*s ... (%d bytes in all)", keep, text, full);
+	}
+
+	if (audit_statement == AUDIT_STATEMENT_NORMALIZED && ps->queryId != 0)
+	{
+		if (text_cache == NULL || hash_get_num_entries(text_cache) >= TEXT_CACHE_MAX)
+		{
+			HASHCTL		ctl;
+
+			if (text_cxt == NULL)
+				text_cxt = AllocSetContextCreate(TopMemoryContext, "pubdata statement texts",
+												 ALLOCSET_DEFAULT_SIZES);
+			else
+				MemoryContextReset(text_cxt);
+			memset(&ctl, 0, sizeof(ctl));
+			ctl.keysize = sizeof(uint64);
+			ctl.entrysize = sizeof(TextEntry);
+			ctl.hcxt = text_cxt;
+			text_cache = hash_create("pubdata statement texts", 256, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		}
+		e = hash_search(text_cache, &ps->queryId, HASH_ENTER, &found);
+		e->text = MemoryContextStrdup(text_cxt, text);
+	}
+	return text;
+}
+
+/* ------------------------------------------------------------------------
+ * Audit records
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * WriteRecord
+ *		Write a frame's record with its outcome.
+ */
+static void
+WriteRecord(GuardFrame *f, const char *outcome)
+{
+	PubdataAccess a;
+
+	memset(&a, 0, sizeof(a));
+	a.role_name = f->role_name;
+	a.department_id = f->dept;
+	a.department_code = f->dept_code;
+	a.resources = f->resources;
+	a.grant_id = 0;
+	if (f->grants && f->grants[0] != '\0' && f->grants[0] != ';')
+		a.grant_id = strtoi64(f->grants, NULL, 10);
+	a.purpose = f->purpose;
+	a.command = f->command;
+	a.query_id = f->query_id;
+	a.rows = f->rows;
+	a.grants = f->grants;
+	a.outcome = outcome;
+	a.statement = f->statement;
+	pubdata_audit_record(&a);
+	f->done = true;
+}
+
+/*
+ * RecordDenied
+ *		A refusal leaves a record: who, which resource, what statement.
+ */
+static void
+RecordDenied(QueryDesc *qd, Oid userid, int32 dept, const char *dept_code,
+			 const char *code, const char *command)
+{
+	PubdataAccess a;
+
+	memset(&a, 0, sizeof(a));
+	a.role_name = GetUserNameFromId(userid, true);
+	a.department_id = dept;
+	a.department_code = dept_code;
+	a.resources = code;
+	a.purpose = (pubdata_purpose && pubdata_purpose[0]) ? pubdata_purpose : NULL;
+	a.command = command;
+	a.query_id = qd ? qd->plannedstmt->queryId : 0;
+	a.outcome = "denied";
+	a.statement = qd ? StatementText(qd) : NULL;
+	pubdata_audit_record(&a);
+}
+
+/* ------------------------------------------------------------------------
+ * The copy rule
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * pubdata_guard_statement_begin
+ *		A new client statement: forget what the previous one read and wrote.
+ */
+void
+pubdata_guard_statement_begin(const void *owner)
+{
+	copy_state.owner = owner;
+	copy_state.generation++;
+	copy_state.nreads = 0;
+	copy_state.reads_overflow = false;
+	copy_state.nwrites = 0;
+	copy_state.writes_overflow = false;
+	copy_state.copy_out = NULL;
+}
+
+const void *
+pubdata_guard_statement_owner(void)
+{
+	return copy_state.owner;
+}
+
+void
+pubdata_guard_xact_end(void)
+{
+	pubdata_guard_statement_begin(NULL);
+}
+
+/*
+ * WriteIsCopyOf
+ *		Does writing relation relid take rows of the read resource out of its
+ *		provider's hands?  Temporary relations and the provider's own are not;
+ *		pubdata's bookkeeping (its schema, written as the extension owner
+ *		inside its own functions) is not.
+ */
+static bool
+WriteIsCopyOf(Oid relid, const CopyRead *r)
+{
+	char		persistence = get_rel_persistence(relid);
+	Oid			nsp;
+
+	if (persistence == RELPERSISTENCE_TEMP)
+		return false;
+	nsp = get_rel_namespace(relid);
+	if (OidIsValid(nsp) && nsp == pubdata_schema_oid())
+		return false;
+	if (OidIsValid(r->provider_role))
+	{
+		Oid			owner = InvalidOid;
+		HeapTuple	tp = SearchSysCache1(RELOID, ObjectIdGetDatum(relid));
+
+		if (HeapTupleIsValid(tp))
+		{
+			owner = ((Form_pg_class) GETSTRUCT(tp))->relowner;
+			ReleaseSysCache(tp);
+		}
+		if (OidIsValid(owner) && has_privs_of_role(owner, r->provider_role))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * RefuseCopy
+ *		The statement reads r and writes relid (or sends rows out): refuse it,
+ *		with a record.
+ */
+static void
+RefuseCopy(QueryDesc *qd, const CopyRead *r, Oid relid, const char *how)
+{
+	Oid			userid = GetUserId();
+	char		dept_code[PUBDATA_CODE_LEN];
+	int32		dept = pubdata_catalog_department(userid, dept_code);
+	const char *target = OidIsValid(relid) ? get_rel_name(relid) : NULL;
+
+	RecordDenied(qd, userid, dept, dept_code, r->code, how ? how : "copy");
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("copying resource \"%s\" is not allowed", r->code),
+			 target ?
+			 errdetail("This statement reads resource \"%s\" and writes table \"%s\"; shared data is used by request and response, and a copy needs the Big Data Bureau's consent (Art 17).",
+					   r->code, target) :
+			 errdetail("This statement reads resource \"%s\" and sends its rows out (%s); shared data is used by request and response, and a copy needs the Big Data Bureau's consent (Art 17).",
+					   r->code, how),
+			 errhint("Request a copy grant: SELECT pubdata.request_share('%s', purpose => '...', mode => 'copy'); the provider and then pubdata_admin approve it.",
+					 r->code)));
+}
+
+/*
+ * CheckCopy
+ *		Every (read, write) pair of the statement so far obeys the rule.
+ */
+static void
+CheckCopy(QueryDesc *qd)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < copy_state.nreads; i++)
+	{
+		CopyRead   *r = &copy_state.reads[i];
+
+		if (r->copy_ok)
+			continue;
+		if (copy_state.copy_out)
+			RefuseCopy(qd, r, InvalidOid, copy_state.copy_out);
+		for (j = 0; j < copy_state.nwrites; j++)
+			if (WriteIsCopyOf(copy_state.writes[j], r))
+				RefuseCopy(qd, r, copy_state.writes[j], NULL);
+		if (copy_state.writes_overflow)
+			RefuseCopy(qd, r, InvalidOid, "many tables");
+	}
+}
+
+/*
+ * NoteRead
+ *		The statement reads a shared resource as someone else than its
+ *		provider.  Returns true if it was new.
+ */
+static bool
+NoteRead(PubdataResource *res, bool copy_ok)
+{
+	int			i;
+
+	for (i = 0; i < copy_state.nreads; i++)
+		if (copy_state.reads[i].resource_id == res->id)
+		{
+			copy_state.reads[i].copy_ok &= copy_ok;
+			return false;
+		}
+	if (copy_state.nreads == COPY_MAX)
+	{
+		/* forget a reader's copy grant rather than a read */
+		copy_state.reads_overflow = true;
+		copy_state.reads[COPY_MAX - 1].copy_ok = false;
+		return true;
+	}
+	copy_state.reads[i].resource_id = res->id;
+	copy_state.reads[i].provider_role = res->provider_role;
+	copy_state.reads[i].copy_ok = copy_ok;
+	strlcpy(copy_state.reads[i].code, res->code, PUBDATA_CODE_LEN);
+	copy_state.nreads++;
+	return true;
+}
+
+/*
+ * NoteWrite
+ *		The statement writes relid.
+ */
+static bool
+NoteWrite(Oid relid)
+{
+	int			i;
+
+	for (i = 0; i < copy_state.nwrites; i++)
+		if (copy_state.writes[i] == relid)
+			return false;
+	if (copy_state.nwrites == COPY_MAX)
+	{
+		copy_state.writes_overflow = true;
+		return true;
+	}
+	copy_state.writes[copy_state.nwrites++] = relid;
+	return true;
+}
+
+/*
+ * NoteStatementWrites
+ *		The permanent relations a query modifies (its ModifyTable targets,
+ *		data-modifying WITH included).
+ */
+static bool
+NoteStatementWrites(QueryDesc *qd)
+{
+	ListCell   *lc;
+	bool		added = false;
+	PlannedStmt *ps = qd->plannedstmt;
+
+	foreach(lc, ps->resultRelations)
+	{
+		RangeTblEntry *rte = rt_fetch(lfirst_int(lc), ps->rtable);
+
+		if (rte->rtekind == RTE_RELATION)
+			added |= NoteWrite(rte->relid);
+	}
+	return added;
+}
+
+/*
+ * pubdata_guard_utility
+ *		A utility statement that takes rows somewhere: COPY TO sends them
+ *		out; CREATE TABLE AS, SELECT INTO and materialized views write a new
+ *		(permanent) relation; REFRESH writes an existing one; COPY FROM
+ *		writes its table.  *command gets the name for the audit record of
+ *		the query it runs.
+ */
+void
+pubdata_guard_utility(PlannedStmt *pstmt, const char **command)
+{
+	Node	   *stmt = pstmt->utilityStmt;
+
+	*command = NULL;
+	if (!pubdata_guard || IsParallelWorker())
+		return;
+	if (IsA(stmt, CopyStmt))
+	{
+		CopyStmt   *c = (CopyStmt *) stmt;
+
+		if (!c->is_from)
+		{
+			*command = "COPY";
+			copy_state.copy_out = "COPY";
+		}
+		else if (c->relation)
+		{
+			Oid			relid = RangeVarGetRelid(c->relation, NoLock, true);
+
+			if (OidIsValid(relid))
+				NoteWrite(relid);
+		}
+	}
+	else if (IsA(stmt, CreateTableAsStmt))
+	{
+		CreateTableAsStmt *c = (CreateTableAsStmt *) stmt;
+
+		*command = c->objtype == OBJECT_MATVIEW ? "CREATE MATERIALIZED VIEW" :
+			c->is_select_into ? "SELECT INTO" : "CREATE TABLE AS";
+		if (c->into && c->into->rel && c->into->rel->relpersistence != RELPERSISTENCE_TEMP)
+			copy_state.copy_out = *command;
+	}
+	else if (IsA(stmt, RefreshMatViewStmt))
+	{
+		Oid			relid = RangeVarGetRelid(((RefreshMatViewStmt *) stmt)->relation, NoLock, true);
+
+		*command = "REFRESH MATERIALIZED VIEW";
+		if (OidIsValid(relid))
+			NoteWrite(relid);
+	}
+	else
+		return;
+	if (copy_state.nreads > 0)
+		CheckCopy(NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * The grant decision
+ * ------------------------------------------------------------------------
+ */
 
 /*
  * IsProvider
@@ -149,44 +675,209 @@ IsProvider(Oid roleid, PubdataResource *res)
 }
 
 /*
+ * ColumnsRead
+ *		Every column of relation a query reads through any of its range table
+ *		entries (a whole-row reference reads them all).
+ */
+static Bitmapset *
+ColumnsRead(PlannedStmt *ps, Oid relid, Oid userid, Oid *userids)
+{
+	Bitmapset  *cols = NULL;
+	ListCell   *lc;
+	int			rti = 0;
+
+	foreach(lc, ps->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		rti++;
+		if (rte->rtekind != RTE_RELATION || rte->relid != relid ||
+			!(rte->requiredPerms & ACL_SELECT) || userids[rti - 1] != userid)
+			continue;
+		if (bms_is_member(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber, rte->selectedCols))
+		{
+			/* the executor has locked it already */
+			Relation	rel = relation_open(relid, NoLock);
+			TupleDesc	td = RelationGetDescr(rel);
+			int			a;
+
+			for (a = 0; a < td->natts; a++)
+				if (!TupleDescAttr(td, a)->attisdropped)
+					cols = bms_add_member(cols, a + 1 - FirstLowInvalidHeapAttributeNumber);
+			relation_close(rel, NoLock);
+		}
+		cols = bms_add_members(cols, rte->selectedCols);
+	}
+	/* system columns and the whole-row marker are not items */
+	for (;;)
+	{
+		int			m = bms_next_member(cols, -1);
+
+		if (m < 0 || m > InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber)
+			break;
+		cols = bms_del_member(cols, m);
+	}
+	return cols;
+}
+
+/*
+ * ItemList
+ *		The names of the columns in cols that set does not cover, for an
+ *		error message.
+ */
+static char *
+ItemList(Oid relid, Bitmapset *cols, Bitmapset *covered)
+{
+	StringInfoData s;
+	int			m = -1;
+
+	initStringInfo(&s);
+	while ((m = bms_next_member(cols, m)) >= 0)
+	{
+		char	   *name;
+
+		if (covered && bms_is_member(m, covered))
+			continue;
+		name = get_attname(relid, m + FirstLowInvalidHeapAttributeNumber, true);
+		if (name == NULL)
+			continue;
+		appendStringInfo(&s, "%s%s", s.len ? ", " : "", name);
+	}
+	return s.data;
+}
+
+/*
+ * Decide
+ *		Choose the grants under which userid (department dept) reads cols of
+ *		res; refuse with a precise error when no single grant covers them.
+ */
+static void
+Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
+	   int32 dept, const char *dept_code, const char *command, MemoryContext cxt)
+{
+	const PubdataGrantSet *set = pubdata_grants_lookup(res->id, dept);
+	TimestampTz now = GetCurrentTimestamp();
+	const char *purpose = pubdata_purpose;
+	int			i;
+	int			covering = 0;
+	int			live = 0;
+	int64		expired_id = 0;
+	Bitmapset  *any = NULL;
+
+	gr->ngrants = 0;
+	gr->grants = MemoryContextAlloc(cxt, sizeof(int64) * Max(set->ngrants, 1));
+	gr->shared = res->share_class == PUBDATA_UNCONDITIONAL && res->published &&
+		set->shared != NULL && bms_is_subset(cols, set->shared);
+	gr->all_rows = gr->shared;
+
+	for (i = 0; res->published && i < set->ngrants; i++)
+	{
+		const PubdataGrant *g = &set->grants[i];
+
+		any = bms_union(any, g->cols);
+		if (!bms_is_subset(cols, g->cols))
+			continue;
+		covering++;
+		if (g->expires_at <= now)
+		{
+			expired_id = g->id;
+			continue;
+		}
+		live++;
+		if (!pubdata_grant_matches_purpose(g, purpose))
+			continue;
+		gr->grants[gr->ngrants++] = g->id;
+		if (!g->scoped)
+			gr->all_rows = true;
+	}
+	if (gr->ngrants > 0 || gr->shared)
+		return;
+
+	/* refused: say why, and leave a record */
+	RecordDenied(qd, gr->userid, dept, dept_code, res->code, command);
+	if (live > 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("no grant of resource \"%s\" for purpose \"%s\"", res->code, purpose),
+				 errdetail("pubdata.purpose names neither a grant (request id) nor a scenario of this department covering the items read."),
+				 errhint("SET pubdata.purpose to the request id or scenario code of a live grant, or RESET pubdata.purpose.")));
+	if (covering > 0 && expired_id != 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("grant " INT64_FORMAT " of resource \"%s\" has expired", expired_id, res->code),
+				 errhint("Request it again: SELECT pubdata.request_share('%s', purpose => '...');", res->code)));
+	if (any != NULL || set->shared != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("no single grant of resource \"%s\" covers the items read together", res->code),
+				 errdetail("The query reads %s of table \"%s\"; a grant is items x rows, and each row read must be covered by one grant for all the items the query reads (not covered by the items open to all: %s).",
+						   ItemList(res->relid, cols, NULL), get_rel_name(res->relid),
+						   ItemList(res->relid, cols, set->shared)),
+				 errhint("Read the items of each grant in separate queries, or request one grant for all of them: SELECT pubdata.request_share('%s', purpose => '...', items => ARRAY[...]);",
+						 res->code)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for resource \"%s\"", res->code),
+			 errdetail("%s holds no live grant for the items read from table \"%s\".",
+					   dept ? psprintf("Department \"%s\"", dept_code) :
+					   psprintf("Role \"%s\"", GetUserNameFromId(gr->userid, false)),
+					   get_rel_name(res->relid)),
+			 errhint("Request access with SELECT pubdata.request_share('%s', purpose => '...', items => ARRAY[...]);",
+					 res->code)));
+}
+
+/*
+ * RefuseNoPrivilege
+ *		A read that the table's privileges refuse: say which resource and how
+ *		to ask for it, instead of "permission denied for table".
+ */
+static void
+RefuseNoPrivilege(QueryDesc *qd, RangeTblEntry *rte, PubdataResource *res, Oid userid,
+				  int32 dept, const char *dept_code, const char *command)
+{
+	RecordDenied(qd, userid, dept, dept_code, res->code, command);
+	if (res->share_class == PUBDATA_NON_SHARED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("resource \"%s\" is not shared", res->code),
+				 errdetail("Table \"%s\" holds non-shared data: only its provider reads it (Art 18(3)).",
+						   get_rel_name(rte->relid)),
+				 errhint("See the legal basis in pubdata.resource.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for resource \"%s\"", res->code),
+			 errdetail("%s holds no live grant for the items read from table \"%s\".",
+					   dept ? psprintf("Department \"%s\"", dept_code) :
+					   psprintf("Role \"%s\"", GetUserNameFromId(userid, false)),
+					   get_rel_name(rte->relid)),
+			 errhint("Request access with SELECT pubdata.request_share('%s', purpose => '...', items => ARRAY[...]);",
+					 res->code)));
+}
+
+/*
  * HasCopyGrant
- *		Does the department hold a live, bureau-approved copy grant?
+ *		A live grant of mode copy with the bureau's consent, matching the
+ *		declared purpose.
  */
 static bool
-HasCopyGrant(int64 resource_id, int32 dept_id)
+HasCopyGrant(int64 resource_id, int32 dept)
 {
-	Oid			argtypes[2] = {INT8OID, INT4OID};
-	Datum		values[2];
-	bool		result = false;
-	Oid			save_userid;
-	int			save_sec_context;
+	const PubdataGrantSet *set;
+	TimestampTz now;
+	int			i;
 
-	if (dept_id == 0)
+	if (dept == 0)
 		return false;
-	values[0] = Int64GetDatum(resource_id);
-	values[1] = Int32GetDatum(dept_id);
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	PG_TRY();
+	set = pubdata_grants_lookup(resource_id, dept);
+	now = GetCurrentTimestamp();
+	for (i = 0; i < set->ngrants; i++)
 	{
-		if (SPI_connect() != SPI_OK_CONNECT)
-			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute_with_args("SELECT pubdata._has_copy_grant($1, $2)", 2, argtypes, values,
-								  NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
-		{
-			bool		isnull;
-			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		const PubdataGrant *g = &set->grants[i];
 
-			result = !isnull && DatumGetBool(d);
-		}
-		SPI_finish();
+		if (g->copy_ok && g->expires_at > now && pubdata_grant_matches_purpose(g, pubdata_purpose))
+			return true;
 	}
-	PG_FINALLY();
-	{
-		SetUserIdAndSecContext(save_userid, save_sec_context);
-	}
-	PG_END_TRY();
-	return result;
+	return false;
 }
 
 /*
@@ -194,10 +885,10 @@ HasCopyGrant(int64 resource_id, int32 dept_id)
  *		The statement kind written to the audit log.
  */
 static const char *
-CommandName(QueryDesc *qd, const char *copy_command)
+CommandName(QueryDesc *qd, const char *utility_command)
 {
-	if (copy_command)
-		return copy_command;
+	if (utility_command)
+		return utility_command;
 	switch (qd->operation)
 	{
 		case CMD_SELECT:
@@ -216,78 +907,111 @@ CommandName(QueryDesc *qd, const char *copy_command)
 }
 
 /*
- * ForgetNotedGrant
- *		Drop what pubdata._note_grant() noted for a resource.
+ * BuildRecord
+ *		The parts of the audit record known when the statement starts.
  */
 static void
-ForgetNotedGrant(int64 resource_id)
+BuildRecord(GuardFrame *f, PubdataResource **resv)
 {
-	NotedGrant *g;
+	StringInfoData res;
+	StringInfoData grants;
+	StringInfoData purposes;
+	int			i,
+				j;
+	int			nused = 0;
+	int64		one = 0;
+	bool		first = true;
 
-	if (noted_grants == NULL)
-		return;
-	g = hash_search(noted_grants, &resource_id, HASH_FIND, NULL);
-	if (g == NULL)
-		return;
-	if (g->purpose)
-		pfree(g->purpose);
-	hash_search(noted_grants, &resource_id, HASH_REMOVE, NULL);
+	initStringInfo(&res);
+	initStringInfo(&grants);
+	initStringInfo(&purposes);
+	for (i = 0; i < f->nrels; i++)
+	{
+		GuardRel   *gr = &f->rels[i];
+		bool		dup = false;
+
+		if (!gr->audited)
+			continue;
+		for (j = 0; j < i; j++)
+			dup |= (f->rels[j].audited && f->rels[j].resource_id == gr->resource_id);
+		if (dup)
+			continue;
+		if (!first)
+		{
+			appendStringInfoChar(&res, ',');
+			appendStringInfoChar(&grants, ';');
+		}
+		first = false;
+		appendStringInfoString(&res, resv[i]->code);
+		for (j = 0; j < gr->ngrants; j++)
+		{
+			appendStringInfo(&grants, "%s" INT64_FORMAT, j ? "," : "", gr->grants[j]);
+			if (nused++ == 0)
+				one = gr->grants[j];
+		}
+	}
+	f->resources = res.data;
+	f->grants = grants.data;
+
+	/* the purpose: declared, else the grant's own (one grant), bounded */
+	if (pubdata_purpose && pubdata_purpose[0])
+		f->purpose = pstrdup(pubdata_purpose);
+	else if (nused == 1)
+	{
+		for (i = 0; i < f->nrels && f->purpose == NULL; i++)
+		{
+			const PubdataGrantSet *set = pubdata_grants_lookup(f->rels[i].resource_id, f->dept);
+
+			for (j = 0; j < set->ngrants; j++)
+				if (set->grants[j].id == one && set->grants[j].purpose)
+				{
+					const char *p = set->grants[j].purpose;
+					int			len = strlen(p);
+
+					if (pg_mbstrlen(p) > PUBDATA_PURPOSE_MAX)
+						f->purpose = psprintf("%.*s ...", pg_mbcharcliplen(p, len, PUBDATA_PURPOSE_MAX), p);
+					else
+						f->purpose = pstrdup(p);
+					break;
+				}
+		}
+	}
 }
 
 /*
- * RecordPending
- *		Write the audit record of a pending statement and free it.  Without a
- *		grant's purpose, the purpose declared by the session is recorded.
+ * pubdata_guard_start
+ *		See guard.h.
  */
-static void
-RecordPending(AuditPending *p, const char *command, int64 grant_id,
-			  const char *purpose, uint64 query_id, uint64 rows)
+GuardFrame *
+pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool explain_analyze)
 {
-	PubdataAccess a;
-
-	memset(&a, 0, sizeof(a));
-	a.role_name = GetUserNameFromId(p->userid, true);
-	a.department_id = p->dept_id;
-	a.department_code = p->dept_code;
-	a.resources = p->resources;
-	a.grant_id = grant_id;
-	a.purpose = purpose ? purpose :
-		((pubdata_purpose && pubdata_purpose[0]) ? pubdata_purpose : NULL);
-	a.command = command;
-	a.query_id = query_id;
-	a.rows = rows;
-	pubdata_audit_record(&a);
-	pfree(p->resources);
-	pfree(p);
-}
-
-/*
- * GuardStatement
- *		Check one statement before it runs; remember it for the audit.
- */
-static void
-GuardStatement(QueryDesc *qd, int eflags)
-{
-	const char *copy_command = pending_copy_command;
+	PlannedStmt *ps = qd->plannedstmt;
 	ListCell   *lc;
-	Index		rti = 0;
-	AuditPending *pending = NULL;
-	StringInfoData codes;
-	List	   *result_rels = qd->plannedstmt->resultRelations;
-	/* a SELECT whose WITH inserts or updates writes too (the scheduler's aggregation does) */
-	bool		writes = (qd->operation == CMD_INSERT || qd->operation == CMD_UPDATE ||
-						  qd->operation == CMD_MERGE || qd->plannedstmt->hasModifyingCTE);
+	int			rti = 0;
+	int			n = list_length(ps->rtable);
+	Oid		   *userids = NULL;
+	PubdataResource **resv = NULL;
+	int			ngov = 0;
+	GuardFrame *f = NULL;
+	MemoryContext old;
+	const char *command = NULL;
+	bool		wrote;
+	int			i;
 
-	pending_copy_command = NULL;
-	codes.data = NULL;
+	if (!pubdata_guard || IsParallelWorker() || pubdata_catalog_loading())
+		return NULL;
+	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
+		return NULL;
 
-	foreach(lc, qd->plannedstmt->rtable)
+	/* the copy rule sees every write, governed or not */
+	wrote = NoteStatementWrites(qd);
+
+	/* the governed relations read as someone else than their provider */
+	foreach(lc, ps->rtable)
 	{
 		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
 		PubdataResource *res;
 		Oid			userid;
-		int32		dept;
-		char		dept_code[PUBDATA_CODE_LEN];
 
 		rti++;
 		if (rte->rtekind != RTE_RELATION || !(rte->requiredPerms & ACL_SELECT))
@@ -298,251 +1022,235 @@ GuardStatement(QueryDesc *qd, int eflags)
 		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 		if (IsProvider(userid, res))
 			continue;
+		if (userids == NULL)
+		{
+			userids = palloc0(sizeof(Oid) * n);
+			resv = palloc0(sizeof(PubdataResource *) * n);
+			command = CommandName(qd, utility_command);
+		}
+		userids[rti - 1] = userid;
+		resv[rti - 1] = res;
+		ngov++;
+	}
+	if (ngov == 0)
+	{
+		if (wrote && copy_state.nreads > 0)
+			CheckCopy(qd);
+		return NULL;
+	}
+
+	f = NULL;
+	{
+		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "pubdata statement",
+												  ALLOCSET_SMALL_SIZES);
+
+		old = MemoryContextSwitchTo(cxt);
+		f = palloc0(sizeof(GuardFrame));
+		f->cxt = cxt;
+	}
+	f->qd = qd;
+	f->rels = palloc0(sizeof(GuardRel) * ngov);
+	f->command = command;
+	f->query_id = ps->queryId;
+	f->noted_gen = copy_state.generation;
+
+	rti = 0;
+	foreach(lc, ps->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+		PubdataResource *res = resv[rti];
+		Oid			userid = userids[rti];
+		GuardRel   *gr;
+		int32		dept;
+		char		dept_code[PUBDATA_CODE_LEN];
+		Bitmapset  *cols;
+		bool		dup = false;
+
+		rti++;
+		if (res == NULL)
+			continue;
+		for (i = 0; i < f->nrels; i++)
+			dup |= (f->rels[i].relid == rte->relid && f->rels[i].userid == userid);
+		if (dup)
+			continue;
 		dept = pubdata_catalog_department(userid, dept_code);
 
-		/* a read without the privileges a grant gives: say how to ask */
+		/* a read the privileges refuse: say what to do */
 		if (!ExecCheckRTPerms(list_make1(rte), false))
+			RefuseNoPrivilege(qd, rte, res, userid, dept, dept_code, command);
+
+		gr = &f->rels[f->nrels];
+		resv[f->nrels] = res;	/* compacted: resv[i] is rels[i]'s resource */
+		f->nrels++;
+		gr->relid = rte->relid;
+		gr->userid = userid;
+		gr->resource_id = res->id;
+		gr->audited = res->share_class != PUBDATA_UNCONDITIONAL;
+		cols = ColumnsRead(ps, rte->relid, userid, userids);
+		Decide(qd, gr, res, cols, dept, dept_code, command, f->cxt);
+
+		if (explain_analyze && qd->instrument_options != 0 && !gr->all_rows)
 		{
-			if (res->share_class == PUBDATA_NON_SHARED)
-				ereport(ERROR,
-						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("resource \"%s\" is not shared", res->code),
-						 errdetail("Table \"%s\" holds non-shared data: only its provider reads it (Art 18(3)).",
-								   get_rel_name(rte->relid)),
-						 errhint("See the legal basis in pubdata.resource.")));
+			RecordDenied(qd, userid, dept, dept_code, res->code, "EXPLAIN ANALYZE");
 			ereport(ERROR,
 					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("permission denied for resource \"%s\"", res->code),
-					 errdetail("%s holds no live grant for the items read from table \"%s\".",
-							   dept ? psprintf("Department \"%s\"", dept_code) : psprintf("Role \"%s\"", GetUserNameFromId(userid, false)),
-							   get_rel_name(rte->relid)),
-					 errhint("Request access with SELECT pubdata.request_share('%s', purpose => '...', items => ARRAY[...]);",
-							 res->code)));
+					 errmsg("EXPLAIN ANALYZE of resource \"%s\" is not allowed", res->code),
+					 errdetail("Department \"%s\" sees only some rows of table \"%s\"; the row counts of EXPLAIN ANALYZE would tell about the others.",
+							   dept_code, get_rel_name(rte->relid)),
+					 errhint("Use EXPLAIN without ANALYZE, or run the query itself.")));
 		}
 
-		/* taking rows out of the table is a copy (Art 17) */
-		if ((copy_command != NULL || (writes && !list_member_int(result_rels, (int) rti)))
-			&& !HasCopyGrant(res->id, dept))
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("copying resource \"%s\" is not allowed", res->code),
-					 errdetail("%s takes rows of table \"%s\" out of it; shared data is used by request and response, and a copy needs the Big Data Bureau's consent (Art 17).",
-							   copy_command ? copy_command :
-							   qd->operation == CMD_SELECT ? "A WITH query that inserts" : CommandName(qd, NULL),
-							   get_rel_name(rte->relid)),
-					 errhint("Request a copy grant: SELECT pubdata.request_share('%s', purpose => '...', mode => 'copy'); the provider and then pubdata_admin approve it.",
-							 res->code)));
+		/* the copy rule: a read of shared data in a statement that writes */
+		if (NoteRead(res, HasCopyGrant(res->id, dept)) || wrote)
+			CheckCopy(qd);
 
-		if (res->share_class == PUBDATA_UNCONDITIONAL || (eflags & EXEC_FLAG_EXPLAIN_ONLY))
-			continue;
-
-		/* restricted or non-shared, read by someone else: audit it */
-		if (pending == NULL)
+		if (gr->audited && !f->audited)
 		{
-			MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-			pending = palloc0(sizeof(AuditPending));
-			pending->qd = qd;
-			pending->command = CommandName(qd, copy_command);
-			pending->userid = userid;
-			pending->dept_id = dept;
-			strlcpy(pending->dept_code, dept_code, PUBDATA_CODE_LEN);
-			initStringInfo(&codes);
-			MemoryContextSwitchTo(old);
+			f->audited = true;
+			f->role_name = GetUserNameFromId(userid, true);
+			f->dept = dept;
+			f->dept_code = pstrdup(dept_code);
 		}
-		if (pending->n_resources < lengthof(pending->resource_ids))
-		{
-			int			i;
-			bool		dup = false;
-
-			for (i = 0; i < pending->n_resources; i++)
-				dup |= (pending->resource_ids[i] == res->id);
-			if (dup)
-				continue;
-			pending->resource_ids[pending->n_resources++] = res->id;
-			/* a grant noted by an earlier statement does not count */
-			ForgetNotedGrant(res->id);
-		}
-		if (codes.len > 0)
-			appendStringInfoChar(&codes, ',');
-		appendStringInfoString(&codes, res->code);
 	}
 
-	if (pending != NULL)
+	if (f->audited)
 	{
-		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
-
-		pending->resources = codes.data;
-		audit_pending = lappend(audit_pending, pending);
-		MemoryContextSwitchTo(old);
+		BuildRecord(f, resv);
+		f->statement = StatementText(qd);
 	}
+	MemoryContextSwitchTo(old);
+	pfree(userids);
+	pfree(resv);
+	return f;
 }
 
 /*
- * FinishAudit
- *		Write the audit record of a statement that ran to its end.
+ * pubdata_guard_run
+ *		A frame's plan runs.  When that happens in a later statement than the
+ *		one that started it (a cursor fetched by FETCH, or from a function
+ *		called by another statement), its reads and writes belong to that
+ *		statement now.
  */
-static void
-FinishAudit(QueryDesc *qd)
+void
+pubdata_guard_run(GuardFrame *frame)
 {
-	ListCell   *lc;
-	AuditPending *p = NULL;
-	int64		grant_id = 0;
-	const char *purpose = NULL;
 	int			i;
+	bool		added = false;
 
-	foreach(lc, audit_pending)
-	{
-		if (((AuditPending *) lfirst(lc))->qd == qd)
-		{
-			p = lfirst(lc);
-			break;
-		}
-	}
-	if (p == NULL)
+	if (frame->noted_gen == copy_state.generation)
 		return;
-	audit_pending = list_delete_ptr(audit_pending, p);
-
-	for (i = 0; i < p->n_resources && grant_id == 0 && noted_grants; i++)
+	frame->noted_gen = copy_state.generation;
+	added = NoteStatementWrites(frame->qd);
+	for (i = 0; i < frame->nrels; i++)
 	{
-		NotedGrant *g = hash_search(noted_grants, &p->resource_ids[i], HASH_FIND, NULL);
+		PubdataResource *res = pubdata_catalog_lookup(frame->rels[i].relid);
+		int32		dept;
 
-		if (g)
-		{
-			grant_id = g->grant_id;
-			purpose = g->purpose;
-		}
+		if (res == NULL)
+			continue;
+		dept = pubdata_catalog_department(frame->rels[i].userid, NULL);
+		added |= NoteRead(res, HasCopyGrant(res->id, dept));
 	}
-	RecordPending(p, p->command, grant_id, purpose, qd->plannedstmt->queryId,
-				  qd->estate ? qd->estate->es_processed : 0);
+	if (added)
+		CheckCopy(frame->qd);
 }
 
 /*
- * GuardXactCallback
- *		A statement that failed after it started reading still leaves its
- *		audit record (rows unknown, written as 0, command marked as failed).
+ * pubdata_guard_end
+ *		The statement ended normally: its record, with the rows of all its
+ *		fetches.
  */
-static void
-GuardXactCallback(XactEvent event, void *arg)
+void
+pubdata_guard_end(GuardFrame *frame)
 {
-	ListCell   *lc;
+	if (frame->audited && !frame->done)
+		WriteRecord(frame, "ok");
+	frame->done = true;
+}
 
-	if (event != XACT_EVENT_ABORT && event != XACT_EVENT_PARALLEL_ABORT)
+/*
+ * pubdata_guard_abandon
+ *		The statement's memory is going away without ExecutorEnd: it failed
+ *		(or a subtransaction or transaction around it aborted, or its cursor
+ *		was dropped at an error).  Its record is still owed.  We may be in
+ *		an abort here: nothing below touches the catalog, and a failure to
+ *		write is reported as a warning (an error would recurse).
+ */
+void
+pubdata_guard_abandon(GuardFrame *frame)
+{
+	MemoryContext old;
+
+	if (!frame->audited || frame->done || !frame->started)
 		return;
-	foreach(lc, audit_pending)
-	{
-		AuditPending *p = lfirst(lc);
-
-		RecordPending(p, psprintf("%s (failed)", p->command), 0, NULL, 0, 0);
-	}
-	list_free(audit_pending);
-	audit_pending = NIL;
-}
-
-/*
- * pubdata_ExecutorStart
- */
-static void
-pubdata_ExecutorStart(QueryDesc *queryDesc, int eflags)
-{
-	if (pubdata_guard && !IsParallelWorker() && !pubdata_catalog_loading())
-		GuardStatement(queryDesc, eflags);
-	else
-		pending_copy_command = NULL;
-
-	if (prev_ExecutorStart)
-		prev_ExecutorStart(queryDesc, eflags);
-	else
-		standard_ExecutorStart(queryDesc, eflags);
-}
-
-/*
- * pubdata_ExecutorEnd
- */
-static void
-pubdata_ExecutorEnd(QueryDesc *queryDesc)
-{
-	if (audit_pending != NIL)
-		FinishAudit(queryDesc);
-
-	if (prev_ExecutorEnd)
-		prev_ExecutorEnd(queryDesc);
-	else
-		standard_ExecutorEnd(queryDesc);
-}
-
-/*
- * pubdata_ProcessUtility
- *		Mark the query that a COPY TO, CREATE TABLE AS, SELECT INTO or
- *		materialized view is about to run, for the copy guard.
- */
-static void
-pubdata_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
-					   bool readOnlyTree, ProcessUtilityContext context,
-					   ParamListInfo params, QueryEnvironment *queryEnv,
-					   DestReceiver *dest, QueryCompletion *qc)
-{
-	Node	   *stmt = pstmt->utilityStmt;
-	const char *copy_command = NULL;
-
-	if (IsA(stmt, CopyStmt) && !((CopyStmt *) stmt)->is_from)
-		copy_command = "COPY";
-	else if (IsA(stmt, CreateTableAsStmt))
-		copy_command = ((CreateTableAsStmt *) stmt)->objtype == OBJECT_MATVIEW ?
-			"CREATE MATERIALIZED VIEW" : "CREATE TABLE AS";
-	else if (IsA(stmt, RefreshMatViewStmt))
-		copy_command = "REFRESH MATERIALIZED VIEW";
-
-	pending_copy_command = copy_command;
+	old = CurrentMemoryContext;
 	PG_TRY();
 	{
-		if (prev_ProcessUtility)
-			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-									params, queryEnv, dest, qc);
+		WriteRecord(frame, "error");
 	}
-	PG_FINALLY();
+	PG_CATCH();
 	{
-		pending_copy_command = NULL;
+		MemoryContextSwitchTo(old);
+		FlushErrorState();
+		ereport(WARNING,
+				(errmsg("could not write the access audit record of a failed statement of role \"%s\"",
+						frame->role_name ? frame->role_name : "?")));
 	}
 	PG_END_TRY();
+	frame->done = true;
 }
 
-PG_FUNCTION_INFO_V1(pubdata_note_grant);
+/* ------------------------------------------------------------------------
+ * SQL-callable
+ * ------------------------------------------------------------------------
+ */
+
+PG_FUNCTION_INFO_V1(pubdata_grant_ok);
 
 /*
- * pubdata._note_grant(resource bigint, grant bigint, purpose text)
- *		Called by pubdata._grant_ok() when a policy admits a grant: the audit
- *		record of the running statement names the grant and its purpose.
+ * pubdata._grant_ok(grant bigint) returns boolean
+ *		The check in each grant's policy, evaluated once per query (an
+ *		InitPlan): did the executor hook choose this grant for the running
+ *		statement?  Reads the choice; decides nothing and records nothing,
+ *		so calling it directly gains nothing.
  */
 Datum
-pubdata_note_grant(PG_FUNCTION_ARGS)
+pubdata_grant_ok(PG_FUNCTION_ARGS)
+{
+	int64		grant_id = PG_GETARG_INT64(0);
+	GuardFrame *f = pubdata_hooks_running_frame();
+	int			i,
+				j;
+
+	if (f == NULL)
+		PG_RETURN_BOOL(false);
+	for (i = 0; i < f->nrels; i++)
+		for (j = 0; j < f->rels[i].ngrants; j++)
+			if (f->rels[i].grants[j] == grant_id)
+				PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(false);
+}
+
+PG_FUNCTION_INFO_V1(pubdata_shared_ok);
+
+/*
+ * pubdata._shared_ok(resource bigint) returns boolean
+ *		The check in an unconditional resource's shared policy: does the
+ *		running statement read only the items open to every department?
+ */
+Datum
+pubdata_shared_ok(PG_FUNCTION_ARGS)
 {
 	int64		resource_id = PG_GETARG_INT64(0);
-	int64		grant_id = PG_GETARG_INT64(1);
-	char	   *purpose = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	NotedGrant *g;
-	bool		found;
+	GuardFrame *f = pubdata_hooks_running_frame();
+	int			i;
 
-	if (noted_grants == NULL)
-	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(int64);
-		ctl.entrysize = sizeof(NotedGrant);
-		ctl.hcxt = TopMemoryContext;
-		noted_grants = hash_create("pubdata noted grants", 16, &ctl,
-								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
-	g = hash_search(noted_grants, &resource_id, HASH_ENTER, &found);
-	if (found && g->purpose)
-		pfree(g->purpose);
-	g->grant_id = grant_id;
-	g->purpose = MemoryContextStrdup(TopMemoryContext, purpose);
-	PG_RETURN_BOOL(true);
+	if (f == NULL)
+		PG_RETURN_BOOL(false);
+	for (i = 0; i < f->nrels; i++)
+		if (f->rels[i].resource_id == resource_id && f->rels[i].shared)
+			PG_RETURN_BOOL(true);
+	PG_RETURN_BOOL(false);
 }
 
 PG_FUNCTION_INFO_V1(pubdata_internal_ddl_active);
@@ -557,4 +1265,19 @@ Datum
 pubdata_internal_ddl_active(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(pubdata_internal_ddl);
+}
+
+PG_FUNCTION_INFO_V1(pubdata_note_grant);
+
+/*
+ * pubdata._note_grant(resource bigint, grant bigint, purpose text)
+ *		Version 0.1's policy check told the audit which grant it admitted
+ *		through this function.  Since 0.2 the executor hook chooses the grants
+ *		itself; the symbol stays so that a database still at 0.1 (before
+ *		ALTER EXTENSION pubdata UPDATE) keeps working with this library.
+ */
+Datum
+pubdata_note_grant(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(true);
 }

@@ -114,9 +114,6 @@ typedef struct EdgeEntry
 
 bool		pubdata_lineage_enabled = true;
 
-static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
-static ProcessUtility_hook_type prev_ProcessUtility = NULL;
-
 /* Edges of the current transaction (in TopTransactionContext), or NULL. */
 static HTAB *pending_edges = NULL;
 /* Deepest subtransaction level holding an edge; 0 when none. */
@@ -156,13 +153,6 @@ static ItemPointerData *xact_tids = NULL;	/* this transaction's, in TopTransacti
 static int	n_xact_tids = 0;
 static int	max_xact_tids = 0;
 
-static void lineage_ExecutorEnd(QueryDesc *queryDesc);
-static void lineage_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
-								   bool readOnlyTree,
-								   ProcessUtilityContext context,
-								   ParamListInfo params,
-								   QueryEnvironment *queryEnv,
-								   DestReceiver *dest, QueryCompletion *qc);
 static void lineage_xact_callback(XactEvent event, void *arg);
 static void lineage_subxact_callback(SubXactEvent event,
 									 SubTransactionId mySubid,
@@ -171,8 +161,8 @@ static void lineage_subxact_callback(SubXactEvent event,
 
 /*
  * pubdata_lineage_init
- *		Define pubdata.lineage; when preloaded, install the hooks and the
- *		transaction callbacks.
+ *		Define pubdata.lineage; when preloaded, register the transaction
+ *		callbacks (hooks.c calls this module from its executor hooks).
  */
 void
 pubdata_lineage_init(void)
@@ -200,10 +190,6 @@ pubdata_lineage_init(void)
 	if (!pubdata_preloaded)
 		return;
 
-	prev_ExecutorEnd = ExecutorEnd_hook;
-	ExecutorEnd_hook = lineage_ExecutorEnd;
-	prev_ProcessUtility = ProcessUtility_hook;
-	ProcessUtility_hook = lineage_ProcessUtility;
 	RegisterXactCallback(lineage_xact_callback, NULL);
 	RegisterSubXactCallback(lineage_subxact_callback, NULL);
 }
@@ -451,14 +437,15 @@ lineage_capture_utility_sources(PlannedStmt *pstmt)
 }
 
 /*
- * lineage_ExecutorEnd
- *		Note the lineage of a statement that completed, then chain.
+ * pubdata_lineage_executor_end
+ *		Note the lineage of a statement that completed (called by hooks.c
+ *		from ExecutorEnd, after the guard and the audit).
  *
  * ExecutorEnd is reached only by statements that ran without error, and
  * not by EXPLAIN without ANALYZE (EXEC_FLAG_EXPLAIN_ONLY, skipped).
  */
-static void
-lineage_ExecutorEnd(QueryDesc *queryDesc)
+void
+pubdata_lineage_executor_end(QueryDesc *queryDesc)
 {
 	if (pubdata_lineage_enabled && !lineage_writing && !IsParallelWorker() &&
 		queryDesc->estate != NULL &&
@@ -476,96 +463,73 @@ lineage_ExecutorEnd(QueryDesc *queryDesc)
 		else if (pstmt->commandType != CMD_UTILITY)
 			lineage_capture_write(pstmt);
 	}
-
-	if (prev_ExecutorEnd)
-		prev_ExecutorEnd(queryDesc);
-	else
-		standard_ExecutorEnd(queryDesc);
 }
 
 /*
- * lineage_ProcessUtility
+ * pubdata_lineage_utility_begin
  *		For CREATE TABLE AS, SELECT INTO, CREATE MATERIALIZED VIEW and
- *		REFRESH MATERIALIZED VIEW, collect the sources of the query they run
- *		and, once the statement succeeded, note edges to the relation it
- *		created or refreshed.  Everything else is passed on untouched.
+ *		REFRESH MATERIALIZED VIEW, start collecting the sources of the query
+ *		they run (hooks.c calls this before the utility runs, and
+ *		pubdata_lineage_utility_end after it, however it ends).
  */
-static void
-lineage_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
-					   bool readOnlyTree,
-					   ProcessUtilityContext context,
-					   ParamListInfo params,
-					   QueryEnvironment *queryEnv,
-					   DestReceiver *dest, QueryCompletion *qc)
+void
+pubdata_lineage_utility_begin(PlannedStmt *pstmt, LineageUtility *state)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
-	RangeVar   *target_rv = NULL;
-	LineageKind kind = LK_CREATE_TABLE_AS;
-	bool		save_collect;
-	List	   *save_sources;
 
-	if (pubdata_lineage_enabled && !lineage_writing && !IsParallelWorker())
-	{
-		if (IsA(parsetree, CreateTableAsStmt))
-		{
-			CreateTableAsStmt *stmt = (CreateTableAsStmt *) parsetree;
-
-			if (stmt->into != NULL && stmt->into->rel != NULL)
-			{
-				target_rv = copyObject(stmt->into->rel);
-				kind = stmt->is_select_into ? LK_SELECT_INTO : LK_CREATE_TABLE_AS;
-			}
-		}
-		else if (IsA(parsetree, RefreshMatViewStmt))
-		{
-			target_rv = copyObject(((RefreshMatViewStmt *) parsetree)->relation);
-			kind = LK_REFRESH_MATVIEW;
-		}
-	}
-
-	if (target_rv == NULL)
-	{
-		if (prev_ProcessUtility)
-			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-									params, queryEnv, dest, qc);
+	state->target = NULL;
+	state->kind = (int) LK_CREATE_TABLE_AS;
+	if (!pubdata_lineage_enabled || lineage_writing || IsParallelWorker())
 		return;
-	}
+	if (IsA(parsetree, CreateTableAsStmt))
+	{
+		CreateTableAsStmt *stmt = (CreateTableAsStmt *) parsetree;
 
-	save_collect = utility_collect;
-	save_sources = utility_sources;
+		if (stmt->into != NULL && stmt->into->rel != NULL)
+		{
+			state->target = copyObject(stmt->into->rel);
+			state->kind = stmt->is_select_into ? (int) LK_SELECT_INTO : (int) LK_CREATE_TABLE_AS;
+		}
+	}
+	else if (IsA(parsetree, RefreshMatViewStmt))
+	{
+		state->target = copyObject(((RefreshMatViewStmt *) parsetree)->relation);
+		state->kind = (int) LK_REFRESH_MATVIEW;
+	}
+	if (state->target == NULL)
+		return;
+	state->save_collect = utility_collect;
+	state->save_sources = utility_sources;
 	utility_collect = true;
 	utility_sources = NIL;
+}
+
+/*
+ * pubdata_lineage_utility_end
+ *		Once the statement succeeded, note edges to the relation it created
+ *		or refreshed; in any case restore the collection state.
+ */
+void
+pubdata_lineage_utility_end(LineageUtility *state, bool success)
+{
+	if (state->target == NULL)
+		return;
 	PG_TRY();
 	{
-		Oid			target;
-
-		if (prev_ProcessUtility)
-			prev_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-								params, queryEnv, dest, qc);
-		else
-			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
-									params, queryEnv, dest, qc);
-
 		/* WITH NO DATA or IF NOT EXISTS on an existing table read nothing */
-		if (utility_sources != NIL)
+		if (success && utility_sources != NIL)
 		{
-			target = RangeVarGetRelid(target_rv, NoLock, true);
-			if (OidIsValid(target))
-			{
-				List	   *targets = list_make1_oid(target);
-				List	   *kinds = list_make1_int((int) kind);
+			Oid			target = RangeVarGetRelid(state->target, NoLock, true);
 
-				lineage_note_edges(utility_sources, targets, kinds);
-			}
+			if (OidIsValid(target))
+				lineage_note_edges(utility_sources, list_make1_oid(target),
+								   list_make1_int(state->kind));
 		}
 	}
 	PG_FINALLY();
 	{
-		utility_collect = save_collect;
-		utility_sources = save_sources;
+		utility_collect = state->save_collect;
+		utility_sources = state->save_sources;
 	}
 	PG_END_TRY();
 }

@@ -11,6 +11,24 @@
 /* pubdata.lineage: capture edges (PGC_SUSET, default on) */
 extern bool pubdata_lineage_enabled;
 
+#include "executor/execdesc.h"
+#include "nodes/plannodes.h"
+#include "nodes/primnodes.h"
+
+/* What pubdata_lineage_utility_begin saved for pubdata_lineage_utility_end */
+typedef struct LineageUtility
+{
+	RangeVar   *target;			/* NULL: the statement makes no edge */
+	int			kind;
+	bool		save_collect;
+	List	   *save_sources;
+} LineageUtility;
+
 extern void pubdata_lineage_init(void);
+
+/* called by hooks.c, in this order relative to the guard and the audit */
+extern void pubdata_lineage_executor_end(QueryDesc *queryDesc);
+extern void pubdata_lineage_utility_begin(PlannedStmt *pstmt, LineageUtility *state);
+extern void pubdata_lineage_utility_end(LineageUtility *state, bool success);
 
 #endif							/* PUBDATA_LINEAGE_H */

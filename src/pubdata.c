@@ -12,7 +12,9 @@
 #include "pubdata.h"
 #include "audit.h"
 #include "catalog.h"
+#include "grants.h"
 #include "guard.h"
+#include "hooks.h"
 #include "lineage.h"
 #include "calendar.h"
 #include "open.h"
@@ -42,7 +44,9 @@ _PG_init(void)
 	pubdata_preloaded = process_shared_preload_libraries_in_progress;
 
 	pubdata_catalog_init();
+	pubdata_grants_init();
 	pubdata_guard_init();
+	pubdata_hooks_init();
 	pubdata_calendar_init();
 	pubdata_open_init();
 	pubdata_audit_init();

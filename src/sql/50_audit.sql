@@ -8,7 +8,7 @@ CREATE FUNCTION pubdata._audit_records(
 	OUT seq bigint, OUT at timestamptz, OUT database oid, OUT role_name text,
 	OUT department_id integer, OUT department_code text, OUT resources text,
 	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
-	OUT rows bigint, OUT hash text)
+	OUT rows bigint, OUT hash text, OUT grants text, OUT outcome text, OUT statement text)
 	RETURNS SETOF record
 	LANGUAGE C VOLATILE
 	AS 'MODULE_PATHNAME', 'pubdata_audit_records';
@@ -17,25 +17,32 @@ COMMENT ON FUNCTION pubdata._audit_records() IS
 
 CREATE VIEW pubdata.access_log AS
 	SELECT r.at, r.role_name, r.department_code AS department, res.resource,
-		   r.grant_id, r.purpose, r.command, r.query_id, r.rows, r.seq, r.hash
+		   CASE WHEN r.grants IS NULL THEN r.grant_id ELSE g.ids[1] END AS grant_id,
+		   r.purpose, r.command, r.query_id, r.rows, r.seq, r.hash,
+		   g.ids AS grant_ids, r.outcome, r.statement
 	  FROM pubdata._audit_records() r
-	  LEFT JOIN LATERAL pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ','))
-			 AS res(resource) ON true
+	  LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ',')),
+								   pg_catalog.unnest(pg_catalog.string_to_array(r.grants, ';')))
+			 AS res(resource, grant_group) ON true
+	  LEFT JOIN LATERAL (SELECT pg_catalog.string_to_array(NULLIF(res.grant_group, ''), ',')::bigint[] AS ids) g ON true
 	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
 										  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database());
 COMMENT ON VIEW pubdata.access_log IS
-	'Access audit (Art 15, 27): one row per audited statement and resource read, in chain order, for this database';
+	'Access audit (Art 15, 27): one row per audited statement and resource read, in chain order, for this database; refusals and failed statements included';
 COMMENT ON COLUMN pubdata.access_log.at IS 'when the reading statement finished (the record was written)';
 COMMENT ON COLUMN pubdata.access_log.role_name IS 'the role that read';
 COMMENT ON COLUMN pubdata.access_log.department IS 'code of the department the role acted for';
 COMMENT ON COLUMN pubdata.access_log.resource IS 'code of a resource the statement read (a statement reading several has one row each)';
-COMMENT ON COLUMN pubdata.access_log.grant_id IS 'the grant the read relied on; NULL if none';
-COMMENT ON COLUMN pubdata.access_log.purpose IS 'the purpose in force (SET pubdata.purpose, or the grant''s)';
+COMMENT ON COLUMN pubdata.access_log.grant_id IS 'the (first) grant the read of this resource relied on; NULL if none';
+COMMENT ON COLUMN pubdata.access_log.purpose IS 'the purpose declared (SET pubdata.purpose), else the purpose of the one grant used';
 COMMENT ON COLUMN pubdata.access_log.command IS 'statement kind: SELECT, COPY, INSERT, ...';
 COMMENT ON COLUMN pubdata.access_log.query_id IS 'query identifier (as in pg_stat_statements and pg_stat_activity)';
-COMMENT ON COLUMN pubdata.access_log.rows IS 'rows the statement returned or processed';
+COMMENT ON COLUMN pubdata.access_log.rows IS 'rows the statement returned or processed (a cursor: all its fetches)';
 COMMENT ON COLUMN pubdata.access_log.seq IS 'position in the hash chain (1, 2, ... across the whole cluster)';
 COMMENT ON COLUMN pubdata.access_log.hash IS 'SHA-256 (hex) of the previous record''s hash and this record';
+COMMENT ON COLUMN pubdata.access_log.grant_ids IS 'every grant the executor chose for this resource: each covers all the items the statement read (the rows seen are the union of their row scopes)';
+COMMENT ON COLUMN pubdata.access_log.outcome IS 'ok; error: the statement failed (or its subtransaction or cursor was abandoned) after it started reading; denied: pubdata refused it';
+COMMENT ON COLUMN pubdata.access_log.statement IS 'the statement text, constants replaced by $n (pubdata.audit_statement)';
 
 -- A department sees the records of its own reads, and of reads of resources
 -- it provides (who used its data, for what purpose); nothing else.

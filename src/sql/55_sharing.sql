@@ -15,8 +15,6 @@ CREATE TRIGGER resource_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE 
 CREATE TRIGGER department_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.department
 	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._catalog_invalidate();
 
-CREATE FUNCTION pubdata._note_grant(resource_id bigint, grant_id bigint, purpose text) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'pubdata_note_grant' LANGUAGE C STRICT VOLATILE PARALLEL RESTRICTED;
 CREATE FUNCTION pubdata._internal_ddl() RETURNS boolean
 	AS 'MODULE_PATHNAME', 'pubdata_internal_ddl_active' LANGUAGE C STABLE;
 
@@ -106,61 +104,28 @@ CREATE FUNCTION pubdata._purpose_matches(g pubdata.share_request) RETURNS boolea
 		   (SELECT s.code FROM pubdata.scenario s WHERE s.id OPERATOR(pg_catalog.=) $1.scenario_id)
 $$;
 
--- _grant_ok(id): the check in each grant's policy, run once per query (InitPlan)
+-- _grant_ok(id) / _shared_ok(resource): the checks in the policies, run once
+-- per query (InitPlan).  They read the executor hook's choice for the running
+-- statement: the live grants that each cover every item the statement reads
+-- (src/guard.c); they decide nothing themselves.
 CREATE FUNCTION pubdata._grant_ok(grant_id bigint) RETURNS boolean
-	LANGUAGE plpgsql STABLE SECURITY DEFINER PARALLEL RESTRICTED
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	g pubdata.share_request;
-	rcode text;
-BEGIN
-	SELECT * INTO g FROM pubdata.share_request s WHERE s.id OPERATOR(pg_catalog.=) $1;
-	IF NOT FOUND THEN
-		RETURN false;
-	END IF;
-	IF pubdata._grant_live(g) AND pubdata._purpose_matches(g) THEN
-		PERFORM pubdata._note_grant(g.resource_id, g.id, g.purpose);
-		RETURN true;
-	END IF;
-	-- another grant of the same department serves this query: stay silent
-	IF EXISTS (SELECT 1 FROM pubdata.share_request o
-				WHERE o.resource_id OPERATOR(pg_catalog.=) g.resource_id
-				  AND o.requester_id OPERATOR(pg_catalog.=) g.requester_id
-				  AND o.id OPERATOR(pg_catalog.<>) g.id
-				  AND pubdata._grant_live(o) AND pubdata._purpose_matches(o)) THEN
-		RETURN false;
-	END IF;
-	SELECT r.code INTO rcode FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) g.resource_id;
-	IF pubdata._grant_live(g) THEN
-		RAISE EXCEPTION 'no grant of resource "%" for purpose "%"', rcode, pg_catalog.current_setting('pubdata.purpose', true)
-			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = 'pubdata.purpose names neither a grant (request id) nor a scenario of this department for this resource.',
-				  HINT = 'SET pubdata.purpose to the request id or scenario code of a live grant, or RESET pubdata.purpose.';
-	END IF;
-	IF g.expires_at IS NOT NULL AND g.expires_at OPERATOR(pg_catalog.<=) pg_catalog.now() THEN
-		RAISE EXCEPTION 'grant % of resource "%" has expired', g.id, rcode
-			USING ERRCODE = 'insufficient_privilege',
-				  DETAIL = pg_catalog.format('It expired at %s.', g.expires_at),
-				  HINT = pg_catalog.format('Request it again: SELECT pubdata.request_share(%L, purpose => ''...'');', rcode);
-	END IF;
-	RAISE EXCEPTION 'grant % of resource "%" is no longer in force', g.id, rcode
-		USING ERRCODE = 'insufficient_privilege',
-			  HINT = pg_catalog.format('Request it again: SELECT pubdata.request_share(%L, purpose => ''...'');', rcode);
-END
-$$;
-COMMENT ON FUNCTION pubdata._grant_ok(bigint) IS 'Policy check of a grant: in force and matching the declared purpose; evaluated once per query';
+	AS 'MODULE_PATHNAME', 'pubdata_grant_ok'
+	LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION pubdata._grant_ok(bigint) IS 'Policy check of a grant: chosen by the executor hook for the running statement (in force, matching the declared purpose, covering every item read); evaluated once per query';
+CREATE FUNCTION pubdata._shared_ok(resource_id bigint) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'pubdata_shared_ok'
+	LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION pubdata._shared_ok(bigint) IS 'Policy check of an unconditional resource''s open items: the running statement reads only items open to every department; evaluated once per query';
 
--- _has_copy_grant: may this department copy rows out of this resource (Art 17)?
-CREATE FUNCTION pubdata._has_copy_grant(resource_id bigint, department_id integer) RETURNS boolean
-	LANGUAGE sql STABLE SECURITY DEFINER
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-	SELECT EXISTS (SELECT 1 FROM pubdata.share_request g
-					WHERE g.resource_id OPERATOR(pg_catalog.=) $1 AND g.requester_id OPERATOR(pg_catalog.=) $2
-					  AND g.mode OPERATOR(pg_catalog.=) 'copy' AND g.copy_approved_at IS NOT NULL
-					  AND pubdata._grant_live(g) AND pubdata._purpose_matches(g))
-$$;
+-- the executor hook's grant cache follows every change of what it is built from
+CREATE TRIGGER share_request_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.share_request
+	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._catalog_invalidate();
+CREATE TRIGGER scenario_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.scenario
+	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._catalog_invalidate();
+CREATE TRIGGER scenario_resource_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.scenario_resource
+	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._catalog_invalidate();
+CREATE TRIGGER resource_item_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.resource_item
+	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._catalog_invalidate();
 
 -- _plain_type(relation, column): the column's type with its domains stripped,
 -- for converting a value given as text inside a SECURITY DEFINER function.
@@ -330,7 +295,8 @@ BEGIN
 			IF cols IS NOT NULL THEN
 				EXECUTE pg_catalog.format('GRANT SELECT (%s) ON %s TO pubdata_department', cols, r.relation);
 				IF has_rls THEN
-					EXECUTE pg_catalog.format('CREATE POLICY pubdata_shared ON %s FOR SELECT TO pubdata_department USING (true)', r.relation);
+					EXECUTE pg_catalog.format('CREATE POLICY pubdata_shared ON %s FOR SELECT TO pubdata_department USING ((SELECT pubdata._shared_ok(%s)))',
+											  r.relation, r.id);
 				END IF;
 			END IF;
 		END IF;
@@ -746,7 +712,7 @@ GRANT EXECUTE ON FUNCTION pubdata.request_share(text, text, text[], text, text),
 GRANT EXECUTE ON FUNCTION pubdata.approve_scenario(text, timestamptz), pubdata.approve_copy(bigint, boolean, text),
 	pubdata.sweep_grants() TO pubdata_admin;
 -- the policy check runs as the reading role
-GRANT EXECUTE ON FUNCTION pubdata._grant_ok(bigint) TO pubdata_department, pubdata_admin;
+GRANT EXECUTE ON FUNCTION pubdata._grant_ok(bigint), pubdata._shared_ok(bigint) TO pubdata_department, pubdata_admin;
 
 -- Nobody changes pubdata's policies or turns row-level security off behind its back
 

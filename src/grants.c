@@ -1,0 +1,325 @@
+/*-------------------------------------------------------------------------
+ *
+ * grants.c
+ *	  Backend-local cache of the live grants, for the per-query grant
+ *	  decision of the executor hook (guard.c).
+ *
+ * A point lookup by a department must cost what the provider's costs, so the
+ * decision "which grants let this department read these columns of this
+ * resource" takes no query: one hash lookup on (resource, department) gives
+ * the department's approved grants with the columns each gives (the
+ * resource's unconditional items included, which are open to every row),
+ * its expiry, row-scope flag, purpose and scenario, and the resource's shared
+ * items.  The cache is loaded whole, with one query, the first time it is
+ * needed after a change: statement triggers on share_request, scenario,
+ * scenario_resource, resource and resource_item send a relcache invalidation
+ * of the changed table, and every backend's callback marks the cache stale
+ * (delivered at the next transaction or lock, the way PostgreSQL's own
+ * privilege changes are).  Expiry is compared with the clock at each query,
+ * never cached.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pubdata.h"
+#include "grants.h"
+#include "identity.h"
+
+#include "access/attnum.h"
+#include "access/xact.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+
+typedef struct GrantKey
+{
+	int64		resource_id;
+	int32		dept;			/* 0: the resource's shared items */
+} GrantKey;
+
+typedef struct GrantEntry
+{
+	GrantKey	key;
+	PubdataGrantSet set;
+	int			capacity;
+} GrantEntry;
+
+static HTAB *grant_cache = NULL;
+static MemoryContext grant_cxt = NULL;
+static bool grants_valid = false;
+static bool grants_loading = false;
+static bool grants_callback = false;
+static Oid	watched[5];
+
+static const PubdataGrantSet empty_set = {0, NULL, NULL};
+
+static const char *const watched_names[] = {
+	"share_request", "scenario", "scenario_resource", "resource", "resource_item"
+};
+
+/*
+ * One row per approved request (dept > 0) and one per published
+ * unconditional resource (dept 0: its shared items).  Runs as the extension
+ * owner with search_path pinned; reads pubdata's own tables only.
+ */
+static const char load_sql[] =
+"SELECT s.resource_id, s.requester_id, s.id,"
+"       coalesce(s.expires_at, 'infinity'::pg_catalog.timestamptz),"
+"       s.row_scope IS NOT NULL AND s.row_scope OPERATOR(pg_catalog.<>) '{}'::pg_catalog.jsonb,"
+"       s.mode OPERATOR(pg_catalog.=) 'copy' AND s.copy_approved_at IS NOT NULL,"
+"       s.purpose, sc.code,"
+"       ARRAY(SELECT i.attnum FROM pubdata.resource_item i"
+"              JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) i.resource_id"
+"             WHERE i.resource_id OPERATOR(pg_catalog.=) s.resource_id"
+"               AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND i.attnum IS NOT NULL"
+"               AND coalesce(i.share_class, r.share_class) OPERATOR(pg_catalog.<>) 'non_shared'"
+"               AND (s.items IS NULL OR i.column_name OPERATOR(pg_catalog.=) ANY (s.items)))"
+"  FROM pubdata.share_request s"
+"  LEFT JOIN pubdata.scenario sc ON sc.id OPERATOR(pg_catalog.=) s.scenario_id"
+" WHERE s.status OPERATOR(pg_catalog.=) 'approved'"
+" UNION ALL "
+"SELECT r.id, 0, 0, 'infinity'::pg_catalog.timestamptz, false, false, NULL, NULL,"
+"       ARRAY(SELECT i.attnum FROM pubdata.resource_item i"
+"             WHERE i.resource_id OPERATOR(pg_catalog.=) r.id"
+"               AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND i.attnum IS NOT NULL"
+"               AND i.personal OPERATOR(pg_catalog.=) 'none'"
+"               AND coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.=) 'unconditional')"
+"  FROM pubdata.resource r"
+" WHERE r.share_class OPERATOR(pg_catalog.=) 'unconditional'"
+"   AND r.status OPERATOR(pg_catalog.=) 'published'"
+" ORDER BY 1, 2, 3";
+
+/*
+ * GrantsInvalidate
+ *		Relcache callback: a table the cache is built from changed.
+ */
+static void
+GrantsInvalidate(Datum arg, Oid relid)
+{
+	int			i;
+
+	if (relid == InvalidOid)
+	{
+		grants_valid = false;
+		return;
+	}
+	for (i = 0; i < lengthof(watched); i++)
+		if (relid == watched[i])
+			grants_valid = false;
+}
+
+/*
+ * pubdata_grants_init
+ *		Register the invalidation callback (once per backend).
+ */
+void
+pubdata_grants_init(void)
+{
+	if (grants_callback)
+		return;
+	CacheRegisterRelcacheCallback(GrantsInvalidate, (Datum) 0);
+	grants_callback = true;
+}
+
+/*
+ * ColsFromArray
+ *		A Bitmapset of the attnums in an int2[] (offset as in RangeTblEntry).
+ */
+static Bitmapset *
+ColsFromArray(Datum arr)
+{
+	Datum	   *elems;
+	bool	   *nulls;
+	int			n;
+	int			i;
+	Bitmapset  *cols = NULL;
+
+	deconstruct_array(DatumGetArrayTypeP(arr), INT2OID, 2, true, TYPALIGN_SHORT,
+					  &elems, &nulls, &n);
+	for (i = 0; i < n; i++)
+		if (!nulls[i])
+			cols = bms_add_member(cols, DatumGetInt16(elems[i]) - FirstLowInvalidHeapAttributeNumber);
+	return cols;
+}
+
+/*
+ * LoadGrants
+ *		Rebuild the cache from pubdata's tables.
+ */
+static void
+LoadGrants(void)
+{
+	HASHCTL		ctl;
+	PubdataIdentity id;
+	Oid			nsp = pubdata_schema_oid();
+	HASH_SEQ_STATUS seq;
+	GrantEntry *e;
+	int			i;
+
+	if (grant_cxt == NULL)
+		grant_cxt = AllocSetContextCreate(CacheMemoryContext, "pubdata grant cache",
+										  ALLOCSET_DEFAULT_SIZES);
+	else
+		MemoryContextReset(grant_cxt);
+	grant_cache = NULL;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(GrantKey);
+	ctl.entrysize = sizeof(GrantEntry);
+	ctl.hcxt = grant_cxt;
+	grant_cache = hash_create("pubdata grants", 256, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+
+	for (i = 0; i < lengthof(watched); i++)
+		watched[i] = pubdata_relation_oid(watched_names[i]);
+	if (!OidIsValid(nsp) || !OidIsValid(watched[0]))
+	{
+		grants_valid = true;	/* not installed here: nothing is granted */
+		return;
+	}
+
+	grants_loading = true;
+	pubdata_become(&id, pubdata_extension_owner(), 0);
+	PG_TRY();
+	{
+		uint64		r;
+
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute(load_sql, true, 0) != SPI_OK_SELECT)
+			elog(ERROR, "could not read pubdata's grants");
+		for (r = 0; r < SPI_processed; r++)
+		{
+			HeapTuple	tup = SPI_tuptable->vals[r];
+			TupleDesc	td = SPI_tuptable->tupdesc;
+			bool		isnull;
+			GrantKey	key;
+			bool		found;
+			MemoryContext old;
+			Datum		d;
+
+			memset(&key, 0, sizeof(key));
+			key.resource_id = DatumGetInt64(SPI_getbinval(tup, td, 1, &isnull));
+			key.dept = DatumGetInt32(SPI_getbinval(tup, td, 2, &isnull));
+			e = hash_search(grant_cache, &key, HASH_ENTER, &found);
+			if (!found)
+			{
+				e->set.ngrants = 0;
+				e->set.grants = NULL;
+				e->set.shared = NULL;
+				e->capacity = 0;
+			}
+			old = MemoryContextSwitchTo(grant_cxt);
+			d = SPI_getbinval(tup, td, 9, &isnull);
+			if (key.dept == 0)
+				e->set.shared = isnull ? NULL : ColsFromArray(d);
+			else
+			{
+				PubdataGrant *g;
+				char	   *s;
+
+				if (e->set.ngrants == e->capacity)
+				{
+					e->capacity = e->capacity ? e->capacity * 2 : 2;
+					e->set.grants = e->set.grants ?
+						repalloc(e->set.grants, e->capacity * sizeof(PubdataGrant)) :
+						palloc(e->capacity * sizeof(PubdataGrant));
+				}
+				g = &e->set.grants[e->set.ngrants++];
+				g->cols = isnull ? NULL : ColsFromArray(d);
+				g->id = DatumGetInt64(SPI_getbinval(tup, td, 3, &isnull));
+				g->expires_at = DatumGetTimestampTz(SPI_getbinval(tup, td, 4, &isnull));
+				g->scoped = DatumGetBool(SPI_getbinval(tup, td, 5, &isnull));
+				g->copy_ok = DatumGetBool(SPI_getbinval(tup, td, 6, &isnull));
+				s = SPI_getvalue(tup, td, 7);
+				g->purpose = s ? pstrdup(s) : NULL;
+				s = SPI_getvalue(tup, td, 8);
+				g->scenario = s ? pstrdup(s) : NULL;
+			}
+			MemoryContextSwitchTo(old);
+		}
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		pubdata_restore(&id);
+		grants_loading = false;
+	}
+	PG_END_TRY();
+
+	/* every grant also covers its resource's shared items */
+	hash_seq_init(&seq, grant_cache);
+	while ((e = hash_seq_search(&seq)) != NULL)
+	{
+		GrantKey	skey;
+		GrantEntry *shared;
+
+		if (e->key.dept == 0)
+			continue;
+		memset(&skey, 0, sizeof(skey));
+		skey.resource_id = e->key.resource_id;
+		shared = hash_search(grant_cache, &skey, HASH_FIND, NULL);
+		if (shared == NULL || shared->set.shared == NULL)
+			continue;
+		e->set.shared = shared->set.shared;
+		for (i = 0; i < e->set.ngrants; i++)
+		{
+			MemoryContext old = MemoryContextSwitchTo(grant_cxt);
+
+			e->set.grants[i].cols = bms_add_members(e->set.grants[i].cols, shared->set.shared);
+			MemoryContextSwitchTo(old);
+		}
+	}
+	grants_valid = true;
+}
+
+/*
+ * pubdata_grants_lookup
+ *		The grants of a department on a resource; see grants.h.
+ */
+const PubdataGrantSet *
+pubdata_grants_lookup(int64 resource_id, int32 dept)
+{
+	GrantKey	key;
+	GrantEntry *e;
+
+	if (!grants_valid && !grants_loading && IsTransactionState())
+		LoadGrants();
+	if (grant_cache == NULL || grants_loading)
+		return &empty_set;
+	memset(&key, 0, sizeof(key));
+	key.resource_id = resource_id;
+	key.dept = dept;
+	e = hash_search(grant_cache, &key, HASH_FIND, NULL);
+	if (e == NULL && dept != 0)
+	{
+		key.dept = 0;
+		e = hash_search(grant_cache, &key, HASH_FIND, NULL);
+		if (e == NULL)
+			return &empty_set;
+		/* no grant, but the shared items: a set without grants */
+		return &e->set;
+	}
+	return e ? &e->set : &empty_set;
+}
+
+/*
+ * pubdata_grant_matches_purpose
+ *		The session's declared purpose ("" or NULL: none) names this grant by
+ *		its request id or its scenario's code.
+ */
+bool
+pubdata_grant_matches_purpose(const PubdataGrant *g, const char *purpose)
+{
+	char		idbuf[32];
+
+	if (purpose == NULL || purpose[0] == '\0')
+		return true;
+	snprintf(idbuf, sizeof(idbuf), INT64_FORMAT, g->id);
+	if (strcmp(purpose, idbuf) == 0)
+		return true;
+	return g->scenario != NULL && strcmp(purpose, g->scenario) == 0;
+}

@@ -73,7 +73,7 @@ RESET ROLE;
 -- the auditor sees the records, in order, the rolled-back read included
 SET ROLE regress_audit_auditor;
 SELECT seq - (SELECT seq FROM audit_before) AS n, translate(role_name, E'\n\t', '/|') AS role_name, department, resource,
-	   grant_id = :req AS by_grant, purpose AS grant_purpose, command, rows, length(hash) AS hash_len
+	   grant_id = :req AS by_grant, purpose AS grant_purpose, command, outcome, rows, length(hash) AS hash_len, statement
   FROM pubdata.access_log WHERE seq > (SELECT seq FROM audit_before) ORDER BY seq, resource;
 SELECT department, resource, provider, statements, rows, roles, grants
   FROM pubdata.usage_stats WHERE resource LIKE 'AUD-%' ORDER BY 1, 2;
@@ -92,11 +92,11 @@ RESET ROLE;
 
 -- the using department sees its own reads; the provider sees reads of its data
 SET ROLE regress_audit_user;
-SELECT translate(role_name, E'\n\t', '/|') AS role_name, department, resource, command, rows, as_provider
+SELECT translate(role_name, E'\n\t', '/|') AS role_name, department, resource, command, outcome, rows, as_provider
   FROM pubdata.my_access_log WHERE seq > (SELECT seq FROM audit_before) ORDER BY seq, resource;
 RESET ROLE;
 SET ROLE regress_audit_prov;
-SELECT translate(role_name, E'\n\t', '/|') AS role_name, department, resource, command, rows, as_provider
+SELECT translate(role_name, E'\n\t', '/|') AS role_name, department, resource, command, outcome, rows, as_provider
   FROM pubdata.my_access_log WHERE seq > (SELECT seq FROM audit_before) ORDER BY seq, resource;
 RESET ROLE;
 -- another department sees none of it

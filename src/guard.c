@@ -400,6 +400,7 @@ RecordDenied(QueryDesc *qd, Oid userid, int32 dept, const char *dept_code,
 	a.department_id = dept;
 	a.department_code = dept_code;
 	a.resources = code;
+	/* the purpose the session declared, quoted as it asked (bounded by its GUC check) */
 	a.purpose = (pubdata_purpose && pubdata_purpose[0]) ? pubdata_purpose : NULL;
 	a.command = command;
 	a.query_id = qd ? qd->plannedstmt->queryId : 0;
@@ -918,8 +919,6 @@ BuildRecord(GuardFrame *f, PubdataResource **resv)
 	StringInfoData purposes;
 	int			i,
 				j;
-	int			nused = 0;
-	int64		one = 0;
 	bool		first = true;
 
 	initStringInfo(&res);
@@ -944,38 +943,48 @@ BuildRecord(GuardFrame *f, PubdataResource **resv)
 		first = false;
 		appendStringInfoString(&res, resv[i]->code);
 		for (j = 0; j < gr->ngrants; j++)
-		{
 			appendStringInfo(&grants, "%s" INT64_FORMAT, j ? "," : "", gr->grants[j]);
-			if (nused++ == 0)
-				one = gr->grants[j];
-		}
 	}
 	f->resources = res.data;
 	f->grants = grants.data;
 
-	/* the purpose: declared, else the grant's own (one grant), bounded */
-	if (pubdata_purpose && pubdata_purpose[0])
-		f->purpose = pstrdup(pubdata_purpose);
-	else if (nused == 1)
+	/* the purposes of the grants used, each bounded (Art 19: use for that purpose) */
+	for (i = 0; i < f->nrels; i++)
 	{
-		for (i = 0; i < f->nrels && f->purpose == NULL; i++)
+		const PubdataGrantSet *set;
+
+		if (!f->rels[i].audited || f->rels[i].ngrants == 0)
+			continue;
+		set = pubdata_grants_lookup(f->rels[i].resource_id, f->dept);
+		for (j = 0; j < set->ngrants; j++)
 		{
-			const PubdataGrantSet *set = pubdata_grants_lookup(f->rels[i].resource_id, f->dept);
+			const PubdataGrant *g = &set->grants[j];
+			int			k;
+			bool		used = false;
+			char	   *p;
 
-			for (j = 0; j < set->ngrants; j++)
-				if (set->grants[j].id == one && set->grants[j].purpose)
-				{
-					const char *p = set->grants[j].purpose;
-					int			len = strlen(p);
-
-					if (pg_mbstrlen(p) > PUBDATA_PURPOSE_MAX)
-						f->purpose = psprintf("%.*s ...", pg_mbcharcliplen(p, len, PUBDATA_PURPOSE_MAX), p);
-					else
-						f->purpose = pstrdup(p);
-					break;
-				}
+			for (k = 0; k < f->rels[i].ngrants; k++)
+				used |= (f->rels[i].grants[k] == g->id);
+			if (!used || g->purpose == NULL)
+				continue;
+			if (pg_mbstrlen(g->purpose) > PUBDATA_PURPOSE_MAX)
+				p = psprintf("%.*s ...", pg_mbcharcliplen(g->purpose, strlen(g->purpose), PUBDATA_PURPOSE_MAX),
+							 g->purpose);
+			else
+				p = g->purpose;
+			if (purposes.len > 0 && strstr(purposes.data, p) != NULL)
+				continue;
+			if (purposes.len > 0)
+				appendStringInfoString(&purposes, "; ");
+			if (purposes.len > 4 * PUBDATA_PURPOSE_MAX)
+			{
+				appendStringInfoString(&purposes, "...");
+				break;
+			}
+			appendStringInfoString(&purposes, p);
 		}
 	}
+	f->purpose = purposes.len > 0 ? purposes.data : NULL;
 }
 
 /*

@@ -34,7 +34,7 @@ COMMENT ON COLUMN pubdata.access_log.role_name IS 'the role that read';
 COMMENT ON COLUMN pubdata.access_log.department IS 'code of the department the role acted for';
 COMMENT ON COLUMN pubdata.access_log.resource IS 'code of a resource the statement read (a statement reading several has one row each)';
 COMMENT ON COLUMN pubdata.access_log.grant_id IS 'the (first) grant the read of this resource relied on; NULL if none';
-COMMENT ON COLUMN pubdata.access_log.purpose IS 'the purpose declared (SET pubdata.purpose), else the purpose of the one grant used';
+COMMENT ON COLUMN pubdata.access_log.purpose IS 'the stated purposes of the grants used; for a refusal, the purpose the session declared (SET pubdata.purpose)';
 COMMENT ON COLUMN pubdata.access_log.command IS 'statement kind: SELECT, COPY, INSERT, ...';
 COMMENT ON COLUMN pubdata.access_log.query_id IS 'query identifier (as in pg_stat_statements and pg_stat_activity)';
 COMMENT ON COLUMN pubdata.access_log.rows IS 'rows the statement returned or processed (a cursor: all its fetches)';
@@ -49,7 +49,7 @@ COMMENT ON COLUMN pubdata.access_log.statement IS 'the statement text, constants
 CREATE FUNCTION pubdata._my_access_log(
 	OUT at timestamptz, OUT role_name text, OUT department text, OUT resource text,
 	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
-	OUT rows bigint, OUT seq bigint, OUT as_provider boolean)
+	OUT rows bigint, OUT seq bigint, OUT as_provider boolean, OUT outcome text)
 	RETURNS SETOF record
 	LANGUAGE sql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -57,7 +57,7 @@ CREATE FUNCTION pubdata._my_access_log(
 	WITH me AS (SELECT pubdata.current_department() AS id)
 	SELECT r.at, r.role_name, r.department_code, x.resource, r.grant_id, r.purpose,
 		   r.command, r.query_id, r.rows, r.seq,
-		   coalesce(res.provider_id OPERATOR(pg_catalog.=) me.id, false)
+		   coalesce(res.provider_id OPERATOR(pg_catalog.=) me.id, false), r.outcome
 	  FROM me
 	 CROSS JOIN pubdata._audit_records() r
 	  LEFT JOIN LATERAL pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ','))
@@ -77,6 +77,7 @@ CREATE VIEW pubdata.my_access_log AS
 COMMENT ON VIEW pubdata.my_access_log IS
 	'For departments: the access audit records of your own reads, and of other departments'' reads of the resources you provide';
 COMMENT ON COLUMN pubdata.my_access_log.as_provider IS 'true when the row is there because your department provides the resource';
+COMMENT ON COLUMN pubdata.my_access_log.outcome IS 'ok; error: the statement failed after it started reading; denied: pubdata refused it';
 
 CREATE VIEW pubdata.usage_stats AS
 	SELECT l.department, l.resource, p.code AS provider,

@@ -142,6 +142,8 @@ GRANT EXECUTE ON FUNCTION pubdata._grant_ok(bigint), pubdata._shared_ok(bigint) 
 
 DROP VIEW pubdata.usage_stats;
 DROP VIEW pubdata.access_log;
+DROP VIEW pubdata.my_access_log;
+DROP FUNCTION pubdata._my_access_log();
 DROP FUNCTION pubdata._audit_records();
 
 CREATE FUNCTION pubdata._audit_records(
@@ -174,7 +176,7 @@ COMMENT ON COLUMN pubdata.access_log.role_name IS 'the role that read';
 COMMENT ON COLUMN pubdata.access_log.department IS 'code of the department the role acted for';
 COMMENT ON COLUMN pubdata.access_log.resource IS 'code of a resource the statement read (a statement reading several has one row each)';
 COMMENT ON COLUMN pubdata.access_log.grant_id IS 'the (first) grant the read of this resource relied on; NULL if none';
-COMMENT ON COLUMN pubdata.access_log.purpose IS 'the purpose declared (SET pubdata.purpose), else the purpose of the one grant used';
+COMMENT ON COLUMN pubdata.access_log.purpose IS 'the stated purposes of the grants used; for a refusal, the purpose the session declared (SET pubdata.purpose)';
 COMMENT ON COLUMN pubdata.access_log.command IS 'statement kind: SELECT, COPY, INSERT, ...';
 COMMENT ON COLUMN pubdata.access_log.query_id IS 'query identifier (as in pg_stat_statements and pg_stat_activity)';
 COMMENT ON COLUMN pubdata.access_log.rows IS 'rows the statement returned or processed (a cursor: all its fetches)';
@@ -183,6 +185,41 @@ COMMENT ON COLUMN pubdata.access_log.hash IS 'SHA-256 (hex) of the previous reco
 COMMENT ON COLUMN pubdata.access_log.grant_ids IS 'every grant the executor chose for this resource: each covers all the items the statement read (the rows seen are the union of their row scopes)';
 COMMENT ON COLUMN pubdata.access_log.outcome IS 'ok; error: the statement failed (or its subtransaction or cursor was abandoned) after it started reading; denied: pubdata refused it';
 COMMENT ON COLUMN pubdata.access_log.statement IS 'the statement text, constants replaced by $n (pubdata.audit_statement)';
+
+-- A department sees the records of its own reads, and of reads of resources
+-- it provides (who used its data, for what purpose); nothing else.
+CREATE FUNCTION pubdata._my_access_log(
+	OUT at timestamptz, OUT role_name text, OUT department text, OUT resource text,
+	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
+	OUT rows bigint, OUT seq bigint, OUT as_provider boolean, OUT outcome text)
+	RETURNS SETOF record
+	LANGUAGE sql VOLATILE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	WITH me AS (SELECT pubdata.current_department() AS id)
+	SELECT r.at, r.role_name, r.department_code, x.resource, r.grant_id, r.purpose,
+		   r.command, r.query_id, r.rows, r.seq,
+		   coalesce(res.provider_id OPERATOR(pg_catalog.=) me.id, false), r.outcome
+	  FROM me
+	 CROSS JOIN pubdata._audit_records() r
+	  LEFT JOIN LATERAL pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ','))
+			 AS x(resource) ON true
+	  LEFT JOIN pubdata.resource res ON res.code OPERATOR(pg_catalog.=) x.resource
+	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+											  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+	   AND (r.department_id OPERATOR(pg_catalog.=) me.id
+			OR res.provider_id OPERATOR(pg_catalog.=) me.id)
+	 ORDER BY r.seq
+$$;
+COMMENT ON FUNCTION pubdata._my_access_log() IS
+	'The calling department''s reads, and reads of the resources it provides (internal: use pubdata.my_access_log)';
+
+CREATE VIEW pubdata.my_access_log AS
+	SELECT * FROM pubdata._my_access_log();
+COMMENT ON VIEW pubdata.my_access_log IS
+	'For departments: the access audit records of your own reads, and of other departments'' reads of the resources you provide';
+COMMENT ON COLUMN pubdata.my_access_log.as_provider IS 'true when the row is there because your department provides the resource';
+COMMENT ON COLUMN pubdata.my_access_log.outcome IS 'ok; error: the statement failed after it started reading; denied: pubdata refused it';
 
 CREATE VIEW pubdata.usage_stats AS
 	SELECT l.department, l.resource, p.code AS provider,
@@ -204,7 +241,9 @@ COMMENT ON COLUMN pubdata.usage_stats.rows IS 'rows those statements returned (a
 COMMENT ON COLUMN pubdata.usage_stats.roles IS 'distinct roles that read';
 COMMENT ON COLUMN pubdata.usage_stats.grants IS 'distinct grants relied on';
 
-REVOKE ALL ON FUNCTION pubdata._audit_records() FROM PUBLIC;
-REVOKE ALL ON pubdata.access_log, pubdata.usage_stats FROM PUBLIC;
+REVOKE ALL ON FUNCTION pubdata._audit_records(), pubdata._my_access_log() FROM PUBLIC;
+REVOKE ALL ON pubdata.access_log, pubdata.usage_stats, pubdata.my_access_log FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pubdata._my_access_log() TO pubdata_department;
+GRANT SELECT ON pubdata.my_access_log TO pubdata_department;
 GRANT EXECUTE ON FUNCTION pubdata._audit_records() TO pubdata_admin, pubdata_auditor;
 GRANT SELECT ON pubdata.access_log, pubdata.usage_stats TO pubdata_admin, pubdata_auditor;

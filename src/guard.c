@@ -477,6 +477,32 @@ WriteIsCopyOf(Oid relid, const CopyRead *r)
 }
 
 /*
+ * CommandName
+ *		The statement kind written to the audit log.
+ */
+static const char *
+CommandName(QueryDesc *qd, const char *utility_command)
+{
+	if (utility_command)
+		return utility_command;
+	switch (qd->operation)
+	{
+		case CMD_SELECT:
+			return "SELECT";
+		case CMD_INSERT:
+			return "INSERT";
+		case CMD_UPDATE:
+			return "UPDATE";
+		case CMD_DELETE:
+			return "DELETE";
+		case CMD_MERGE:
+			return "MERGE";
+		default:
+			return "OTHER";
+	}
+}
+
+/*
  * RefuseCopy
  *		The statement reads r and writes relid (or sends rows out): refuse it,
  *		with a record.
@@ -489,7 +515,8 @@ RefuseCopy(QueryDesc *qd, const CopyRead *r, Oid relid, const char *how)
 	int32		dept = pubdata_catalog_department(userid, dept_code);
 	const char *target = OidIsValid(relid) ? get_rel_name(relid) : NULL;
 
-	RecordDenied(qd, userid, dept, dept_code, r->code, how ? how : "copy");
+	RecordDenied(qd, userid, dept, dept_code, r->code,
+				 how ? how : qd ? CommandName(qd, NULL) : "copy");
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("copying resource \"%s\" is not allowed", r->code),
@@ -882,32 +909,6 @@ HasCopyGrant(int64 resource_id, int32 dept)
 }
 
 /*
- * CommandName
- *		The statement kind written to the audit log.
- */
-static const char *
-CommandName(QueryDesc *qd, const char *utility_command)
-{
-	if (utility_command)
-		return utility_command;
-	switch (qd->operation)
-	{
-		case CMD_SELECT:
-			return "SELECT";
-		case CMD_INSERT:
-			return "INSERT";
-		case CMD_UPDATE:
-			return "UPDATE";
-		case CMD_DELETE:
-			return "DELETE";
-		case CMD_MERGE:
-			return "MERGE";
-		default:
-			return "OTHER";
-	}
-}
-
-/*
  * BuildRecord
  *		The parts of the audit record known when the statement starts.
  */
@@ -1094,9 +1095,10 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		gr->relid = rte->relid;
 		gr->userid = userid;
 		gr->resource_id = res->id;
-		gr->audited = res->share_class != PUBDATA_UNCONDITIONAL;
 		cols = ColumnsRead(ps, rte->relid, userid, userids);
 		Decide(qd, gr, res, cols, dept, dept_code, command, f->cxt);
+		/* audited: restricted or non-shared data, restricted items included */
+		gr->audited = res->share_class != PUBDATA_UNCONDITIONAL || !gr->shared;
 
 		if (explain_analyze && qd->instrument_options != 0 && !gr->all_rows)
 		{

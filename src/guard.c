@@ -1052,7 +1052,7 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 	f = NULL;
 	{
 		MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "pubdata statement",
-												  ALLOCSET_SMALL_SIZES);
+												  ALLOCSET_DEFAULT_SIZES);
 
 		old = MemoryContextSwitchTo(cxt);
 		f = palloc0(sizeof(GuardFrame));

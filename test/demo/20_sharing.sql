@@ -27,6 +27,12 @@ SELECT id_number, name, registered_on FROM police.household ORDER BY id_number L
 \set ON_ERROR_STOP off
 SELECT phone FROM police.household LIMIT 1;
 CREATE TABLE civil.my_copy AS SELECT id_number, name FROM police.household;
+\echo '-- the copy rule covers the whole statement: a function of its own that reads the rows is the same copy'
+CREATE FUNCTION civil.pull() RETURNS TABLE (id_number text) LANGUAGE sql AS $$SELECT h.id_number FROM police.household h$$;
+CREATE TABLE civil.inbox (id_number text);
+INSERT INTO civil.inbox SELECT * FROM civil.pull();
+\echo '-- and EXPLAIN ANALYZE, whose row counts would tell about the other districts, is refused:'
+EXPLAIN (ANALYZE, COSTS OFF) SELECT id_number FROM police.household WHERE id_number > '3311';
 \set ON_ERROR_STOP on
 RESET pubdata.purpose;
 \echo '-- unconditional data needs no request: the enterprise register'

@@ -4,7 +4,7 @@
 \echo '== The audit office reads the access log: the civil affairs bureau''s reads of household data'
 SET ROLE lishui_audit;
 SELECT seq, to_char(at AT TIME ZONE 'Asia/Shanghai', 'MM-DD HH24:MI:SS') AS at, role_name, department,
-	   resource, grant_id, purpose, command, rows, left(hash, 16) || '…' AS hash
+	   resource, grant_ids, purpose, command, outcome, rows, left(statement, 60) AS statement, left(hash, 12) || '…' AS hash
   FROM pubdata.access_log ORDER BY seq;
 \echo '-- use of shared data per department and resource'
 SELECT department, resource, provider, statements, rows, grants FROM pubdata.usage_stats ORDER BY 1, 2;
@@ -15,7 +15,7 @@ SELECT ok AS anchor_ok FROM pubdata.verify_audit_chain(:anchor_seq, :'anchor_has
 RESET ROLE;
 \echo '== The police see who read their data, and for what purpose'
 SET ROLE lishui_police;
-SELECT seq, role_name, department, resource, purpose, command, rows FROM pubdata.my_access_log WHERE as_provider ORDER BY seq;
+SELECT seq, role_name, department, resource, purpose, command, outcome, rows FROM pubdata.my_access_log WHERE as_provider ORDER BY seq;
 \echo '-- but cannot read the whole log, nor switch the audit off'
 \set ON_ERROR_STOP off
 SELECT count(*) FROM pubdata.access_log;

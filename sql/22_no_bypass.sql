@@ -101,6 +101,13 @@ CREATE FUNCTION nbc.src() RETURNS TABLE (id_number text, note text) LANGUAGE plp
 	$$BEGIN RETURN QUERY SELECT h.id_number, h.region FROM nbp.household h; END$$;
 INSERT INTO nbc.mine SELECT * FROM nbc.src();
 COPY (SELECT * FROM nbc.src()) TO STDOUT;
+-- right after a change of the catalog (the grant cache reloads inside the statement)
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_nb_police;
+SELECT pubdata.set_item('NB-HH', 'address', '住址');
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_nb_civil;
+INSERT INTO nbc.mine SELECT id_number, region FROM nbp.household;
 -- through a trigger of the department's own table
 CREATE TABLE nbc.inbox (id int, val text);
 CREATE FUNCTION nbc.pull() RETURNS trigger LANGUAGE plpgsql AS

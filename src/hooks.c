@@ -174,19 +174,30 @@ ClientStatementBegins(const void *owner)
 static void
 hooks_ExecutorStart(QueryDesc *queryDesc, int eflags)
 {
-	GuardFrame *f;
+	GuardFrame *volatile f = NULL;
+	const char *command = utility_level == nesting_level ? utility_command : NULL;
 
 	if (nesting_level == 0 && ActivePortal != NULL)
 		pubdata_guard_statement_begin(queryDesc);
 
-	f = pubdata_guard_start(queryDesc, eflags,
-							utility_level == nesting_level ? utility_command : NULL,
-							explain_analyze);
-
-	if (prev_ExecutorStart)
-		prev_ExecutorStart(queryDesc, eflags);
-	else
-		standard_ExecutorStart(queryDesc, eflags);
+	/*
+	 * What runs from here on (the caches' own queries, functions the
+	 * executor evaluates while it starts) is nested in this statement.
+	 */
+	nesting_level++;
+	PG_TRY();
+	{
+		f = pubdata_guard_start(queryDesc, eflags, command, explain_analyze);
+		if (prev_ExecutorStart)
+			prev_ExecutorStart(queryDesc, eflags);
+		else
+			standard_ExecutorStart(queryDesc, eflags);
+	}
+	PG_FINALLY();
+	{
+		nesting_level--;
+	}
+	PG_END_TRY();
 
 	if (f != NULL)
 	{

@@ -150,8 +150,8 @@ pubdata_guard_init(void)
 							   "Only the grant (or scenario) it names is used, and logged (Art 19). At most 200 characters.",
 							   &pubdata_purpose, NULL, PGC_USERSET, 0, check_purpose, NULL, NULL);
 	DefineCustomBoolVariable("pubdata.guard",
-							 "Enforce the copy guard and audit governed reads.",
-							 "Only for benchmarks and emergencies; row-level security stays on regardless.",
+							 "Enforce the copy rule and audit governed reads.",
+							 "Only for benchmarks and emergencies; grants and row-level security stay on regardless.",
 							 &pubdata_guard, true, PGC_SUSET, 0, NULL, NULL, NULL);
 	DefineCustomBoolVariable("pubdata.internal_ddl",
 							 "Set by pubdata's own functions while they change policies.",
@@ -395,6 +395,8 @@ RecordDenied(QueryDesc *qd, Oid userid, int32 dept, const char *dept_code,
 {
 	PubdataAccess a;
 
+	if (!pubdata_guard)
+		return;
 	memset(&a, 0, sizeof(a));
 	a.role_name = GetUserNameFromId(userid, true);
 	a.department_id = dept;
@@ -1008,13 +1010,13 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 	bool		wrote;
 	int			i;
 
-	if (!pubdata_guard || IsParallelWorker() || pubdata_catalog_loading())
+	if (IsParallelWorker() || pubdata_catalog_loading())
 		return NULL;
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return NULL;
 
 	/* the copy rule sees every write, governed or not */
-	wrote = NoteStatementWrites(qd);
+	wrote = pubdata_guard && NoteStatementWrites(qd);
 
 	/* the governed relations read as someone else than their provider */
 	foreach(lc, ps->rtable)
@@ -1112,10 +1114,10 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		}
 
 		/* the copy rule: a read of shared data in a statement that writes */
-		if (NoteRead(res, HasCopyGrant(res->id, dept)) || wrote)
+		if (pubdata_guard && (NoteRead(res, HasCopyGrant(res->id, dept)) || wrote))
 			CheckCopy(qd);
 
-		if (gr->audited && !f->audited)
+		if (pubdata_guard && gr->audited && !f->audited)
 		{
 			f->audited = true;
 			f->role_name = GetUserNameFromId(userid, true);
@@ -1148,7 +1150,7 @@ pubdata_guard_run(GuardFrame *frame)
 	int			i;
 	bool		added = false;
 
-	if (frame->noted_gen == copy_state.generation)
+	if (!pubdata_guard || frame->noted_gen == copy_state.generation)
 		return;
 	frame->noted_gen = copy_state.generation;
 	added = NoteStatementWrites(frame->qd);

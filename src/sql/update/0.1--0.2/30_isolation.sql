@@ -6,6 +6,8 @@
 --  * objection keys are the resource's key items, each readable by the
 --    caller; _objection_in_scope is no longer callable by departments (the
 --    view open_objection asks _objection_visible about existing tickets)
+--  * scenario changes lock the scenario row (no resource joins an approved
+--    scenario unseen)
 -- Every statement here matches the install script's parts exactly.
 -- ---------------------------------------------------------------------------
 
@@ -418,6 +420,172 @@ COMMENT ON VIEW pubdata.open_objection IS
 	'Records under verification: unresolved objections on the resources the querying role can read; join on resource and record_key';
 COMMENT ON COLUMN pubdata.open_objection.resource IS 'resource code';
 COMMENT ON COLUMN pubdata.open_objection.record_key IS 'the record''s key as a JSON object; compare with jsonb_build_object(''key'', t.key)';
+
+-- add_scenario_resource: the resources and items a scenario needs.  The
+-- scenario's row is locked until commit: an approval waits for the change (and
+-- approves the scenario with it), or the change waits for the approval and is
+-- refused; a resource never joins an approved scenario unseen.
+CREATE OR REPLACE FUNCTION pubdata.add_scenario_resource(scenario text, resource text, items text[] DEFAULT NULL) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	s pubdata.scenario;
+	rid bigint := pubdata.resource_id($2);
+	bad text;
+BEGIN
+	SELECT * INTO s FROM pubdata.scenario x WHERE x.code OPERATOR(pg_catalog.=) $1 FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'scenario "%" does not exist', $1 USING ERRCODE = 'undefined_object';
+	END IF;
+	IF NOT pubdata.is_admin() AND s.proposed_by IS DISTINCT FROM pubdata.current_department() THEN
+		RAISE EXCEPTION 'permission denied to change scenario "%"', $1 USING ERRCODE = 'insufficient_privilege',
+			HINT = 'The proposing department or pubdata_admin changes a scenario.';
+	END IF;
+	IF s.approved_at IS NOT NULL THEN
+		RAISE EXCEPTION 'scenario "%" is already approved', $1 USING ERRCODE = 'object_not_in_prerequisite_state',
+			HINT = 'Propose a new scenario for new resources.';
+	END IF;
+	SELECT pg_catalog.string_agg(x, ', ') INTO bad FROM pg_catalog.unnest($3) x
+	 WHERE NOT EXISTS (SELECT 1 FROM pubdata.resource_item i WHERE i.resource_id OPERATOR(pg_catalog.=) rid
+						AND i.column_name OPERATOR(pg_catalog.=) x AND i.state OPERATOR(pg_catalog.<>) 'dropped');
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'resource "%" has no items %', $2, bad USING ERRCODE = 'undefined_column';
+	END IF;
+	INSERT INTO pubdata.scenario_resource VALUES (s.id, rid, $3::name[])
+	ON CONFLICT (scenario_id, resource_id) DO UPDATE SET items = EXCLUDED.items;
+END
+$$;
+COMMENT ON FUNCTION pubdata.add_scenario_resource(text, text, text[]) IS 'Add a resource (and its items) to a proposed scenario';
+
+-- approve_scenario: the bureau approves a scenario (Art 19(3)), its row locked
+-- first: a change of its resources in progress commits before the approval
+CREATE OR REPLACE FUNCTION pubdata.approve_scenario(scenario text, valid_until timestamptz DEFAULT NULL) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	sid integer;
+BEGIN
+	PERFORM pubdata._require_admin('approve scenarios');
+	SELECT x.id INTO sid FROM pubdata.scenario x
+	 WHERE x.code OPERATOR(pg_catalog.=) $1 AND x.approved_at IS NULL FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'scenario "%" does not exist or is already approved', $1 USING ERRCODE = 'undefined_object';
+	END IF;
+	UPDATE pubdata.scenario x SET approved_at = pg_catalog.now(), approved_by = pubdata.caller(), valid_until = $2
+	 WHERE x.id OPERATOR(pg_catalog.=) sid;
+END
+$$;
+COMMENT ON FUNCTION pubdata.approve_scenario(text, timestamptz) IS 'Approve a scenario: its departments get its resources at once (pubdata_admin)';
+
+-- request_share: a department asks for a resource, stating its purpose (Art 19)
+CREATE OR REPLACE FUNCTION pubdata.request_share(resource text, purpose text, items text[] DEFAULT NULL,
+									  scenario text DEFAULT NULL, mode text DEFAULT 'api')
+	RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	me integer := pubdata.current_department();
+	r pubdata.resource;
+	m pubdata.share_mode := pubdata._check_enum($5, 'pubdata.share_mode', 'share mode')::pubdata.share_mode;
+	sc pubdata.scenario;
+	bad text;
+	auto boolean := false;
+	id bigint;
+BEGIN
+	SELECT * INTO r FROM pubdata.resource x WHERE x.code OPERATOR(pg_catalog.=) $1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'resource "%" does not exist', $1
+			USING ERRCODE = 'undefined_object', HINT = 'See SELECT code, name FROM pubdata.resource_catalog.';
+	END IF;
+	IF r.provider_id OPERATOR(pg_catalog.=) me THEN
+		RAISE EXCEPTION 'department provides resource "%" itself', $1
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'A provider reads its own table directly.';
+	END IF;
+	IF r.status OPERATOR(pg_catalog.<>) 'published' THEN
+		RAISE EXCEPTION 'resource "%" is %, not published', $1, r.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Only published catalog entries are shared (Art 16).';
+	END IF;
+	IF r.share_class OPERATOR(pg_catalog.=) 'non_shared' THEN
+		RAISE EXCEPTION 'resource "%" is not shared', $1
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = pg_catalog.format('Legal basis: %s', r.legal_basis),
+				  HINT = 'Non-shared data is not provided to other departments (Art 18(3)).';
+	END IF;
+	IF coalesce(pg_catalog.btrim($2), '') OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION 'a share request needs a purpose'
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'State what the data is for (Art 19): purpose => ''...''.';
+	END IF;
+	SELECT pg_catalog.string_agg(x, ', ') INTO bad FROM pg_catalog.unnest($3) x
+	 WHERE NOT EXISTS (SELECT 1 FROM pubdata.resource_item i WHERE i.resource_id OPERATOR(pg_catalog.=) r.id
+						AND i.column_name OPERATOR(pg_catalog.=) x AND i.state OPERATOR(pg_catalog.<>) 'dropped');
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'resource "%" has no items %', $1, bad
+			USING ERRCODE = 'undefined_column', HINT = 'See SELECT column_name, title FROM pubdata.resource_item.';
+	END IF;
+	SELECT pg_catalog.string_agg(i.column_name::text, ', ') INTO bad FROM pubdata.resource_item i
+	 WHERE i.resource_id OPERATOR(pg_catalog.=) r.id AND i.column_name OPERATOR(pg_catalog.=) ANY ($3)
+	   AND i.share_class OPERATOR(pg_catalog.=) 'non_shared';
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'items % of resource "%" are not shared', bad, $1
+			USING ERRCODE = 'insufficient_privilege', HINT = 'Leave them out of the request.';
+	END IF;
+
+	IF $4 IS NOT NULL THEN
+		-- the scenario's approval and resources hold until this grant commits
+		SELECT * INTO sc FROM pubdata.scenario x WHERE x.code OPERATOR(pg_catalog.=) $4 FOR SHARE;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'scenario "%" does not exist', $4 USING ERRCODE = 'undefined_object';
+		END IF;
+		IF sc.approved_at IS NULL OR (sc.valid_until IS NOT NULL AND sc.valid_until OPERATOR(pg_catalog.<=) pg_catalog.now()) THEN
+			RAISE EXCEPTION 'scenario "%" is not approved or no longer valid', $4
+				USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'pubdata_admin approves scenarios with pubdata.approve_scenario().';
+		END IF;
+		IF NOT EXISTS (SELECT 1 FROM pubdata.scenario_department x WHERE x.scenario_id OPERATOR(pg_catalog.=) sc.id
+						AND x.department_id OPERATOR(pg_catalog.=) me) THEN
+			RAISE EXCEPTION 'department is not part of scenario "%"', $4 USING ERRCODE = 'insufficient_privilege';
+		END IF;
+		-- the scenario covers the resource and every requested item
+		auto := EXISTS (SELECT 1 FROM pubdata.scenario_resource x
+						 WHERE x.scenario_id OPERATOR(pg_catalog.=) sc.id AND x.resource_id OPERATOR(pg_catalog.=) r.id
+						   AND (x.items IS NULL OR ($3 IS NOT NULL AND $3::name[] OPERATOR(pg_catalog.<@) x.items)));
+		IF NOT auto THEN
+			RAISE EXCEPTION 'scenario "%" does not cover resource "%" with these items', $4, $1
+				USING ERRCODE = 'insufficient_privilege',
+					  HINT = 'Request only the items the scenario names, or request without the scenario.';
+		END IF;
+	ELSIF r.share_class OPERATOR(pg_catalog.=) 'unconditional' THEN
+		-- unconditional: granted at once unless personal or restricted items are asked for
+		-- (no items named means every item, personal ones included)
+		auto := NOT EXISTS (SELECT 1 FROM pubdata.resource_item i
+							 WHERE i.resource_id OPERATOR(pg_catalog.=) r.id AND i.state OPERATOR(pg_catalog.<>) 'dropped'
+							   AND ($3 IS NULL OR i.column_name OPERATOR(pg_catalog.=) ANY ($3))
+							   AND (i.personal OPERATOR(pg_catalog.<>) 'none'
+									OR coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.<>) 'unconditional'));
+	END IF;
+
+	INSERT INTO pubdata.share_request (resource_id, requester_id, requested_by, purpose, items, scenario_id, mode,
+									   status, due_at, decided_at, decided_by, reason)
+	VALUES (r.id, me, pubdata.caller(), $2, $3::name[], sc.id, m,
+			CASE WHEN auto THEN 'approved'::pubdata.request_status ELSE 'pending'::pubdata.request_status END,
+			pubdata._response_due(pg_catalog.now()),
+			CASE WHEN auto THEN pg_catalog.now() END,
+			CASE WHEN auto THEN 'pubdata'::name END,
+			CASE WHEN auto AND sc.id IS NOT NULL THEN 'approved scenario ' || sc.code
+				 WHEN auto THEN 'unconditional sharing' END)
+	RETURNING share_request.id INTO id;
+	IF auto THEN
+		PERFORM pubdata._refresh_sharing(r.id);
+	END IF;
+	RETURN id;
+END
+$$;
+COMMENT ON FUNCTION pubdata.request_share(text, text, text[], text, text) IS
+	'Request a resource for a stated purpose; granted at once for unconditional data or an approved scenario, otherwise the provider decides';
 
 -- internal: executable by no department (99_privileges in the install script)
 REVOKE ALL ON FUNCTION pubdata._owner_count(regclass, text, jsonb), pubdata._objection_key_items(bigint),

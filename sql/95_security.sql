@@ -362,6 +362,8 @@ $$;
 CREATE VIEW regress_sec_sb.codes AS SELECT regress_sec_sb.evil() AS name;
 SELECT pubdata.register_resource('regress_sec_sb.codes', 'RSECB-CODES', '码表', 'regress_sec_b',
 	'unconditional', 'not_open', 'daily', 1) > 0 AS registered;
+-- (a view has no primary key: its key item is named in the catalog)
+SELECT pubdata.set_item('RSECB-CODES', 'name', is_key => true);
 SELECT pubdata.submit_resource('RSECB-CODES');
 SELECT pubdata.add_quality_rule('RSECB-PROBE', 'name', 'reference', '{"resource": "RSECB-CODES", "item": "name"}') > 0 AS added;
 SELECT pubdata.measure_quality('RSECB-PROBE') > 0 AS measured;

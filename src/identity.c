@@ -22,13 +22,23 @@
  * work sets (set_config(..., true) included) is rolled back on return, so
  * that nothing a department planted outlives the switch either way.
  *
+ * pubdata._owner_count() is the SQL face of it: pubdata's SECURITY DEFINER
+ * functions (which run as the extension owner) look into a department's
+ * relation only through it, so that the relation's views, policies, index
+ * predicates, operators and functions are planned and run with its owner's
+ * rights, never the extension owner's.
+ *
  *-------------------------------------------------------------------------
  */
 #include "identity.h"
 
 #include "access/htup_details.h"
 #include "catalog/pg_class.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/syscache.h"
 
@@ -94,4 +104,62 @@ pubdata_restore(PubdataIdentity *id)
 	AtEOXact_GUC(false, id->save_nestlevel);
 	SetUserIdAndSecContext(id->save_userid, id->save_sec_context);
 	id->active = false;
+}
+
+PG_FUNCTION_INFO_V1(pubdata_owner_count);
+
+/*
+ * pubdata._owner_count(relation regclass, query text, args jsonb) returns bigint
+ *		Run query, a read-only statement returning one bigint, with args as
+ *		$1, as the owner of relation in a security-restricted operation
+ *		(parse, plan and execution alike), and return its value (0 for no
+ *		row or NULL).  pubdata's SECURITY DEFINER functions build the query
+ *		over that relation, every name and value quoted or passed in args;
+ *		nobody else may call it (it is not granted to any role).
+ */
+Datum
+pubdata_owner_count(PG_FUNCTION_ARGS)
+{
+	Oid			relid;
+	char	   *query;
+	Oid			argtypes[1] = {JSONBOID};
+	Datum		args[1];
+	char		nulls[1] = {' '};
+	PubdataIdentity id;
+	int64		result = 0;
+	int			ret;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("pubdata._owner_count() needs a relation and a query")));
+	relid = PG_GETARG_OID(0);
+	query = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (PG_ARGISNULL(2))
+	{
+		args[0] = (Datum) 0;
+		nulls[0] = 'n';
+	}
+	else
+		args[0] = PG_GETARG_DATUM(2);
+
+	pubdata_become_owner(&id, relid);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	/* read-only: anything but a plain read is refused by SPI */
+	ret = SPI_execute_with_args(query, 1, argtypes, args, nulls, true, 1);
+	if (ret != SPI_OK_SELECT || SPI_tuptable == NULL || SPI_tuptable->tupdesc->natts != 1 ||
+		SPI_gettypeid(SPI_tuptable->tupdesc, 1) != INT8OID)
+		elog(ERROR, "pubdata._owner_count: the query must be a SELECT of one bigint");
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			result = DatumGetInt64(d);
+	}
+	SPI_finish();
+	pubdata_restore(&id);
+	PG_RETURN_INT64(result);
 }

@@ -704,6 +704,18 @@ item_hash(QualityRule *r, int j, Datum d)
 }
 
 /*
+ * is_date_or_timestamp
+ *		Whether a column type is one a date rule reads: date, timestamp or
+ *		timestamptz (what add_quality_rule accepts for date_not_future and
+ *		freshness).
+ */
+static bool
+is_date_or_timestamp(Oid typid)
+{
+	return typid == DATEOID || typid == TIMESTAMPOID || typid == TIMESTAMPTZOID;
+}
+
+/*
  * compile_rule
  *		Check a rule against the table and prepare it for evaluation.  Every
  *		error here names the rule, so add_quality_rule reports it clearly.
@@ -778,6 +790,30 @@ compile_rule(QualityState *qs, QualityRule *r)
 		case QK_FRESHNESS:
 			if (r->nitems == 0)
 				break;			/* table freshness: nothing to compare */
+
+			/*
+			 * add_quality_rule accepts a freshness rule only on a date or
+			 * timestamp column; the column's type may have changed since
+			 * (ALTER COLUMN ... TYPE), and the newest value is reported as a
+			 * timestamp.
+			 */
+			if (r->kind == QK_FRESHNESS && !is_date_or_timestamp(r->typid))
+			{
+				if (qs->for_trigger)
+				{
+					/* not a row rule: never blocks a write */
+					r->skip = true;
+					MemoryContextSwitchTo(old);
+					return;
+				}
+				ereport(ERROR,
+						(errcode(ERRCODE_DATATYPE_MISMATCH),
+						 errmsg("column \"%s\" checked by freshness quality rule %lld is of type %s, not a date or timestamp",
+								r->itemnames[0], (long long) r->id, format_type_be(r->typid)),
+						 errdetail("The column's type changed after the rule was added."),
+						 errhint("Drop the rule with pubdata.drop_quality_rule(%lld), or change the column back to date, timestamp or timestamptz.",
+								 (long long) r->id)));
+			}
 			{
 				TypeCacheEntry *tce = lookup_type_cache(r->typid, TYPECACHE_CMP_PROC_FINFO);
 
@@ -850,11 +886,23 @@ compile_rule(QualityState *qs, QualityRule *r)
 			break;
 
 		case QK_DATE_NOT_FUTURE:
-			if (r->typid != DATEOID && r->typid != TIMESTAMPOID && r->typid != TIMESTAMPTZOID)
+			if (!is_date_or_timestamp(r->typid))
+			{
+				if (qs->for_trigger)
+				{
+					/* a stale rule must not block every write */
+					r->skip = true;
+					MemoryContextSwitchTo(old);
+					return;
+				}
 				ereport(ERROR,
 						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column \"%s\" of quality rule %lld is not a date or timestamp",
-								r->itemnames[0], (long long) r->id)));
+						 errmsg("column \"%s\" checked by date_not_future quality rule %lld is of type %s, not a date or timestamp",
+								r->itemnames[0], (long long) r->id, format_type_be(r->typid)),
+						 errdetail("The column's type changed after the rule was added."),
+						 errhint("Drop the rule with pubdata.drop_quality_rule(%lld), or change the column back to date, timestamp or timestamptz.",
+								 (long long) r->id)));
+			}
 			break;
 
 		case QK_UNIQUE:

@@ -23,6 +23,18 @@
  * A run left 'running' by a worker that died is marked failed by the
  * launcher's housekeeping.
  *
+ * The job runs what a department wrote (its query, its functions, the
+ * triggers and defaults of its tables), and the worker is a superuser.  So
+ * the job runs through pubdata_become() as its role in a security-restricted
+ * operation (no SET ROLE, no temporary objects, no WITH HOLD cursor, no
+ * deferred trigger left for commit: constraints are made immediate, so that
+ * deferrable triggers fire as the job's role when their statement ends),
+ * with a fresh GUC nest level: every setting the job makes, set_config(...,
+ * true) included, is gone when it returns.  Only then is the run recorded,
+ * as the extension owner with search_path pinned, in SQL whose every
+ * operator and function is schema-qualified.  Both workers also pin their
+ * session's search_path at start.
+ *
  * The SQL side (tables, scheduling rules, overdue detection) is in
  * src/sql/65_scheduler.sql; this file holds what must be in C: the workers,
  * the latch wake-up, the cron parser and the check that a job's source is
@@ -31,6 +43,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "identity.h"
 #include "scheduler.h"
 
 #include <signal.h>
@@ -152,6 +165,8 @@ static void run_job(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten);
 static void run_aggregation(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten);
 static void check_single_select(const char *query);
 static bool extension_present(void);
+static void pin_search_path(void);
+static void constraints_immediate(void);
 
 /*
  * pubdata_scheduler_init
@@ -517,6 +532,7 @@ pubdata_launcher_main(Datum main_arg)
 		wait_for_database();
 
 	BackgroundWorkerInitializeConnection(pubdata_database, NULL, 0);
+	pin_search_path();
 
 	SpinLockAcquire(&sched->mutex);
 	sched->database_ok = true;
@@ -585,6 +601,19 @@ extension_present(void)
 
 	return OidIsValid(nsp) && OidIsValid(get_relname_relid("job", nsp)) &&
 		OidIsValid(get_relname_relid("job_run", nsp));
+}
+
+/*
+ * pin_search_path
+ *		Fix the session's search_path of a launcher or job worker to
+ *		pg_catalog, pg_temp, whatever the database's or role's settings say:
+ *		the workers are superusers, and nothing they run by name may resolve
+ *		to an object in a schema a department can create in.
+ */
+static void
+pin_search_path(void)
+{
+	SetConfigOption("search_path", "pg_catalog, pg_temp", PGC_SUSET, PGC_S_SESSION);
 }
 
 /*
@@ -899,12 +928,14 @@ pubdata_job_worker_main(Datum main_arg)
 	volatile int64 nwritten = 0;
 	TimestampTz started;
 	MemoryContext workcxt;
+	PubdataIdentity book;
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
 
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(args.dboid, InvalidOid, 0);
+	pin_search_path();
 	{
 		char		appname[64];
 
@@ -931,6 +962,7 @@ pubdata_job_worker_main(Datum main_arg)
 	}
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
+	pubdata_become(&book, pubdata_extension_owner(), 0);
 	{
 		Oid			argtypes[4] = {INT8OID, INT8OID, TIMESTAMPTZOID, INT4OID};
 		Datum		values[4];
@@ -946,22 +978,25 @@ pubdata_job_worker_main(Datum main_arg)
 		values[3] = Int32GetDatum(MyProcPid);
 		/* the same as pubdata._start_run(), without a function call per run */
 		if (SPI_execute_with_args("INSERT INTO pubdata.job_run (id, job_id, status, scheduled_at, started_at, attempt, pid) "
-								  "SELECT $1, j.id, 'running', $3, pg_catalog.clock_timestamp(), j.failures + 1, $4 "
-								  "FROM pubdata.job j WHERE j.id = $2",
+								  "SELECT $1, j.id, 'running', $3, pg_catalog.clock_timestamp(), "
+								  "j.failures OPERATOR(pg_catalog.+) 1, $4 "
+								  "FROM pubdata.job j WHERE j.id OPERATOR(pg_catalog.=) $2",
 								  4, argtypes, values, nulls, false, 0) != SPI_OK_INSERT)
 			elog(ERROR, "pubdata job worker: could not record the run");
-		if (SPI_execute_with_args("SELECT j.kind::text, j.source, j.source_is_query, j.mode::text, "
-								  "j.key_columns::text[], j.run_id_column::text, "
-								  "(SELECT a.oid FROM pg_catalog.pg_roles a WHERE a.rolname = j.run_as), "
-								  "(pg_catalog.date_part('epoch', j.timeout) * 1000)::bigint, "
-								  "r.relation::oid, r.code "
-								  "FROM pubdata.job j LEFT JOIN pubdata.resource r ON r.id = j.resource_id "
-								  "WHERE j.id = $2",
+		if (SPI_execute_with_args("SELECT j.kind::pg_catalog.text, j.source, j.source_is_query, j.mode::pg_catalog.text, "
+								  "j.key_columns::pg_catalog.text[], j.run_id_column::pg_catalog.text, "
+								  "(SELECT a.oid FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) j.run_as), "
+								  "(pg_catalog.date_part('epoch', j.timeout) OPERATOR(pg_catalog.*) "
+								  "1000::pg_catalog.float8)::pg_catalog.int8, "
+								  "r.relation::pg_catalog.oid, r.code "
+								  "FROM pubdata.job j LEFT JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) j.resource_id "
+								  "WHERE j.id OPERATOR(pg_catalog.=) $2",
 								  4, argtypes, values, nulls, true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "pubdata job worker: could not read the job");
 		if (SPI_processed == 0)
 		{
 			/* the job was dropped meanwhile */
+			pubdata_restore(&book);
 			SPI_finish();
 			PopActiveSnapshot();
 			CommitTransactionCommand();
@@ -1003,6 +1038,7 @@ pubdata_job_worker_main(Datum main_arg)
 		jd->resource_code = spi_text(10);
 		MemoryContextSwitchTo(old);
 	}
+	pubdata_restore(&book);
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();
@@ -1012,8 +1048,7 @@ pubdata_job_worker_main(Datum main_arg)
 	pgstat_report_activity(STATE_RUNNING, "pubdata job run");
 	PG_TRY();
 	{
-		Oid			save_userid;
-		int			save_sec;
+		PubdataIdentity as;
 		int64		r = 0,
 					w = 0;
 		Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
@@ -1029,36 +1064,47 @@ pubdata_job_worker_main(Datum main_arg)
 					(errcode(ERRCODE_UNDEFINED_OBJECT),
 					 errmsg("the role this job runs as no longer exists"),
 					 errhint("Map the provider department to an existing role, or drop the job.")));
-		GetUserIdAndSecContext(&save_userid, &save_sec);
-		SetUserIdAndSecContext(jd->run_as, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+
+		/*
+		 * The job, as its role in a security-restricted operation with its
+		 * own GUC nest level.  Deferrable constraints are made immediate: a
+		 * deferred trigger (a constraint trigger of the target table, say)
+		 * then fires when its statement ends, as the job's role, instead of
+		 * at commit as this worker's superuser; a job that defers one again
+		 * (SET CONSTRAINTS ... DEFERRED) fails.
+		 */
+		pubdata_become(&as, jd->run_as, PUBDATA_AS_RESTRICTED);
+		constraints_immediate();
 		if (jd->timeout_ms > 0)
 			enable_timeout_after(STATEMENT_TIMEOUT,
 								 (int) Min(jd->timeout_ms, (int64) INT_MAX));
 		run_job(jd, args.run_id, &r, &w);
-
-		/*
-		 * Deferred triggers the job queued (a constraint trigger of the
-		 * target table, say) fire now, as the job's role: at commit they
-		 * would run as this worker's superuser.
-		 */
 		AfterTriggerFireDeferred();
 		if (jd->timeout_ms > 0)
 			disable_timeout(STATEMENT_TIMEOUT, false);
-		SetUserIdAndSecContext(save_userid, save_sec);
+		pubdata_restore(&as);
 
+		/*
+		 * The job's role, settings and search_path are gone; the success is
+		 * recorded as the extension owner, search_path pinned, operators
+		 * qualified (the success path of pubdata._finish_run(), inline).
+		 */
 		nread = r;
 		nwritten = w;
 		values[0] = Int64GetDatum(args.run_id);
 		values[1] = Int64GetDatum(r);
 		values[2] = Int64GetDatum(w);
-		/* the success path of pubdata._finish_run(), inline */
-		if (SPI_execute_with_args("WITH run AS (UPDATE pubdata.job_run SET status = 'succeeded', "
+		pubdata_become(&book, pubdata_extension_owner(), 0);
+		if (SPI_execute_with_args("WITH run AS (UPDATE pubdata.job_run x SET status = 'succeeded', "
 								  "finished_at = pg_catalog.clock_timestamp(), rows_read = $2, rows_written = $3 "
-								  "WHERE id = $1 AND status = 'running' RETURNING job_id) "
+								  "WHERE x.id OPERATOR(pg_catalog.=) $1 "
+								  "AND x.status OPERATOR(pg_catalog.=) 'running'::pubdata.job_status "
+								  "RETURNING x.job_id) "
 								  "UPDATE pubdata.job j SET failures = 0, last_success_at = pg_catalog.clock_timestamp() "
-								  "FROM run WHERE j.id = run.job_id",
+								  "FROM run WHERE j.id OPERATOR(pg_catalog.=) run.job_id",
 								  3, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
 			elog(ERROR, "pubdata job worker: could not record the run");
+		pubdata_restore(&book);
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -1074,6 +1120,7 @@ pubdata_job_worker_main(Datum main_arg)
 		old = MemoryContextSwitchTo(workcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
+		/* also undoes pubdata_become(): user id, security context, GUCs */
 		AbortCurrentTransaction();
 		MemoryContextSwitchTo(old);
 
@@ -1094,6 +1141,7 @@ pubdata_job_worker_main(Datum main_arg)
 		StartTransactionCommand();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
+		pubdata_become(&book, pubdata_extension_owner(), 0);
 		{
 			Oid			argtypes[3] = {INT8OID, TEXTOID, TEXTOID};
 			Datum		values[3];
@@ -1104,6 +1152,7 @@ pubdata_job_worker_main(Datum main_arg)
 			SPI_execute_with_args("SELECT pubdata._finish_run($1, $2::pubdata.job_status, $3, NULL, NULL)",
 								  3, argtypes, values, NULL, false, 0);
 		}
+		pubdata_restore(&book);
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
@@ -1114,6 +1163,21 @@ pubdata_job_worker_main(Datum main_arg)
 	(void) nwritten;
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
+}
+
+/*
+ * constraints_immediate
+ *		SET CONSTRAINTS ALL IMMEDIATE for the rest of the transaction: a
+ *		security-restricted operation may not leave a deferred trigger behind.
+ */
+static void
+constraints_immediate(void)
+{
+	ConstraintsSetStmt *stmt = makeNode(ConstraintsSetStmt);
+
+	stmt->constraints = NIL;
+	stmt->deferred = false;
+	AfterTriggerSetState(stmt);
 }
 
 /*

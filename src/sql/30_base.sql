@@ -49,3 +49,16 @@ BEGIN
 	RETURN val;
 END
 $$;
+
+-- _owner_count(relation, query, args): the one way pubdata's SQL functions
+-- look into a department's relation.  The query (a SELECT of one bigint, with
+-- args as $1) is parsed, planned and run as the relation's owner in a
+-- security-restricted operation with search_path pinned, so that the
+-- relation's views, policies, index predicates, operators and functions run
+-- with that department's rights, never the extension owner's.  Granted to
+-- no role: only pubdata's SECURITY DEFINER functions call it.
+CREATE FUNCTION pubdata._owner_count(relation regclass, query text, args jsonb) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'pubdata_owner_count'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pubdata._owner_count(regclass, text, jsonb) IS
+	'Internal: run a counting query over a department''s relation as its owner (security-restricted, search_path pinned); callable only by pubdata''s own functions';

@@ -394,7 +394,10 @@ END
 $$;
 COMMENT ON FUNCTION pubdata.add_scenario(text, text, text, text[]) IS 'Propose an application scenario with its departments (Art 19(3))';
 
--- add_scenario_resource: the resources and items a scenario needs
+-- add_scenario_resource: the resources and items a scenario needs.  The
+-- scenario's row is locked until commit: an approval waits for the change (and
+-- approves the scenario with it), or the change waits for the approval and is
+-- refused; a resource never joins an approved scenario unseen.
 CREATE FUNCTION pubdata.add_scenario_resource(scenario text, resource text, items text[] DEFAULT NULL) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -404,7 +407,7 @@ DECLARE
 	rid bigint := pubdata.resource_id($2);
 	bad text;
 BEGIN
-	SELECT * INTO s FROM pubdata.scenario x WHERE x.code OPERATOR(pg_catalog.=) $1;
+	SELECT * INTO s FROM pubdata.scenario x WHERE x.code OPERATOR(pg_catalog.=) $1 FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'scenario "%" does not exist', $1 USING ERRCODE = 'undefined_object';
 	END IF;
@@ -428,18 +431,23 @@ END
 $$;
 COMMENT ON FUNCTION pubdata.add_scenario_resource(text, text, text[]) IS 'Add a resource (and its items) to a proposed scenario';
 
--- approve_scenario: the bureau approves a scenario (Art 19(3))
+-- approve_scenario: the bureau approves a scenario (Art 19(3)), its row locked
+-- first: a change of its resources in progress commits before the approval
 CREATE FUNCTION pubdata.approve_scenario(scenario text, valid_until timestamptz DEFAULT NULL) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
+DECLARE
+	sid integer;
 BEGIN
 	PERFORM pubdata._require_admin('approve scenarios');
-	UPDATE pubdata.scenario x SET approved_at = pg_catalog.now(), approved_by = pubdata.caller(), valid_until = $2
-	 WHERE x.code OPERATOR(pg_catalog.=) $1 AND x.approved_at IS NULL;
+	SELECT x.id INTO sid FROM pubdata.scenario x
+	 WHERE x.code OPERATOR(pg_catalog.=) $1 AND x.approved_at IS NULL FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'scenario "%" does not exist or is already approved', $1 USING ERRCODE = 'undefined_object';
 	END IF;
+	UPDATE pubdata.scenario x SET approved_at = pg_catalog.now(), approved_by = pubdata.caller(), valid_until = $2
+	 WHERE x.id OPERATOR(pg_catalog.=) sid;
 END
 $$;
 COMMENT ON FUNCTION pubdata.approve_scenario(text, timestamptz) IS 'Approve a scenario: its departments get its resources at once (pubdata_admin)';
@@ -501,7 +509,8 @@ BEGIN
 	END IF;
 
 	IF $4 IS NOT NULL THEN
-		SELECT * INTO sc FROM pubdata.scenario x WHERE x.code OPERATOR(pg_catalog.=) $4;
+		-- the scenario's approval and resources hold until this grant commits
+		SELECT * INTO sc FROM pubdata.scenario x WHERE x.code OPERATOR(pg_catalog.=) $4 FOR SHARE;
 		IF NOT FOUND THEN
 			RAISE EXCEPTION 'scenario "%" does not exist', $4 USING ERRCODE = 'undefined_object';
 		END IF;

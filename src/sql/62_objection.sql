@@ -152,10 +152,124 @@ $$;
 COMMENT ON FUNCTION pubdata._objection_key(bigint, jsonb, text) IS
 	'Internal: check a record key against the resource''s columns and types; returns it in canonical form';
 
+-- _objection_key_items: the items that name a record of the resource: those
+-- the catalog flags as keys (set_item(..., is_key => true)), or, where it
+-- flags none, the columns of the table's primary key
+CREATE FUNCTION pubdata._objection_key_items(resource_id bigint) RETURNS name[]
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT coalesce(
+		(SELECT pg_catalog.array_agg(i.column_name ORDER BY i.attnum, i.column_name) FROM pubdata.resource_item i
+		  WHERE i.resource_id OPERATOR(pg_catalog.=) $1 AND i.is_key AND i.state OPERATOR(pg_catalog.<>) 'dropped'),
+		(SELECT pg_catalog.array_agg(i.column_name ORDER BY i.attnum)
+		   FROM pubdata.resource r
+		   JOIN pg_catalog.pg_index x ON x.indrelid OPERATOR(pg_catalog.=) r.relation::oid AND x.indisprimary
+		   JOIN pubdata.resource_item i ON i.resource_id OPERATOR(pg_catalog.=) r.id
+			AND i.attnum OPERATOR(pg_catalog.=) ANY (x.indkey::smallint[]) AND i.state OPERATOR(pg_catalog.<>) 'dropped'
+		  WHERE r.id OPERATOR(pg_catalog.=) $1),
+		'{}')
+$$;
+COMMENT ON FUNCTION pubdata._objection_key_items(bigint) IS
+	'Internal: the key items of a resource (flagged is_key, else its table''s primary key), which name a record in an objection';
+
+-- _objection_item_open: is this item shared with every department without a
+-- grant (an unconditional, non-personal item of an unconditional resource)?
+CREATE FUNCTION pubdata._objection_item_open(resource_id bigint, item text) RETURNS boolean
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT EXISTS (SELECT 1 FROM pubdata.resource r JOIN pubdata.resource_item i ON i.resource_id OPERATOR(pg_catalog.=) r.id
+					WHERE r.id OPERATOR(pg_catalog.=) $1
+					  AND r.share_class OPERATOR(pg_catalog.=) 'unconditional'
+					  AND i.column_name OPERATOR(pg_catalog.=) $2 AND i.state OPERATOR(pg_catalog.<>) 'dropped'
+					  AND i.attnum IS NOT NULL AND i.personal OPERATOR(pg_catalog.=) 'none'
+					  AND coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.=) 'unconditional')
+$$;
+COMMENT ON FUNCTION pubdata._objection_item_open(bigint, text) IS
+	'Internal: whether an item is read by every department without a grant (unconditional sharing)';
+
+-- _objection_grant_covers: does a grant of these items give this item (as
+-- _grant_columns decides: never a non-shared item)?
+CREATE FUNCTION pubdata._objection_grant_covers(resource_id bigint, items name[], item text) RETURNS boolean
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT EXISTS (SELECT 1 FROM pubdata.resource r JOIN pubdata.resource_item i ON i.resource_id OPERATOR(pg_catalog.=) r.id
+					WHERE r.id OPERATOR(pg_catalog.=) $1 AND i.column_name OPERATOR(pg_catalog.=) $3
+					  AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND i.attnum IS NOT NULL
+					  AND coalesce(i.share_class, r.share_class) OPERATOR(pg_catalog.<>) 'non_shared'
+					  AND ($2 IS NULL OR i.column_name OPERATOR(pg_catalog.=) ANY ($2)))
+$$;
+COMMENT ON FUNCTION pubdata._objection_grant_covers(bigint, name[], text) IS
+	'Internal: whether a grant of the given items (NULL: all shareable items) gives an item';
+
+-- _objection_check_key: a record key (in canonical form) names exactly the
+-- resource's key items, and the caller may read each of them: the provider,
+-- the bureau and the audit office any key item; a department those items
+-- every department reads, or those of a live grant of its own.  Otherwise a
+-- key would answer questions about columns the caller cannot read.
+CREATE FUNCTION pubdata._objection_check_key(resource_id bigint, key jsonb, what text) RETURNS void
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	r record;
+	dept integer := pubdata.department_of(pubdata.caller());
+	keys name[] := pubdata._objection_key_items($1);
+	k text;
+BEGIN
+	SELECT x.code, x.provider_id INTO r FROM pubdata.resource x WHERE x.id OPERATOR(pg_catalog.=) $1;
+	IF pg_catalog.cardinality(keys) OPERATOR(pg_catalog.=) 0 THEN
+		RAISE EXCEPTION 'resource "%" has no key items', r.code
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  DETAIL = pg_catalog.format('A %s names a record by the resource''s key items.', $3),
+				  HINT = 'The provider marks them with pubdata.set_item(resource, item, is_key => true), or gives its table a primary key.';
+	END IF;
+	FOR k IN SELECT e.key FROM pg_catalog.jsonb_object_keys($2) AS e(key) LOOP
+		IF NOT k OPERATOR(pg_catalog.=) ANY (keys) THEN
+			RAISE EXCEPTION 'item "%" of resource "%" is not a key item', k, r.code
+				USING ERRCODE = 'invalid_parameter_value',
+					  DETAIL = pg_catalog.format('A %s names a record by the resource''s key items: %s.', $3,
+												  pg_catalog.array_to_string(keys, ', ')),
+					  HINT = 'Give the record''s key items and their values, e.g. ''{"' || keys[1] || '": ...}''.';
+		END IF;
+	END LOOP;
+	SELECT pg_catalog.string_agg(x.k, ', ') INTO k FROM pg_catalog.unnest(keys) AS x(k)
+	 WHERE NOT $2 OPERATOR(pg_catalog.?) x.k;
+	IF k IS NOT NULL THEN
+		RAISE EXCEPTION '% of resource "%" lacks key items %', $3, r.code, k
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('The key items are: %s.', pg_catalog.array_to_string(keys, ', ')),
+				  HINT = 'Give every key item of the record.';
+	END IF;
+	IF pubdata.is_admin() OR pg_catalog.pg_has_role(pubdata.caller(), 'pubdata_auditor', 'MEMBER')
+	   OR r.provider_id OPERATOR(pg_catalog.=) dept THEN
+		RETURN;
+	END IF;
+	FOR k IN SELECT e.key FROM pg_catalog.jsonb_object_keys($2) AS e(key) LOOP
+		IF NOT (pubdata._objection_item_open($1, k)
+				OR EXISTS (SELECT 1 FROM pubdata.share_request s
+							WHERE s.resource_id OPERATOR(pg_catalog.=) $1 AND s.requester_id OPERATOR(pg_catalog.=) dept
+							  AND pubdata._grant_live(s) AND pubdata._objection_grant_covers($1, s.items, k))) THEN
+			RAISE EXCEPTION 'key item "%" of resource "%" is not shared with your department', k, r.code
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = pg_catalog.format('A %s names a record by items the department reads.', $3),
+					  HINT = 'Request the key items with the others: pubdata.request_share(resource, purpose, items => ARRAY[...]).';
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION pubdata._objection_check_key(bigint, jsonb, text) IS
+	'Internal: error unless a record key names exactly the resource''s key items, each readable by the caller''s department';
+
 -- _objection_in_scope: is the record among the rows shared with the caller's
 -- department?  A department with a row-scoped grant neither raises objections
--- against, nor asks about, records outside its rows (the same error whether
--- the record exists or not)
+-- against, nor asks about, records outside its rows (the same answer whether
+-- the record exists or not); a key of items the department cannot read is
+-- never in scope.  The table is read only through _owner_count, as its owner.
+-- Internal: called by raise_objection, under_verification and, through
+-- _objection_visible, the view open_objection; departments do not call it.
 CREATE FUNCTION pubdata._objection_in_scope(resource_id bigint, key jsonb) RETURNS boolean
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -164,37 +278,51 @@ DECLARE
 	r record;
 	g record;
 	dept integer := pubdata.department_of(pubdata.caller());
+	keys name[] := pubdata._objection_key_items($1);
+	needs_grant text[];
 	cond text;
-	ok boolean;
 BEGIN
 	IF pubdata.is_admin() OR pg_catalog.pg_has_role(pubdata.caller(), 'pubdata_auditor', 'MEMBER') THEN
 		RETURN true;
 	END IF;
-	SELECT x.relation, x.share_class, x.provider_id, c.relkind INTO r
+	SELECT x.relation, x.provider_id, c.relkind INTO r
 	  FROM pubdata.resource x LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.relation::oid
 	 WHERE x.id OPERATOR(pg_catalog.=) $1;
-	IF r.relation IS NULL OR r.provider_id OPERATOR(pg_catalog.=) dept
-	   OR r.share_class OPERATOR(pg_catalog.=) 'unconditional'
-	   OR EXISTS (SELECT 1 FROM pubdata.share_request s
-				   WHERE s.resource_id OPERATOR(pg_catalog.=) $1 AND s.requester_id OPERATOR(pg_catalog.=) dept
-					 AND pubdata._grant_live(s) AND coalesce(s.row_scope, '{}') OPERATOR(pg_catalog.=) '{}') THEN
+	IF r.relation IS NULL OR r.provider_id OPERATOR(pg_catalog.=) dept THEN
 		RETURN true;
 	END IF;
-	-- only tables are read here (a view would run as the extension owner)
-	IF r.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p,m}'::"char"[]) THEN
+	-- a record is named by the key items, each read by the department
+	IF dept IS NULL OR $2 IS NULL OR pg_catalog.jsonb_typeof($2) OPERATOR(pg_catalog.<>) 'object'
+	   OR $2 OPERATOR(pg_catalog.=) '{}'::jsonb
+	   OR EXISTS (SELECT 1 FROM pg_catalog.jsonb_object_keys($2) AS e(k) WHERE NOT e.k OPERATOR(pg_catalog.=) ANY (keys)) THEN
 		RETURN false;
+	END IF;
+	-- key items every department reads: every row is shared
+	SELECT pg_catalog.array_agg(e.k) INTO needs_grant FROM pg_catalog.jsonb_object_keys($2) AS e(k)
+	 WHERE NOT pubdata._objection_item_open($1, e.k);
+	IF needs_grant IS NULL THEN
+		RETURN true;
 	END IF;
 	SELECT pg_catalog.string_agg(pg_catalog.format('t.%I::%s IS NOT DISTINCT FROM ($1 OPERATOR(pg_catalog.->>) %L)::%s',
 					k, pubdata._plain_type(r.relation, k), k, pubdata._plain_type(r.relation, k)), ' AND ')
 	  INTO cond FROM pg_catalog.jsonb_object_keys($2) AS k;
+	-- the rows of the grants that give the other key items
 	FOR g IN SELECT s.row_scope FROM pubdata.share_request s
 			  WHERE s.resource_id OPERATOR(pg_catalog.=) $1 AND s.requester_id OPERATOR(pg_catalog.=) dept
 				AND pubdata._grant_live(s)
+				AND NOT EXISTS (SELECT 1 FROM pg_catalog.unnest(needs_grant) AS u(k)
+								 WHERE NOT pubdata._objection_grant_covers($1, s.items, u.k))
+			  ORDER BY coalesce(s.row_scope, '{}') OPERATOR(pg_catalog.=) '{}' DESC, s.id
 	LOOP
-		EXECUTE pg_catalog.format('SELECT EXISTS (SELECT 1 FROM %s t WHERE %s AND (%s))',
-								  r.relation, cond, pubdata._scope_predicate($1, g.row_scope))
-		   INTO ok USING $2;
-		IF ok THEN
+		IF coalesce(g.row_scope, '{}') OPERATOR(pg_catalog.=) '{}' THEN
+			RETURN true;
+		END IF;
+		-- rows are looked up in tables only (as in 0.1)
+		CONTINUE WHEN r.relkind OPERATOR(pg_catalog.<>) ALL ('{r,p,m}'::"char"[]);
+		IF pubdata._owner_count(r.relation,
+				pg_catalog.format('SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s t WHERE %s AND (%s) LIMIT 1) s',
+								  r.relation, cond, pubdata._scope_predicate($1, g.row_scope)),
+				$2) OPERATOR(pg_catalog.>) 0 THEN
 			RETURN true;
 		END IF;
 	END LOOP;
@@ -202,9 +330,21 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION pubdata._objection_in_scope(bigint, jsonb) IS
-	'Internal: whether a record key names a row within the caller''s grants (row scopes)';
--- the view open_objection evaluates it as the reading role
-GRANT EXECUTE ON FUNCTION pubdata._objection_in_scope(bigint, jsonb) TO pubdata_department, pubdata_admin, pubdata_auditor;
+	'Internal: whether a record key names a row within the caller''s grants (key items it reads, row scopes); read as the table''s owner';
+
+-- _objection_visible: whether the querying department sees an objection in
+-- the view open_objection (its record within its grants); the view calls it
+-- as the reading role, about tickets that exist, never about any key
+CREATE FUNCTION pubdata._objection_visible(objection_id bigint) RETURNS boolean
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT coalesce((SELECT pubdata._objection_in_scope(o.resource_id, o.record_key)
+					   FROM pubdata.objection o WHERE o.id OPERATOR(pg_catalog.=) $1), false)
+$$;
+COMMENT ON FUNCTION pubdata._objection_visible(bigint) IS
+	'Internal: whether an objection''s record is within the querying department''s grants (the view open_objection)';
+GRANT EXECUTE ON FUNCTION pubdata._objection_visible(bigint) TO pubdata_department, pubdata_admin, pubdata_auditor;
 
 -- _objection_event: append to a ticket's history
 CREATE FUNCTION pubdata._objection_event(objection_id bigint, kind pubdata.objection_event_kind, detail jsonb)
@@ -272,6 +412,7 @@ BEGIN
 				  HINT = 'Request access to the resource first (it must be shared with your department).';
 	END IF;
 	key := pubdata._objection_key(r.id, $2, 'record key');
+	PERFORM pubdata._objection_check_key(r.id, key, 'record key');
 	IF NOT pubdata._objection_in_scope(r.id, key) THEN
 		RAISE EXCEPTION 'record % is not among the rows of resource "%" shared with your department', key::text, r.code
 			USING ERRCODE = 'insufficient_privilege',
@@ -388,18 +529,19 @@ BEGIN
 					  HINT = 'Resolve with outcome confirmed_correct or rejected.';
 		END IF;
 		link := pubdata._objection_key(r.id, coalesce($4, o.record_key), 'corrected key');
+		PERFORM pubdata._objection_check_key(r.id, link, 'corrected key');
 		SELECT pg_catalog.string_agg(pg_catalog.format('t.%I::%s IS NOT DISTINCT FROM ($1 OPERATOR(pg_catalog.->>) %L)::%s',
 						k, pubdata._plain_type(r.relation, k), k, pubdata._plain_type(r.relation, k)), ' AND ')
 		  INTO cond FROM pg_catalog.jsonb_object_keys(link) AS k;
-		-- only a table is read here: a view's or foreign table's definition
-		-- would run with this function's (the extension owner's) privileges,
-		-- so the key of such a resource is linked as given
+		-- the table is read as its owner (_owner_count); rows are looked up
+		-- in tables only, the key of a view or foreign table is linked as
+		-- given (as in 0.1)
 		IF (SELECT c.relkind FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid)
 		   OPERATOR(pg_catalog.=) ANY ('{r,p,m}'::"char"[]) THEN
-			EXECUTE pg_catalog.format(
-				'SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s t WHERE %s LIMIT 2) s',
-				r.relation, cond)
-			   INTO matches USING link;
+			matches := pubdata._owner_count(r.relation,
+				pg_catalog.format('SELECT pg_catalog.count(*) FROM (SELECT 1 FROM %s t WHERE %s LIMIT 2) s',
+								  r.relation, cond),
+				link);
 		ELSE
 			matches := 1;
 		END IF;
@@ -465,6 +607,7 @@ CREATE FUNCTION pubdata.under_verification(resource text, record_key jsonb) RETU
 	AS $$
 DECLARE
 	r record;
+	key jsonb;
 BEGIN
 	SELECT x.id, x.code, x.relation INTO r FROM pubdata.resource x
 	 WHERE x.id OPERATOR(pg_catalog.=) pubdata.resource_id($1);
@@ -475,15 +618,17 @@ BEGIN
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'Only readers of the resource see its verification state.';
 	END IF;
-	IF NOT pubdata._objection_in_scope(r.id, pubdata._objection_key(r.id, $2, 'record key')) THEN
+	key := pubdata._objection_key(r.id, $2, 'record key');
+	PERFORM pubdata._objection_check_key(r.id, key, 'record key');
+	IF NOT pubdata._objection_in_scope(r.id, key) THEN
 		RAISE EXCEPTION 'record % is not among the rows of resource "%" shared with your department',
-				pubdata._objection_key(r.id, $2, 'record key')::text, r.code
+				key::text, r.code
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'Only readers of a record see its verification state.';
 	END IF;
 	RETURN EXISTS (SELECT 1 FROM pubdata.objection o
 					WHERE o.resource_id OPERATOR(pg_catalog.=) r.id
-					  AND o.record_key OPERATOR(pg_catalog.=) pubdata._objection_key(r.id, $2, 'record key')
+					  AND o.record_key OPERATOR(pg_catalog.=) key
 					  AND o.status OPERATOR(pg_catalog.<>) 'resolved');
 END
 $$;
@@ -499,7 +644,7 @@ SELECT o.id, x.code AS resource, o.resource_id, o.record_key, o.item, o.status, 
    AND (coalesce(pg_catalog.has_any_column_privilege(x.relation::oid, 'SELECT'), false)
 		OR pg_catalog.pg_has_role('pubdata_admin', 'MEMBER')
 		OR pg_catalog.pg_has_role('pubdata_auditor', 'MEMBER'))
-   AND pubdata._objection_in_scope(o.resource_id, o.record_key);
+   AND pubdata._objection_visible(o.id);
 COMMENT ON VIEW pubdata.open_objection IS
 	'Records under verification: unresolved objections on the resources the querying role can read; join on resource and record_key';
 COMMENT ON COLUMN pubdata.open_objection.resource IS 'resource code';

@@ -5,7 +5,7 @@
 \set QUIET on
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(17);
+SELECT plan(19);
 
 -- the extension's own objects (pg_depend 'e'), in both schemas
 CREATE TEMP VIEW sec_fn AS
@@ -38,13 +38,23 @@ SELECT is_empty($$SELECT sig FROM sec_fn f, aclexplode(f.proacl) a WHERE a.grant
 SELECT set_eq($$SELECT sig FROM sec_fn WHERE sig ~ '^pubdata\._'
 					AND has_function_privilege('pubdata_department', oid, 'EXECUTE') ORDER BY 1$$,
 	ARRAY['pubdata._check_enum(text,regtype,text)', 'pubdata._grant_ok(bigint)', 'pubdata._may_see_job(bigint)',
-		  'pubdata._objection_in_scope(bigint,jsonb)',
+		  'pubdata._objection_visible(bigint)',
 		  'pubdata._my_access_log()', 'pubdata._open_mask_expr(pubdata.mask_rule,text)', 'pubdata._pgcrypto_schema()',
 		  'pubdata._quality_may_see(bigint,boolean)', 'pubdata._record_view_lineage(regclass)'],
 	'departments execute only the internal functions policies and views need');
 SELECT is_empty($$SELECT sig FROM sec_fn WHERE sig ~ '^pubdata\._'
 					AND has_function_privilege('pubdata_open_reader', oid, 'EXECUTE')$$,
 	'open-data readers execute no internal function');
+
+-- the one way SQL functions look into a department's table, as its owner:
+-- only the extension owner (pubdata's own SECURITY DEFINER functions) runs it
+SELECT is_empty($$SELECT r.rolname FROM pg_roles r
+	WHERE has_function_privilege(r.oid, 'pubdata._owner_count(regclass,text,jsonb)', 'EXECUTE')
+	  AND NOT r.rolsuper$$,
+	'pubdata._owner_count is executable by no role but superusers (the extension owner)');
+SELECT set_eq($$SELECT sig FROM sec_fn WHERE lanname IN ('sql', 'plpgsql') AND def ~ 'pubdata\._owner_count\('$$,
+	ARRAY['pubdata._objection_in_scope(bigint,jsonb)', 'pubdata.resolve_objection(bigint,text,text,jsonb)'],
+	'the functions that build queries for pubdata._owner_count are the reviewed ones');
 
 -- 4. admin-only functions: granted to pubdata_admin, not to departments
 SELECT is_empty($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_department', oid, 'EXECUTE')
@@ -68,8 +78,7 @@ SELECT is_empty($$SELECT sig FROM sec_fn WHERE prosecdef AND lanname IN ('sql', 
 -- here until it is reviewed and added
 SELECT set_eq($$SELECT sig FROM sec_fn WHERE lanname = 'plpgsql' AND def ~ '\mEXECUTE\M\s+(?!FUNCTION)'$$,
 	ARRAY['pubdata.add_department(text,text,text,text,name,text,text)', 'pubdata._refresh_sharing(bigint)',
-		  'pubdata._objection_key(bigint,jsonb,text)', 'pubdata.resolve_objection(bigint,text,text,jsonb)',
-		  'pubdata._objection_in_scope(bigint,jsonb)',
+		  'pubdata._objection_key(bigint,jsonb,text)',
 		  'pubdata.measure_quality(text)', 'pubdata.enable_quality_trigger(text)',
 		  'pubdata.disable_quality_trigger(text)', 'pubdata.rotate_pseudonym_key()', 'pubdata._open_sync(bigint)',
 		  'pubdata.disallow_open_reader(text,name)', 'pubdata.mask_value(text,text)',

@@ -15,6 +15,7 @@
  */
 #include "pubdata.h"
 #include "catalog.h"
+#include "identity.h"
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
@@ -108,16 +109,16 @@ pubdata_catalog_loading(void)
  * LoadCache
  *		Rebuild the caches from pubdata.resource and pubdata.department.
  *
- * Runs the query as the bootstrap superuser so that any role's statement can
- * be classified, whatever that role may read itself.
+ * Runs the query as the extension owner with search_path pinned, so that any
+ * role's statement can be classified, whatever that role may read itself,
+ * and nothing of the caller's reaches it.
  */
 static void
 LoadCache(void)
 {
 	Oid			nsp;
 	HASHCTL		ctl;
-	Oid			save_userid;
-	int			save_sec_context;
+	PubdataIdentity id;
 	MemoryContext oldcxt;
 
 	pubdata_catalog_init();
@@ -151,9 +152,7 @@ LoadCache(void)
 		return;
 	}
 
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(BOOTSTRAP_SUPERUSERID,
-						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	pubdata_become(&id, pubdata_extension_owner(), 0);
 	cache_loading = true;
 	PG_TRY();
 	{
@@ -214,7 +213,7 @@ LoadCache(void)
 	PG_FINALLY();
 	{
 		cache_loading = false;
-		SetUserIdAndSecContext(save_userid, save_sec_context);
+		pubdata_restore(&id);
 	}
 	PG_END_TRY();
 	cache_valid = true;

@@ -130,6 +130,24 @@ CALL nbc.p();
 -- a write first, then a read, in one statement
 CREATE FUNCTION nbc.note(t text) RETURNS text LANGUAGE sql AS $$INSERT INTO nbc.mine VALUES ('x', t) RETURNING note$$;
 SELECT nbc.note('first'), (SELECT count(*) FROM nbp.household);
+-- a value read in a subtransaction that failed lives on in a variable: still a read
+DO $$DECLARE v text; BEGIN
+	BEGIN
+		SELECT h.id_number INTO v FROM nbp.household h ORDER BY 1 LIMIT 1;
+		RAISE EXCEPTION 'x';
+	EXCEPTION WHEN raise_exception THEN NULL;
+	END;
+	INSERT INTO nbc.mine VALUES (v, 'kept from a failed subtransaction');
+END$$;
+-- a write refused (rolled back) in a subtransaction does not taint the reads after it
+DO $$DECLARE n bigint; BEGIN
+	BEGIN
+		INSERT INTO nbc.mine SELECT h.id_number, h.region FROM nbp.household h;
+	EXCEPTION WHEN insufficient_privilege THEN RAISE NOTICE 'copy refused: %', SQLERRM;
+	END;
+	SELECT count(*) INTO n FROM nbp.household;
+	RAISE NOTICE 'then read % rows', n;
+END$$;
 SELECT count(*) AS copied_rows FROM nbc.mine;
 -- what stays possible: a temporary table (the session's own), and reading in
 -- one statement then writing in the next (use, audited)

@@ -52,6 +52,7 @@
 #include "catalog/pg_class.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "common/hashfn.h"
 #include "common/keywords.h"
 #include "commands/defrem.h"
 #include "executor/executor.h"
@@ -120,15 +121,25 @@ typedef struct CopyState
 	int			nwrites;
 	bool		writes_overflow;
 	Oid			writes[COPY_MAX];
+	SubTransactionId write_subids[COPY_MAX];	/* a write dies with its subtransaction */
 	const char *copy_out;		/* "COPY", "CREATE TABLE AS", ...: rows leave */
+	SubTransactionId copy_out_subid;
 } CopyState;
 
-static CopyState copy_state;
+/* generation 0 means "never noted" for a frame */
+static CopyState copy_state = {.generation = 1};
 
 /* normalized statement texts by query id (bounded; reset when full) */
-typedef struct TextEntry
+typedef struct TextKey
 {
 	uint64		query_id;
+	uint32		text_hash;		/* of the statement's own text */
+	int32		len;
+} TextKey;
+
+typedef struct TextEntry
+{
+	TextKey		key;
 	char	   *text;
 } TextEntry;
 
@@ -288,22 +299,30 @@ StatementText(QueryDesc *qd)
 	char	   *stmt;
 	char	   *text;
 	TextEntry  *e = NULL;
+	TextKey		key;
 	bool		found;
 	int			full;
+	int			srclen;
 
 	if (audit_statement == AUDIT_STATEMENT_NONE || src == NULL)
 		return NULL;
-	if (audit_statement == AUDIT_STATEMENT_NORMALIZED && ps->queryId != 0 && text_cache != NULL)
+	srclen = strlen(src);
+	if (loc < 0 || loc > srclen)
+		loc = 0;
+	if (len <= 0 || loc + len > srclen)
+		len = srclen - loc;
+
+	/* the same statement text (not only the same query id) reuses its form */
+	memset(&key, 0, sizeof(key));
+	key.query_id = ps->queryId;
+	key.len = len;
+	key.text_hash = hash_bytes((const unsigned char *) src + loc, len);
+	if (audit_statement == AUDIT_STATEMENT_NORMALIZED && text_cache != NULL)
 	{
-		e = hash_search(text_cache, &ps->queryId, HASH_FIND, NULL);
+		e = hash_search(text_cache, &key, HASH_FIND, NULL);
 		if (e)
 			return pstrdup(e->text);
 	}
-
-	if (loc < 0 || loc > (int) strlen(src))
-		loc = 0;
-	if (len <= 0 || loc + len > (int) strlen(src))
-		len = strlen(src) - loc;
 	stmt = pnstrdup(src + loc, len);
 	text = stmt;
 	if (audit_statement == AUDIT_STATEMENT_NORMALIZED)
@@ -328,7 +347,7 @@ StatementText(QueryDesc *qd)
 		text = psprintf("%.*s ... (%d bytes in all)", keep, text, full);
 	}
 
-	if (audit_statement == AUDIT_STATEMENT_NORMALIZED && ps->queryId != 0)
+	if (audit_statement == AUDIT_STATEMENT_NORMALIZED)
 	{
 		if (text_cache == NULL || hash_get_num_entries(text_cache) >= TEXT_CACHE_MAX)
 		{
@@ -340,13 +359,13 @@ StatementText(QueryDesc *qd)
 			else
 				MemoryContextReset(text_cxt);
 			memset(&ctl, 0, sizeof(ctl));
-			ctl.keysize = sizeof(uint64);
+			ctl.keysize = sizeof(TextKey);
 			ctl.entrysize = sizeof(TextEntry);
 			ctl.hcxt = text_cxt;
 			text_cache = hash_create("pubdata statement texts", 256, &ctl,
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		}
-		e = hash_search(text_cache, &ps->queryId, HASH_ENTER, &found);
+		e = hash_search(text_cache, &key, HASH_ENTER, &found);
 		e->text = MemoryContextStrdup(text_cxt, text);
 	}
 	return text;
@@ -532,29 +551,60 @@ RefuseCopy(QueryDesc *qd, const CopyRead *r, Oid relid, const char *how)
 }
 
 /*
+ * CheckRead
+ *		Reading r does not make a copy with what the statement writes.
+ */
+static void
+CheckRead(QueryDesc *qd, const CopyRead *r)
+{
+	int			j;
+
+	if (r->copy_ok)
+		return;
+	if (copy_state.copy_out)
+		RefuseCopy(qd, r, InvalidOid, copy_state.copy_out);
+	for (j = 0; j < copy_state.nwrites; j++)
+		if (WriteIsCopyOf(copy_state.writes[j], r))
+			RefuseCopy(qd, r, copy_state.writes[j], NULL);
+	if (copy_state.writes_overflow)
+		RefuseCopy(qd, r, InvalidOid, "many tables");
+}
+
+/*
  * CheckCopy
  *		Every (read, write) pair of the statement so far obeys the rule.
  */
 static void
 CheckCopy(QueryDesc *qd)
 {
-	int			i,
-				j;
+	int			i;
 
 	for (i = 0; i < copy_state.nreads; i++)
-	{
-		CopyRead   *r = &copy_state.reads[i];
+		CheckRead(qd, &copy_state.reads[i]);
+}
 
-		if (r->copy_ok)
+/*
+ * pubdata_guard_subxact_abort
+ *		Writes (and rows sent out) of an aborted subtransaction did not
+ *		happen; its reads did (what was read may live on in variables).
+ */
+void
+pubdata_guard_subxact_abort(SubTransactionId subid)
+{
+	int			i,
+				n = 0;
+
+	for (i = 0; i < copy_state.nwrites; i++)
+	{
+		if (copy_state.write_subids[i] >= subid)
 			continue;
-		if (copy_state.copy_out)
-			RefuseCopy(qd, r, InvalidOid, copy_state.copy_out);
-		for (j = 0; j < copy_state.nwrites; j++)
-			if (WriteIsCopyOf(copy_state.writes[j], r))
-				RefuseCopy(qd, r, copy_state.writes[j], NULL);
-		if (copy_state.writes_overflow)
-			RefuseCopy(qd, r, InvalidOid, "many tables");
+		copy_state.writes[n] = copy_state.writes[i];
+		copy_state.write_subids[n] = copy_state.write_subids[i];
+		n++;
 	}
+	copy_state.nwrites = n;
+	if (copy_state.copy_out && copy_state.copy_out_subid >= subid)
+		copy_state.copy_out = NULL;
 }
 
 /*
@@ -605,6 +655,7 @@ NoteWrite(Oid relid)
 		copy_state.writes_overflow = true;
 		return true;
 	}
+	copy_state.write_subids[copy_state.nwrites] = GetCurrentSubTransactionId();
 	copy_state.writes[copy_state.nwrites++] = relid;
 	return true;
 }
@@ -655,6 +706,7 @@ pubdata_guard_utility(PlannedStmt *pstmt, const char **command)
 		{
 			*command = "COPY";
 			copy_state.copy_out = "COPY";
+			copy_state.copy_out_subid = GetCurrentSubTransactionId();
 		}
 		else if (c->relation)
 		{
@@ -671,7 +723,10 @@ pubdata_guard_utility(PlannedStmt *pstmt, const char **command)
 		*command = c->objtype == OBJECT_MATVIEW ? "CREATE MATERIALIZED VIEW" :
 			c->is_select_into ? "SELECT INTO" : "CREATE TABLE AS";
 		if (c->into && c->into->rel && c->into->rel->relpersistence != RELPERSISTENCE_TEMP)
+		{
 			copy_state.copy_out = *command;
+			copy_state.copy_out_subid = GetCurrentSubTransactionId();
+		}
 	}
 	else if (IsA(stmt, RefreshMatViewStmt))
 	{
@@ -1017,6 +1072,8 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 
 	/* the copy rule sees every write, governed or not */
 	wrote = pubdata_guard && NoteStatementWrites(qd);
+	if (wrote && copy_state.nreads > 0)
+		CheckCopy(qd);
 
 	/* the governed relations read as someone else than their provider */
 	foreach(lc, ps->rtable)
@@ -1045,11 +1102,7 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		ngov++;
 	}
 	if (ngov == 0)
-	{
-		if (wrote && copy_state.nreads > 0)
-			CheckCopy(qd);
 		return NULL;
-	}
 
 	f = NULL;
 	{
@@ -1064,7 +1117,7 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 	f->rels = palloc0(sizeof(GuardRel) * ngov);
 	f->command = command;
 	f->query_id = ps->queryId;
-	f->noted_gen = copy_state.generation;
+	f->noted_gen = 0;			/* its reads are noted when its plan runs */
 
 	rti = 0;
 	foreach(lc, ps->rtable)
@@ -1113,9 +1166,21 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 					 errhint("Use EXPLAIN without ANALYZE, or run the query itself.")));
 		}
 
-		/* the copy rule: a read of shared data in a statement that writes */
-		if (pubdata_guard && (NoteRead(res, HasCopyGrant(res->id, dept)) || wrote))
-			CheckCopy(qd);
+		/*
+		 * The copy rule: would this read, with what the statement writes,
+		 * be a copy?  The read itself is noted when the plan runs: a
+		 * statement refused here read nothing.
+		 */
+		if (pubdata_guard)
+		{
+			CopyRead	r;
+
+			r.resource_id = res->id;
+			r.provider_role = res->provider_role;
+			r.copy_ok = HasCopyGrant(res->id, dept);
+			strlcpy(r.code, res->code, PUBDATA_CODE_LEN);
+			CheckRead(qd, &r);
+		}
 
 		if (pubdata_guard && gr->audited && !f->audited)
 		{

@@ -68,6 +68,8 @@ extern void pubdata_guard_init(void);
 /* a client statement begins: the copy rule starts afresh (owner: its identity) */
 extern void pubdata_guard_statement_begin(const void *owner);
 extern const void *pubdata_guard_statement_owner(void);
+/* a subtransaction aborted: its writes did not happen */
+extern void pubdata_guard_subxact_abort(SubTransactionId subid);
 /* the transaction ended outside any statement */
 extern void pubdata_guard_xact_end(void);
 

@@ -81,6 +81,8 @@ static void hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								 ParamListInfo params, QueryEnvironment *queryEnv,
 								 DestReceiver *dest, QueryCompletion *qc);
 static void hooks_xact_callback(XactEvent event, void *arg);
+static void hooks_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+								   SubTransactionId parentSubid, void *arg);
 
 /*
  * pubdata_hooks_init
@@ -103,6 +105,7 @@ pubdata_hooks_init(void)
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = hooks_ProcessUtility;
 	RegisterXactCallback(hooks_xact_callback, NULL);
+	RegisterSubXactCallback(hooks_subxact_callback, NULL);
 }
 
 /*
@@ -387,4 +390,16 @@ hooks_xact_callback(XactEvent event, void *arg)
 		default:
 			break;
 	}
+}
+
+/*
+ * hooks_subxact_callback
+ *		What an aborted subtransaction wrote did not happen.
+ */
+static void
+hooks_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+					   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		pubdata_guard_subxact_abort(mySubid);
 }

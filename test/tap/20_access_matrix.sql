@@ -3,7 +3,7 @@
 \set QUIET on
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(25);
+SELECT plan(26);
 SELECT pass('pgTAP tables exist before roles change');
 GRANT ALL ON __tcache__ TO PUBLIC;
 GRANT ALL ON SEQUENCE __tcache___id_seq, __tresults___numb_seq TO PUBLIC;
@@ -12,6 +12,7 @@ GRANT ALL ON SEQUENCE __tcache___id_seq, __tresults___numb_seq TO PUBLIC;
 CREATE ROLE tap_prov; CREATE ROLE tap_user; CREATE ROLE tap_other; CREATE ROLE tap_aud IN ROLE pubdata_auditor;
 CREATE ROLE tap_bi IN ROLE pubdata_open_reader;
 CREATE SCHEMA tapp AUTHORIZATION tap_prov;
+CREATE SCHEMA tapu AUTHORIZATION tap_user;
 GRANT USAGE ON SCHEMA tapp TO PUBLIC;
 SELECT pubdata.add_department('tap-prov', '提供', '331100', 'administrative', 'tap_prov');
 SELECT pubdata.add_department('tap-user', '使用', '331102', 'administrative', 'tap_user');
@@ -55,9 +56,10 @@ SELECT results_eq('SELECT k FROM tapp.r ORDER BY k', ARRAY[1, 3], 'grantee sees 
 SELECT throws_ok('SELECT v FROM tapp.r', '42501', 'permission denied for resource "TAP-R"', 'an item outside the grant is refused');
 SELECT throws_ok('SELECT * FROM tapp.n', '42501', 'resource "TAP-N" is not shared', 'non-shared is refused');
 SELECT throws_ok('INSERT INTO tapp.r VALUES (9, ''z'', ''331102'')', '42501', NULL, 'grantee cannot write');
-SELECT throws_ok('CREATE TEMP TABLE x AS SELECT k FROM tapp.r', '42501', 'copying resource "TAP-R" is not allowed', 'grantee cannot copy');
-CREATE TEMP TABLE tap_sink (k int);
-SELECT throws_ok('INSERT INTO tap_sink SELECT k FROM tapp.u', '42501', 'copying resource "TAP-U" is not allowed', 'even unconditional data is not copied without consent');
+SELECT throws_ok('CREATE TABLE tapu.x AS SELECT k FROM tapp.r', '42501', 'copying resource "TAP-R" is not allowed', 'grantee cannot copy');
+SELECT lives_ok('CREATE TEMP TABLE x AS SELECT k FROM tapp.r', 'a temporary table of the session is not a copy');
+CREATE TABLE tapu.sink (k int);
+SELECT throws_ok('INSERT INTO tapu.sink SELECT k FROM tapp.u', '42501', 'copying resource "TAP-U" is not allowed', 'even unconditional data is not copied without consent');
 RESET ROLE;
 
 -- another department: unconditional only

@@ -608,6 +608,18 @@ CALL trap.step('disallow_open_reader, dcat_catalog (planter)');
 SELECT pubdata.disallow_open_reader('TRAP-OPENCOND', 'regress_trap_partner') IS NOT NULL AS disallowed;
 SELECT pubdata.dcat_catalog() IS NOT NULL AS dcat;
 RESET ROLE;
+-- the rows behind the views, asked for directly: only by a role that may read the view
+SET ROLE regress_trap_prov;
+CALL trap.step('allow_open_reader (planter)');
+SELECT pubdata.allow_open_reader('TRAP-OPENCOND', 'regress_trap_user') IS NOT NULL AS allowed;
+RESET ROLE;
+SET ROLE regress_trap_user;
+CALL trap.step('open_dataset_rows, _open_source called directly (user, a named reader)');
+SELECT * FROM pubdata.open_dataset_rows(pubdata.resource_id('TRAP-OPENCOND')) AS r(id numeric, kind text);
+SELECT * FROM pubdata.open_dataset_rows(pubdata.resource_id('TRAP-OPEN')) AS r(id numeric);
+SELECT * FROM pubdata.open_dataset_rows(pubdata.resource_id('TRAP-OPENCOND')) AS r(id text);
+SELECT * FROM pubdata._open_source(pubdata.resource_id('TRAP-OPENCOND')) AS r(id numeric, kind text);
+RESET ROLE;
 CALL trap.step('pubdata_open views, dcat_catalog (superuser)');
 SELECT count(*) AS rows FROM pubdata_open.trap_open;
 SELECT count(*) AS rows FROM pubdata_open.trap_openview;

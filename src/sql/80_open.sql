@@ -4,11 +4,16 @@
 -- A published resource whose open class is 'open' (or 'conditional') gets a
 -- view pubdata_open.<name from its code>.  AFTER triggers on pubdata.resource
 -- and pubdata.resource_item keep the views in step with the catalog: publish
--- creates, an item change rebuilds, retiring drops.  The views are owned by
--- the extension owner (a superuser, see pubdata.control), so they read the
--- registered table whatever its row-level security says; what they expose is
+-- creates, an item change rebuilds, retiring drops.  What a view exposes is
 -- decided here, item by item: restricted, non-shared, redacted and unmasked
 -- personal items are left out, masked items are shown masked.
+--
+-- A view does not read the registered table itself: a reader's query that
+-- did would plan the department's index expressions and run its views,
+-- functions and casts with the reader's rights (or the bureau's, or a
+-- superuser's).  Its rows come from pubdata.open_dataset_rows(), which reads
+-- the table as the table's owner in a security-restricted operation
+-- (pubdata._open_source, src/open.c) and applies the masks as pubdata.
 -- ---------------------------------------------------------------------------
 
 CREATE SCHEMA pubdata_open;
@@ -212,6 +217,154 @@ $$;
 COMMENT ON FUNCTION pubdata._open_view_name(bigint) IS
 	'View name for a resource: its code in lower case with other characters as underscores; kept once given (internal)';
 
+-- _open_plain_type(type): the plain type _open_plain converts a column of this type to
+CREATE FUNCTION pubdata._open_plain_type(typ oid) RETURNS text
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT CASE
+		WHEN b IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
+				   'float4'::regtype, 'float8'::regtype, 'money'::regtype) THEN 'pg_catalog.numeric'
+		WHEN b OPERATOR(pg_catalog.=) 'date'::regtype THEN 'pg_catalog.date'
+		WHEN b IN ('timestamp'::regtype, 'timestamptz'::regtype) THEN 'pg_catalog.timestamp'
+		ELSE 'pg_catalog.text'
+	END
+	FROM (SELECT CASE WHEN t.typtype OPERATOR(pg_catalog.=) 'd' THEN t.typbasetype ELSE t.oid END AS b
+			FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) typ) s
+$$;
+COMMENT ON FUNCTION pubdata._open_plain_type(oid) IS
+	'The type pubdata._open_plain() converts a column of this type to: numeric, date, timestamp or text (internal)';
+
+-- _open_columns(resource): the columns of a resource's open view, in table
+-- order.  source_expr is what is read from the table (as its owner, see
+-- pubdata._open_source); open_expr is what the view shows of it (the mask,
+-- evaluated by pubdata over that plain value); col_type the column's type.
+CREATE FUNCTION pubdata._open_columns(rid bigint)
+	RETURNS TABLE (column_name name, col_type text, source_expr text, open_expr text, comment text)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	i record;
+BEGIN
+	FOR i IN
+		SELECT it.column_name, it.title, it.description, it.personal, it.mask, a.atttypid
+		  FROM pubdata.resource res
+		  JOIN pubdata.resource_item it ON it.resource_id OPERATOR(pg_catalog.=) res.id
+		  JOIN pg_catalog.pg_attribute a
+			ON a.attrelid OPERATOR(pg_catalog.=) res.relation
+		   AND a.attname OPERATOR(pg_catalog.=) it.column_name
+		   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+		 WHERE res.id OPERATOR(pg_catalog.=) rid
+		   AND it.state OPERATOR(pg_catalog.=) 'current'
+		   AND pubdata._open_item_exposed(it.personal, it.share_class, it.mask)
+		 ORDER BY a.attnum
+	LOOP
+		column_name := i.column_name;
+		IF i.mask OPERATOR(pg_catalog.=) 'none' THEN
+			col_type := pubdata._open_plain_type(i.atttypid);
+			source_expr := pubdata._open_plain(i.atttypid, pg_catalog.format('t.%I', i.column_name));
+			open_expr := pg_catalog.format('s.%I', i.column_name);
+			comment := i.title || coalesce('：' || nullif(i.description, ''), '');
+		ELSE
+			col_type := 'pg_catalog.text';
+			source_expr := pg_catalog.format('(t.%I)::pg_catalog.text', i.column_name);
+			open_expr := pubdata._open_mask_expr(i.mask, pg_catalog.format('s.%I', i.column_name));
+			comment := i.title || coalesce('：' || nullif(i.description, ''), '')
+				|| CASE i.mask WHEN 'pseudonym' THEN '（化名：HMAC-SHA256 密钥化名，可关联，不可还原）'
+							   ELSE '（已脱敏：部分遮盖）' END;
+		END IF;
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION pubdata._open_columns(bigint) IS
+	'The columns of a resource''s open view: what is read from its table, what the view shows, the type and the comment (internal)';
+
+-- _open_queries(resource): the two queries behind an open view.  source_sql
+-- reads the exposed columns of the table, run by pubdata._open_source as the
+-- table's owner in a security-restricted operation: whatever the department
+-- planted in its table or view (index expressions, functions, casts) runs
+-- with the department's rights, never with the reader's or the bureau's.
+-- open_sql applies the masks to those plain values (pubdata's code only);
+-- masked is false when there is none to apply.
+CREATE FUNCTION pubdata._open_queries(rid bigint,
+	OUT code text, OUT relation oid, OUT source_sql text, OUT open_sql text, OUT column_defs text, OUT masked boolean)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	src text[] := '{}';
+	opn text[] := '{}';
+	defs text[] := '{}';
+	c record;
+BEGIN
+	SELECT r.code, r.relation::oid INTO code, relation FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) rid;
+	IF relation IS NULL THEN
+		RETURN;
+	END IF;
+	masked := false;
+	FOR c IN SELECT * FROM pubdata._open_columns(rid) LOOP
+		masked := masked OR c.open_expr OPERATOR(pg_catalog.<>) pg_catalog.format('s.%I', c.column_name);
+		src := src || pg_catalog.format('%s AS %I', c.source_expr, c.column_name);
+		opn := opn || pg_catalog.format('%s AS %I', c.open_expr, c.column_name);
+		defs := defs || pg_catalog.format('%I %s', c.column_name, c.col_type);
+	END LOOP;
+	-- a view without open columns still has its rows
+	IF pg_catalog.cardinality(defs) OPERATOR(pg_catalog.=) 0 THEN
+		src := ARRAY['NULL::pg_catalog.bool AS pubdata_row'];
+		opn := ARRAY['s.pubdata_row'];
+		defs := ARRAY['pubdata_row pg_catalog.bool'];
+	END IF;
+	source_sql := pg_catalog.format('SELECT %s FROM %I.%I t', pg_catalog.array_to_string(src, ', '),
+		(SELECT n.nspname FROM pg_catalog.pg_class k JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) k.relnamespace
+		  WHERE k.oid OPERATOR(pg_catalog.=) relation),
+		(SELECT k.relname FROM pg_catalog.pg_class k WHERE k.oid OPERATOR(pg_catalog.=) relation));
+	column_defs := pg_catalog.array_to_string(defs, ', ');
+	open_sql := pg_catalog.format('SELECT %s FROM pubdata._open_source($1) AS s(%s)',
+		pg_catalog.array_to_string(opn, ', '), column_defs);
+END
+$$;
+COMMENT ON FUNCTION pubdata._open_queries(bigint) IS
+	'The queries behind a resource''s open view: the read of its table (run as the table''s owner) and the masks over it (internal)';
+
+-- _open_source(resource): the exposed columns of a resource's table, read as
+-- the table's owner in a security-restricted operation (C, src/open.c).
+-- Executable by nobody: pubdata.open_dataset_rows calls it as the extension owner.
+CREATE FUNCTION pubdata._open_source(resource bigint) RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'pubdata_open_source'
+	LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION pubdata._open_source(bigint) IS
+	'Internal: the plain values of the open items of a resource''s table, read as its owner in a security-restricted operation';
+
+-- open_dataset_rows(resource): what a resource's open view shows (C, src/open.c)
+CREATE FUNCTION pubdata.open_dataset_rows(resource bigint) RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'pubdata_open_dataset_rows'
+	LANGUAGE C STRICT VOLATILE;
+COMMENT ON FUNCTION pubdata.open_dataset_rows(bigint) IS
+	'The rows of a resource''s open-data view, masked as the view shows them, for the roles that may read that view; the views in pubdata_open read their data through it, so that nothing of the department''s runs with the reader''s rights';
+
+-- _open_view_sql(resource): the definition of a resource's open view.  The
+-- rows come from pubdata.open_dataset_rows (the table read as its owner); the
+-- WITH clause, which nothing references and the planner therefore never plans,
+-- keeps the view dependent on the opened columns, as a view over them would be
+-- (dropping one needs CASCADE and rebuilds the view without it).
+CREATE FUNCTION pubdata._open_view_sql(rid bigint) RETURNS text
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT pg_catalog.format('WITH pubdata_depends AS (SELECT %s FROM %I.%I t) SELECT %s FROM pubdata.open_dataset_rows(%s) AS r(%s)',
+		coalesce((SELECT pg_catalog.string_agg(pg_catalog.format('t.%I', c.column_name), ', ') FROM pubdata._open_columns($1) c), 'NULL'),
+		n.nspname, k.relname,
+		coalesce((SELECT pg_catalog.string_agg(pg_catalog.format('r.%I', c.column_name), ', ') FROM pubdata._open_columns($1) c), ''),
+		$1, q.column_defs)
+	  FROM pubdata._open_queries($1) q
+	  JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) q.relation
+	  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) k.relnamespace
+$$;
+COMMENT ON FUNCTION pubdata._open_view_sql(bigint) IS
+	'The query of a resource''s open view: its rows through pubdata.open_dataset_rows, its dependency on the opened columns (internal)';
+
 -- _open_sync(resource): create, rebuild or drop the resource's open view
 CREATE FUNCTION pubdata._open_sync(rid bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
@@ -219,16 +372,13 @@ CREATE FUNCTION pubdata._open_sync(rid bigint) RETURNS void
 	AS $$
 DECLARE
 	r record;
-	i record;
+	c record;
 	vname name;
-	cols text[] := '{}';
+	ncols integer := 0;
 	comments text[] := '{}';
 	expr text;
-	note text;
 	readers name[];
 	reader name;
-	hmac_fn regprocedure;
-	has_pseudonym boolean := false;
 	want boolean;
 BEGIN
 	SELECT res.*, d.name AS provider_name
@@ -253,43 +403,16 @@ BEGIN
 	END IF;
 
 	vname := pubdata._open_view_name(rid);
-
-	FOR i IN
-		SELECT it.column_name, it.title, it.description, it.personal, it.mask, a.atttypid
-		  FROM pubdata.resource_item it
-		  JOIN pg_catalog.pg_attribute a
-			ON a.attrelid OPERATOR(pg_catalog.=) r.relation
-		   AND a.attname OPERATOR(pg_catalog.=) it.column_name
-		   AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
-		 WHERE it.resource_id OPERATOR(pg_catalog.=) rid
-		   AND it.state OPERATOR(pg_catalog.=) 'current'
-		   AND pubdata._open_item_exposed(it.personal, it.share_class, it.mask)
-		 ORDER BY a.attnum
-	LOOP
-		IF i.mask OPERATOR(pg_catalog.=) 'none' THEN
-			expr := pubdata._open_plain(i.atttypid, pg_catalog.format('t.%I', i.column_name));
-			note := '';
-		ELSE
-			expr := pubdata._open_mask_expr(i.mask, pg_catalog.format('t.%I', i.column_name));
-			note := CASE i.mask
-				WHEN 'pseudonym' THEN '（化名：HMAC-SHA256 密钥化名，可关联，不可还原）'
-				ELSE '（已脱敏：部分遮盖）' END;
-			has_pseudonym := has_pseudonym OR i.mask OPERATOR(pg_catalog.=) 'pseudonym';
-		END IF;
-		cols := cols || pg_catalog.format('%s AS %I', expr, i.column_name);
-		comments := comments || pg_catalog.format('COMMENT ON COLUMN pubdata_open.%I.%I IS %L', vname, i.column_name,
-			i.title || coalesce('：' || nullif(i.description, ''), '') || note);
+	FOR c IN SELECT * FROM pubdata._open_columns(rid) LOOP
+		ncols := ncols OPERATOR(pg_catalog.+) 1;
+		comments := comments || pg_catalog.format('COMMENT ON COLUMN pubdata_open.%I.%I IS %L', vname, c.column_name, c.comment);
 	END LOOP;
 
 	-- rebuilt from scratch: a changed item may change a column's type or position
 	IF pg_catalog.to_regclass(pg_catalog.format('pubdata_open.%I', vname)) IS NOT NULL THEN
 		EXECUTE pg_catalog.format('DROP VIEW pubdata_open.%I', vname);
 	END IF;
-	EXECUTE pg_catalog.format('CREATE VIEW pubdata_open.%I WITH (security_barrier) AS SELECT %s FROM %I.%I t',
-		vname, pg_catalog.array_to_string(cols, ', '),
-		(SELECT n.nspname FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-		  WHERE c.oid OPERATOR(pg_catalog.=) r.relation),
-		(SELECT c.relname FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) r.relation));
+	EXECUTE pg_catalog.format('CREATE VIEW pubdata_open.%I WITH (security_barrier) AS %s', vname, pubdata._open_view_sql(rid));
 	EXECUTE pg_catalog.format('COMMENT ON VIEW pubdata_open.%I IS %L', vname,
 		CASE WHEN r.high_value THEN '【高价值数据】' ELSE '' END || r.name
 		|| coalesce('：' || nullif(r.summary, ''), '')
@@ -310,18 +433,20 @@ BEGIN
 	END IF;
 	-- the bureau oversees every open view
 	EXECUTE pg_catalog.format('GRANT SELECT ON pubdata_open.%I TO pubdata_admin', vname);
-	hmac_fn := pg_catalog.to_regprocedure(pg_catalog.format('%I.hmac(bytea, bytea, text)', pubdata._pgcrypto_schema()));
 	FOREACH reader IN ARRAY readers LOOP
 		EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA pubdata_open TO %I', reader);
 		EXECUTE pg_catalog.format('GRANT SELECT ON pubdata_open.%I TO %I', vname, reader);
-		-- a view calls functions with its reader's rights
-		IF has_pseudonym AND NOT pg_catalog.has_function_privilege(reader, hmac_fn, 'EXECUTE') THEN
-			EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION %s TO %I', hmac_fn, reader);
+		-- a view calls functions with its reader's rights: a named reader joins
+		-- the role that may call pubdata.open_dataset_rows (which checks SELECT
+		-- on the view; pubdata_open_reader has that right already).  Masks,
+		-- pseudonyms included, are computed by pubdata, not by the reader.
+		IF NOT pg_catalog.has_function_privilege(reader, 'pubdata.open_dataset_rows(bigint)', 'EXECUTE') THEN
+			EXECUTE pg_catalog.format('GRANT pubdata_open_conditional TO %I', reader);
 		END IF;
 	END LOOP;
 
 	INSERT INTO pubdata.open_dataset AS o (resource_id, view_name, columns)
-	VALUES (rid, vname, pg_catalog.cardinality(cols))
+	VALUES (rid, vname, ncols)
 	ON CONFLICT (resource_id) DO UPDATE
 		SET columns = excluded.columns, refreshed_at = pg_catalog.now(), dropped_at = NULL;
 END
@@ -410,7 +535,8 @@ BEGIN
 				  HINT = 'Readers are named only for resources with open_class ''conditional''; ''open'' ones are read by pubdata_open_reader.';
 	END IF;
 	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles ro WHERE ro.rolname OPERATOR(pg_catalog.=) role_name)
-	   OR role_name IN ('pubdata_admin', 'pubdata_department', 'pubdata_auditor', 'pubdata_open_reader') THEN
+	   OR role_name IN ('pubdata_admin', 'pubdata_department', 'pubdata_auditor', 'pubdata_open_reader',
+						'pubdata_open_conditional') THEN
 		RAISE EXCEPTION 'role "%" cannot be named as a reader', role_name
 			USING ERRCODE = 'undefined_object',
 				  HINT = 'Name an existing role other than pubdata''s own group roles, e.g. the login role of the BI tool that may read the dataset; a dataset for everyone is registered with open_class ''open''.';
@@ -506,3 +632,5 @@ GRANT EXECUTE ON FUNCTION pubdata.allow_open_reader(text, name), pubdata.disallo
 GRANT EXECUTE ON FUNCTION pubdata._check_enum(text, regtype, text), pubdata._open_mask_expr(pubdata.mask_rule, text),
 	pubdata._pgcrypto_schema() TO pubdata_admin, pubdata_department;
 GRANT EXECUTE ON FUNCTION pubdata.rotate_pseudonym_key() TO pubdata_admin;
+-- the views call it with their reader's rights; it checks SELECT on the view
+GRANT EXECUTE ON FUNCTION pubdata.open_dataset_rows(bigint) TO pubdata_open_reader, pubdata_admin, pubdata_open_conditional;

@@ -6,16 +6,17 @@
 # A database with data in it (a resource, a grant) keeps working after the update.
 set -euo pipefail
 P="psql -X -q -v ON_ERROR_STOP=1"
-OLD=pubdata_upg_old; NEW=pubdata_upg_new
+OLD=pubdata_upg_old; NEW=pubdata_upg_new; OPEN=pubdata_upg_open
 WORK=${PUBDATA_WORK:-/tmp}
 cleanup() {
-	$P -d postgres -c "DROP DATABASE IF EXISTS $OLD" -c "DROP DATABASE IF EXISTS $NEW" >/dev/null 2>&1 || true
-	$P -d postgres -c "DROP ROLE IF EXISTS regress_upg_police, regress_upg_civil" >/dev/null 2>&1 || true
+	$P -d postgres -c "DROP DATABASE IF EXISTS $OLD" -c "DROP DATABASE IF EXISTS $NEW" -c "DROP DATABASE IF EXISTS $OPEN" >/dev/null 2>&1 || true
+	$P -d postgres -c "DROP ROLE IF EXISTS regress_upg_police, regress_upg_civil, regress_upg_bi, regress_upg_partner" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 cleanup
-$P -d postgres -c "CREATE DATABASE $OLD" -c "CREATE DATABASE $NEW" \
-	-c "CREATE ROLE regress_upg_police" -c "CREATE ROLE regress_upg_civil" >/dev/null
+$P -d postgres -c "CREATE DATABASE $OLD" -c "CREATE DATABASE $NEW" -c "CREATE DATABASE $OPEN" \
+	-c "CREATE ROLE regress_upg_police" -c "CREATE ROLE regress_upg_civil" \
+	-c "CREATE ROLE regress_upg_bi IN ROLE pubdata_open_reader" -c "CREATE ROLE regress_upg_partner" >/dev/null
 
 oldest=$(ls src/sql/pubdata--*.sql | sed -n 's|src/sql/pubdata--\([0-9.]*\)\.sql|\1|p' | sort -V | head -1)
 current=$(sed -n "s/^default_version *= *'\(.*\)'/\1/p" pubdata.control)
@@ -123,3 +124,38 @@ DO $$BEGIN
 END$$;
 SQL
 echo "ok - a grant made before the update reads its rows after it"
+
+# Open-data views made under the old version (in a database of their own: a
+# named reader's USAGE on pubdata_open is state, not definition) are rebuilt
+# in place by the update: they read through pubdata.open_dataset_rows (the
+# table as its owner), keep their privileges, show the same rows, and do not
+# become members of the extension (pg_dump would leave them out).
+$P -d $OPEN >/dev/null <<SQL
+SET client_min_messages = warning;
+CREATE EXTENSION pubdata VERSION '$oldest' CASCADE;
+CREATE SCHEMA police AUTHORIZATION regress_upg_police;
+SELECT pubdata.add_department('police', '市公安局', '331100', 'administrative', 'regress_upg_police');
+SET ROLE regress_upg_police;
+CREATE TABLE police.station (code text PRIMARY KEY, name text, chief text, opened date);
+INSERT INTO police.station VALUES ('LD01', '莲都派出所', '赵小六', '2001-01-01');
+SELECT pubdata.register_resource('police.station', 'PS-ST', '派出所名录', 'police', 'unconditional', 'open', 'monthly', 1);
+SELECT pubdata.set_item('PS-ST', 'chief', '所长', personal => 'personal', mask => 'name');
+SELECT pubdata.submit_resource('PS-ST');
+CREATE TABLE police.stats (year integer PRIMARY KEY, cases integer);
+INSERT INTO police.stats VALUES (2025, 42);
+SELECT pubdata.register_resource('police.stats', 'PS-TJ', '案件统计', 'police', 'unconditional', 'conditional', 'annual', 1);
+SELECT pubdata.submit_resource('PS-TJ');
+RESET ROLE;
+SELECT pubdata.review_resource(c, true), pubdata.publish_resource(c) FROM unnest(ARRAY['PS-ST', 'PS-TJ']) c;
+SELECT pubdata.allow_open_reader('PS-TJ', 'regress_upg_partner');
+ALTER EXTENSION pubdata UPDATE TO '$current';
+SQL
+defs=$($P -At -d $OPEN -c "SELECT string_agg(c.relname || '=' || (pg_get_viewdef(c.oid) LIKE '%pubdata.open_dataset_rows(%')::text
+		|| '/' || EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')::text, ',' ORDER BY c.relname)
+	FROM pg_class c WHERE c.relnamespace = 'pubdata_open'::regnamespace AND c.relkind = 'v' AND c.relname NOT IN ('catalog', 'dcat')")
+[ "$defs" = "ps_st=true/false,ps_tj=true/false" ] || { echo "not ok - open views after the update (reads through open_dataset_rows/extension member): $defs"; exit 1; }
+rows=$($P -At -d $OPEN -c "SET ROLE regress_upg_bi" -c "SELECT string_agg(code || ':' || name || ':' || chief || ':' || opened, ',') FROM pubdata_open.ps_st")
+[ "$rows" = "LD01:莲都派出所:赵*六:2001-01-01" ] || { echo "not ok - the open view shows '$rows' after the update"; exit 1; }
+rows=$($P -At -d $OPEN -c "SET ROLE regress_upg_partner" -c "SELECT string_agg(year || ':' || cases, ',') FROM pubdata_open.ps_tj")
+[ "$rows" = "2025:42" ] || { echo "not ok - the named reader reads '$rows' after the update"; exit 1; }
+echo "ok - open views made before the update read through open_dataset_rows, for the same readers"

@@ -405,6 +405,8 @@ RESET ROLE;
 SET ROLE regress_trap_scoped;
 CALL trap.step('raise_objection (scoped)');
 SELECT pubdata.raise_objection('TRAP-PERSON', '{"id": 1}', 'name', 'trap: 姓名有误') AS obj_scoped \gset
+-- a key that is not a key item is refused before anything is read (its
+-- conversion would have run the planter's cast)
 SELECT pubdata.raise_objection('TRAP-PERSON', '{"kind": "a"}', 'kind', 'trap: 类别有误') > 0 AS raised;
 CALL trap.step('under_verification (scoped)');
 SELECT pubdata.under_verification('TRAP-PERSON', '{"id": 1}') AS under_verification;

@@ -23,15 +23,16 @@
  * COPY's text format (\\ \t \n \r, \N for NULL):
  *
  *	 seq at database_oid role dept_id dept_code resources grant_id purpose
- *	 command query_id rows grants outcome statement hash
+ *	 command query_id rows grants outcome statement masked hash
  *
  * grants lists the grants each resource was read under, in the order of
  * resources: groups separated by ';', ids within a group by ','.  outcome
  * is ok, error (the statement failed after it started reading) or denied
  * (pubdata refused it).  statement is the statement's text, normalized
  * (constants replaced by $n) unless pubdata.audit_statement says otherwise.
- * Records written by 0.1 lack these three fields (13 fields in all); both
- * forms are read and verified.
+ * masked lists the items read masked per resource, like grants
+ * ("id_number=id_card,name=name;").  Records written by 0.1 lack these four
+ * fields (13 fields in all); both forms are read and verified.
  *
  * "at" is the TimestampTz (microseconds since 2000-01-01 UTC) taken under
  * the lock, so it is monotone with seq.  hash is the hex SHA-256 of the
@@ -91,7 +92,7 @@
 #define AUDIT_STATE_FILE	"pg_pubdata/audit/head"
 #define AUDIT_SEG_SUFFIX	".log"
 #define AUDIT_NFIELDS_V1	13	/* fields of a 0.1 record line, hash included */
-#define AUDIT_NFIELDS		16	/* fields of a record line, hash included */
+#define AUDIT_NFIELDS		17	/* fields of a record line, hash included */
 #define AUDIT_HASH_LEN		PG_SHA256_DIGEST_LENGTH
 #define AUDIT_STATE_SIZE	512
 #define AUDIT_STATE_MAGIC	0x50444144	/* "PDAD" */
@@ -146,6 +147,7 @@ typedef struct AuditRecord
 	char	   *grants;			/* NULL in 0.1 records */
 	char	   *outcome;		/* NULL in 0.1 records */
 	char	   *statement;		/* NULL in 0.1 records or when not kept */
+	char	   *masked;			/* NULL in 0.1 records or when nothing was masked */
 	uint8		hash[AUDIT_HASH_LEN];
 	char	   *hash_hex;
 	size_t		hashed_len;		/* bytes of the line the hash covers */
@@ -424,12 +426,13 @@ audit_parse_line(char *line, size_t len, AuditRecord *rec)
 	if (!audit_parse_u64(fields[10], &rec->query_id) ||
 		!audit_parse_u64(fields[11], &rec->rows))
 		return false;
-	rec->grants = rec->outcome = rec->statement = NULL;
+	rec->grants = rec->outcome = rec->statement = rec->masked = NULL;
 	if (n == AUDIT_NFIELDS)
 	{
 		rec->grants = audit_unescape(fields[12]);
 		rec->outcome = audit_unescape(fields[13]);
 		rec->statement = audit_unescape(fields[14]);
+		rec->masked = audit_unescape(fields[15]);
 	}
 	if (!audit_hex_decode(fields[n - 1], rec->hash))
 		return false;
@@ -1115,6 +1118,8 @@ pubdata_audit_record(const PubdataAccess *a)
 	appendStringInfoChar(&body, '\t');
 	audit_append_escaped(&body, a->statement);
 	appendStringInfoChar(&body, '\t');
+	audit_append_escaped(&body, a->masked);
+	appendStringInfoChar(&body, '\t');
 	initStringInfo(&line);
 	enlargeStringInfo(&line, body.len + 2 * AUDIT_HASH_LEN + 64);
 
@@ -1349,8 +1354,8 @@ records_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 		   AuditRecord *rec, bool parsed)
 {
 	RecordsScan *s = (RecordsScan *) arg;
-	Datum		values[16];
-	bool		nulls[16];
+	Datum		values[17];
+	bool		nulls[17];
 
 	if (!parsed)
 		return;					/* verify_audit_chain() reports it */
@@ -1381,6 +1386,8 @@ records_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 	values[14] = CStringGetTextDatum(rec->outcome ? rec->outcome : "ok");
 	values[15] = rec->statement ? CStringGetTextDatum(rec->statement) : (Datum) 0;
 	nulls[15] = (rec->statement == NULL);
+	values[16] = rec->masked ? CStringGetTextDatum(rec->masked) : (Datum) 0;
+	nulls[16] = (rec->masked == NULL);
 	tuplestore_putvalues(s->rsinfo->setResult, s->rsinfo->setDesc, values, nulls);
 }
 

@@ -32,6 +32,7 @@ typedef struct PubdataAccess
 	const char *grants;			/* grants used per resource: "1,2;3"; may be NULL */
 	const char *outcome;		/* "ok", "error" or "denied"; NULL = "ok" */
 	const char *statement;		/* statement text; may be NULL */
+	const char *masked;			/* items read masked per resource: "a=id_card;"; may be NULL */
 } PubdataAccess;
 
 /* GUC pubdata.audit: false turns recording off (superuser only) */

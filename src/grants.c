@@ -23,6 +23,7 @@
 #include "pubdata.h"
 #include "grants.h"
 #include "identity.h"
+#include "mask.h"
 
 #include "access/attnum.h"
 #include "access/xact.h"
@@ -52,12 +53,13 @@ static MemoryContext grant_cxt = NULL;
 static bool grants_valid = false;
 static bool grants_loading = false;
 static bool grants_callback = false;
-static Oid	watched[5];
+static Oid	watched[6];
 
 static const PubdataGrantSet empty_set = {0, NULL, NULL};
 
 static const char *const watched_names[] = {
-	"share_request", "scenario", "scenario_resource", "resource", "resource_item"
+	"share_request", "scenario", "scenario_resource", "resource", "resource_item",
+	"open_pseudonym_key"
 };
 
 /*
@@ -76,7 +78,17 @@ static const char load_sql[] =
 "             WHERE i.resource_id OPERATOR(pg_catalog.=) s.resource_id"
 "               AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND i.attnum IS NOT NULL"
 "               AND coalesce(i.share_class, r.share_class) OPERATOR(pg_catalog.<>) 'non_shared'"
-"               AND (s.items IS NULL OR i.column_name OPERATOR(pg_catalog.=) ANY (s.items)))"
+"               AND (s.items IS NULL OR i.column_name OPERATOR(pg_catalog.=) ANY (s.items))),"
+"       ARRAY(SELECT i.attnum FROM pubdata.resource_item i"
+"              JOIN pg_catalog.jsonb_each_text(coalesce(s.masks, '{}'::pg_catalog.jsonb)) m"
+"                ON m.key OPERATOR(pg_catalog.=) i.column_name::pg_catalog.text"
+"             WHERE i.resource_id OPERATOR(pg_catalog.=) s.resource_id"
+"               AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND i.attnum IS NOT NULL ORDER BY i.attnum),"
+"       ARRAY(SELECT m.value FROM pubdata.resource_item i"
+"              JOIN pg_catalog.jsonb_each_text(coalesce(s.masks, '{}'::pg_catalog.jsonb)) m"
+"                ON m.key OPERATOR(pg_catalog.=) i.column_name::pg_catalog.text"
+"             WHERE i.resource_id OPERATOR(pg_catalog.=) s.resource_id"
+"               AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND i.attnum IS NOT NULL ORDER BY i.attnum)"
 "  FROM pubdata.share_request s"
 "  LEFT JOIN pubdata.scenario sc ON sc.id OPERATOR(pg_catalog.=) s.scenario_id"
 " WHERE s.status OPERATOR(pg_catalog.=) 'approved'"
@@ -86,7 +98,8 @@ static const char load_sql[] =
 "             WHERE i.resource_id OPERATOR(pg_catalog.=) r.id"
 "               AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND i.attnum IS NOT NULL"
 "               AND i.personal OPERATOR(pg_catalog.=) 'none'"
-"               AND coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.=) 'unconditional')"
+"               AND coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.=) 'unconditional'),"
+"       NULL::pg_catalog.int2[], NULL::pg_catalog.text[]"
 "  FROM pubdata.resource r"
 " WHERE r.share_class OPERATOR(pg_catalog.=) 'unconditional'"
 "   AND r.status OPERATOR(pg_catalog.=) 'published'"
@@ -230,6 +243,47 @@ LoadGrants(void)
 				}
 				g = &e->set.grants[e->set.ngrants++];
 				g->cols = isnull ? NULL : ColsFromArray(d);
+				g->clear = bms_copy(g->cols);
+				g->nmasks = 0;
+				g->mask_att = NULL;
+				g->mask_rule = NULL;
+				{
+					bool		n1,
+								n2;
+					Datum		atts = SPI_getbinval(tup, td, 10, &n1);
+					Datum		rules = SPI_getbinval(tup, td, 11, &n2);
+
+					if (!n1 && !n2)
+					{
+						Datum	   *ae,
+								   *re;
+						bool	   *an,
+								   *rn;
+						int			na,
+									nr,
+									k;
+
+						deconstruct_array(DatumGetArrayTypeP(atts), INT2OID, 2, true, TYPALIGN_SHORT,
+										  &ae, &an, &na);
+						deconstruct_array(DatumGetArrayTypeP(rules), TEXTOID, -1, false, TYPALIGN_INT,
+										  &re, &rn, &nr);
+						g->mask_att = palloc(sizeof(int16) * Max(na, 1));
+						g->mask_rule = palloc(sizeof(uint8) * Max(na, 1));
+						for (k = 0; k < na && k < nr; k++)
+						{
+							int			rule = pubdata_mask_from_name(TextDatumGetCString(re[k]));
+							int16		att = DatumGetInt16(ae[k]);
+
+							if (rule <= 0)
+								continue;
+							g->mask_att[g->nmasks] = att;
+							g->mask_rule[g->nmasks] = (uint8) rule;
+							g->nmasks++;
+							g->cols = bms_add_member(g->cols, att - FirstLowInvalidHeapAttributeNumber);
+							g->clear = bms_del_member(g->clear, att - FirstLowInvalidHeapAttributeNumber);
+						}
+					}
+				}
 				g->id = DatumGetInt64(SPI_getbinval(tup, td, 3, &isnull));
 				g->expires_at = DatumGetTimestampTz(SPI_getbinval(tup, td, 4, &isnull));
 				g->scoped = DatumGetBool(SPI_getbinval(tup, td, 5, &isnull));
@@ -270,6 +324,7 @@ LoadGrants(void)
 			MemoryContext old = MemoryContextSwitchTo(grant_cxt);
 
 			e->set.grants[i].cols = bms_add_members(e->set.grants[i].cols, shared->set.shared);
+			e->set.grants[i].clear = bms_add_members(e->set.grants[i].clear, shared->set.shared);
 			MemoryContextSwitchTo(old);
 		}
 	}

@@ -27,6 +27,10 @@ typedef struct PubdataGrant
 	Bitmapset  *cols;			/* columns it gives, plus the resource's
 								 * unconditional items (attnum -
 								 * FirstLowInvalidHeapAttributeNumber) */
+	Bitmapset  *clear;			/* those of cols it gives in clear */
+	int			nmasks;			/* items it gives masked: */
+	int16	   *mask_att;		/* their attnums */
+	uint8	   *mask_rule;		/* their rules (PubdataMask) */
 } PubdataGrant;
 
 /* The grants of one department on one resource. */

@@ -44,6 +44,7 @@
 #include "catalog.h"
 #include "grants.h"
 #include "guard.h"
+#include "mask.h"
 
 #include "access/htup_details.h"
 #include "access/relation.h"
@@ -398,6 +399,7 @@ WriteRecord(GuardFrame *f, const char *outcome)
 	a.query_id = f->query_id;
 	a.rows = f->rows;
 	a.grants = f->grants;
+	a.masked = f->masked;
 	a.outcome = outcome;
 	a.statement = f->statement;
 	pubdata_audit_record(&a);
@@ -844,6 +846,7 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 	TimestampTz now = GetCurrentTimestamp();
 	const char *purpose = pubdata_purpose;
 	int			i;
+	int			pass;
 	int			covering = 0;
 	int			live = 0;
 	int64		expired_id = 0;
@@ -854,26 +857,73 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 	gr->shared = res->share_class == PUBDATA_UNCONDITIONAL && res->published &&
 		set->shared != NULL && bms_is_subset(cols, set->shared);
 	gr->all_rows = gr->shared;
+	if (gr->wrapped)
+		gr->deliver = MemoryContextAllocZero(cxt, gr->natts + 1);
 
-	for (i = 0; res->published && i < set->ngrants; i++)
+	/*
+	 * First the grants that give every column read in clear; only if none
+	 * does (and the relation is read through the masks), the grants that
+	 * give some of them masked, each delivering its own rule: a clear grant
+	 * and a masked one never combine, so a row shows an item in clear only
+	 * under a grant that gives it in clear.
+	 */
+	for (pass = 0; pass < 2 && gr->ngrants == 0 && !gr->shared; pass++)
 	{
-		const PubdataGrant *g = &set->grants[i];
-
-		any = bms_union(any, g->cols);
-		if (!bms_is_subset(cols, g->cols))
-			continue;
-		covering++;
-		if (g->expires_at <= now)
+		if (pass == 1 && !gr->wrapped)
+			break;
+		for (i = 0; res->published && i < set->ngrants; i++)
 		{
-			expired_id = g->id;
-			continue;
+			const PubdataGrant *g = &set->grants[i];
+			bool		conflict = false;
+			int			k;
+
+			if (pass == 0)
+				any = bms_union(any, g->cols);
+			if (!bms_is_subset(cols, pass == 0 ? g->clear : g->cols))
+				continue;
+			/* a masked grant must agree with the rules chosen so far */
+			for (k = 0; pass == 1 && k < g->nmasks; k++)
+			{
+				int			att = g->mask_att[k];
+
+				if (att <= gr->natts && bms_is_member(att - FirstLowInvalidHeapAttributeNumber, cols) &&
+					gr->deliver[att] != 0 && gr->deliver[att] != g->mask_rule[k])
+					conflict = true;
+			}
+			if (conflict)
+				continue;
+			covering++;
+			if (g->expires_at <= now)
+			{
+				expired_id = g->id;
+				continue;
+			}
+			live++;
+			if (!pubdata_grant_matches_purpose(g, purpose))
+				continue;
+			gr->grants[gr->ngrants++] = g->id;
+			if (!g->scoped)
+				gr->all_rows = true;
+			for (k = 0; pass == 1 && k < g->nmasks; k++)
+			{
+				int			att = g->mask_att[k];
+
+				if (att <= gr->natts && bms_is_member(att - FirstLowInvalidHeapAttributeNumber, cols))
+					gr->deliver[att] = g->mask_rule[k];
+			}
 		}
-		live++;
-		if (!pubdata_grant_matches_purpose(g, purpose))
-			continue;
-		gr->grants[gr->ngrants++] = g->id;
-		if (!g->scoped)
-			gr->all_rows = true;
+	}
+	if (gr->ngrants > 0 && gr->wrapped)
+	{
+		StringInfoData m;
+		int			att;
+
+		initStringInfo(&m);
+		for (att = 1; att <= gr->natts; att++)
+			if (gr->deliver[att] != 0)
+				appendStringInfo(&m, "%s%s=%s", m.len ? "," : "",
+								 get_attname(res->relid, att, false), pubdata_mask_names[gr->deliver[att]]);
+		gr->masked = m.len ? m.data : NULL;
 	}
 	if (gr->ngrants > 0 || gr->shared)
 		return;
@@ -975,6 +1025,8 @@ BuildRecord(GuardFrame *f, PubdataResource **resv)
 	StringInfoData res;
 	StringInfoData grants;
 	StringInfoData purposes;
+	StringInfoData masked;
+	bool		any_masked = false;
 	int			i,
 				j;
 	bool		first = true;
@@ -982,6 +1034,7 @@ BuildRecord(GuardFrame *f, PubdataResource **resv)
 	initStringInfo(&res);
 	initStringInfo(&grants);
 	initStringInfo(&purposes);
+	initStringInfo(&masked);
 	for (i = 0; i < f->nrels; i++)
 	{
 		GuardRel   *gr = &f->rels[i];
@@ -997,14 +1050,21 @@ BuildRecord(GuardFrame *f, PubdataResource **resv)
 		{
 			appendStringInfoChar(&res, ',');
 			appendStringInfoChar(&grants, ';');
+			appendStringInfoChar(&masked, ';');
 		}
 		first = false;
 		appendStringInfoString(&res, resv[i]->code);
+		if (gr->masked)
+		{
+			appendStringInfoString(&masked, gr->masked);
+			any_masked = true;
+		}
 		for (j = 0; j < gr->ngrants; j++)
 			appendStringInfo(&grants, "%s" INT64_FORMAT, j ? "," : "", gr->grants[j]);
 	}
 	f->resources = res.data;
 	f->grants = grants.data;
+	f->masked = any_masked ? masked.data : NULL;
 
 	/* the purposes of the grants used, each bounded (Art 19: use for that purpose) */
 	for (i = 0; i < f->nrels; i++)
@@ -1150,6 +1210,15 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		gr->relid = rte->relid;
 		gr->userid = userid;
 		gr->resource_id = res->id;
+		gr->dept = dept;
+		gr->wrapped = PubdataRteIsMasked(rte);
+		if (gr->wrapped)
+		{
+			Relation	rel = relation_open(rte->relid, NoLock);
+
+			gr->natts = RelationGetNumberOfAttributes(rel);
+			relation_close(rel, NoLock);
+		}
 		cols = ColumnsRead(ps, rte->relid, userid, userids);
 		Decide(qd, gr, res, cols, dept, dept_code, command, f->cxt);
 		/* audited: restricted or non-shared data, restricted items included */

@@ -27,6 +27,11 @@ typedef struct GuardRel
 	bool		all_rows;		/* a chosen grant (or shared) gives every row */
 	int			ngrants;
 	int64	   *grants;			/* the grants chosen: each covers every column read */
+	int32		dept;			/* the reader's department */
+	bool		wrapped;		/* read through pubdata._grant_mask() (mask.c) */
+	int			natts;
+	uint8	   *deliver;		/* wrapped: per attnum, 0 = clear, else the mask */
+	char	   *masked;			/* "item=rule,..." read masked, or NULL */
 } GuardRel;
 
 /*
@@ -55,6 +60,7 @@ typedef struct GuardFrame
 	char	   *dept_code;
 	char	   *resources;
 	char	   *grants;
+	char	   *masked;			/* items read masked, per resource like grants */
 	char	   *purpose;
 	const char *command;
 	char	   *statement;

@@ -36,6 +36,7 @@
 #include "guard.h"
 #include "hooks.h"
 #include "lineage.h"
+#include "mask.h"
 
 #include "access/parallel.h"
 #include "access/xact.h"
@@ -45,6 +46,7 @@
 #include "lib/ilist.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "optimizer/planner.h"
 #include "tcop/pquery.h"
 #include "tcop/utility.h"
 #include "utils/memutils.h"
@@ -56,6 +58,7 @@ static ExecutorRun_hook_type prev_ExecutorRun = NULL;
 static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
+static planner_hook_type prev_planner = NULL;
 
 /* nesting of executor runs and utility statements, as pg_stat_statements */
 static int	nesting_level = 0;
@@ -80,6 +83,8 @@ static void hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								 bool readOnlyTree, ProcessUtilityContext context,
 								 ParamListInfo params, QueryEnvironment *queryEnv,
 								 DestReceiver *dest, QueryCompletion *qc);
+static PlannedStmt *hooks_planner(Query *parse, const char *query_string,
+								  int cursorOptions, ParamListInfo boundParams);
 static void hooks_xact_callback(XactEvent event, void *arg);
 static void hooks_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								   SubTransactionId parentSubid, void *arg);
@@ -104,6 +109,8 @@ pubdata_hooks_init(void)
 	ExecutorEnd_hook = hooks_ExecutorEnd;
 	prev_ProcessUtility = ProcessUtility_hook;
 	ProcessUtility_hook = hooks_ProcessUtility;
+	prev_planner = planner_hook;
+	planner_hook = hooks_planner;
 	RegisterXactCallback(hooks_xact_callback, NULL);
 	RegisterSubXactCallback(hooks_subxact_callback, NULL);
 }
@@ -293,6 +300,22 @@ hooks_ExecutorEnd(QueryDesc *queryDesc)
 		prev_ExecutorEnd(queryDesc);
 	else
 		standard_ExecutorEnd(queryDesc);
+}
+
+/*
+ * hooks_planner
+ *		Masked grants: relations a department reads with masked items become
+ *		masking subqueries before they are planned (mask.c).
+ */
+static PlannedStmt *
+hooks_planner(Query *parse, const char *query_string, int cursorOptions,
+			  ParamListInfo boundParams)
+{
+	if (!IsParallelWorker())
+		pubdata_mask_rewrite(parse);
+	if (prev_planner)
+		return prev_planner(parse, query_string, cursorOptions, boundParams);
+	return standard_planner(parse, query_string, cursorOptions, boundParams);
 }
 
 /*

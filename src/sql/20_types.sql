@@ -10,7 +10,7 @@ CREATE TYPE pubdata.update_frequency AS ENUM
 CREATE TYPE pubdata.catalog_level AS ENUM ('city', 'county');
 CREATE TYPE pubdata.resource_status AS ENUM ('draft', 'submitted', 'returned', 'approved', 'published', 'retired');
 CREATE TYPE pubdata.personal_kind AS ENUM ('none', 'personal', 'sensitive');
-CREATE TYPE pubdata.mask_rule AS ENUM ('none', 'id_card', 'name', 'phone', 'email', 'pseudonym', 'redact');
+CREATE TYPE pubdata.mask_rule AS ENUM ('none', 'id_card', 'name', 'phone', 'email', 'pseudonym', 'redact', 'year', 'month');
 CREATE TYPE pubdata.item_state AS ENUM ('current', 'added', 'dropped');
 CREATE TYPE pubdata.project_status AS ENUM ('registered', 'approved', 'accepted');
 

@@ -8,7 +8,7 @@ CREATE FUNCTION pubdata._audit_records(
 	OUT seq bigint, OUT at timestamptz, OUT database oid, OUT role_name text,
 	OUT department_id integer, OUT department_code text, OUT resources text,
 	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
-	OUT rows bigint, OUT hash text, OUT grants text, OUT outcome text, OUT statement text)
+	OUT rows bigint, OUT hash text, OUT grants text, OUT outcome text, OUT statement text, OUT masked text)
 	RETURNS SETOF record
 	LANGUAGE C VOLATILE
 	AS 'MODULE_PATHNAME', 'pubdata_audit_records';
@@ -19,11 +19,12 @@ CREATE VIEW pubdata.access_log AS
 	SELECT r.at, r.role_name, r.department_code AS department, res.resource,
 		   CASE WHEN r.grants IS NULL THEN r.grant_id ELSE g.ids[1] END AS grant_id,
 		   r.purpose, r.command, r.query_id, r.rows, r.seq, r.hash,
-		   g.ids AS grant_ids, r.outcome, r.statement
+		   g.ids AS grant_ids, r.outcome, r.statement, NULLIF(res.masked, '') AS masked
 	  FROM pubdata._audit_records() r
 	  LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ',')),
-								   pg_catalog.unnest(pg_catalog.string_to_array(r.grants, ';')))
-			 AS res(resource, grant_group) ON true
+								   pg_catalog.unnest(pg_catalog.string_to_array(r.grants, ';')),
+								   pg_catalog.unnest(pg_catalog.string_to_array(r.masked, ';')))
+			 AS res(resource, grant_group, masked) ON true
 	  LEFT JOIN LATERAL (SELECT pg_catalog.string_to_array(NULLIF(res.grant_group, ''), ',')::bigint[] AS ids) g ON true
 	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
 										  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database());
@@ -43,6 +44,7 @@ COMMENT ON COLUMN pubdata.access_log.hash IS 'SHA-256 (hex) of the previous reco
 COMMENT ON COLUMN pubdata.access_log.grant_ids IS 'every grant the executor chose for this resource: each covers all the items the statement read (the rows seen are the union of their row scopes)';
 COMMENT ON COLUMN pubdata.access_log.outcome IS 'ok; error: the statement failed (or its subtransaction or cursor was abandoned) after it started reading; denied: pubdata refused it';
 COMMENT ON COLUMN pubdata.access_log.statement IS 'the statement text, constants replaced by $n (pubdata.audit_statement)';
+COMMENT ON COLUMN pubdata.access_log.masked IS 'items of this resource the statement read masked, with their rules (item=rule,...)';
 
 -- A department sees the records of its own reads, and of reads of resources
 -- it provides (who used its data, for what purpose); nothing else.

@@ -42,6 +42,7 @@ CREATE TABLE pubdata.scenario_resource (
 	scenario_id	integer NOT NULL REFERENCES pubdata.scenario (id) ON DELETE CASCADE,
 	resource_id	bigint NOT NULL REFERENCES pubdata.resource (id) ON DELETE CASCADE,
 	items		name[],
+	masks		jsonb,
 	PRIMARY KEY (scenario_id, resource_id)
 );
 COMMENT ON TABLE pubdata.scenario_resource IS 'Resources (and items; NULL = all shareable items) a scenario covers';
@@ -66,6 +67,7 @@ CREATE TABLE pubdata.share_request (
 	copy_approved_at timestamptz,
 	copy_approved_by name,
 	revoked_at	timestamptz,
+	masks		jsonb,
 	CONSTRAINT refusal_has_reason CHECK (status <> 'refused' OR coalesce(btrim(reason), '') <> '')
 );
 CREATE INDEX share_request_resource ON pubdata.share_request (resource_id, requester_id) WHERE status = 'approved';
@@ -74,6 +76,8 @@ COMMENT ON COLUMN pubdata.share_request.due_at IS 'the provider answers by then 
 COMMENT ON COLUMN pubdata.share_request.row_scope IS 'rows the grant covers: {"column": value or [values]}, ANDed; NULL = all rows';
 COMMENT ON COLUMN pubdata.share_request.reason IS 'the provider''s reason; required for a refusal (Art 34)';
 COMMENT ON COLUMN pubdata.share_request.copy_approved_at IS 'when the bureau consented to copying (mode copy, Art 17)';
+COMMENT ON COLUMN pubdata.share_request.masks IS 'items given masked: {"item": "mask rule"} (id_card, name, phone, email, pseudonym, redact, year, month); NULL = all in clear';
+COMMENT ON COLUMN pubdata.scenario_resource.masks IS 'items the scenario gives masked: {"item": "mask rule"}; a request under the scenario carries them';
 
 SELECT pg_catalog.pg_extension_config_dump('pubdata.scenario', '');
 SELECT pg_catalog.pg_extension_config_dump('pubdata.scenario_id_seq', '');
@@ -394,11 +398,76 @@ END
 $$;
 COMMENT ON FUNCTION pubdata.add_scenario(text, text, text, text[]) IS 'Propose an application scenario with its departments (Art 19(3))';
 
+-- _check_masks(resource, items, masks): the masks a request or a scenario asks
+-- for are a JSON object of items (requested ones) and mask rules that apply
+-- to the items' types
+CREATE FUNCTION pubdata._check_masks(resource_id bigint, items text[], masks jsonb) RETURNS void
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	k text;
+	v jsonb;
+	a record;
+	why text;
+BEGIN
+	IF $3 IS NULL THEN
+		RETURN;
+	END IF;
+	IF pg_catalog.jsonb_typeof($3) OPERATOR(pg_catalog.<>) 'object' THEN
+		RAISE EXCEPTION 'masks must be a JSON object of items and mask rules' USING ERRCODE = 'invalid_parameter_value',
+			HINT = 'For example {"id_number": "id_card", "name": "name", "birth_date": "year"}.';
+	END IF;
+	FOR k, v IN SELECT * FROM pg_catalog.jsonb_each($3) LOOP
+		SELECT t.atttypid, t.atttypmod INTO a
+		  FROM pubdata.resource_item i JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) i.resource_id
+		  JOIN pg_catalog.pg_attribute t ON t.attrelid OPERATOR(pg_catalog.=) r.relation::pg_catalog.oid
+									   AND t.attname OPERATOR(pg_catalog.=) i.column_name
+		 WHERE i.resource_id OPERATOR(pg_catalog.=) $1 AND i.column_name OPERATOR(pg_catalog.=) k
+		   AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND NOT t.attisdropped;
+		IF NOT FOUND THEN
+			RAISE EXCEPTION 'masks name "%", which is not an item of the resource', k USING ERRCODE = 'undefined_column',
+				HINT = 'See SELECT column_name, title FROM pubdata.resource_item.';
+		END IF;
+		IF $2 IS NOT NULL AND NOT k OPERATOR(pg_catalog.=) ANY ($2) THEN
+			RAISE EXCEPTION 'masked item "%" is not among the items requested', k USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Name the item in items => ARRAY[...] too.';
+		END IF;
+		IF pg_catalog.jsonb_typeof(v) OPERATOR(pg_catalog.<>) 'string'
+		   OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_enum e
+						   WHERE e.enumtypid OPERATOR(pg_catalog.=) 'pubdata.mask_rule'::pg_catalog.regtype
+							 AND e.enumlabel OPERATOR(pg_catalog.=) (v OPERATOR(pg_catalog.#>>) '{}')
+							 AND e.enumlabel OPERATOR(pg_catalog.<>) 'none') THEN
+			RAISE EXCEPTION 'invalid mask % for item "%"', v, k USING ERRCODE = 'invalid_parameter_value',
+				HINT = 'Use one of id_card, name, phone, email, pseudonym, redact, year, month.';
+		END IF;
+		why := pubdata._mask_applies(v OPERATOR(pg_catalog.#>>) '{}', a.atttypid, a.atttypmod);
+		IF why IS NOT NULL THEN
+			RAISE EXCEPTION 'mask "%" does not apply to item "%" (type %): %', v OPERATOR(pg_catalog.#>>) '{}', k,
+				pg_catalog.format_type(a.atttypid, a.atttypmod), why USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION pubdata._check_masks(bigint, text[], jsonb) IS 'Internal: validate the masked items of a request or scenario';
+
+CREATE FUNCTION pubdata._mask_applies(rule text, type oid, typmod integer) RETURNS text
+	AS 'MODULE_PATHNAME', 'pubdata_mask_applies' LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION pubdata._mask_applies(text, oid, integer) IS 'Internal: NULL if a grant may give an item of this type under this mask rule, else why not';
+
+-- _grant_mask(value, relation, attnum, reader): a column of a relation a
+-- department reads with masked grants, as the executor's grant choice
+-- delivers it (src/mask.c); runs as the reader, in every such query
+CREATE FUNCTION pubdata._grant_mask(value anyelement, relation oid, attnum smallint, reader oid) RETURNS anyelement
+	AS 'MODULE_PATHNAME', 'pubdata_grant_mask' LANGUAGE C STABLE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION pubdata._grant_mask(anyelement, oid, smallint, oid) IS 'A column read under masked grants, clear or masked as the executor''s grant choice for the running statement says; evaluated per row';
+
 -- add_scenario_resource: the resources and items a scenario needs.  The
 -- scenario's row is locked until commit: an approval waits for the change (and
 -- approves the scenario with it), or the change waits for the approval and is
 -- refused; a resource never joins an approved scenario unseen.
-CREATE FUNCTION pubdata.add_scenario_resource(scenario text, resource text, items text[] DEFAULT NULL) RETURNS void
+CREATE FUNCTION pubdata.add_scenario_resource(scenario text, resource text, items text[] DEFAULT NULL,
+											  masks jsonb DEFAULT NULL) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -425,11 +494,12 @@ BEGIN
 	IF bad IS NOT NULL THEN
 		RAISE EXCEPTION 'resource "%" has no items %', $2, bad USING ERRCODE = 'undefined_column';
 	END IF;
-	INSERT INTO pubdata.scenario_resource VALUES (s.id, rid, $3::name[])
-	ON CONFLICT (scenario_id, resource_id) DO UPDATE SET items = EXCLUDED.items;
+	PERFORM pubdata._check_masks(rid, $3, $4);
+	INSERT INTO pubdata.scenario_resource (scenario_id, resource_id, items, masks) VALUES (s.id, rid, $3::name[], $4)
+	ON CONFLICT (scenario_id, resource_id) DO UPDATE SET items = EXCLUDED.items, masks = EXCLUDED.masks;
 END
 $$;
-COMMENT ON FUNCTION pubdata.add_scenario_resource(text, text, text[]) IS 'Add a resource (and its items) to a proposed scenario';
+COMMENT ON FUNCTION pubdata.add_scenario_resource(text, text, text[], jsonb) IS 'Add a resource (its items, and the items it gives masked) to a proposed scenario';
 
 -- approve_scenario: the bureau approves a scenario (Art 19(3)), its row locked
 -- first: a change of its resources in progress commits before the approval
@@ -454,7 +524,7 @@ COMMENT ON FUNCTION pubdata.approve_scenario(text, timestamptz) IS 'Approve a sc
 
 -- request_share: a department asks for a resource, stating its purpose (Art 19)
 CREATE FUNCTION pubdata.request_share(resource text, purpose text, items text[] DEFAULT NULL,
-									  scenario text DEFAULT NULL, mode text DEFAULT 'api')
+									  scenario text DEFAULT NULL, mode text DEFAULT 'api', masks jsonb DEFAULT NULL)
 	RETURNS bigint
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -507,6 +577,7 @@ BEGIN
 		RAISE EXCEPTION 'items % of resource "%" are not shared', bad, $1
 			USING ERRCODE = 'insufficient_privilege', HINT = 'Leave them out of the request.';
 	END IF;
+	PERFORM pubdata._check_masks(r.id, $3, $6);
 
 	IF $4 IS NOT NULL THEN
 		-- the scenario's approval and resources hold until this grant commits
@@ -525,7 +596,11 @@ BEGIN
 		-- the scenario covers the resource and every requested item
 		auto := EXISTS (SELECT 1 FROM pubdata.scenario_resource x
 						 WHERE x.scenario_id OPERATOR(pg_catalog.=) sc.id AND x.resource_id OPERATOR(pg_catalog.=) r.id
-						   AND (x.items IS NULL OR ($3 IS NOT NULL AND $3::name[] OPERATOR(pg_catalog.<@) x.items)));
+						   AND (x.items IS NULL OR ($3 IS NOT NULL AND $3::name[] OPERATOR(pg_catalog.<@) x.items))
+						   -- and the request carries the masks the scenario gives its items under
+						   AND NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_each_text(coalesce(x.masks, '{}'::jsonb)) m
+										   WHERE ($3 IS NULL OR m.key OPERATOR(pg_catalog.=) ANY ($3))
+											 AND (coalesce($6, '{}'::jsonb) OPERATOR(pg_catalog.->>) m.key) IS DISTINCT FROM m.value));
 		IF NOT auto THEN
 			RAISE EXCEPTION 'scenario "%" does not cover resource "%" with these items', $4, $1
 				USING ERRCODE = 'insufficient_privilege',
@@ -541,9 +616,9 @@ BEGIN
 									OR coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.<>) 'unconditional'));
 	END IF;
 
-	INSERT INTO pubdata.share_request (resource_id, requester_id, requested_by, purpose, items, scenario_id, mode,
+	INSERT INTO pubdata.share_request (resource_id, requester_id, requested_by, purpose, items, scenario_id, mode, masks,
 									   status, due_at, decided_at, decided_by, reason)
-	VALUES (r.id, me, pubdata.caller(), $2, $3::name[], sc.id, m,
+	VALUES (r.id, me, pubdata.caller(), $2, $3::name[], sc.id, m, $6,
 			CASE WHEN auto THEN 'approved'::pubdata.request_status ELSE 'pending'::pubdata.request_status END,
 			pubdata._response_due(pg_catalog.now()),
 			CASE WHEN auto THEN pg_catalog.now() END,
@@ -557,7 +632,7 @@ BEGIN
 	RETURN id;
 END
 $$;
-COMMENT ON FUNCTION pubdata.request_share(text, text, text[], text, text) IS
+COMMENT ON FUNCTION pubdata.request_share(text, text, text[], text, text, jsonb) IS
 	'Request a resource for a stated purpose; granted at once for unconditional data or an approved scenario, otherwise the provider decides';
 
 -- decide_share: the provider answers a request; a refusal needs a reason (Art 34)
@@ -703,25 +778,28 @@ CREATE VIEW pubdata.share_request_status AS
 		   s.mode, s.status, s.requested_at, s.due_at, s.decided_at, s.reason, s.row_scope, s.expires_at,
 		   s.copy_approved_at IS NOT NULL AS copy_approved,
 		   coalesce(s.decided_at, now()) > s.due_at AS overdue,
-		   s.status = 'approved' AND (s.expires_at IS NULL OR s.expires_at > now()) AS in_force
+		   s.status = 'approved' AND (s.expires_at IS NULL OR s.expires_at > now()) AS in_force,
+		   s.masks
 	  FROM pubdata.share_request s
 	  JOIN pubdata.resource r ON r.id = s.resource_id
 	  JOIN pubdata.department p ON p.id = r.provider_id
 	  JOIN pubdata.department q ON q.id = s.requester_id
 	  LEFT JOIN pubdata.scenario sc ON sc.id = s.scenario_id;
 COMMENT ON VIEW pubdata.share_request_status IS 'Share requests with provider, requester, deadline, overdue flag (answer later than pubdata.response_days working days) and whether the grant is in force';
+COMMENT ON COLUMN pubdata.share_request_status.masks IS 'items the grant gives masked, and their mask rules';
 
 GRANT SELECT ON pubdata.scenario, pubdata.scenario_department, pubdata.scenario_resource, pubdata.share_request,
 	pubdata.share_request_status TO pubdata_admin, pubdata_department, pubdata_auditor;
-GRANT EXECUTE ON FUNCTION pubdata.request_share(text, text, text[], text, text),
+GRANT EXECUTE ON FUNCTION pubdata.request_share(text, text, text[], text, text, jsonb),
 	pubdata.decide_share(bigint, boolean, text, jsonb, timestamptz),
 	pubdata.revoke_share(bigint, text), pubdata.add_scenario(text, text, text, text[]),
-	pubdata.add_scenario_resource(text, text, text[])
+	pubdata.add_scenario_resource(text, text, text[], jsonb)
 	TO pubdata_department, pubdata_admin;
 GRANT EXECUTE ON FUNCTION pubdata.approve_scenario(text, timestamptz), pubdata.approve_copy(bigint, boolean, text),
 	pubdata.sweep_grants() TO pubdata_admin;
 -- the policy check runs as the reading role
-GRANT EXECUTE ON FUNCTION pubdata._grant_ok(bigint), pubdata._shared_ok(bigint) TO pubdata_department, pubdata_admin;
+GRANT EXECUTE ON FUNCTION pubdata._grant_ok(bigint), pubdata._shared_ok(bigint),
+	pubdata._grant_mask(anyelement, oid, smallint, oid) TO pubdata_department, pubdata_admin;
 
 -- Nobody changes pubdata's policies or turns row-level security off behind its back
 

@@ -75,6 +75,9 @@ CREATE TRIGGER open_key_replace BEFORE INSERT ON pubdata.open_pseudonym_key
 SELECT pg_catalog.pg_extension_config_dump('pubdata.open_dataset', '');
 SELECT pg_catalog.pg_extension_config_dump('pubdata.open_reader', '');
 SELECT pg_catalog.pg_extension_config_dump('pubdata.open_pseudonym_key', '');
+-- the executor's pseudonym keys follow the key (masked grants, src/mask.c)
+CREATE TRIGGER open_key_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.open_pseudonym_key
+	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._catalog_invalidate();
 
 -- _pgcrypto_schema(): where pgcrypto lives (it is relocatable)
 CREATE FUNCTION pubdata._pgcrypto_schema() RETURNS name
@@ -129,6 +132,10 @@ BEGIN
 								 pubdata._pgcrypto_schema(), v);
 	WHEN 'redact' THEN
 		RETURN 'NULL::pg_catalog.text';
+	WHEN 'year' THEN		-- 1990 of 1990-01-01 (dates and timestamps, ISO)
+		RETURN pg_catalog.format('pg_catalog.left(%s, 4)', v);
+	WHEN 'month' THEN		-- 1990-01
+		RETURN pg_catalog.format('pg_catalog.left(%s, 7)', v);
 	END CASE;
 END
 $$;

@@ -1,0 +1,692 @@
+/*-------------------------------------------------------------------------
+ *
+ * mask.c
+ *	  Masked grants (Art 18(2) "in part", Art 27): a department reads granted
+ *	  items in a reduced form, whatever query it writes.
+ *
+ * A grant may give items masked: the birth year of a date, a surname, the
+ * last four digits of a phone, a stable pseudonym.  Like Apache Ranger's
+ * column masking, the relation is rewritten for the reading department:
+ * before planning, every range table entry of a governed table that the
+ * department reads and holds a masked grant on becomes a security-barrier
+ * subquery
+ *
+ *	 SELECT pubdata._grant_mask(x.c1, ...), pubdata._grant_mask(x.c2, ...), ...
+ *	   FROM table x
+ *
+ * with one output column per column of the table (NULL for those the query
+ * does not read, so no privilege is needed on them and nothing is fetched),
+ * so every Var of the query keeps its meaning and filters, joins, sorts,
+ * grouping, window functions and error messages see only what the subquery
+ * delivers.  The table's own range table entry moves inside, with its
+ * privileges and row-level security quals, marked (security_barrier on a
+ * relation entry, which SQL cannot set) so that the executor hook knows
+ * that its columns reach the query only through _grant_mask().
+ *
+ * What _grant_mask() delivers is decided per query by the executor hook's
+ * grant choice (guard.c): a column read under a grant that gives it in
+ * clear is returned as it is; one read under a masked grant is masked by
+ * that grant's rule.  Plans stay valid when grants change: the wrapping only
+ * depends on the department holding some masked grant (a change of grants
+ * re-plans, since it changes the table's policies), the delivery is looked
+ * up at run time.
+ *
+ * Pseudonyms are SipHash-2-4 (128 bits, hex) under a key derived for each
+ * department from pubdata's pseudonymization key: stable for a department
+ * and a key, so it joins two resources it was granted pseudonymously, and
+ * unlike another department's.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pubdata.h"
+#include "catalog.h"
+#include "grants.h"
+#include "guard.h"
+#include "identity.h"
+#include "mask.h"
+
+#include "access/relation.h"
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "common/cryptohash.h"
+#include "common/sha2.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "lib/stringinfo.h"
+#include "mb/pg_wchar.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "parser/analyze.h"
+#include "parser/parsetree.h"
+#include "rewrite/rewriteManip.h"
+#include "tcop/tcopprot.h"
+#include "utils/acl.h"
+#include "utils/builtins.h"
+#include "utils/date.h"
+#include "utils/datetime.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+const char *const pubdata_mask_names[PUBDATA_MASK_COUNT] = {
+	"none", "id_card", "name", "phone", "email", "pseudonym", "redact", "year", "month"
+};
+
+/*
+ * pubdata_mask_from_name
+ *		The rule of a pubdata.mask_rule label, or -1.
+ */
+int
+pubdata_mask_from_name(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < PUBDATA_MASK_COUNT; i++)
+		if (strcmp(name, pubdata_mask_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+/* ------------------------------------------------------------------------
+ * The rewrite, before planning
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * HoldsMaskedGrant
+ *		Does the department hold a grant on the resource with masked items?
+ */
+static bool
+HoldsMaskedGrant(int64 resource_id, int32 dept)
+{
+	const PubdataGrantSet *set = pubdata_grants_lookup(resource_id, dept);
+	int			i;
+
+	for (i = 0; i < set->ngrants; i++)
+		if (set->grants[i].nmasks > 0)
+			return true;
+	return false;
+}
+
+/*
+ * WrapRelation
+ *		Turn range table entry rti of q into the masking subquery.
+ */
+static void
+WrapRelation(Query *q, Index rti, RangeTblEntry *rte, Oid reader)
+{
+	Relation	rel = relation_open(rte->relid, NoLock);
+	TupleDesc	td = RelationGetDescr(rel);
+	bool		whole = bms_is_member(InvalidAttrNumber - FirstLowInvalidHeapAttributeNumber,
+									  rte->selectedCols);
+	StringInfoData sql;
+	List	   *raw;
+	Query	   *sub;
+	RangeTblEntry *inner;
+	int			a;
+	ListCell   *lc;
+
+	if (rte->tablesample)
+		ereport(ERROR,
+				(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+				 errmsg("TABLESAMPLE is not supported on table \"%s\", read with masked items",
+						RelationGetRelationName(rel))));
+	foreach(lc, q->rowMarks)
+		if (((RowMarkClause *) lfirst(lc))->rti == rti)
+			ereport(ERROR,
+					(errcode(ERRCODE_FEATURE_NOT_SUPPORTED),
+					 errmsg("rows of table \"%s\" cannot be locked by a department that reads it with masked items",
+							RelationGetRelationName(rel)),
+					 errhint("Leave out FOR UPDATE / FOR SHARE.")));
+
+	initStringInfo(&sql);
+	appendStringInfoString(&sql, "SELECT ");
+	for (a = 0; a < td->natts; a++)
+	{
+		Form_pg_attribute att = TupleDescAttr(td, a);
+		char	   *type;
+
+		if (a > 0)
+			appendStringInfoString(&sql, ", ");
+		if (att->attisdropped)
+		{
+			appendStringInfoString(&sql, "NULL::pg_catalog.int4");
+			continue;
+		}
+		type = format_type_extended(att->atttypid, att->atttypmod,
+									FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
+		if (whole || bms_is_member(a + 1 - FirstLowInvalidHeapAttributeNumber, rte->selectedCols))
+			appendStringInfo(&sql, "pubdata._grant_mask(x.%s, %u::pg_catalog.oid, %d::pg_catalog.int2, %u::pg_catalog.oid)::%s",
+							 quote_identifier(NameStr(att->attname)), rte->relid, a + 1, reader, type);
+		else
+			appendStringInfo(&sql, "NULL::%s", type);
+	}
+	appendStringInfo(&sql, " FROM %s%s.%s x",
+					 rte->inh ? "" : "ONLY ",
+					 quote_identifier(get_namespace_name(RelationGetNamespace(rel))),
+					 quote_identifier(RelationGetRelationName(rel)));
+	relation_close(rel, NoLock);
+
+	raw = pg_parse_query(sql.data);
+	sub = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql.data, NULL, 0, NULL);
+
+	/* the table's own entry moves inside: its privileges, its policies */
+	inner = copyObject(rte);
+	inner->security_barrier = true; /* marks it as read through the masks */
+	if (inner->securityQuals != NIL)
+		ChangeVarNodes((Node *) inner->securityQuals, rti, 1, 0);
+	linitial(sub->rtable) = inner;
+	sub->hasRowSecurity = true;
+	sub->hasSubLinks = sub->hasSubLinks || inner->securityQuals != NIL;
+
+	rte->rtekind = RTE_SUBQUERY;
+	rte->subquery = sub;
+	rte->security_barrier = true;
+	rte->relid = InvalidOid;
+	rte->relkind = 0;
+	rte->rellockmode = 0;
+	rte->inh = false;
+	rte->requiredPerms = 0;
+	rte->checkAsUser = InvalidOid;
+	rte->selectedCols = NULL;
+	rte->insertedCols = NULL;
+	rte->updatedCols = NULL;
+	rte->extraUpdatedCols = NULL;
+	rte->securityQuals = NIL;
+}
+
+/*
+ * MaskQuery
+ *		Wrap the relations of one query level (its subqueries first).
+ */
+static bool
+MaskWalker(Node *node, void *context)
+{
+	Query	   *q;
+	ListCell   *lc;
+	Index		rti = 0;
+
+	if (node == NULL)
+		return false;
+	if (!IsA(node, Query))
+		return expression_tree_walker(node, MaskWalker, context);
+
+	q = (Query *) node;
+	(void) query_tree_walker(q, MaskWalker, context, 0);
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+		PubdataResource *res;
+		Oid			reader;
+		int32		dept;
+
+		rti++;
+		if (rte->rtekind != RTE_RELATION || !(rte->requiredPerms & ACL_SELECT) ||
+			rte->security_barrier || (int) rti == q->resultRelation)
+			continue;
+		res = pubdata_catalog_lookup(rte->relid);
+		if (res == NULL)
+			continue;
+		reader = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		if (superuser_arg(reader) ||
+			(OidIsValid(res->provider_role) && has_privs_of_role(reader, res->provider_role)))
+			continue;
+		dept = pubdata_catalog_department(reader, NULL);
+		if (dept == 0 || !HoldsMaskedGrant(res->id, dept))
+			continue;
+		WrapRelation(q, rti, rte, reader);
+	}
+	return false;
+}
+
+/*
+ * pubdata_mask_rewrite
+ *		See mask.h.
+ */
+void
+pubdata_mask_rewrite(Query *parse)
+{
+	if (pubdata_catalog_loading() || !IsTransactionState())
+		return;
+	(void) MaskWalker((Node *) parse, NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * Pseudonyms: SipHash-2-4-128 under a key per department
+ * ------------------------------------------------------------------------
+ */
+
+#define ROTL64(x, b) (uint64) (((x) << (b)) | ((x) >> (64 - (b))))
+#define SIPROUND \
+	do { \
+		v0 += v1; v1 = ROTL64(v1, 13); v1 ^= v0; v0 = ROTL64(v0, 32); \
+		v2 += v3; v3 = ROTL64(v3, 16); v3 ^= v2; \
+		v0 += v3; v3 = ROTL64(v3, 21); v3 ^= v0; \
+		v2 += v1; v1 = ROTL64(v1, 17); v1 ^= v2; v2 = ROTL64(v2, 32); \
+	} while (0)
+
+static uint64
+Le64(const uint8 *p)
+{
+	return (uint64) p[0] | ((uint64) p[1] << 8) | ((uint64) p[2] << 16) |
+		((uint64) p[3] << 24) | ((uint64) p[4] << 32) | ((uint64) p[5] << 40) |
+		((uint64) p[6] << 48) | ((uint64) p[7] << 56);
+}
+
+/*
+ * SipHash128
+ *		SipHash-2-4 with a 128-bit output (Aumasson and Bernstein).
+ */
+static void
+SipHash128(const uint8 key[16], const uint8 *in, size_t len, uint64 out[2])
+{
+	uint64		k0 = Le64(key);
+	uint64		k1 = Le64(key + 8);
+	uint64		v0 = UINT64CONST(0x736f6d6570736575) ^ k0;
+	uint64		v1 = UINT64CONST(0x646f72616e646f6d) ^ k1;
+	uint64		v2 = UINT64CONST(0x6c7967656e657261) ^ k0;
+	uint64		v3 = UINT64CONST(0x7465646279746573) ^ k1;
+	uint64		b = ((uint64) len) << 56;
+	const uint8 *end = in + len - (len % 8);
+	int			left = len & 7;
+	uint64		m;
+
+	v1 ^= 0xee;
+	for (; in != end; in += 8)
+	{
+		m = Le64(in);
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	switch (left)
+	{
+		case 7:
+			b |= ((uint64) in[6]) << 48;
+			/* FALLTHROUGH */
+		case 6:
+			b |= ((uint64) in[5]) << 40;
+			/* FALLTHROUGH */
+		case 5:
+			b |= ((uint64) in[4]) << 32;
+			/* FALLTHROUGH */
+		case 4:
+			b |= ((uint64) in[3]) << 24;
+			/* FALLTHROUGH */
+		case 3:
+			b |= ((uint64) in[2]) << 16;
+			/* FALLTHROUGH */
+		case 2:
+			b |= ((uint64) in[1]) << 8;
+			/* FALLTHROUGH */
+		case 1:
+			b |= ((uint64) in[0]);
+			break;
+		case 0:
+			break;
+	}
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xee;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	out[0] = v0 ^ v1 ^ v2 ^ v3;
+	v1 ^= 0xdd;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	out[1] = v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* the pseudonymization key and the keys derived from it, per department */
+typedef struct DeptKey
+{
+	int32		dept;
+	uint8		key[16];
+} DeptKey;
+
+static HTAB *dept_keys = NULL;
+static uint8 master_key[32];
+static bool master_valid = false;
+static bool key_callback = false;
+static Oid	key_relid = InvalidOid;
+
+static void
+KeyInvalidate(Datum arg, Oid relid)
+{
+	if (relid == InvalidOid || relid == key_relid)
+	{
+		master_valid = false;
+		if (dept_keys)
+		{
+			hash_destroy(dept_keys);
+			dept_keys = NULL;
+		}
+	}
+}
+
+/*
+ * LoadMasterKey
+ *		Read pubdata's pseudonymization key, as the extension owner.
+ */
+static void
+LoadMasterKey(void)
+{
+	PubdataIdentity id;
+	bool		found = false;
+
+	if (!key_callback)
+	{
+		CacheRegisterRelcacheCallback(KeyInvalidate, (Datum) 0);
+		key_callback = true;
+	}
+	key_relid = pubdata_relation_oid("open_pseudonym_key");
+	pubdata_become(&id, pubdata_extension_owner(), 0);
+	PG_TRY();
+	{
+		if (SPI_connect() != SPI_OK_CONNECT)
+			elog(ERROR, "SPI_connect failed");
+		if (SPI_execute("SELECT k.key FROM pubdata.open_pseudonym_key k LIMIT 1", true, 1) == SPI_OK_SELECT &&
+			SPI_processed == 1)
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+			{
+				bytea	   *b = DatumGetByteaPP(d);
+				pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+
+				/* whatever its length, the master key is its SHA-256 */
+				if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+					pg_cryptohash_update(ctx, (uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b)) < 0 ||
+					pg_cryptohash_final(ctx, master_key, sizeof(master_key)) < 0)
+					elog(ERROR, "could not hash the pseudonymization key");
+				pg_cryptohash_free(ctx);
+				found = true;
+			}
+		}
+		SPI_finish();
+	}
+	PG_FINALLY();
+	{
+		pubdata_restore(&id);
+	}
+	PG_END_TRY();
+	if (!found)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pubdata's pseudonymization key is missing"),
+				 errhint("pubdata_admin creates one with SELECT pubdata.rotate_pseudonym_key();")));
+	master_valid = true;
+}
+
+/*
+ * DepartmentKey
+ *		SHA-256(master key || "pubdata grant pseudonym" || department), cut to
+ *		the 16 bytes SipHash takes.
+ */
+static const uint8 *
+DepartmentKey(int32 dept)
+{
+	DeptKey    *k;
+	bool		found;
+
+	if (!master_valid)
+		LoadMasterKey();
+	if (dept_keys == NULL)
+	{
+		HASHCTL		ctl;
+
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(int32);
+		ctl.entrysize = sizeof(DeptKey);
+		ctl.hcxt = TopMemoryContext;
+		dept_keys = hash_create("pubdata pseudonym keys", 16, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	k = hash_search(dept_keys, &dept, HASH_ENTER, &found);
+	if (!found)
+	{
+		pg_cryptohash_ctx *ctx = pg_cryptohash_create(PG_SHA256);
+		uint8		digest[PG_SHA256_DIGEST_LENGTH];
+		static const char label[] = "pubdata grant pseudonym";
+		uint8		d[4];
+
+		d[0] = dept & 0xff;
+		d[1] = (dept >> 8) & 0xff;
+		d[2] = (dept >> 16) & 0xff;
+		d[3] = (dept >> 24) & 0xff;
+		if (ctx == NULL || pg_cryptohash_init(ctx) < 0 ||
+			pg_cryptohash_update(ctx, master_key, sizeof(master_key)) < 0 ||
+			pg_cryptohash_update(ctx, (const uint8 *) label, sizeof(label) - 1) < 0 ||
+			pg_cryptohash_update(ctx, d, sizeof(d)) < 0 ||
+			pg_cryptohash_final(ctx, digest, sizeof(digest)) < 0)
+		{
+			hash_search(dept_keys, &dept, HASH_REMOVE, NULL);
+			elog(ERROR, "could not derive a pseudonym key");
+		}
+		pg_cryptohash_free(ctx);
+		memcpy(k->key, digest, sizeof(k->key));
+	}
+	return k->key;
+}
+
+/* ------------------------------------------------------------------------
+ * The masks
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * MaskChars
+ *		keep_head characters, stars, keep_tail characters (of at least min
+ *		characters; shorter values become all stars).
+ */
+static text *
+MaskChars(const char *s, int len, int keep_head, int keep_tail, int min)
+{
+	int			nchars = pg_mbstrlen_with_len(s, len);
+	StringInfoData out;
+	int			head_bytes;
+	int			i;
+
+	initStringInfo(&out);
+	if (nchars < min)
+	{
+		for (i = 0; i < nchars; i++)
+			appendStringInfoChar(&out, '*');
+		return cstring_to_text_with_len(out.data, out.len);
+	}
+	head_bytes = pg_mbcharcliplen(s, len, keep_head);
+	appendBinaryStringInfo(&out, s, head_bytes);
+	for (i = 0; i < nchars - keep_head - keep_tail; i++)
+		appendStringInfoChar(&out, '*');
+	if (keep_tail > 0)
+	{
+		int			tail_start = pg_mbcharcliplen(s, len, nchars - keep_tail);
+
+		appendBinaryStringInfo(&out, s + tail_start, len - tail_start);
+	}
+	return cstring_to_text_with_len(out.data, out.len);
+}
+
+/*
+ * MaskText
+ *		A text-like value under a rule.
+ */
+static Datum
+MaskText(text *t, PubdataMask rule, int32 dept)
+{
+	char	   *s = VARDATA_ANY(t);
+	int			len = VARSIZE_ANY_EXHDR(t);
+
+	switch (rule)
+	{
+		case PUBDATA_MASK_ID_CARD:	/* 3301**********1234 */
+			return PointerGetDatum(MaskChars(s, len, 4, 4, 8));
+		case PUBDATA_MASK_NAME:	/* 张*三, 张* */
+			{
+				int			n = pg_mbstrlen_with_len(s, len);
+
+				if (n == 2)
+					return PointerGetDatum(MaskChars(s, len, 1, 0, 2));
+				return PointerGetDatum(MaskChars(s, len, 1, 1, 3));
+			}
+		case PUBDATA_MASK_PHONE:	/* 138****5678 */
+			return PointerGetDatum(MaskChars(s, len, 3, 4, 7));
+		case PUBDATA_MASK_EMAIL:	/* z***@example.cn */
+			{
+				char	   *at = memchr(s, '@', len);
+
+				if (at == NULL || at == s)
+					return PointerGetDatum(MaskChars(s, len, 0, 0, INT_MAX));
+				else
+				{
+					int			first = pg_mblen(s);
+					StringInfoData out;
+
+					initStringInfo(&out);
+					appendBinaryStringInfo(&out, s, first);
+					appendStringInfoString(&out, "***");
+					appendBinaryStringInfo(&out, at, len - (at - s));
+					return PointerGetDatum(cstring_to_text_with_len(out.data, out.len));
+				}
+			}
+		case PUBDATA_MASK_PSEUDONYM:
+			{
+				uint64		h[2];
+				char		hex[33];
+
+				SipHash128(DepartmentKey(dept), (const uint8 *) s, len, h);
+				snprintf(hex, sizeof(hex), "%016llx%016llx",
+						 (unsigned long long) h[0], (unsigned long long) h[1]);
+				return PointerGetDatum(cstring_to_text_with_len(hex, 32));
+			}
+		default:
+			elog(ERROR, "mask %d does not apply to text", (int) rule);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * MaskDate
+ *		A date or timestamp truncated to its year or month.
+ */
+static Datum
+MaskDate(Datum value, Oid type, PubdataMask rule)
+{
+	const char *field = rule == PUBDATA_MASK_YEAR ? "year" : "month";
+
+	switch (type)
+	{
+		case DATEOID:
+			{
+				Timestamp	ts = DatumGetTimestamp(DirectFunctionCall1(date_timestamp, value));
+
+				ts = DatumGetTimestamp(DirectFunctionCall2(timestamp_trunc, CStringGetTextDatum(field),
+														   TimestampGetDatum(ts)));
+				return DirectFunctionCall1(timestamp_date, TimestampGetDatum(ts));
+			}
+		case TIMESTAMPOID:
+			return DirectFunctionCall2(timestamp_trunc, CStringGetTextDatum(field), value);
+		case TIMESTAMPTZOID:
+			return DirectFunctionCall2(timestamptz_trunc, CStringGetTextDatum(field), value);
+		default:
+			elog(ERROR, "mask %s does not apply to type %u", field, type);
+	}
+	return (Datum) 0;
+}
+
+PG_FUNCTION_INFO_V1(pubdata_grant_mask);
+
+/*
+ * pubdata._grant_mask(value anyelement, relation oid, attnum int2, reader oid)
+ *		returns anyelement
+ *		What the running statement's grant choice delivers of this column:
+ *		the value, or its masked form.  Without a choice (called outside a
+ *		governed statement) nothing is delivered.
+ */
+Datum
+pubdata_grant_mask(PG_FUNCTION_ARGS)
+{
+	Datum		value = PG_GETARG_DATUM(0);
+	Oid			relid = PG_GETARG_OID(1);
+	int16		attnum = PG_GETARG_INT16(2);
+	Oid			reader = PG_GETARG_OID(3);
+	GuardFrame *f = pubdata_hooks_running_frame();
+	PubdataMask rule = PUBDATA_MASK_REDACT;
+	int32		dept = 0;
+	Oid			type;
+	int			i;
+
+	for (i = 0; f != NULL && i < f->nrels; i++)
+	{
+		GuardRel   *gr = &f->rels[i];
+
+		if (gr->relid != relid || gr->userid != reader || gr->deliver == NULL)
+			continue;
+		rule = (attnum > 0 && attnum <= gr->natts) ? (PubdataMask) gr->deliver[attnum] : PUBDATA_MASK_REDACT;
+		dept = gr->dept;
+		break;
+	}
+	if (rule == PUBDATA_MASK_NONE)
+		PG_RETURN_DATUM(value);
+	if (rule == PUBDATA_MASK_REDACT)
+		PG_RETURN_NULL();
+
+	type = get_fn_expr_argtype(fcinfo->flinfo, 0);
+	type = getBaseType(type);
+	if (rule == PUBDATA_MASK_YEAR || rule == PUBDATA_MASK_MONTH)
+	{
+		if (type != DATEOID && type != TIMESTAMPOID && type != TIMESTAMPTZOID)
+			PG_RETURN_NULL();
+		PG_RETURN_DATUM(MaskDate(value, type, rule));
+	}
+	if (type != TEXTOID && type != VARCHAROID && type != BPCHAROID)
+		PG_RETURN_NULL();		/* the item's type changed since the grant */
+	PG_RETURN_DATUM(MaskText(DatumGetTextPP(value), rule, dept));
+}
+
+PG_FUNCTION_INFO_V1(pubdata_mask_applies);
+
+/*
+ * pubdata._mask_applies(rule pubdata.mask_rule, type regtype, typmod int)
+ *		returns text
+ *		NULL when a grant may give an item of this type under this rule,
+ *		else why not.
+ */
+Datum
+pubdata_mask_applies(PG_FUNCTION_ARGS)
+{
+	int			rule = pubdata_mask_from_name(text_to_cstring(PG_GETARG_TEXT_PP(0)));
+	Oid			type = PG_GETARG_OID(1);
+	int32		typmod = PG_GETARG_INT32(2);
+
+	if (rule <= 0)
+		PG_RETURN_TEXT_P(cstring_to_text("it is not a mask rule"));
+	if (get_typtype(type) == TYPTYPE_DOMAIN)
+		PG_RETURN_TEXT_P(cstring_to_text("masks do not apply to columns of a domain type"));
+	if (rule == PUBDATA_MASK_REDACT)
+		PG_RETURN_NULL();
+	if (rule == PUBDATA_MASK_YEAR || rule == PUBDATA_MASK_MONTH)
+	{
+		if (type == DATEOID || type == TIMESTAMPOID || type == TIMESTAMPTZOID)
+			PG_RETURN_NULL();
+		PG_RETURN_TEXT_P(cstring_to_text("year and month apply to date and timestamp columns"));
+	}
+	if (type != TEXTOID && type != VARCHAROID && type != BPCHAROID)
+		PG_RETURN_TEXT_P(cstring_to_text("this mask applies to text columns (text, varchar, char)"));
+	if (rule == PUBDATA_MASK_PSEUDONYM && typmod >= 0 && typmod - VARHDRSZ < 32)
+		PG_RETURN_TEXT_P(cstring_to_text("a pseudonym has 32 characters; the column is shorter"));
+	PG_RETURN_NULL();
+}

@@ -1,0 +1,48 @@
+/*-------------------------------------------------------------------------
+ *
+ * mask.h
+ *	  Masked grants (Art 18(2), 27): a department reads granted items in a
+ *	  reduced form.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PUBDATA_MASK_H
+#define PUBDATA_MASK_H
+
+#include "postgres.h"
+
+#include "nodes/parsenodes.h"
+
+/* mask rules, in the order of the labels of pubdata.mask_rule */
+typedef enum PubdataMask
+{
+	PUBDATA_MASK_NONE = 0,
+	PUBDATA_MASK_ID_CARD,
+	PUBDATA_MASK_NAME,
+	PUBDATA_MASK_PHONE,
+	PUBDATA_MASK_EMAIL,
+	PUBDATA_MASK_PSEUDONYM,
+	PUBDATA_MASK_REDACT,
+	PUBDATA_MASK_YEAR,
+	PUBDATA_MASK_MONTH,
+	PUBDATA_MASK_COUNT
+} PubdataMask;
+
+extern const char *const pubdata_mask_names[PUBDATA_MASK_COUNT];
+
+/* the rule of a label, or -1 */
+extern int	pubdata_mask_from_name(const char *name);
+
+/*
+ * Before planning: every relation a department reads and holds a masked
+ * grant on becomes a security-barrier subquery whose columns pass through
+ * pubdata._grant_mask(), so that whatever the query does (filters, joins,
+ * sorts, grouping) sees what the executor's grant choice delivers.
+ */
+extern void pubdata_mask_rewrite(Query *parse);
+
+/* A relation range table entry made by pubdata_mask_rewrite (the inner one). */
+#define PubdataRteIsMasked(rte) \
+	((rte)->rtekind == RTE_RELATION && (rte)->security_barrier)
+
+#endif							/* PUBDATA_MASK_H */

@@ -47,6 +47,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/planner.h"
+#include "parser/analyze.h"
 #include "tcop/pquery.h"
 #include "tcop/utility.h"
 #include "utils/memutils.h"
@@ -59,6 +60,10 @@ static ExecutorFinish_hook_type prev_ExecutorFinish = NULL;
 static ExecutorEnd_hook_type prev_ExecutorEnd = NULL;
 static ProcessUtility_hook_type prev_ProcessUtility = NULL;
 static planner_hook_type prev_planner = NULL;
+static post_parse_analyze_hook_type prev_post_parse_analyze = NULL;
+
+/* > 0 while a view, rule or function body is being defined (stored, not run) */
+static int	defining = 0;
 
 /* nesting of executor runs and utility statements, as pg_stat_statements */
 static int	nesting_level = 0;
@@ -85,6 +90,7 @@ static void hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 								 DestReceiver *dest, QueryCompletion *qc);
 static PlannedStmt *hooks_planner(Query *parse, const char *query_string,
 								  int cursorOptions, ParamListInfo boundParams);
+static void hooks_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate);
 static void hooks_xact_callback(XactEvent event, void *arg);
 static void hooks_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								   SubTransactionId parentSubid, void *arg);
@@ -111,6 +117,8 @@ pubdata_hooks_init(void)
 	ProcessUtility_hook = hooks_ProcessUtility;
 	prev_planner = planner_hook;
 	planner_hook = hooks_planner;
+	prev_post_parse_analyze = post_parse_analyze_hook;
+	post_parse_analyze_hook = hooks_post_parse_analyze;
 	RegisterXactCallback(hooks_xact_callback, NULL);
 	RegisterSubXactCallback(hooks_subxact_callback, NULL);
 }
@@ -319,6 +327,48 @@ hooks_planner(Query *parse, const char *query_string, int cursorOptions,
 }
 
 /*
+ * hooks_post_parse_analyze
+ *		Masked grants, for the queries the planner never sees as such: the
+ *		body of a SQL function it inlines is analyzed (and comes here), then
+ *		planned as part of the query that calls it.  A query that is stored
+ *		rather than run (a view, a rule, a function body) is left alone: it
+ *		is wrapped when it is used.
+ */
+static void
+hooks_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
+{
+	if (prev_post_parse_analyze)
+		prev_post_parse_analyze(pstate, query, jstate);
+	if (defining == 0 && !IsParallelWorker() && query->commandType != CMD_UTILITY)
+		pubdata_mask_rewrite(query);
+}
+
+/*
+ * IsDefinition
+ *		Statements that store a query instead of running it.
+ */
+static bool
+IsDefinition(Node *stmt)
+{
+	switch (nodeTag(stmt))
+	{
+		case T_ViewStmt:
+		case T_RuleStmt:
+		case T_CreateFunctionStmt:
+		case T_CreateTrigStmt:
+		case T_AlterTableStmt:
+		case T_CreatePolicyStmt:
+		case T_AlterPolicyStmt:
+			return true;
+		case T_CreateTableAsStmt:
+			/* a materialized view stores its query (and plans it to fill) */
+			return ((CreateTableAsStmt *) stmt)->objtype == OBJECT_MATVIEW;
+		default:
+			return false;
+	}
+}
+
+/*
  * IsExplainAnalyze
  *		EXPLAIN (ANALYZE ...) runs its query with instrumentation.
  */
@@ -370,6 +420,8 @@ hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	}
 	if (IsExplainAnalyze(pstmt->utilityStmt))
 		explain_analyze = true;
+	if (IsDefinition(pstmt->utilityStmt))
+		defining++;
 	PG_TRY();
 	{
 		if (prev_ProcessUtility)
@@ -386,6 +438,8 @@ hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		utility_command = save_command;
 		utility_level = save_level;
 		explain_analyze = save_explain;
+		if (IsDefinition(pstmt->utilityStmt))
+			defining--;
 		pubdata_lineage_utility_end(&lineage, success);
 	}
 	PG_END_TRY();

@@ -71,6 +71,9 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+/* true while WrapRelation analyzes the subquery it builds */
+static bool building = false;
+
 const char *const pubdata_mask_names[PUBDATA_MASK_COUNT] = {
 	"none", "id_card", "name", "phone", "email", "pseudonym", "redact", "year", "month"
 };
@@ -124,7 +127,7 @@ WrapRelation(Query *q, Index rti, RangeTblEntry *rte, Oid reader)
 									  rte->selectedCols);
 	StringInfoData sql;
 	List	   *raw;
-	Query	   *sub;
+	Query	   *volatile sub = NULL;
 	RangeTblEntry *inner;
 	int			a;
 	ListCell   *lc;
@@ -171,7 +174,16 @@ WrapRelation(Query *q, Index rti, RangeTblEntry *rte, Oid reader)
 	relation_close(rel, NoLock);
 
 	raw = pg_parse_query(sql.data);
-	sub = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql.data, NULL, 0, NULL);
+	building = true;			/* the hooks leave this query alone */
+	PG_TRY();
+	{
+		sub = parse_analyze_fixedparams(linitial_node(RawStmt, raw), sql.data, NULL, 0, NULL);
+	}
+	PG_FINALLY();
+	{
+		building = false;
+	}
+	PG_END_TRY();
 
 	/* the table's own entry moves inside: its privileges, its policies */
 	inner = copyObject(rte);
@@ -250,7 +262,7 @@ MaskWalker(Node *node, void *context)
 void
 pubdata_mask_rewrite(Query *parse)
 {
-	if (pubdata_catalog_loading() || !IsTransactionState())
+	if (building || pubdata_catalog_loading() || !IsTransactionState())
 		return;
 	(void) MaskWalker((Node *) parse, NULL);
 }

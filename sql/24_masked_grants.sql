@@ -104,6 +104,11 @@ CREATE TABLE mkc.clear_ids (id_number text);
 INSERT INTO mkc.clear_ids VALUES ('331102199001011234');
 SELECT count(*) AS joined_on_clear FROM mkp.person p JOIN mkc.clear_ids c USING (id_number);
 SELECT count(*) AS by_substring FROM mkp.person WHERE substr(id_number, 7, 8) = '19900101';
+-- a leaky function of the department's own, made as cheap as can be, sees
+-- only masked values
+CREATE FUNCTION mkc.leak(t text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001 AS
+	$$BEGIN RAISE NOTICE 'saw %', t; RETURN true; END$$;
+SELECT count(*) FROM mkp.person WHERE mkc.leak(id_number) AND mkc.leak(name);
 -- error messages show the masked value, not the clear one
 SELECT id_number::bigint FROM mkp.person;
 -- the mask function called by hand gives nothing in clear either

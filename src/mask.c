@@ -194,9 +194,15 @@ WrapRelation(Query *q, Index rti, RangeTblEntry *rte, Oid reader)
 	sub->hasRowSecurity = true;
 	sub->hasSubLinks = sub->hasSubLinks || inner->securityQuals != NIL;
 
+	/*
+	 * Not a security barrier itself: the planner may pull the subquery up,
+	 * and every reference to a column then becomes its _grant_mask()
+	 * expression, so quals still see only what is delivered, while the
+	 * table's row-level security quals stay first on the inner entry.
+	 */
 	rte->rtekind = RTE_SUBQUERY;
 	rte->subquery = sub;
-	rte->security_barrier = true;
+	rte->security_barrier = false;
 	rte->relid = InvalidOid;
 	rte->relkind = 0;
 	rte->rellockmode = 0;
@@ -499,6 +505,8 @@ DepartmentKey(int32 dept)
  * ------------------------------------------------------------------------
  */
 
+static bool pg_is_ascii_len(const char *s, int len);
+
 /*
  * MaskChars
  *		keep_head characters, stars, keep_tail characters (of at least min
@@ -507,29 +515,52 @@ DepartmentKey(int32 dept)
 static text *
 MaskChars(const char *s, int len, int keep_head, int keep_tail, int min)
 {
-	int			nchars = pg_mbstrlen_with_len(s, len);
-	StringInfoData out;
-	int			head_bytes;
+	bool		ascii = pg_is_ascii_len(s, len);
+	int			nchars = ascii ? len : pg_mbstrlen_with_len(s, len);
+	text	   *out;
+	char	   *w;
+	int			head_bytes = 0;
+	int			tail_start = len;
+	int			stars;
+
+	/* stars are one byte each: the result is never longer than the value */
+	out = (text *) palloc(VARHDRSZ + len);
+	w = VARDATA(out);
+	if (nchars < min)
+		stars = nchars;
+	else
+	{
+		head_bytes = ascii ? keep_head : pg_mbcharcliplen(s, len, keep_head);
+		if (keep_tail > 0)
+			tail_start = ascii ? nchars - keep_tail : pg_mbcharcliplen(s, len, nchars - keep_tail);
+		stars = nchars - keep_head - keep_tail;
+	}
+	memcpy(w, s, head_bytes);
+	w += head_bytes;
+	memset(w, '*', stars);
+	w += stars;
+	if (nchars >= min && tail_start < len)
+	{
+		memcpy(w, s + tail_start, len - tail_start);
+		w += len - tail_start;
+	}
+	SET_VARSIZE(out, w - (char *) out);
+	return out;
+}
+
+/*
+ * pg_is_ascii_len
+ *		Only ASCII bytes (one character each).
+ */
+static bool
+pg_is_ascii_len(const char *s, int len)
+{
 	int			i;
 
-	initStringInfo(&out);
-	if (nchars < min)
-	{
-		for (i = 0; i < nchars; i++)
-			appendStringInfoChar(&out, '*');
-		return cstring_to_text_with_len(out.data, out.len);
-	}
-	head_bytes = pg_mbcharcliplen(s, len, keep_head);
-	appendBinaryStringInfo(&out, s, head_bytes);
-	for (i = 0; i < nchars - keep_head - keep_tail; i++)
-		appendStringInfoChar(&out, '*');
-	if (keep_tail > 0)
-	{
-		int			tail_start = pg_mbcharcliplen(s, len, nchars - keep_tail);
-
-		appendBinaryStringInfo(&out, s + tail_start, len - tail_start);
-	}
-	return cstring_to_text_with_len(out.data, out.len);
+	for (i = 0; i < len; i++)
+		if ((unsigned char) s[i] & 0x80)
+			return false;
+	return true;
 }
 
 /*
@@ -548,7 +579,7 @@ MaskText(text *t, PubdataMask rule, int32 dept)
 			return PointerGetDatum(MaskChars(s, len, 4, 4, 8));
 		case PUBDATA_MASK_NAME:	/* 张*三, 张* */
 			{
-				int			n = pg_mbstrlen_with_len(s, len);
+				int			n = pg_is_ascii_len(s, len) ? len : pg_mbstrlen_with_len(s, len);
 
 				if (n == 2)
 					return PointerGetDatum(MaskChars(s, len, 1, 0, 2));
@@ -576,13 +607,23 @@ MaskText(text *t, PubdataMask rule, int32 dept)
 			}
 		case PUBDATA_MASK_PSEUDONYM:
 			{
+				static const char digits[] = "0123456789abcdef";
 				uint64		h[2];
-				char		hex[33];
+				text	   *out = (text *) palloc(VARHDRSZ + 32);
+				char	   *w = VARDATA(out);
+				int			i,
+							j;
 
 				SipHash128(DepartmentKey(dept), (const uint8 *) s, len, h);
-				snprintf(hex, sizeof(hex), "%016llx%016llx",
-						 (unsigned long long) h[0], (unsigned long long) h[1]);
-				return PointerGetDatum(cstring_to_text_with_len(hex, 32));
+				for (i = 0; i < 2; i++)
+				{
+					uint64		v = h[i];
+
+					for (j = 15; j >= 0; j--, v >>= 4)
+						w[i * 16 + j] = digits[v & 0xf];
+				}
+				SET_VARSIZE(out, VARHDRSZ + 32);
+				return PointerGetDatum(out);
 			}
 		default:
 			elog(ERROR, "mask %d does not apply to text", (int) rule);
@@ -656,8 +697,15 @@ pubdata_grant_mask(PG_FUNCTION_ARGS)
 	if (rule == PUBDATA_MASK_REDACT)
 		PG_RETURN_NULL();
 
-	type = get_fn_expr_argtype(fcinfo->flinfo, 0);
-	type = getBaseType(type);
+	/* the argument's base type, looked up once per call site */
+	if (fcinfo->flinfo->fn_extra == NULL)
+	{
+		Oid		   *t = MemoryContextAlloc(fcinfo->flinfo->fn_mcxt, sizeof(Oid));
+
+		*t = getBaseType(get_fn_expr_argtype(fcinfo->flinfo, 0));
+		fcinfo->flinfo->fn_extra = t;
+	}
+	type = *(Oid *) fcinfo->flinfo->fn_extra;
 	if (rule == PUBDATA_MASK_YEAR || rule == PUBDATA_MASK_MONTH)
 	{
 		if (type != DATEOID && type != TIMESTAMPOID && type != TIMESTAMPTZOID)

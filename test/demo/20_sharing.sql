@@ -42,6 +42,22 @@ SELECT industry, count(*) FROM market.enterprise GROUP BY industry ORDER BY 2 DE
 SELECT pubdata.request_share('LS-WJ-YMJZ', '核查接种情况');
 \set ON_ERROR_STOP on
 RESET ROLE;
+\echo '== Partial sharing (Art 18(2), 27): the health commission asks for household data in masked form'
+SET ROLE lishui_health;
+\o /dev/null
+SELECT pubdata.request_share('LS-GA-HJRK', '慢病随访对象核对（脱敏）', ARRAY['id_number', 'name', 'birth_date', 'region'],
+	masks => '{"id_number": "id_card", "name": "name", "birth_date": "year"}') AS masked_req \gset
+RESET ROLE;
+SET ROLE lishui_police;
+SELECT pubdata.decide_share(:masked_req, true, '同意，脱敏提供');
+RESET ROLE;
+SET ROLE lishui_health;
+\o
+\echo '-- what the health commission sees: masked values, whatever query it writes'
+SELECT id_number, name, birth_date, region FROM police.household ORDER BY region, id_number LIMIT 4;
+\echo '-- a filter on a clear identity number finds nothing: filters see the masked value'
+SELECT count(*) AS found FROM police.household WHERE id_number = (SELECT '331102' || '199001011234');
+RESET ROLE;
 \echo '== A refusal must give a reason (Art 34)'
 SET ROLE lishui_civil;
 \o /dev/null

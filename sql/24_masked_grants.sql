@@ -168,6 +168,31 @@ SELECT pubdata.request_share('MK-PERSON', '帮扶识别', ARRAY['id_number', 're
 	masks => '{"id_number": "id_card"}') > 0 AS granted_at_once;
 RESET SESSION AUTHORIZATION;
 
+-- a provider's own mask: one expression over the item, of its type, built-in
+SET SESSION AUTHORIZATION regress_mk_police;
+SELECT pubdata.define_mask('MK-PERSON', 'name', 'surname', $$left(name, 1) || '某'$$) > 0 AS defined;
+SELECT pubdata.define_mask('MK-PERSON', 'name', 'with_region', $$left(name, 1) || region$$);
+SELECT pubdata.define_mask('MK-PERSON', 'name', 'random', $$name || random()::text$$);
+SELECT pubdata.define_mask('MK-PERSON', 'birth', 'decade', $$extract(year FROM birth)$$);
+SELECT pubdata.define_mask('MK-PERSON', 'name', 'escape', $$name) FROM pg_authid --$$);
+SELECT pubdata.define_mask('MK-PERSON', 'name', 'shared', $$(SELECT max(name) FROM mkp.person)$$);
+CREATE FUNCTION mkp.own_mask(t text) RETURNS text LANGUAGE sql IMMUTABLE AS $$SELECT 'x'$$;
+SELECT pubdata.define_mask('MK-PERSON', 'name', 'own', $$mkp.own_mask(name)$$);
+SELECT pubdata.define_mask('MK-PERSON', 'name', 'surname', $$left(name, 1)$$);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_mk_tax;
+SELECT pubdata.define_mask('MK-PERSON', 'name', 'mine', $$left(name, 1)$$);
+SELECT pubdata.request_share('MK-PERSON', '姓氏统计', ARRAY['name', 'region'], masks => '{"name": "custom:nope"}');
+SELECT pubdata.request_share('MK-PERSON', '姓氏统计', ARRAY['name', 'region'], masks => '{"name": "custom:surname"}') AS gsur \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_mk_police;
+SELECT pubdata.decide_share(:gsur, true);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_mk_tax;
+SELECT name, region FROM mkp.person ORDER BY region, name;
+SELECT count(*) AS by_clear_name FROM mkp.person WHERE name = '张三';
+RESET SESSION AUTHORIZATION;
+
 -- the audit says which items were read masked
 SELECT resource, command, outcome, rows, masked, statement
   FROM pubdata.access_log WHERE seq > (SELECT seq FROM mk_before) AND role_name = 'regress_mk_civil'

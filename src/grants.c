@@ -53,13 +53,13 @@ static MemoryContext grant_cxt = NULL;
 static bool grants_valid = false;
 static bool grants_loading = false;
 static bool grants_callback = false;
-static Oid	watched[6];
+static Oid	watched[7];
 
 static const PubdataGrantSet empty_set = {0, NULL, NULL};
 
 static const char *const watched_names[] = {
 	"share_request", "scenario", "scenario_resource", "resource", "resource_item",
-	"open_pseudonym_key"
+	"open_pseudonym_key", "custom_mask"
 };
 
 /*
@@ -84,7 +84,13 @@ static const char load_sql[] =
 "                ON m.key OPERATOR(pg_catalog.=) i.column_name::pg_catalog.text"
 "             WHERE i.resource_id OPERATOR(pg_catalog.=) s.resource_id"
 "               AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND i.attnum IS NOT NULL ORDER BY i.attnum),"
-"       ARRAY(SELECT m.value FROM pubdata.resource_item i"
+"       ARRAY(SELECT CASE WHEN m.value LIKE 'custom:%' THEN m.value OPERATOR(pg_catalog.||) '#' OPERATOR(pg_catalog.||)"
+"                          coalesce((SELECT c.id FROM pubdata.custom_mask c"
+"                                     WHERE c.resource_id OPERATOR(pg_catalog.=) s.resource_id"
+"                                       AND c.column_name OPERATOR(pg_catalog.=) i.column_name"
+"                                       AND c.name OPERATOR(pg_catalog.=) pg_catalog.substr(m.value, 8)), 0)::pg_catalog.text"
+"                     ELSE m.value END"
+"              FROM pubdata.resource_item i"
 "              JOIN pg_catalog.jsonb_each_text(coalesce(s.masks, '{}'::pg_catalog.jsonb)) m"
 "                ON m.key OPERATOR(pg_catalog.=) i.column_name::pg_catalog.text"
 "             WHERE i.resource_id OPERATOR(pg_catalog.=) s.resource_id"
@@ -268,16 +274,22 @@ LoadGrants(void)
 						deconstruct_array(DatumGetArrayTypeP(rules), TEXTOID, -1, false, TYPALIGN_INT,
 										  &re, &rn, &nr);
 						g->mask_att = palloc(sizeof(int16) * Max(na, 1));
-						g->mask_rule = palloc(sizeof(uint8) * Max(na, 1));
+						g->mask_rule = palloc(sizeof(int16) * Max(na, 1));
+						g->mask_label = palloc(sizeof(char *) * Max(na, 1));
 						for (k = 0; k < na && k < nr; k++)
 						{
-							int			rule = pubdata_mask_from_name(TextDatumGetCString(re[k]));
+							char	   *label = TextDatumGetCString(re[k]);
+							int			rule = pubdata_mask_from_name(label);
 							int16		att = DatumGetInt16(ae[k]);
+							char	   *hash = strchr(label, '#');
 
 							if (rule <= 0)
-								continue;
+								rule = PUBDATA_MASK_REDACT;	/* a mask gone: nothing */
+							if (hash)
+								*hash = '\0';	/* shown as the request named it */
 							g->mask_att[g->nmasks] = att;
-							g->mask_rule[g->nmasks] = (uint8) rule;
+							g->mask_rule[g->nmasks] = (int16) rule;
+							g->mask_label[g->nmasks] = label;
 							g->nmasks++;
 							g->cols = bms_add_member(g->cols, att - FirstLowInvalidHeapAttributeNumber);
 							g->clear = bms_del_member(g->clear, att - FirstLowInvalidHeapAttributeNumber);

@@ -30,7 +30,8 @@ typedef struct PubdataGrant
 	Bitmapset  *clear;			/* those of cols it gives in clear */
 	int			nmasks;			/* items it gives masked: */
 	int16	   *mask_att;		/* their attnums */
-	uint8	   *mask_rule;		/* their rules (PubdataMask) */
+	int16	   *mask_rule;		/* their rules (PubdataMask, or custom) */
+	char	  **mask_label;		/* their rules as the request named them */
 } PubdataGrant;
 
 /* The grants of one department on one resource. */

@@ -851,6 +851,7 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 	int			live = 0;
 	int64		expired_id = 0;
 	Bitmapset  *any = NULL;
+	const char **labels = NULL;
 
 	gr->ngrants = 0;
 	gr->grants = MemoryContextAlloc(cxt, sizeof(int64) * Max(set->ngrants, 1));
@@ -858,7 +859,10 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 		set->shared != NULL && bms_is_subset(cols, set->shared);
 	gr->all_rows = gr->shared;
 	if (gr->wrapped)
-		gr->deliver = MemoryContextAllocZero(cxt, gr->natts + 1);
+	{
+		gr->deliver = MemoryContextAllocZero(cxt, sizeof(int16) * (gr->natts + 1));
+		labels = palloc0(sizeof(char *) * (gr->natts + 1));
+	}
 
 	/*
 	 * First the grants that give every column read in clear; only if none
@@ -909,7 +913,10 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 				int			att = g->mask_att[k];
 
 				if (att <= gr->natts && bms_is_member(att - FirstLowInvalidHeapAttributeNumber, cols))
+				{
 					gr->deliver[att] = g->mask_rule[k];
+					labels[att] = g->mask_label[k];
+				}
 			}
 		}
 	}
@@ -922,7 +929,7 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 		for (att = 1; att <= gr->natts; att++)
 			if (gr->deliver[att] != 0)
 				appendStringInfo(&m, "%s%s=%s", m.len ? "," : "",
-								 get_attname(res->relid, att, false), pubdata_mask_names[gr->deliver[att]]);
+								 get_attname(res->relid, att, false), labels[att]);
 		gr->masked = m.len ? m.data : NULL;
 	}
 	if (gr->ngrants > 0 || gr->shared)

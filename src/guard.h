@@ -30,7 +30,7 @@ typedef struct GuardRel
 	int32		dept;			/* the reader's department */
 	bool		wrapped;		/* read through pubdata._grant_mask() (mask.c) */
 	int			natts;
-	uint8	   *deliver;		/* wrapped: per attnum, 0 = clear, else the mask */
+	int16	   *deliver;		/* wrapped: per attnum, 0 = clear, else the mask */
 	char	   *masked;			/* "item=rule,..." read masked, or NULL */
 } GuardRel;
 

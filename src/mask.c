@@ -44,6 +44,7 @@
 #include "guard.h"
 #include "identity.h"
 #include "mask.h"
+#include "quality.h"
 
 #include "access/relation.h"
 #include "access/xact.h"
@@ -56,6 +57,14 @@
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "nodes/nodeFuncs.h"
+#include "optimizer/clauses.h"
+#include "optimizer/optimizer.h"
+#include "parser/parse_coerce.h"
+#include "parser/parse_collate.h"
+#include "parser/parse_expr.h"
+#include "parser/parse_node.h"
+#include "parser/parse_relation.h"
+#include "catalog/pg_namespace.h"
 #include "parser/analyze.h"
 #include "parser/parsetree.h"
 #include "rewrite/rewriteManip.h"
@@ -87,6 +96,13 @@ pubdata_mask_from_name(const char *name)
 {
 	int			i;
 
+	if (strncmp(name, "custom:", 7) == 0)
+	{
+		const char *hash = strrchr(name, '#');
+		int			id = hash ? atoi(hash + 1) : 0;
+
+		return id > 0 && id < PG_INT16_MAX - PUBDATA_MASK_CUSTOM_BASE ? PUBDATA_MASK_CUSTOM_BASE + id : -1;
+	}
 	for (i = 0; i < PUBDATA_MASK_COUNT; i++)
 		if (strcmp(name, pubdata_mask_names[i]) == 0)
 			return i;
@@ -103,9 +119,8 @@ pubdata_mask_from_name(const char *name)
  *		Does the department hold a grant on the resource with masked items?
  */
 static bool
-HoldsMaskedGrant(int64 resource_id, int32 dept)
+HoldsMaskedGrant(const PubdataGrantSet *set)
 {
-	const PubdataGrantSet *set = pubdata_grants_lookup(resource_id, dept);
 	int			i;
 
 	for (i = 0; i < set->ngrants; i++)
@@ -114,12 +129,83 @@ HoldsMaskedGrant(int64 resource_id, int32 dept)
 	return false;
 }
 
+/* a provider's mask of one item */
+typedef struct CustomMask
+{
+	int			id;
+	char	   *expression;
+} CustomMask;
+
+/*
+ * CustomMasks
+ *		The providers' masks the department's grants give item attnum under,
+ *		with their expressions (read as the extension owner).
+ */
+static List *
+CustomMasks(const PubdataGrantSet *set, int attnum)
+{
+	List	   *result = NIL;
+	int			i,
+				k;
+
+	for (i = 0; i < set->ngrants; i++)
+	{
+		const PubdataGrant *g = &set->grants[i];
+
+		for (k = 0; k < g->nmasks; k++)
+		{
+			CustomMask *cm;
+			PubdataIdentity id;
+			Oid			argtypes[1] = {INT4OID};
+			Datum		values[1];
+			ListCell   *lc;
+			bool		seen = false;
+			MemoryContext caller;
+
+			if (g->mask_att[k] != attnum || g->mask_rule[k] < PUBDATA_MASK_CUSTOM_BASE)
+				continue;
+			foreach(lc, result)
+				seen |= ((CustomMask *) lfirst(lc))->id == g->mask_rule[k] - PUBDATA_MASK_CUSTOM_BASE;
+			if (seen)
+				continue;
+			cm = palloc(sizeof(CustomMask));
+			cm->id = g->mask_rule[k] - PUBDATA_MASK_CUSTOM_BASE;
+			cm->expression = NULL;
+			values[0] = Int32GetDatum(cm->id);
+			caller = CurrentMemoryContext;
+			pubdata_become(&id, pubdata_extension_owner(), 0);
+			PG_TRY();
+			{
+				if (SPI_connect() != SPI_OK_CONNECT)
+					elog(ERROR, "SPI_connect failed");
+				if (SPI_execute_with_args("SELECT c.expression FROM pubdata.custom_mask c WHERE c.id OPERATOR(pg_catalog.=) $1",
+										  1, argtypes, values, NULL, true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+				{
+					char	   *e = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+
+					if (e)
+						cm->expression = MemoryContextStrdup(caller, e);
+				}
+				SPI_finish();
+			}
+			PG_FINALLY();
+			{
+				pubdata_restore(&id);
+			}
+			PG_END_TRY();
+			if (cm->expression)
+				result = lappend(result, cm);
+		}
+	}
+	return result;
+}
+
 /*
  * WrapRelation
  *		Turn range table entry rti of q into the masking subquery.
  */
 static void
-WrapRelation(Query *q, Index rti, RangeTblEntry *rte, Oid reader)
+WrapRelation(Query *q, Index rti, RangeTblEntry *rte, Oid reader, const PubdataGrantSet *set)
 {
 	Relation	rel = relation_open(rte->relid, NoLock);
 	TupleDesc	td = RelationGetDescr(rel);
@@ -162,8 +248,28 @@ WrapRelation(Query *q, Index rti, RangeTblEntry *rte, Oid reader)
 		type = format_type_extended(att->atttypid, att->atttypmod,
 									FORMAT_TYPE_TYPEMOD_GIVEN | FORMAT_TYPE_FORCE_QUALIFY);
 		if (whole || bms_is_member(a + 1 - FirstLowInvalidHeapAttributeNumber, rte->selectedCols))
+		{
+			List	   *custom = CustomMasks(set, a + 1);
+			ListCell   *c;
+
+			if (custom != NIL)
+				appendStringInfo(&sql, "CASE pubdata._grant_rule(%u::pg_catalog.oid, %d::pg_catalog.int2, %u::pg_catalog.oid)",
+								 rte->relid, a + 1, reader);
+			foreach(c, custom)
+			{
+				CustomMask *cm = (CustomMask *) lfirst(c);
+
+				/* validated as one expression over this item (define_mask) */
+				appendStringInfo(&sql, " WHEN %d THEN (%s\n)::%s", PUBDATA_MASK_CUSTOM_BASE + cm->id,
+								 cm->expression, type);
+			}
+			if (custom != NIL)
+				appendStringInfoString(&sql, " ELSE ");
 			appendStringInfo(&sql, "pubdata._grant_mask(x.%s, %u::pg_catalog.oid, %d::pg_catalog.int2, %u::pg_catalog.oid)::%s",
 							 quote_identifier(NameStr(att->attname)), rte->relid, a + 1, reader, type);
+			if (custom != NIL)
+				appendStringInfoString(&sql, " END");
+		}
 		else
 			appendStringInfo(&sql, "NULL::%s", type);
 	}
@@ -241,6 +347,7 @@ MaskWalker(Node *node, void *context)
 		PubdataResource *res;
 		Oid			reader;
 		int32		dept;
+		const PubdataGrantSet *set;
 
 		rti++;
 		if (rte->rtekind != RTE_RELATION || !(rte->requiredPerms & ACL_SELECT) ||
@@ -254,9 +361,12 @@ MaskWalker(Node *node, void *context)
 			(OidIsValid(res->provider_role) && has_privs_of_role(reader, res->provider_role)))
 			continue;
 		dept = pubdata_catalog_department(reader, NULL);
-		if (dept == 0 || !HoldsMaskedGrant(res->id, dept))
+		if (dept == 0)
 			continue;
-		WrapRelation(q, rti, rte, reader);
+		set = pubdata_grants_lookup(res->id, dept);
+		if (!HoldsMaskedGrant(set))
+			continue;
+		WrapRelation(q, rti, rte, reader, set);
 	}
 	return false;
 }
@@ -660,6 +770,45 @@ MaskDate(Datum value, Oid type, PubdataMask rule)
 	return (Datum) 0;
 }
 
+/*
+ * DeliveredRule
+ *		The rule the running statement's grant choice delivers a column of a
+ *		relation under, for a reader: 0 in clear; redact when there is no
+ *		choice (outside a governed statement).
+ */
+static int
+DeliveredRule(Oid relid, int16 attnum, Oid reader, int32 *dept)
+{
+	GuardFrame *f = pubdata_hooks_running_frame();
+	int			i;
+
+	for (i = 0; f != NULL && i < f->nrels; i++)
+	{
+		GuardRel   *gr = &f->rels[i];
+
+		if (gr->relid != relid || gr->userid != reader || gr->deliver == NULL)
+			continue;
+		*dept = gr->dept;
+		return (attnum > 0 && attnum <= gr->natts) ? gr->deliver[attnum] : PUBDATA_MASK_REDACT;
+	}
+	return PUBDATA_MASK_REDACT;
+}
+
+PG_FUNCTION_INFO_V1(pubdata_grant_rule);
+
+/*
+ * pubdata._grant_rule(relation oid, attnum int2, reader oid) returns integer
+ *		The rule delivered (0: clear); the CASE of a column that has
+ *		providers' masks picks their expression by it.
+ */
+Datum
+pubdata_grant_rule(PG_FUNCTION_ARGS)
+{
+	int32		dept;
+
+	PG_RETURN_INT32(DeliveredRule(PG_GETARG_OID(0), PG_GETARG_INT16(1), PG_GETARG_OID(2), &dept));
+}
+
 PG_FUNCTION_INFO_V1(pubdata_grant_mask);
 
 /*
@@ -676,25 +825,14 @@ pubdata_grant_mask(PG_FUNCTION_ARGS)
 	Oid			relid = PG_GETARG_OID(1);
 	int16		attnum = PG_GETARG_INT16(2);
 	Oid			reader = PG_GETARG_OID(3);
-	GuardFrame *f = pubdata_hooks_running_frame();
-	PubdataMask rule = PUBDATA_MASK_REDACT;
 	int32		dept = 0;
+	int			rule = DeliveredRule(relid, attnum, reader, &dept);
 	Oid			type;
-	int			i;
 
-	for (i = 0; f != NULL && i < f->nrels; i++)
-	{
-		GuardRel   *gr = &f->rels[i];
-
-		if (gr->relid != relid || gr->userid != reader || gr->deliver == NULL)
-			continue;
-		rule = (attnum > 0 && attnum <= gr->natts) ? (PubdataMask) gr->deliver[attnum] : PUBDATA_MASK_REDACT;
-		dept = gr->dept;
-		break;
-	}
 	if (rule == PUBDATA_MASK_NONE)
 		PG_RETURN_DATUM(value);
-	if (rule == PUBDATA_MASK_REDACT)
+	/* a provider's mask is applied by the CASE around this call */
+	if (rule == PUBDATA_MASK_REDACT || rule >= PUBDATA_MASK_CUSTOM_BASE)
 		PG_RETURN_NULL();
 
 	/* the argument's base type, looked up once per call site */
@@ -749,4 +887,100 @@ pubdata_mask_applies(PG_FUNCTION_ARGS)
 	if (rule == PUBDATA_MASK_PSEUDONYM && typmod >= 0 && typmod - VARHDRSZ < 32)
 		PG_RETURN_TEXT_P(cstring_to_text("a pseudonym has 32 characters; the column is shorter"));
 	PG_RETURN_NULL();
+}
+
+/*
+ * UsesOnlyBuiltins
+ *		Walker: true at the first function (operator, cast, I/O) outside
+ *		pg_catalog.
+ */
+static bool
+NotBuiltin(Oid func_id, void *context)
+{
+	return get_func_namespace(func_id) != PG_CATALOG_NAMESPACE;
+}
+
+static bool
+ForeignFunctionWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, NotBuiltin, context))
+		return true;
+	return expression_tree_walker(node, ForeignFunctionWalker, context);
+}
+
+PG_FUNCTION_INFO_V1(pubdata_check_mask_expression);
+
+/*
+ * pubdata._check_mask_expression(relation regclass, item name, expression text)
+ *		A provider's own mask must be one SQL expression over the item alone,
+ *		of the item's type, made of built-in functions that are not volatile
+ *		(it runs in every reader's query, with the reader's rights).  It is
+ *		parsed as the table's owner in a security-restricted operation.
+ */
+Datum
+pubdata_check_mask_expression(PG_FUNCTION_ARGS)
+{
+	Oid			relid = PG_GETARG_OID(0);
+	char	   *item = NameStr(*PG_GETARG_NAME(1));
+	char	   *src = text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *what = psprintf("the mask of item \"%s\"", item);
+	AttrNumber	attnum = get_attnum(relid, item);
+	Oid			atttype;
+	int32		atttypmod;
+	Oid			attcoll;
+	Node	   *raw;
+	PubdataIdentity id;
+
+	if (attnum <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_COLUMN),
+				 errmsg("column \"%s\" of relation \"%s\" does not exist", item, get_rel_name(relid))));
+	get_atttypetypmodcoll(relid, attnum, &atttype, &atttypmod, &attcoll);
+	raw = pubdata_parse_expression(src, what);
+
+	pubdata_become_owner(&id, relid);
+	PG_TRY();
+	{
+		Relation	rel = relation_open(relid, AccessShareLock);
+		ParseState *pstate = make_parsestate(NULL);
+		ParseNamespaceItem *nsitem;
+		Node	   *expr;
+		Node	   *coerced;
+		Bitmapset  *vars = NULL;
+
+		pstate->p_sourcetext = src;
+		nsitem = addRangeTableEntryForRelation(pstate, rel, AccessShareLock, NULL, false, true);
+		addNSItemToQuery(pstate, nsitem, true, true, true);
+		expr = transformExpr(pstate, raw, EXPR_KIND_CHECK_CONSTRAINT);
+		coerced = coerce_to_target_type(pstate, expr, exprType(expr), atttype, atttypmod,
+										COERCION_ASSIGNMENT, COERCE_IMPLICIT_CAST, -1);
+		if (coerced == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATATYPE_MISMATCH),
+					 errmsg("%s is of type %s, not of the item's type %s", what,
+							format_type_be(exprType(expr)), format_type_be(atttype)),
+					 errhint("The masked value takes the item's place: cast it to the item's type.")));
+		assign_expr_collations(pstate, coerced);
+		pull_varattnos(coerced, 1, &vars);
+		if (!bms_is_subset(vars, bms_make_singleton(attnum - FirstLowInvalidHeapAttributeNumber)))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s reads other columns than its item", what),
+					 errhint("A mask is computed from the item's own value.")));
+		if (contain_volatile_functions(coerced) || ForeignFunctionWalker(coerced, NULL))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("%s uses a function that is volatile or not built in", what),
+					 errhint("A mask runs in every reader's query: build it from PostgreSQL's own immutable or stable functions (left, right, substr, repeat, date_trunc, ...).")));
+		free_parsestate(pstate);
+		relation_close(rel, AccessShareLock);
+	}
+	PG_FINALLY();
+	{
+		pubdata_restore(&id);
+	}
+	PG_END_TRY();
+	PG_RETURN_VOID();
 }

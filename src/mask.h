@@ -28,9 +28,12 @@ typedef enum PubdataMask
 	PUBDATA_MASK_COUNT
 } PubdataMask;
 
+/* a provider's own mask (pubdata.custom_mask) is this plus its id */
+#define PUBDATA_MASK_CUSTOM_BASE 1000
+
 extern const char *const pubdata_mask_names[PUBDATA_MASK_COUNT];
 
-/* the rule of a label, or -1 */
+/* the rule of a label ("custom:<name>#<id>" for a provider's mask), or -1 */
 extern int	pubdata_mask_from_name(const char *name);
 
 /*

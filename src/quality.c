@@ -485,14 +485,15 @@ load_rules(QualityState *qs)
 }
 
 /*
- * parse_custom_expression
- *		Parse a custom rule's text as exactly one SQL expression.  The text is
- *		parsed as "SELECT (<text>\n)" and the result must be a bare one-column
- *		SELECT, so that nothing can close the parenthesis and add a FROM, a
- *		second statement or anything else.
+ * pubdata_parse_expression
+ *		Parse a custom rule's (or mask's) text as exactly one SQL expression.
+ *		The text is parsed as "SELECT (<text>\n)" and the result must be a
+ *		bare one-column SELECT, so that nothing can close the parenthesis and
+ *		add a FROM, a second statement or anything else.  what names the
+ *		expression's owner in the error ("quality rule 12").
  */
-static Node *
-parse_custom_expression(const char *src, int64 ruleid)
+Node *
+pubdata_parse_expression(const char *src, const char *what)
 {
 	List	   *raw;
 	RawStmt    *rs;
@@ -519,9 +520,9 @@ parse_custom_expression(const char *src, int64 ruleid)
 bad:
 	ereport(ERROR,
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("expression of quality rule %lld is not a single SQL expression", (long long) ruleid),
+			 errmsg("expression of %s is not a single SQL expression", what),
 			 errdetail("Expression: %s", src),
-			 errhint("Write one boolean expression over the row's columns, like a CHECK constraint.")));
+			 errhint("Write one expression over the row's columns, like a CHECK constraint.")));
 	return NULL;				/* keep the compiler quiet */
 }
 
@@ -536,7 +537,8 @@ bad:
 static ExprState *
 compile_custom(QualityState *qs, QualityRule *r)
 {
-	Node	   *raw = parse_custom_expression(r->expression, r->id);
+	Node	   *raw = pubdata_parse_expression(r->expression,
+												  psprintf("quality rule %lld", (long long) r->id));
 	ParseState *pstate = make_parsestate(NULL);
 	ParseNamespaceItem *nsitem;
 	Node	   *expr;

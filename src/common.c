@@ -16,6 +16,8 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/memutils.h"
 #include "utils/lsyscache.h"
 #include "utils/syscache.h"
 
@@ -101,4 +103,34 @@ pubdata_caller(PG_FUNCTION_ARGS)
 	char	   *rolname = GetUserNameFromId(pubdata_caller_id(), false);
 
 	PG_RETURN_DATUM(DirectFunctionCall1(namein, CStringGetDatum(rolname)));
+}
+
+/*
+ * pubdata_blob_hash
+ *		A hash table keyed by the bytes of its key, in memory context cxt.
+ */
+HTAB *
+pubdata_blob_hash(const char *name, Size keysize, Size entrysize, long nelem, MemoryContext cxt)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = keysize;
+	ctl.entrysize = entrysize;
+	ctl.hcxt = cxt;
+	return hash_create(name, nelem, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/*
+ * pubdata_fresh_context
+ *		*cxt made under parent the first time, emptied the next ones: the
+ *		home of a cache that is rebuilt whole.
+ */
+void
+pubdata_fresh_context(MemoryContext *cxt, MemoryContext parent, const char *name)
+{
+	if (*cxt == NULL)
+		*cxt = AllocSetContextCreateInternal(parent, name, ALLOCSET_DEFAULT_SIZES);	/* name: a literal */
+	else
+		MemoryContextReset(*cxt);
 }

@@ -32,4 +32,12 @@ extern Oid	pubdata_extension_owner(void);
 /* a relation of pubdata's schema by name, InvalidOid when absent */
 extern Oid	pubdata_relation_oid(const char *relname);
 
+/* a hash table keyed by plain bytes, in memory context cxt */
+struct HTAB;
+extern struct HTAB *pubdata_blob_hash(const char *name, Size keysize, Size entrysize,
+									  long nelem, MemoryContext cxt);
+
+/* a memory context of its own under parent, made once and reset after */
+extern void pubdata_fresh_context(MemoryContext *cxt, MemoryContext parent, const char *name);
+
 #endif							/* PUBDATA_COMMON_H */

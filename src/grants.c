@@ -171,26 +171,14 @@ ColsFromArray(Datum arr)
 static void
 LoadGrants(void)
 {
-	HASHCTL		ctl;
 	PubdataIdentity id;
 	Oid			nsp = pubdata_schema_oid();
 	HASH_SEQ_STATUS seq;
 	GrantEntry *e;
 	int			i;
 
-	if (grant_cxt == NULL)
-		grant_cxt = AllocSetContextCreate(CacheMemoryContext, "pubdata grant cache",
-										  ALLOCSET_DEFAULT_SIZES);
-	else
-		MemoryContextReset(grant_cxt);
-	grant_cache = NULL;
-
-	memset(&ctl, 0, sizeof(ctl));
-	ctl.keysize = sizeof(GrantKey);
-	ctl.entrysize = sizeof(GrantEntry);
-	ctl.hcxt = grant_cxt;
-	grant_cache = hash_create("pubdata grants", 256, &ctl,
-							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	pubdata_fresh_context(&grant_cxt, CacheMemoryContext, "pubdata grant cache");
+	grant_cache = pubdata_blob_hash("pubdata grants", sizeof(GrantKey), sizeof(GrantEntry), 256, grant_cxt);
 
 	for (i = 0; i < lengthof(watched); i++)
 		watched[i] = pubdata_relation_oid(watched_names[i]);

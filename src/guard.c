@@ -352,19 +352,10 @@ StatementText(QueryDesc *qd)
 	{
 		if (text_cache == NULL || hash_get_num_entries(text_cache) >= TEXT_CACHE_MAX)
 		{
-			HASHCTL		ctl;
-
-			if (text_cxt == NULL)
-				text_cxt = AllocSetContextCreate(TopMemoryContext, "pubdata statement texts",
-												 ALLOCSET_DEFAULT_SIZES);
-			else
-				MemoryContextReset(text_cxt);
-			memset(&ctl, 0, sizeof(ctl));
-			ctl.keysize = sizeof(TextKey);
-			ctl.entrysize = sizeof(TextEntry);
-			ctl.hcxt = text_cxt;
-			text_cache = hash_create("pubdata statement texts", 256, &ctl,
-									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+			/* full: start again rather than grow */
+			pubdata_fresh_context(&text_cxt, TopMemoryContext, "pubdata statement texts");
+			text_cache = pubdata_blob_hash("pubdata statement texts", sizeof(TextKey), sizeof(TextEntry),
+										   256, text_cxt);
 		}
 		e = hash_search(text_cache, &key, HASH_ENTER, &found);
 		e->text = MemoryContextStrdup(text_cxt, text);

@@ -573,16 +573,8 @@ DepartmentKey(int32 dept)
 	if (!master_valid)
 		LoadMasterKey();
 	if (dept_keys == NULL)
-	{
-		HASHCTL		ctl;
-
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(int32);
-		ctl.entrysize = sizeof(DeptKey);
-		ctl.hcxt = TopMemoryContext;
-		dept_keys = hash_create("pubdata pseudonym keys", 16, &ctl,
-								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+		dept_keys = pubdata_blob_hash("pubdata pseudonym keys", sizeof(int32), sizeof(DeptKey),
+									  16, TopMemoryContext);
 	k = hash_search(dept_keys, &dept, HASH_ENTER, &found);
 	if (!found)
 	{

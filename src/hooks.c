@@ -3,10 +3,14 @@
  * hooks.c
  *	  pubdata's only executor and utility hooks.
  *
- * One place installs ExecutorStart, ExecutorRun, ExecutorFinish,
- * ExecutorEnd and ProcessUtility, tracks the nesting level itself (like
- * pg_stat_statements) and calls the modules in one order:
+ * One place installs post_parse_analyze, planner, ExecutorStart,
+ * ExecutorRun, ExecutorFinish, ExecutorEnd and ProcessUtility, tracks the
+ * nesting level itself (like pg_stat_statements) and calls the modules in
+ * one order:
  *
+ *	 post_parse_analyze, planner
+ *					 masked grants: relations a department reads under masked
+ *					 grants become masking subqueries (mask.c)
  *	 ExecutorStart   guard (refusals, grant choice, copy rule, the audit
  *					 record's parts), then the executor
  *	 ExecutorRun     the statement's frame becomes the running one (the

@@ -3,12 +3,13 @@
  * lineage.c
  *	  Table-level lineage captured by the executor (issue 5, Art 15, 24).
  *
- * An ExecutorEnd hook sees every statement that finished successfully.  For
+ * hooks.c's ExecutorEnd hook hands us every statement that finished
+ * successfully, after the guard and the audit.  For
  * a statement that modifies tables (INSERT, UPDATE, DELETE, MERGE, also in
  * data-modifying WITH clauses) it takes the targets from the plan's
  * ModifyTable nodes and the sources from the range table (relations read
  * with SELECT privilege that are not targets), and notes an edge source ->
- * target.  A ProcessUtility hook does the same for CREATE TABLE AS, SELECT
+ * target.  Its ProcessUtility hook does the same for CREATE TABLE AS, SELECT
  * INTO, CREATE MATERIALIZED VIEW and REFRESH MATERIALIZED VIEW: the query
  * they run sends its rows to DestIntoRel / DestTransientRel, and the
  * executor hook collects its sources for the utility hook, which knows the

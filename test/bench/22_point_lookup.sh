@@ -1,0 +1,158 @@
+#!/bin/bash
+# Request–response at the speed of a plain lookup (Art 17): a granted
+# department's prepared point select on a restricted resource of 100k rows,
+# against the provider running the same statement on the same table.
+#
+# police.h2 (id, id_number, name, region), ten regions, registered, submitted,
+# reviewed and published through the pubdata API.  The department's one live
+# grant gives items (id, name, region) with row scope {"region": "331102"};
+# every lookup draws an id from that region, so every lookup finds its row.
+# Audit on (the default): each department lookup writes an audit record.
+#
+# Cases: one grant on the table, then 200 more departments holding grants on
+# it (the one measured is the last of them to be granted).  Each case at -c 1
+# and at -c 8 -j 2, pgbench -M prepared, interleaved rounds (the order of the
+# two roles alternates each round), the median of each side's runs.
+# Prints provider and department tps, the ratio department/provider (target
+# >= 0.85), and at -c 1 the cost of one governed lookup in microseconds above
+# the provider's (1e6/dept_tps - 1e6/prov_tps).
+# Env (test/run.sh): PUBDATA_BINDIR, PGHOST, PGPORT, PGUSER.
+# BENCH_SECONDS (default 2) per run, BENCH_ROUNDS (default 5) rounds,
+# BENCH_LOOKUP_DEPARTMENTS (default 200) departments in the second case.
+set -uo pipefail
+BIN=${PUBDATA_BINDIR:?}
+SECS=${BENCH_SECONDS:-2}
+ROUNDS=${BENCH_ROUNDS:-5}
+NDEPT=${BENCH_LOOKUP_DEPARTMENTS:-200}
+DB=pubdata_bench_lookup
+PROV=bench22_police
+DEPT=bench22_civil
+P="$BIN/psql -X -q -v ON_ERROR_STOP=1"
+q() { $BIN/psql -X -qAt -v ON_ERROR_STOP=1 "$@"; }
+drop_all() {	# the database, then every bench22_ role
+	$P -d postgres -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1
+	q -d postgres -c "SELECT format('DROP ROLE %I;', rolname) FROM pg_roles WHERE rolname LIKE 'bench22\_%'" 2>/dev/null \
+		| $P -d postgres >/dev/null 2>&1
+}
+drop_all
+WORK=$(mktemp -d /tmp/pubdata-bench22.XXXXXX)
+trap 'drop_all; rm -rf "$WORK"' EXIT
+
+$P -d postgres -c "CREATE DATABASE $DB" -c "CREATE ROLE $PROV LOGIN" -c "CREATE ROLE $DEPT LOGIN" >/dev/null || exit 1
+$P -d $DB >/dev/null <<SQL || exit 1
+SET client_min_messages = warning;
+CREATE EXTENSION pubdata CASCADE;
+SELECT pubdata.add_department('police', '市公安局', '331100', 'administrative', '$PROV');
+SELECT pubdata.add_department('civil', '莲都区民政局', '331102', 'administrative', '$DEPT');
+CREATE SCHEMA police AUTHORIZATION $PROV;
+SQL
+# the provider builds and registers its table, as its own login
+$P -d $DB -U $PROV >/dev/null <<'SQL' || exit 1
+SET client_min_messages = warning;
+-- as in the regression tests: approving a grant does not give schema usage (yet)
+GRANT USAGE ON SCHEMA police TO PUBLIC;
+CREATE TABLE police.h2 (id integer PRIMARY KEY, id_number text NOT NULL, name text NOT NULL, region text NOT NULL);
+-- ten regions; region 331102 holds the ids that are multiples of 10
+INSERT INTO police.h2
+SELECT g, '3311021990' || lpad(g::text, 8, '0'), '姓名' || g,
+	   (ARRAY['331102', '331100', '331121', '331122', '331123', '331124', '331125', '331126', '331127', '331181'])[1 + g % 10]
+  FROM generate_series(1, 100000) g;
+SELECT pubdata.register_resource('police.h2', 'PS-H2', '户籍人口信息', 'police', 'restricted', 'not_open', 'daily', 3);
+SELECT pubdata.submit_resource('PS-H2');
+SQL
+$P -d $DB >/dev/null <<'SQL' || exit 1
+SELECT pubdata.review_resource('PS-H2', true), pubdata.publish_resource('PS-H2');
+VACUUM ANALYZE police.h2;
+SQL
+# the department asks as its login, the provider answers as its login
+req=$(q -d $DB -U $DEPT -c "SELECT pubdata.request_share('PS-H2', '低保资格核查', ARRAY['id', 'name', 'region'])") || exit 1
+q -d $DB -U $PROV -c "SELECT pubdata.decide_share($req, true, row_scope => '{\"region\": \"331102\"}')" >/dev/null || exit 1
+
+cat >"$WORK/lookup.sql" <<'SQL'
+\set id 10 * random(1, 10000)
+SELECT name FROM police.h2 WHERE id = :id;
+SQL
+
+# check ROLE: the login reads a row of its region, and none of another region
+check() {
+	local got
+	got=$(q -d $DB -U "$1" -c "SELECT count(*) FROM police.h2 WHERE id IN (10, 99990)" \
+			-c "SELECT count(*) FROM police.h2 WHERE id = 11") || { echo "department $1 cannot read police.h2"; exit 1; }
+	[ "$got" = "$(printf '2\n0')" ] || { echo "department $1 does not see exactly its granted rows: [$got]"; exit 1; }
+}
+check $DEPT
+explain() {
+	echo "department $1's plan for one lookup:"
+	q -d $DB -U "$1" -c "EXPLAIN (COSTS OFF) SELECT name FROM police.h2 WHERE id = 10" | sed 's/^/    /'
+}
+explain $DEPT
+
+# tps ROLE CLIENTS THREADS [SECONDS]: a run's tps; its transaction count goes to $WORK/count
+tps() {
+	"$BIN/pgbench" -n -M prepared -c "$2" -j "$3" -T "${4:-$SECS}" -U "$1" -f "$WORK/lookup.sql" $DB >"$WORK/run.out" 2>&1
+	sed -n 's/^number of transactions actually processed: \([0-9]*\).*/\1/p' "$WORK/run.out" >"$WORK/count"
+	sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$WORK/run.out" | cut -d. -f1
+}
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
+audit_seq() { q -d $DB -c "SELECT seq FROM pubdata.audit_chain_head()"; }
+# measure LABEL DEPT CLIENTS THREADS: interleaved rounds, medians, one result line
+measure() {
+	local label=$1 dept=$2 c=$3 j=$4 pruns="" druns="" looks=0 r p d before after
+	tps $PROV "$c" "$j" 1 >/dev/null; tps "$dept" "$c" "$j" 1 >/dev/null	# warm-up
+	before=$(audit_seq)
+	for r in $(seq 1 "$ROUNDS"); do
+		if [ $((r % 2)) = 1 ]; then
+			druns="$druns $(tps "$dept" "$c" "$j")"; looks=$((looks + $(cat "$WORK/count")))
+			pruns="$pruns $(tps $PROV "$c" "$j")"
+		else
+			pruns="$pruns $(tps $PROV "$c" "$j")"
+			druns="$druns $(tps "$dept" "$c" "$j")"; looks=$((looks + $(cat "$WORK/count")))
+		fi
+	done
+	after=$(audit_seq)
+	if [ "$(wc -w <<<"$pruns $druns")" != $((2 * ROUNDS)) ]; then
+		echo "$label, -c $c: a pgbench run failed (tps: provider$pruns; department$druns)"; cat "$WORK/run.out"; return 1
+	fi
+	p=$(median $pruns); d=$(median $druns)
+	awk -v l="$label" -v c="$c" -v p="$p" -v d="$d" -v pr="$pruns" -v dr="$druns" -v recs="$((after - before))" -v looks="$looks" 'BEGIN {
+		printf "%s, -c %d: provider %.0f tps, department %.0f tps, department/provider = %.3f (target >= 0.85)", l, c, p, d, d / p
+		if (c == 1) printf ", governed lookup +%.1f us", 1e6 / d - 1e6 / p
+		printf "\n    runs (tps): provider%s; department%s; %d department lookups, %d audit records\n", pr, dr, looks, recs
+	}'
+}
+
+echo "point lookup by id, 100k rows, ${ROUNDS} rounds of ${SECS} s, medians:"
+measure "1 grant on the table" $DEPT 1 1
+measure "1 grant on the table" $DEPT 8 2
+
+REGIONS=(331102 331100 331121 331122 331123 331124 331125 331126 331127 331181)
+# NDEPT more departments, each granted the same items in one of the ten regions
+{
+	echo "SET client_min_messages = warning;"
+	for i in $(seq -w 1 "$NDEPT"); do echo "CREATE ROLE bench22_d$i LOGIN;"; done
+} | $P -d postgres >/dev/null || exit 1
+{
+	echo "SET client_min_messages = warning;"
+	for i in $(seq -w 1 "$NDEPT"); do
+		echo "SELECT pubdata.add_department('d$i', '部门$i', '331100', 'administrative', 'bench22_d$i');"
+		echo "SET ROLE bench22_d$i;"
+		echo "SELECT pubdata.request_share('PS-H2', '基准测试', ARRAY['id', 'name', 'region']) AS req \\gset"
+		echo "SET ROLE $PROV;"
+		# the last one, measured, gets the first department's grant; the others one of the ten regions each
+		region=${REGIONS[$(( 10#$i % 10 ))]}
+		[ $((10#$i)) = "$NDEPT" ] && region=331102
+		echo "SELECT pubdata.decide_share(:req, true, row_scope => '{\"region\": \"$region\"}');"
+		echo "RESET ROLE;"
+	done
+} >"$WORK/grants.sql"
+start=$(date +%s)
+$P -d $DB -f "$WORK/grants.sql" >/dev/null || exit 1
+LAST=bench22_d$(seq -w 1 "$NDEPT" | tail -1)
+grants=$(q -d $DB -c "SELECT count(*) FROM pubdata.share_request s JOIN pubdata.resource r ON r.id = s.resource_id WHERE r.code = 'PS-H2' AND s.status = 'approved'")
+echo "$NDEPT more departments granted in $(( $(date +%s) - start )) s; live grants on the table: $grants; measured: $LAST"
+check "$LAST"
+explain "$LAST"
+measure "$grants grants on the table" "$LAST" 1 1
+measure "$grants grants on the table" "$LAST" 8 2

@@ -200,6 +200,28 @@ SET SESSION AUTHORIZATION regress_nb_civil;
 SELECT address FROM nbp.household;
 SELECT count(*) AS rows_a FROM nbp.household WHERE id_number IS NOT NULL;
 RESET SESSION AUTHORIZATION;
+-- an approved grant is enough to read: the schema's usage comes with it
+CREATE SCHEMA nbq AUTHORIZATION regress_nb_police;	-- no usage for anyone else
+SET SESSION AUTHORIZATION regress_nb_police;
+CREATE TABLE nbq.permit (id int PRIMARY KEY, holder text);
+INSERT INTO nbq.permit VALUES (1, '甲'), (2, '乙');
+SELECT pubdata.register_resource('nbq.permit', 'NB-PERMIT', '许可证', 'nb_police', 'restricted', 'not_open', 'daily', 2) > 0 AS ok;
+SELECT pubdata.submit_resource('NB-PERMIT');
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_nb_admin;
+SELECT pubdata.review_resource('NB-PERMIT', true), pubdata.publish_resource('NB-PERMIT');
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_nb_civil;
+SELECT count(*) FROM nbq.permit;
+SELECT pubdata.request_share('NB-PERMIT', '许可核查', ARRAY['id', 'holder']) AS gp \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_nb_police;
+SELECT pubdata.decide_share(:gp, true);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_nb_civil;
+SELECT id, holder FROM nbq.permit ORDER BY id;
+RESET SESSION AUTHORIZATION;
+
 -- an expiry passes in the middle of a session: the next query no longer reads
 SET SESSION AUTHORIZATION regress_nb_civil;
 SELECT pubdata.request_share('NB-HH', '住址复核', ARRAY['address', 'region']) AS gc \gset

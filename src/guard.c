@@ -928,6 +928,13 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 
 	/* refused: say why, and leave a record */
 	RecordDenied(qd, gr->userid, dept, dept_code, res->code, command);
+	if (res->share_class == PUBDATA_NON_SHARED)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("resource \"%s\" is not shared", res->code),
+				 errdetail("Table \"%s\" holds non-shared data: only its provider reads it (Art 18(3)).",
+						   get_rel_name(res->relid)),
+				 errhint("See the legal basis in pubdata.resource.")));
 	if (live > 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -939,7 +946,9 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("grant " INT64_FORMAT " of resource \"%s\" has expired", expired_id, res->code),
 				 errhint("Request it again: SELECT pubdata.request_share('%s', purpose => '...');", res->code)));
-	if (any != NULL || set->shared != NULL)
+	if (set->shared)
+		any = bms_add_members(any, set->shared);
+	if (any != NULL && bms_is_subset(cols, any))
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("no single grant of resource \"%s\" covers the items read together", res->code),
@@ -955,34 +964,6 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 					   dept ? psprintf("Department \"%s\"", dept_code) :
 					   psprintf("Role \"%s\"", GetUserNameFromId(gr->userid, false)),
 					   get_rel_name(res->relid)),
-			 errhint("Request access with SELECT pubdata.request_share('%s', purpose => '...', items => ARRAY[...]);",
-					 res->code)));
-}
-
-/*
- * RefuseNoPrivilege
- *		A read that the table's privileges refuse: say which resource and how
- *		to ask for it, instead of "permission denied for table".
- */
-static void
-RefuseNoPrivilege(QueryDesc *qd, RangeTblEntry *rte, PubdataResource *res, Oid userid,
-				  int32 dept, const char *dept_code, const char *command)
-{
-	RecordDenied(qd, userid, dept, dept_code, res->code, command);
-	if (res->share_class == PUBDATA_NON_SHARED)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("resource \"%s\" is not shared", res->code),
-				 errdetail("Table \"%s\" holds non-shared data: only its provider reads it (Art 18(3)).",
-						   get_rel_name(rte->relid)),
-				 errhint("See the legal basis in pubdata.resource.")));
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("permission denied for resource \"%s\"", res->code),
-			 errdetail("%s holds no live grant for the items read from table \"%s\".",
-					   dept ? psprintf("Department \"%s\"", dept_code) :
-					   psprintf("Role \"%s\"", GetUserNameFromId(userid, false)),
-					   get_rel_name(rte->relid)),
 			 errhint("Request access with SELECT pubdata.request_share('%s', purpose => '...', items => ARRAY[...]);",
 					 res->code)));
 }
@@ -1198,10 +1179,11 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 			continue;
 		dept = pubdata_catalog_department(userid, dept_code);
 
-		/* a read the privileges refuse: say what to do */
-		if (!ExecCheckRTPerms(list_make1(rte), false))
-			RefuseNoPrivilege(qd, rte, res, userid, dept, dept_code, command);
-
+		/*
+		 * The grant decision comes first (a hash lookup); privileges are
+		 * checked by the executor afterwards.  A read no grant covers is
+		 * refused by Decide with an error that says what to do.
+		 */
 		gr = &f->rels[f->nrels];
 		resv[f->nrels] = res;	/* compacted: resv[i] is rels[i]'s resource */
 		f->nrels++;

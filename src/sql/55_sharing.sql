@@ -237,6 +237,7 @@ DECLARE
 	cols text;
 	g record;
 	has_rls boolean;
+	nsp name;
 BEGIN
 	SELECT x.id, x.relation, x.status, x.share_class, c.relkind, d.role_name AS provider_role INTO r
 	  FROM pubdata.resource x JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.relation::oid
@@ -246,6 +247,8 @@ BEGIN
 		RETURN;
 	END IF;
 	has_rls := r.relkind IN ('r', 'p');
+	SELECT n.nspname INTO nsp FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+	 WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid;
 	PERFORM pg_catalog.set_config('pubdata.internal_ddl', 'on', true);
 
 	IF has_rls THEN
@@ -298,6 +301,8 @@ BEGIN
 			   AND coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.=) 'unconditional';
 			IF cols IS NOT NULL THEN
 				EXECUTE pg_catalog.format('GRANT SELECT (%s) ON %s TO pubdata_department', cols, r.relation);
+				-- an approved share is enough to read: the schema is looked into too
+				EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO pubdata_department', nsp);
 				IF has_rls THEN
 					EXECUTE pg_catalog.format('CREATE POLICY pubdata_shared ON %s FOR SELECT TO pubdata_department USING ((SELECT pubdata._shared_ok(%s)))',
 											  r.relation, r.id);
@@ -314,6 +319,7 @@ BEGIN
 			cols := pubdata._grant_columns(r.id, g.items);
 			CONTINUE WHEN cols IS NULL;
 			EXECUTE pg_catalog.format('GRANT SELECT (%s) ON %s TO %I', cols, r.relation, g.role_name);
+			EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %I', nsp, g.role_name);
 			IF has_rls THEN
 				EXECUTE pg_catalog.format('CREATE POLICY %I ON %s FOR SELECT TO %I USING ((SELECT pubdata._grant_ok(%s)) AND (%s))',
 										  'pubdata_grant_' || g.id, r.relation, g.role_name, g.id,

@@ -175,19 +175,20 @@ FrameGone(void *arg)
 }
 
 /*
- * ClientStatement
+ * ClientStatementBegins
  *		At nesting level 0 with a portal active, a hook call belongs to a
  *		client statement (not to deferred triggers fired at commit, nor to a
- *		background worker's SPI).  A new one starts the copy rule afresh.
+ *		background worker's SPI).  A new one (another query than the one the
+ *		copy rule's state belongs to: a cursor fetched by a later Execute
+ *		message) starts the copy rule afresh.
  */
-static bool
+static void
 ClientStatementBegins(const void *owner)
 {
 	if (nesting_level != 0 || ActivePortal == NULL ||
 		pubdata_guard_statement_owner() == owner)
-		return false;
+		return;
 	pubdata_guard_statement_begin(owner);
-	return true;
 }
 
 /*

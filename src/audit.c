@@ -10,9 +10,15 @@
  * shared memory: a backend crash makes the postmaster reinitialise shared
  * memory, so anything not yet handed to the kernel would be lost.
  *
- * So each record is built and hashed by the reading backend and appended
- * with one write() under an exclusive LWLock before the statement returns.
- * From then on it survives the process (rollback, kill -9, clean shutdown);
+ * So each record is built and hashed by the reading backend and, under an
+ * exclusive LWLock, copied into a buffer in shared memory before the
+ * statement returns (pubdata.audit_buffer; without it, appended with one
+ * write()).  The buffer goes to the current segment with one write() per
+ * batch: by the sync worker, by readers of the log, by a writer that finds
+ * it full, at rotation, and by the postmaster at shutdown and when it
+ * resets shared memory after a crash (an on_shmem_exit callback, run before
+ * the memory goes away).  From then on a record survives the process
+ * (rollback, kill -9 of any backend or worker, clean shutdown);
  * only a power failure can lose what the kernel has not yet written to disk,
  * and that window is bounded by pubdata.audit_sync_interval: a background
  * worker ("pubdata audit sync") fsyncs the current segment that often, and
@@ -109,12 +115,20 @@ typedef struct AuditShared
 	TimestampTz head_at;
 	uint64		seg_first;		/* name (first seq) of the current segment,
 								 * 0: none yet */
-	uint64		seg_size;		/* bytes in the current segment */
+	uint64		seg_size;		/* bytes of the current segment, in the
+								 * buffer or written */
+	uint64		seg_written;	/* of those, bytes written to its file */
+	uint64		buf_head;		/* bytes ever put in the buffer */
+	uint64		buf_tail;		/* bytes ever written out of it */
+	Latch	   *sync_latch;		/* the sync worker's, to wake it early */
 
 	slock_t		mutex;			/* protects the fields below */
 	uint64		synced_seq;		/* records up to this one were fsynced */
 	TimestampTz last_sync_at;	/* last time someone checked and synced */
 	uint64		state_seq;		/* head recorded in the state file */
+
+	/* the record buffer (pubdata.audit_buffer bytes) follows */
+	char		buf[FLEXIBLE_ARRAY_MEMBER];
 } AuditShared;
 
 /* The state file's contents (padded to AUDIT_STATE_SIZE on disk). */
@@ -156,6 +170,8 @@ typedef struct AuditRecord
 /* GUCs */
 bool		pubdata_audit_enabled = true;
 static int	audit_sync_interval = 1000; /* ms; 0: fsync every record */
+static int	audit_buffer_kb = 1024;	/* shared record buffer; 0: none */
+static uint64 audit_buf_size = 0;	/* its bytes, as allocated */
 static int	audit_segment_size = 16384; /* kB */
 
 static AuditShared *audit = NULL;
@@ -230,8 +246,17 @@ audit_append_escaped(StringInfo buf, const char *s)
 		appendBinaryStringInfo(buf, "\\N", 2);
 		return;
 	}
-	for (; *s; s++)
+	while (*s)
 	{
+		/* the longest run that needs no escape goes in at once */
+		size_t		run = strcspn(s, "\\\t\n\r");
+
+		if (run > 0)
+		{
+			appendBinaryStringInfo(buf, s, run);
+			s += run;
+			continue;
+		}
 		switch (*s)
 		{
 			case '\\':
@@ -243,12 +268,11 @@ audit_append_escaped(StringInfo buf, const char *s)
 			case '\n':
 				appendBinaryStringInfo(buf, "\\n", 2);
 				break;
-			case '\r':
+			default:			/* '\r' */
 				appendBinaryStringInfo(buf, "\\r", 2);
 				break;
-			default:
-				appendStringInfoChar(buf, *s);
 		}
+		s++;
 	}
 }
 
@@ -697,7 +721,7 @@ audit_shmem_request(void)
 {
 	if (prev_shmem_request_hook)
 		prev_shmem_request_hook();
-	RequestAddinShmemSpace(MAXALIGN(sizeof(AuditShared)));
+	RequestAddinShmemSpace(MAXALIGN(offsetof(AuditShared, buf) + (Size) audit_buffer_kb * 1024));
 	RequestNamedLWLockTranche("pubdata_audit", 1);
 }
 
@@ -793,6 +817,7 @@ audit_recover(void)
 		{
 			audit->seg_first = segs[i];
 			audit->seg_size = complete;
+			audit->seg_written = complete;
 			if (complete < len)
 			{
 				/* a write cut short by a crash: remove the fragment */
@@ -853,10 +878,11 @@ audit_shmem_startup(void)
 
 	audit = NULL;
 	LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-	audit = ShmemInitStruct("pubdata audit", sizeof(AuditShared), &found);
+	audit_buf_size = (uint64) audit_buffer_kb * 1024;
+	audit = ShmemInitStruct("pubdata audit", offsetof(AuditShared, buf) + audit_buf_size, &found);
 	if (!found)
 	{
-		memset(audit, 0, sizeof(AuditShared));
+		memset(audit, 0, offsetof(AuditShared, buf));
 		audit->lock = &(GetNamedLWLockTranche("pubdata_audit"))->lock;
 		SpinLockInit(&audit->mutex);
 		audit_recover();
@@ -900,6 +926,65 @@ audit_open_segment(uint64 seg, int elevel)
 }
 
 /*
+ * audit_drain
+ *		Write the records waiting in the shared buffer to the current
+ *		segment, in order.  The caller holds the lock exclusively, or is the
+ *		postmaster with every child gone (shutdown, crash reset).  Bytes a
+ *		process wrote but died before accounting for are recognised by the
+ *		file's size and not written twice.  Returns false (reported at
+ *		elevel) if the records could not all be written; they stay in the
+ *		buffer.
+ */
+static bool
+audit_drain(int elevel)
+{
+	int			fd;
+	struct stat st;
+
+	if (audit->buf_tail == audit->buf_head || audit->seg_first == 0)
+		return true;
+	fd = audit_open_segment(audit->seg_first, elevel);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) == 0 && (uint64) st.st_size != audit->seg_written)
+	{
+		if ((uint64) st.st_size > audit->seg_written)
+			audit->buf_tail = Min(audit->buf_head,
+								  audit->buf_tail + ((uint64) st.st_size - audit->seg_written));
+		audit->seg_written = st.st_size;
+	}
+	while (audit->buf_tail < audit->buf_head)
+	{
+		uint64		off = audit->buf_tail % audit_buf_size;
+		size_t		n = Min(audit->buf_head - audit->buf_tail, audit_buf_size - off);
+		ssize_t		w;
+
+		errno = 0;
+		w = write(fd, audit->buf + off, n);
+		if (w != (ssize_t) n)
+		{
+			int			save_errno = errno ? errno : ENOSPC;
+
+			/* take back a partial write so that the chain stays well formed */
+			if (w > 0 && ftruncate(fd, audit->seg_written) < 0)
+				ereport(LOG,
+						(errcode_for_file_access(),
+						 errmsg("could not truncate a partial audit write: %m")));
+			errno = save_errno;
+			ereport(elevel,
+					(errcode_for_file_access(),
+					 errmsg("could not write access audit records: %m"),
+					 errdetail("The records wait in shared memory; audited statements fail when it is full."),
+					 errhint("Free disk space in the data directory.")));
+			return false;
+		}
+		audit->buf_tail += n;
+		audit->seg_written += n;
+	}
+	return true;
+}
+
+/*
  * audit_sync
  *		Make every record written so far durable and record the durable head
  *		in the state file.  Used by the sync worker, by a writer when the
@@ -917,7 +1002,14 @@ audit_sync(bool locked, int elevel)
 	TimestampTz at;
 
 	if (locked)
-		LWLockAcquire(audit->lock, LW_SHARED);
+		LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+	/* what waits in the buffer goes to the kernel first */
+	if (!audit_drain(elevel))
+	{
+		if (locked)
+			LWLockRelease(audit->lock);
+		return;
+	}
 	seq = audit->head_seq;
 	memcpy(hash, audit->head_hash, AUDIT_HASH_LEN);
 	at = audit->head_at;
@@ -960,16 +1052,26 @@ audit_sync(bool locked, int elevel)
 
 /*
  * audit_shmem_shutdown
- *		on_shmem_exit callback of the postmaster: on a clean exit fsync the
- *		log and the state file (all backends are gone by then).  After a
- *		crash nothing is done here: the records are in the kernel's page
- *		cache and recovery reads them back.
+ *		on_shmem_exit callback of the postmaster: on a clean exit write out
+ *		the buffer and fsync the log and the state file (all backends are
+ *		gone by then); at the reset after a child crashed, write out the
+ *		buffer, which recovery then reads back from the files.
  */
 static void
 audit_shmem_shutdown(int code, Datum arg)
 {
-	if (code != 0 || audit == NULL || !audit->available)
+	if (audit == NULL || !audit->available)
 		return;
+	if (code != 0)
+	{
+		/*
+		 * A child crashed and shared memory is about to be reinitialised:
+		 * the records still in the buffer go to the kernel now (every child
+		 * is gone, nobody else touches them).
+		 */
+		(void) audit_drain(LOG);
+		return;
+	}
 	/* the postmaster never held the lock; force a full sync */
 	audit->synced_seq = 0;
 	audit_sync(false, LOG);
@@ -991,6 +1093,8 @@ pubdata_audit_sync_main(Datum arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	pgstat_report_appname("pubdata audit sync");
+	if (audit != NULL)
+		audit->sync_latch = MyLatch;	/* writers wake it when the buffer fills */
 
 	for (;;)
 	{
@@ -1031,6 +1135,9 @@ audit_new_segment(uint64 seq, int elevel)
 
 	if (audit->seg_first != 0)
 	{
+		/* the buffer's records belong to the segment that ends */
+		if (!audit_drain(elevel))
+			return false;
 		fd = audit_open_segment(audit->seg_first, elevel);
 		if (fd < 0)
 			return false;
@@ -1060,6 +1167,7 @@ audit_new_segment(uint64 seq, int elevel)
 		return false;
 	audit->seg_first = seq;
 	audit->seg_size = 0;
+	audit->seg_written = 0;
 	return true;
 }
 
@@ -1076,9 +1184,10 @@ pubdata_audit_record(const PubdataAccess *a)
 	char		hex[AUDIT_HASH_LEN * 2 + 1];
 	uint64		seq;
 	TimestampTz at;
-	int			fd;
+	int			fd = -1;
 	ssize_t		n;
 	bool		need_sync = false;
+	bool		wake = false;
 	int			elevel;
 
 	if (!pubdata_audit_enabled)
@@ -1143,38 +1252,75 @@ pubdata_audit_record(const PubdataAccess *a)
 		LWLockRelease(audit->lock);
 		return;
 	}
-	fd = audit_open_segment(audit->seg_first, elevel);
-	if (fd < 0)
+	if (audit_buf_size > 0 && (uint64) line.len <= audit_buf_size && audit_sync_interval > 0)
 	{
-		LWLockRelease(audit->lock);
-		return;
+		uint64		off;
+		size_t		first;
+
+		/*
+		 * Into the shared buffer: a copy, no system call.  From there the
+		 * sync worker, any reader of the log, a writer that finds the buffer
+		 * full, or the postmaster (at shutdown, and at the reset after any
+		 * process crashed) writes it to the segment, in order.
+		 */
+		if (audit->buf_head - audit->buf_tail + line.len > audit_buf_size &&
+			!audit_drain(elevel))
+		{
+			LWLockRelease(audit->lock);
+			return;
+		}
+		off = audit->buf_head % audit_buf_size;
+		first = Min((uint64) line.len, audit_buf_size - off);
+		memcpy(audit->buf + off, line.data, first);
+		if (first < (size_t) line.len)
+			memcpy(audit->buf, line.data + first, line.len - first);
+		audit->buf_head += line.len;
+		wake = audit->sync_latch != NULL &&
+			audit->buf_head - audit->buf_tail > audit_buf_size / 2;
 	}
-
-	errno = 0;
-	n = write(fd, line.data, line.len);
-	if (n != line.len)
+	else
 	{
-		int			save_errno = errno ? errno : ENOSPC;
+		/* straight to the file (after what waits in the buffer) */
+		if (!audit_drain(elevel))
+		{
+			LWLockRelease(audit->lock);
+			return;
+		}
+		fd = audit_open_segment(audit->seg_first, elevel);
+		if (fd < 0)
+		{
+			LWLockRelease(audit->lock);
+			return;
+		}
+		errno = 0;
+		n = write(fd, line.data, line.len);
+		if (n != line.len)
+		{
+			int			save_errno = errno ? errno : ENOSPC;
 
-		/* take back a partial line so that the chain stays well formed */
-		if (n > 0 && ftruncate(fd, audit->seg_size) < 0)
-			ereport(LOG,
+			/* take back a partial line so that the chain stays well formed */
+			if (n > 0 && ftruncate(fd, audit->seg_written) < 0)
+				ereport(LOG,
+						(errcode_for_file_access(),
+						 errmsg("could not truncate a partial audit record: %m")));
+			LWLockRelease(audit->lock);
+			errno = save_errno;
+			ereport(elevel,
 					(errcode_for_file_access(),
-					 errmsg("could not truncate a partial audit record: %m")));
-		LWLockRelease(audit->lock);
-		errno = save_errno;
-		ereport(elevel,
-				(errcode_for_file_access(),
-				 errmsg("could not write access audit record: %m"),
-				 errdetail("The statement read audited data and cannot complete without its audit record."),
-				 errhint("Free disk space in the data directory.")));
-		return;
+					 errmsg("could not write access audit record: %m"),
+					 errdetail("The statement read audited data and cannot complete without its audit record."),
+					 errhint("Free disk space in the data directory.")));
+			return;
+		}
+		audit->seg_written += line.len;
 	}
 	audit->head_seq = seq;
 	memcpy(audit->head_hash, hash, AUDIT_HASH_LEN);
 	audit->head_at = at;
 	audit->seg_size += line.len;
 	LWLockRelease(audit->lock);
+	if (wake)
+		SetLatch(audit->sync_latch);
 
 	pfree(body.data);
 	pfree(line.data);
@@ -1182,6 +1328,7 @@ pubdata_audit_record(const PubdataAccess *a)
 	/* durability policy */
 	if (audit_sync_interval == 0)
 	{
+		/* written straight to the file above */
 		if (pg_fsync(fd) != 0)
 		{
 			ereport(data_sync_elevel(elevel),
@@ -1241,6 +1388,15 @@ pubdata_audit_init(void)
 							PGC_SIGHUP,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	DefineCustomIntVariable("pubdata.audit_buffer",
+							"Shared memory for access audit records on their way to the segment files.",
+							"A record is copied here before its statement returns and written out by the sync worker, "
+							"a reader of the log, or the postmaster (at shutdown and after a crash); 0 writes each record itself.",
+							&audit_buffer_kb,
+							1024, 0, 1024 * 1024,
+							PGC_POSTMASTER,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("pubdata.audit_segment_size",
 							"Size at which the access audit starts a new segment file.",
 							NULL,
@@ -1293,6 +1449,13 @@ audit_scan(AuditRecordCallback cb, void *arg, bool *stop, bool *partial_tail)
 	MemoryContext tmp,
 				old;
 
+	/* what waits in the buffer is part of the log */
+	if (audit != NULL && audit->available && IsUnderPostmaster)
+	{
+		LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+		(void) audit_drain(WARNING);
+		LWLockRelease(audit->lock);
+	}
 	tmp = AllocSetContextCreate(CurrentMemoryContext, "pubdata audit scan",
 								ALLOCSET_DEFAULT_SIZES);
 	segs = audit_list_segments(&nsegs, ERROR);

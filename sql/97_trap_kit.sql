@@ -398,6 +398,25 @@ CALL trap.step('direct:regress_trap_other');
 SELECT id FROM trapprov.person ORDER BY id;
 SELECT name FROM trapprov.person;
 RESET ROLE;
+-- masked grants: the planter's own mask is parsed as the planter; the reader's
+-- query runs the masks with the reader's rights
+SET ROLE regress_trap_prov;
+CALL trap.step('define_mask (planter)');
+SELECT pubdata.define_mask('TRAP-PERSON', 'name', 'initial', $$left(name, 1)$$) > 0 AS defined;
+RESET ROLE;
+SET ROLE regress_trap_other;
+CALL trap.step('request_share with masks (other)');
+SELECT pubdata.request_share('TRAP-PERSON', 'trap: masked', ARRAY['id', 'name', 'born', 'kind'],
+	masks => '{"name": "custom:initial", "born": "year", "kind": "redact"}') AS req_masked \gset
+RESET ROLE;
+SET ROLE regress_trap_prov;
+CALL trap.step('decide_share masked (planter)');
+SELECT pubdata.decide_share(:req_masked, true) IS NOT NULL AS decided;
+RESET ROLE;
+SET ROLE regress_trap_other;
+CALL trap.step('direct:regress_trap_other');
+SELECT id, name, born, kind FROM trapprov.person ORDER BY id;
+RESET ROLE;
 
 --
 -- Objections (Art 13)

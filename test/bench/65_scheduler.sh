@@ -83,7 +83,11 @@ q "SELECT format('runs: %s finished (%s succeeded) of %s due over %s s; lateness
 				  extract(epoch FROM r.finished_at - r.started_at) * 1000 AS dur
 			 FROM pubdata.job_run r JOIN pubdata.job j ON j.id = r.job_id
 			WHERE j.name LIKE 'bench65 %' AND r.scheduled_at IS NOT NULL) s"
-PERRUN=$(awk -v t=$((c1 - c0)) -v hz=$HZ -v n=$N 'BEGIN{printf "%.2f", t/hz*1000/n}')
+# divided by the runs that finished (a slow machine may not finish all N in time)
+DONE=$(q "SELECT count(*) FROM pubdata.job_run r JOIN pubdata.job j ON j.id = r.job_id
+		   WHERE j.name LIKE 'bench65 %' AND r.finished_at IS NOT NULL")
+[ "${DONE:-0}" -gt 0 ] || DONE=$N
+PERRUN=$(awk -v t=$((c1 - c0)) -v hz=$HZ -v n=$DONE 'BEGIN{printf "%.2f", t/hz*1000/n}')
 echo "CPU per job run (worker process): $PERRUN ms vs bare worker start $BARE ms (ratio $(awk -v a=$PERRUN -v b=$BARE 'BEGIN{printf "%.2f", a/b}'))"
 echo "launcher CPU during the burst: $(( (l1 - l0) * 1000 / HZ )) ms for $N launches ($(awk -v t=$((l1 - l0)) -v hz=$HZ -v n=$N 'BEGIN{printf "%.2f", t/hz*1000/n}') ms each)"
 q "DELETE FROM pubdata.job WHERE name LIKE 'bench65 %'" >/dev/null

@@ -104,14 +104,6 @@ static const struct config_enum_entry audit_statement_options[] = {
  */
 #define COPY_MAX 16
 
-typedef struct CopyRead
-{
-	int64		resource_id;
-	Oid			provider_role;
-	bool		copy_ok;		/* the reader holds a consented copy grant */
-	char		code[PUBDATA_CODE_LEN];
-} CopyRead;
-
 typedef struct CopyState
 {
 	const void *owner;			/* the client statement it belongs to */
@@ -606,14 +598,14 @@ pubdata_guard_subxact_abort(SubTransactionId subid)
  *		provider.  Returns true if it was new.
  */
 static bool
-NoteRead(PubdataResource *res, bool copy_ok)
+NoteRead(const CopyRead *r)
 {
 	int			i;
 
 	for (i = 0; i < copy_state.nreads; i++)
-		if (copy_state.reads[i].resource_id == res->id)
+		if (copy_state.reads[i].resource_id == r->resource_id)
 		{
-			copy_state.reads[i].copy_ok &= copy_ok;
+			copy_state.reads[i].copy_ok &= r->copy_ok;
 			return false;
 		}
 	if (copy_state.nreads == COPY_MAX)
@@ -623,11 +615,7 @@ NoteRead(PubdataResource *res, bool copy_ok)
 		copy_state.reads[COPY_MAX - 1].copy_ok = false;
 		return true;
 	}
-	copy_state.reads[i].resource_id = res->id;
-	copy_state.reads[i].provider_role = res->provider_role;
-	copy_state.reads[i].copy_ok = copy_ok;
-	strlcpy(copy_state.reads[i].code, res->code, PUBDATA_CODE_LEN);
-	copy_state.nreads++;
+	copy_state.reads[copy_state.nreads++] = *r;
 	return true;
 }
 
@@ -1220,15 +1208,13 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		 * be a copy?  The read itself is noted when the plan runs: a
 		 * statement refused here read nothing.
 		 */
+		gr->read.resource_id = res->id;
+		gr->read.provider_role = res->provider_role;
+		strlcpy(gr->read.code, res->code, PUBDATA_CODE_LEN);
 		if (pubdata_guard)
 		{
-			CopyRead	r;
-
-			r.resource_id = res->id;
-			r.provider_role = res->provider_role;
-			r.copy_ok = HasCopyGrant(res->id, dept);
-			strlcpy(r.code, res->code, PUBDATA_CODE_LEN);
-			CheckRead(qd, &r);
+			gr->read.copy_ok = HasCopyGrant(res->id, dept);
+			CheckRead(qd, &gr->read);
 		}
 
 		if (pubdata_guard && gr->audited && !f->audited)
@@ -1269,15 +1255,7 @@ pubdata_guard_run(GuardFrame *frame)
 	frame->noted_gen = copy_state.generation;
 	added = NoteStatementWrites(frame->qd);
 	for (i = 0; i < frame->nrels; i++)
-	{
-		PubdataResource *res = pubdata_catalog_lookup(frame->rels[i].relid);
-		int32		dept;
-
-		if (res == NULL)
-			continue;
-		dept = pubdata_catalog_department(frame->rels[i].userid, NULL);
-		added |= NoteRead(res, HasCopyGrant(res->id, dept));
-	}
+		added |= NoteRead(&frame->rels[i].read);	/* as decided at its start */
 	if (added)
 		CheckCopy(frame->qd);
 }

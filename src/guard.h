@@ -12,9 +12,19 @@
 
 #include "postgres.h"
 
+#include "catalog.h"
 #include "executor/execdesc.h"
 #include "lib/ilist.h"
 #include "nodes/plannodes.h"
+
+/* A read of a shared resource, as the copy rule keeps it. */
+typedef struct CopyRead
+{
+	int64		resource_id;
+	Oid			provider_role;
+	bool		copy_ok;		/* the reader holds a consented copy grant */
+	char		code[PUBDATA_CODE_LEN];
+} CopyRead;
 
 /* One governed relation of a statement, read by someone else than its provider. */
 typedef struct GuardRel
@@ -32,6 +42,7 @@ typedef struct GuardRel
 	int			natts;
 	int16	   *deliver;		/* wrapped: per attnum, 0 = clear, else the mask */
 	char	   *masked;			/* "item=rule,..." read masked, or NULL */
+	CopyRead	read;			/* for the copy rule, when its plan runs */
 } GuardRel;
 
 /*

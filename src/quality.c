@@ -717,6 +717,29 @@ is_date_or_timestamp(Oid typid)
 	return typid == DATEOID || typid == TIMESTAMPOID || typid == TIMESTAMPTZOID;
 }
 
+
+/*
+ * date_rule_is_stale
+ *		A freshness or date_not_future rule whose column is no longer a date
+ *		or timestamp (its type changed after the rule was added): the rule
+ *		trigger skips it (returns true); a measurement fails naming it.
+ */
+static bool
+date_rule_is_stale(QualityState *qs, QualityRule *r, const char *kind)
+{
+	if (is_date_or_timestamp(r->typid))
+		return false;
+	if (qs->for_trigger)
+		return true;
+	ereport(ERROR,
+			(errcode(ERRCODE_DATATYPE_MISMATCH),
+			 errmsg("column \"%s\" checked by %s quality rule %lld is of type %s, not a date or timestamp",
+					r->itemnames[0], kind, (long long) r->id, format_type_be(r->typid)),
+			 errdetail("The column's type changed after the rule was added."),
+			 errhint("Drop the rule with pubdata.drop_quality_rule(%lld), or change the column back to date, timestamp or timestamptz.",
+					 (long long) r->id)));
+	return false;				/* keep the compiler quiet */
+}
 /*
  * compile_rule
  *		Check a rule against the table and prepare it for evaluation.  Every
@@ -799,22 +822,11 @@ compile_rule(QualityState *qs, QualityRule *r)
 			 * (ALTER COLUMN ... TYPE), and the newest value is reported as a
 			 * timestamp.
 			 */
-			if (r->kind == QK_FRESHNESS && !is_date_or_timestamp(r->typid))
+			if (r->kind == QK_FRESHNESS && date_rule_is_stale(qs, r, "freshness"))
 			{
-				if (qs->for_trigger)
-				{
-					/* not a row rule: never blocks a write */
-					r->skip = true;
-					MemoryContextSwitchTo(old);
-					return;
-				}
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column \"%s\" checked by freshness quality rule %lld is of type %s, not a date or timestamp",
-								r->itemnames[0], (long long) r->id, format_type_be(r->typid)),
-						 errdetail("The column's type changed after the rule was added."),
-						 errhint("Drop the rule with pubdata.drop_quality_rule(%lld), or change the column back to date, timestamp or timestamptz.",
-								 (long long) r->id)));
+				r->skip = true;	/* not a row rule: never blocks a write */
+				MemoryContextSwitchTo(old);
+				return;
 			}
 			{
 				TypeCacheEntry *tce = lookup_type_cache(r->typid, TYPECACHE_CMP_PROC_FINFO);
@@ -888,22 +900,11 @@ compile_rule(QualityState *qs, QualityRule *r)
 			break;
 
 		case QK_DATE_NOT_FUTURE:
-			if (!is_date_or_timestamp(r->typid))
+			if (date_rule_is_stale(qs, r, "date_not_future"))
 			{
-				if (qs->for_trigger)
-				{
-					/* a stale rule must not block every write */
-					r->skip = true;
-					MemoryContextSwitchTo(old);
-					return;
-				}
-				ereport(ERROR,
-						(errcode(ERRCODE_DATATYPE_MISMATCH),
-						 errmsg("column \"%s\" checked by date_not_future quality rule %lld is of type %s, not a date or timestamp",
-								r->itemnames[0], (long long) r->id, format_type_be(r->typid)),
-						 errdetail("The column's type changed after the rule was added."),
-						 errhint("Drop the rule with pubdata.drop_quality_rule(%lld), or change the column back to date, timestamp or timestamptz.",
-								 (long long) r->id)));
+				r->skip = true;	/* a stale rule must not block every write */
+				MemoryContextSwitchTo(old);
+				return;
 			}
 			break;
 

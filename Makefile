@@ -5,7 +5,7 @@ EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" pubdata.cont
 
 MODULE_big  = pubdata
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
-SHLIB_LINK  = -ljson-c
+SHLIB_LINK  = -ljson-c -lcrypto
 
 # The install script is built from its parts in src/sql/NN_*.sql, in order;
 # upgrade scripts pubdata--A--B.sql live beside them and are shipped as is.

@@ -87,6 +87,27 @@ EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) SELECT id_number FROM nbp.
 EXPLAIN (COSTS OFF) SELECT id_number FROM nbp.household WHERE id_number > '3';
 -- a refused item is refused, and recorded
 SELECT phone FROM nbp.household;
+-- an item another department's grant gives is not this department's: the
+-- column privileges of granted items belong to the departments' group, and
+-- the guard gives each department the items of its own grants
+SELECT name FROM nbp.household;
+SELECT count(*) FROM nbp.household WHERE name = '王五';
+SELECT count(*) FROM nbp.household h WHERE h IS NOT NULL;
+SELECT has_column_privilege('nbp.household', 'name', 'SELECT') AS group_column_privilege,
+	   has_column_privilege('nbp.household', 'phone', 'SELECT') AS ungranted_item_privilege;
+SELECT name FROM nbp.household WHERE false;
+RESET SESSION AUTHORIZATION;
+-- nor is it a role's that is in the group without acting for a department
+CREATE ROLE regress_nb_stray IN ROLE pubdata_department;
+SET SESSION AUTHORIZATION regress_nb_stray;
+SELECT id_number FROM nbp.household;
+RESET SESSION AUTHORIZATION;
+DROP ROLE regress_nb_stray;
+-- the table's column statistics stay hidden from departments (row-level security)
+ANALYZE nbp.household;
+SELECT count(*) > 0 AS owner_sees_statistics FROM pg_stats WHERE schemaname = 'nbp' AND tablename = 'household';
+SET SESSION AUTHORIZATION regress_nb_civil;
+SELECT count(*) AS statistics_seen FROM pg_stats WHERE schemaname = 'nbp' AND tablename = 'household';
 RESET SESSION AUTHORIZATION;
 
 -- C3 and M1: the copy rule covers the whole statement, whatever runs first

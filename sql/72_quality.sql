@@ -220,11 +220,20 @@ SELECT pubdata.measure_quality('RQ-INSPECT') > 0 AS measured;
 SELECT role_name, department, resource, purpose, command, rows FROM pubdata.access_log WHERE resource LIKE 'RQ-%';
 
 -- accuracy counts objections upheld (corrected) against the resource
--- (the other department reads the items it objects to)
+-- (the other department reads the items it objects to, under a grant: a
+-- column privilege given by hand is not a grant, and does not make it a reader)
 RESET ROLE;
 GRANT USAGE ON SCHEMA regress_qual_m TO regress_qual_other;
 GRANT SELECT (id, branch, staff) ON regress_qual_m.firm TO regress_qual_other;
 SET ROLE regress_qual_other;
+SELECT pubdata.raise_objection('RQ-FIRM', '{"id": 1, "branch": 1}', 'staff', '从业人数有误');
+SET ROLE regress_qual_market;
+SELECT pubdata.submit_resource('RQ-FIRM');
+SET ROLE regress_qual_admin;
+SELECT pubdata.review_resource('RQ-FIRM', true), pubdata.publish_resource('RQ-FIRM');
+SET ROLE regress_qual_other;
+SELECT pubdata.request_share('RQ-FIRM', '从业人数核查', ARRAY['id', 'branch', 'staff']) AS firm_request \gset
+SELECT status FROM pubdata.share_request WHERE id = :firm_request;
 SELECT pubdata.raise_objection('RQ-FIRM', '{"id": 1, "branch": 1}', 'staff', '从业人数有误') AS objection \gset
 SET ROLE regress_qual_market;
 SELECT pubdata.measure_quality('RQ-FIRM') > 0 AS measured;

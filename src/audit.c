@@ -65,12 +65,12 @@
 #include "audit.h"
 
 #include <fcntl.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "access/htup_details.h"
 #include "access/xact.h"
-#include "common/cryptohash.h"
 #include "common/sha2.h"
 #include "commands/dbcommands.h"
 #include "fmgr.h"
@@ -183,7 +183,6 @@ static int	audit_fd = -1;
 static uint64 audit_fd_seg = 0;
 
 /* resource owner for hashing outside any transaction */
-static ResourceOwner audit_owner = NULL;
 
 PGDLLEXPORT void pubdata_audit_sync_main(Datum arg);
 
@@ -469,36 +468,38 @@ audit_parse_line(char *line, size_t len, AuditRecord *rec)
 
 /*
  * audit_sha256
- *		out = SHA-256(prev || data).  One pg_cryptohash context is kept for
- *		the life of the process (creating one per record costs more than the
- *		hashing): it belongs to a private resource owner that is never
- *		released, so transaction ends do not free it.
+ *		out = SHA-256(prev || data).  The digest is fetched from OpenSSL once
+ *		per backend and its context reused: pg_cryptohash initialises through
+ *		EVP_sha256(), which makes OpenSSL look the algorithm up again (a
+ *		locked property query) at every record, and that cost more than the
+ *		hashing itself.
  */
 static void
 audit_sha256(const uint8 *prev, const char *data, size_t len, uint8 *out)
 {
-	static pg_cryptohash_ctx *ctx = NULL;
+	static EVP_MD *md = NULL;
+	static EVP_MD_CTX *ctx = NULL;
+	unsigned int outlen = 0;
 
+	if (md == NULL)
+	{
+		md = EVP_MD_fetch(NULL, "SHA256", NULL);
+		if (md == NULL)
+			elog(ERROR, "could not fetch SHA-256 from OpenSSL for the audit chain");
+	}
 	if (ctx == NULL)
 	{
-		ResourceOwner save = CurrentResourceOwner;
-
-		if (audit_owner == NULL)
-			audit_owner = ResourceOwnerCreate(NULL, "pubdata audit");
-		CurrentResourceOwner = audit_owner;
-		ctx = pg_cryptohash_create(PG_SHA256);
-		CurrentResourceOwner = save;
+		ctx = EVP_MD_CTX_new();
 		if (ctx == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_OUT_OF_MEMORY),
 					 errmsg("out of memory")));
 	}
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, prev, AUDIT_HASH_LEN) < 0 ||
-		pg_cryptohash_update(ctx, (const uint8 *) data, len) < 0 ||
-		pg_cryptohash_final(ctx, out, AUDIT_HASH_LEN) < 0)
-		elog(ERROR, "could not compute SHA-256 for the audit chain: %s",
-			 pg_cryptohash_error(ctx));
+	if (EVP_DigestInit_ex2(ctx, md, NULL) != 1 ||
+		EVP_DigestUpdate(ctx, prev, AUDIT_HASH_LEN) != 1 ||
+		EVP_DigestUpdate(ctx, data, len) != 1 ||
+		EVP_DigestFinal_ex(ctx, out, &outlen) != 1 || outlen != AUDIT_HASH_LEN)
+		elog(ERROR, "could not compute SHA-256 for the audit chain");
 }
 
 /*

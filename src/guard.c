@@ -819,10 +819,10 @@ ItemList(Oid relid, Bitmapset *cols, Bitmapset *covered)
  */
 static void
 Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
-	   int32 dept, const char *dept_code, const char *command, MemoryContext cxt)
+	   int32 dept, const char *dept_code, const char *command, TimestampTz now,
+	   MemoryContext cxt)
 {
 	const PubdataGrantSet *set = pubdata_grants_lookup(res->id, dept);
-	TimestampTz now = GetCurrentTimestamp();
 	const char *purpose = pubdata_purpose;
 	int			i;
 	int			pass;
@@ -962,16 +962,14 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
  *		declared purpose.
  */
 static bool
-HasCopyGrant(int64 resource_id, int32 dept)
+HasCopyGrant(int64 resource_id, int32 dept, TimestampTz now)
 {
 	const PubdataGrantSet *set;
-	TimestampTz now;
 	int			i;
 
 	if (dept == 0)
 		return false;
 	set = pubdata_grants_lookup(resource_id, dept);
-	now = GetCurrentTimestamp();
 	for (i = 0; i < set->ngrants; i++)
 	{
 		const PubdataGrant *g = &set->grants[i];
@@ -1090,6 +1088,7 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 	MemoryContext old;
 	const char *command = NULL;
 	bool		wrote;
+	TimestampTz now;
 	int			i;
 
 	if (IsParallelWorker() || pubdata_catalog_loading())
@@ -1130,6 +1129,8 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 	}
 	if (ngov == 0)
 		return NULL;
+	/* one clock reading decides every grant's expiry for this statement */
+	now = GetCurrentTimestamp();
 
 	f = NULL;
 	{
@@ -1188,7 +1189,7 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 			relation_close(rel, NoLock);
 		}
 		cols = ColumnsRead(ps, rte->relid, userid, userids);
-		Decide(qd, gr, res, cols, dept, dept_code, command, f->cxt);
+		Decide(qd, gr, res, cols, dept, dept_code, command, now, f->cxt);
 		/* audited: restricted or non-shared data, restricted items included */
 		gr->audited = res->share_class != PUBDATA_UNCONDITIONAL || !gr->shared;
 
@@ -1213,7 +1214,7 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		strlcpy(gr->read.code, res->code, PUBDATA_CODE_LEN);
 		if (pubdata_guard)
 		{
-			gr->read.copy_ok = HasCopyGrant(res->id, dept);
+			gr->read.copy_ok = HasCopyGrant(res->id, dept, now);
 			CheckRead(qd, &gr->read);
 		}
 

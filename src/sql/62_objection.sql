@@ -204,6 +204,35 @@ $$;
 COMMENT ON FUNCTION pubdata._objection_grant_covers(bigint, name[], text) IS
 	'Internal: whether a grant of the given items (NULL: all shareable items) gives an item';
 
+-- _reads(resource, item): does the calling role read this item (NULL: any
+-- item) of the resource: its table's owner or a role with the table's own
+-- SELECT privilege, its provider department, an item every department reads,
+-- or the items of a live grant of its department?  Column privileges cannot
+-- tell: the items of the departments' grants are given to pubdata_department
+-- as a group, and the access guard gives each department its own.
+CREATE FUNCTION pubdata._reads(resource_id bigint, item text) RETURNS boolean
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT EXISTS (SELECT 1 FROM pubdata.resource r
+					WHERE r.id OPERATOR(pg_catalog.=) $1
+					  AND (pg_catalog.has_table_privilege(pubdata.caller(), r.relation::oid, 'SELECT')
+						   OR r.provider_id OPERATOR(pg_catalog.=) pubdata.department_of(pubdata.caller())))
+		OR EXISTS (SELECT 1 FROM pubdata.resource r JOIN pubdata.resource_item i ON i.resource_id OPERATOR(pg_catalog.=) r.id
+					WHERE r.id OPERATOR(pg_catalog.=) $1 AND r.status OPERATOR(pg_catalog.=) 'published'
+					  AND ($2 IS NULL OR i.column_name::text OPERATOR(pg_catalog.=) $2)
+					  AND pubdata._objection_item_open(r.id, i.column_name))
+		OR EXISTS (SELECT 1 FROM pubdata.share_request s
+					WHERE s.resource_id OPERATOR(pg_catalog.=) $1
+					  AND s.requester_id OPERATOR(pg_catalog.=) pubdata.department_of(pubdata.caller())
+					  AND pubdata._grant_live(s)
+					  AND ($2 IS NULL OR pubdata._objection_grant_covers($1, s.items, $2)))
+$$;
+COMMENT ON FUNCTION pubdata._reads(bigint, text) IS
+	'Internal: whether the calling role reads an item (NULL: any item) of a resource, as its provider, as an item open to every department, or under a live grant of its department';
+REVOKE ALL ON FUNCTION pubdata._reads(bigint, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pubdata._reads(bigint, text) TO pubdata_department, pubdata_admin, pubdata_auditor;
+
 -- _objection_check_key: a record key (in canonical form) names exactly the
 -- resource's key items, and the caller may read each of them: the provider,
 -- the bureau and the audit office any key item; a department those items
@@ -399,11 +428,7 @@ BEGIN
 	END IF;
 	-- a department objects to data it uses: it must be able to read the item
 	-- (or, for the record as a whole, some item) of the resource's table
-	IF $3 IS NULL THEN
-		uses := pg_catalog.has_any_column_privilege(pubdata.caller(), r.relation::oid, 'SELECT');
-	ELSE
-		uses := pg_catalog.has_column_privilege(pubdata.caller(), r.relation::oid, $3, 'SELECT');
-	END IF;
+	uses := pubdata._reads(r.id, $3);
 	IF NOT coalesce(uses, false) THEN
 		RAISE EXCEPTION 'department of role "%" does not use %resource "%"', pubdata.caller(),
 				CASE WHEN $3 IS NULL THEN '' ELSE pg_catalog.format('item "%s" of ', $3) END, r.code
@@ -613,7 +638,7 @@ BEGIN
 	 WHERE x.id OPERATOR(pg_catalog.=) pubdata.resource_id($1);
 	IF NOT (pubdata.is_admin()
 			OR pg_catalog.pg_has_role(pubdata.caller(), 'pubdata_auditor', 'MEMBER')
-			OR coalesce(pg_catalog.has_any_column_privilege(pubdata.caller(), r.relation::oid, 'SELECT'), false)) THEN
+			OR pubdata._reads(r.id, NULL)) THEN
 		RAISE EXCEPTION 'permission denied for resource "%"', r.code
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'Only readers of the resource see its verification state.';
@@ -641,7 +666,7 @@ SELECT o.id, x.code AS resource, o.resource_id, o.record_key, o.item, o.status, 
   FROM pubdata.objection o
   JOIN pubdata.resource x ON x.id OPERATOR(pg_catalog.=) o.resource_id
  WHERE o.status OPERATOR(pg_catalog.<>) 'resolved'
-   AND (coalesce(pg_catalog.has_any_column_privilege(x.relation::oid, 'SELECT'), false)
+   AND (pubdata._reads(x.id, NULL)
 		OR pg_catalog.pg_has_role('pubdata_admin', 'MEMBER')
 		OR pg_catalog.pg_has_role('pubdata_auditor', 'MEMBER'))
    AND pubdata._objection_visible(o.id);

@@ -40,7 +40,7 @@ SELECT set_eq($$SELECT sig FROM sec_fn WHERE sig ~ '^pubdata\._'
 	ARRAY['pubdata._check_enum(text,regtype,text)', 'pubdata._grant_ok(bigint)', 'pubdata._may_see_job(bigint)',
 		  'pubdata._objection_visible(bigint)', 'pubdata._shared_ok(bigint)', 'pubdata._grant_mask(anyelement,oid,smallint,oid)', 'pubdata._grant_rule(oid,smallint,oid)',
 		  'pubdata._my_access_log()', 'pubdata._open_mask_expr(pubdata.mask_rule,text)', 'pubdata._pgcrypto_schema()',
-		  'pubdata._quality_may_see(bigint,boolean)', 'pubdata._record_view_lineage(regclass)'],
+		  'pubdata._quality_may_see(bigint,boolean)', 'pubdata._reads(bigint,text)', 'pubdata._record_view_lineage(regclass)'],
 	'departments execute only the internal functions policies and views need');
 SELECT is_empty($$SELECT sig FROM sec_fn WHERE sig ~ '^pubdata\._'
 					AND has_function_privilege('pubdata_open_reader', oid, 'EXECUTE')$$,

@@ -205,7 +205,7 @@ COMMENT ON COLUMN pubdata.access_log.masked IS 'items of this resource the state
 CREATE FUNCTION pubdata._my_access_log(
 	OUT at timestamptz, OUT role_name text, OUT department text, OUT resource text,
 	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
-	OUT rows bigint, OUT seq bigint, OUT as_provider boolean, OUT outcome text)
+	OUT rows bigint, OUT seq bigint, OUT as_provider boolean, OUT outcome text, OUT masked text)
 	RETURNS SETOF record
 	LANGUAGE sql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -213,11 +213,12 @@ CREATE FUNCTION pubdata._my_access_log(
 	WITH me AS (SELECT pubdata.current_department() AS id)
 	SELECT r.at, r.role_name, r.department_code, x.resource, r.grant_id, r.purpose,
 		   r.command, r.query_id, r.rows, r.seq,
-		   coalesce(res.provider_id OPERATOR(pg_catalog.=) me.id, false), r.outcome
+		   coalesce(res.provider_id OPERATOR(pg_catalog.=) me.id, false), r.outcome, NULLIF(x.masked, '')
 	  FROM me
 	 CROSS JOIN pubdata._audit_records() r
-	  LEFT JOIN LATERAL pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ','))
-			 AS x(resource) ON true
+	  LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ',')),
+								   pg_catalog.unnest(pg_catalog.string_to_array(r.masked, ';')))
+			 AS x(resource, masked) ON true
 	  LEFT JOIN pubdata.resource res ON res.code OPERATOR(pg_catalog.=) x.resource
 	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
 											  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
@@ -234,6 +235,7 @@ COMMENT ON VIEW pubdata.my_access_log IS
 	'For departments: the access audit records of your own reads, and of other departments'' reads of the resources you provide';
 COMMENT ON COLUMN pubdata.my_access_log.as_provider IS 'true when the row is there because your department provides the resource';
 COMMENT ON COLUMN pubdata.my_access_log.outcome IS 'ok; error: the statement failed after it started reading; denied: pubdata refused it';
+COMMENT ON COLUMN pubdata.my_access_log.masked IS 'items of this resource the statement read masked, with their rules (item=rule,...)';
 
 CREATE VIEW pubdata.usage_stats AS
 	SELECT l.department, l.resource, p.code AS provider,

@@ -467,6 +467,27 @@ audit_parse_line(char *line, size_t len, AuditRecord *rec)
 }
 
 /*
+ * audit_append_int / audit_append_uint
+ *		A number in decimal, without the cost of a printf format: a record
+ *		holds six of them and every audited statement writes one.
+ */
+static inline void
+audit_append_int(StringInfo s, int64 v)
+{
+	char		buf[MAXINT8LEN + 1];
+
+	appendBinaryStringInfo(s, buf, pg_lltoa(v, buf));
+}
+
+static inline void
+audit_append_uint(StringInfo s, uint64 v)
+{
+	char		buf[MAXINT8LEN + 1];
+
+	appendBinaryStringInfo(s, buf, pg_ulltoa_n(v, buf));
+}
+
+/*
  * audit_sha256
  *		out = SHA-256(prev || data).  The digest is fetched from OpenSSL once
  *		per backend and its context reused: pg_cryptohash initialises through
@@ -1210,18 +1231,26 @@ pubdata_audit_record(const PubdataAccess *a)
 
 	/* everything but seq, time and hash is built outside the lock */
 	initStringInfo(&body);
-	appendStringInfo(&body, "%u\t", MyDatabaseId);
+	audit_append_uint(&body, MyDatabaseId);
+	appendStringInfoChar(&body, '\t');
 	audit_append_escaped(&body, a->role_name ? a->role_name : "");
-	appendStringInfo(&body, "\t%d\t", a->department_id);
+	appendStringInfoChar(&body, '\t');
+	audit_append_int(&body, a->department_id);
+	appendStringInfoChar(&body, '\t');
 	audit_append_escaped(&body, a->department_code);
 	appendStringInfoChar(&body, '\t');
 	audit_append_escaped(&body, a->resources ? a->resources : "");
-	appendStringInfo(&body, "\t" INT64_FORMAT "\t", a->grant_id);
+	appendStringInfoChar(&body, '\t');
+	audit_append_int(&body, a->grant_id);
+	appendStringInfoChar(&body, '\t');
 	audit_append_escaped(&body, a->purpose);
 	appendStringInfoChar(&body, '\t');
 	audit_append_escaped(&body, a->command ? a->command : "");
-	appendStringInfo(&body, "\t" UINT64_FORMAT "\t" UINT64_FORMAT "\t",
-					 a->query_id, a->rows);
+	appendStringInfoChar(&body, '\t');
+	audit_append_uint(&body, a->query_id);
+	appendStringInfoChar(&body, '\t');
+	audit_append_uint(&body, a->rows);
+	appendStringInfoChar(&body, '\t');
 	audit_append_escaped(&body, a->grants);
 	appendStringInfoChar(&body, '\t');
 	audit_append_escaped(&body, a->outcome ? a->outcome : "ok");
@@ -1233,12 +1262,16 @@ pubdata_audit_record(const PubdataAccess *a)
 	initStringInfo(&line);
 	enlargeStringInfo(&line, body.len + 2 * AUDIT_HASH_LEN + 64);
 
+	at = GetCurrentTimestamp();
+
 	LWLockAcquire(audit->lock, LW_EXCLUSIVE);
 	seq = audit->head_seq + 1;
-	at = GetCurrentTimestamp();
 	if (at < audit->head_at)
-		at = audit->head_at;	/* keep time monotone if the clock steps back */
-	appendStringInfo(&line, UINT64_FORMAT "\t" INT64_FORMAT "\t", seq, (int64) at);
+		at = audit->head_at;	/* keep time monotone (the clock read before the lock) */
+	audit_append_uint(&line, seq);
+	appendStringInfoChar(&line, '\t');
+	audit_append_int(&line, (int64) at);
+	appendStringInfoChar(&line, '\t');
 	appendBinaryStringInfo(&line, body.data, body.len);
 	audit_sha256(audit->head_hash, line.data, line.len, hash);
 	audit_hex_encode(hash, hex);

@@ -70,6 +70,7 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -374,9 +375,7 @@ WriteRecord(GuardFrame *f, const char *outcome)
 	a.department_id = f->dept;
 	a.department_code = f->dept_code;
 	a.resources = f->resources;
-	a.grant_id = 0;
-	if (f->grants && f->grants[0] != '\0' && f->grants[0] != ';')
-		a.grant_id = strtoi64(f->grants, NULL, 10);
+	a.grant_id = f->first_grant;
 	a.purpose = f->purpose;
 	a.command = f->command;
 	a.query_id = f->query_id;
@@ -787,6 +786,43 @@ ColumnsRead(PlannedStmt *ps, Oid relid, Oid userid, Oid *userids)
 }
 
 /*
+ * RoleName
+ *		A role's name for the audit record, kept for the last role asked
+ *		(a session reads as one role, statement after statement) until
+ *		pg_authid changes.
+ */
+static Oid	role_name_oid = InvalidOid;
+static char role_name_buf[NAMEDATALEN];
+
+static void
+RoleNameInvalidate(Datum arg, int cacheid, uint32 hashvalue)
+{
+	role_name_oid = InvalidOid;
+}
+
+static char *
+RoleName(Oid userid)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		CacheRegisterSyscacheCallback(AUTHOID, RoleNameInvalidate, (Datum) 0);
+		registered = true;
+	}
+	if (userid != role_name_oid)
+	{
+		char	   *name = GetUserNameFromId(userid, true);
+
+		if (name == NULL)
+			return NULL;
+		strlcpy(role_name_buf, name, NAMEDATALEN);
+		role_name_oid = userid;
+	}
+	return pstrdup(role_name_buf);
+}
+
+/*
  * ItemList
  *		The names of the columns in cols that set does not cover, for an
  *		error message.
@@ -1017,6 +1053,9 @@ BuildRecord(GuardFrame *f, PubdataResource **resv)
 			appendStringInfoChar(&grants, ';');
 			appendStringInfoChar(&masked, ';');
 		}
+		/* the record's grant: the first one of the first resource (none: 0) */
+		if (first && gr->ngrants > 0)
+			f->first_grant = gr->grants[0];
 		first = false;
 		appendStringInfoString(&res, resv[i]->code);
 		if (gr->masked)
@@ -1025,7 +1064,13 @@ BuildRecord(GuardFrame *f, PubdataResource **resv)
 			any_masked = true;
 		}
 		for (j = 0; j < gr->ngrants; j++)
-			appendStringInfo(&grants, "%s" INT64_FORMAT, j ? "," : "", gr->grants[j]);
+		{
+			char		buf[MAXINT8LEN + 1];
+
+			if (j > 0)
+				appendStringInfoChar(&grants, ',');
+			appendBinaryStringInfo(&grants, buf, pg_lltoa(gr->grants[j], buf));
+		}
 	}
 	f->resources = res.data;
 	f->grants = grants.data;
@@ -1221,7 +1266,7 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		if (pubdata_guard && gr->audited && !f->audited)
 		{
 			f->audited = true;
-			f->role_name = GetUserNameFromId(userid, true);
+			f->role_name = RoleName(userid);
 			f->dept = dept;
 			f->dept_code = pstrdup(dept_code);
 		}

@@ -71,6 +71,7 @@ typedef struct GuardFrame
 	char	   *dept_code;
 	char	   *resources;
 	char	   *grants;
+	int64		first_grant;	/* the first of them, 0 if none */
 	char	   *masked;			/* items read masked, per resource like grants */
 	char	   *purpose;
 	const char *command;

@@ -200,3 +200,25 @@ SELECT resource, command, outcome, rows, masked, statement
 SELECT count(*) FILTER (WHERE masked IS NOT NULL) > 0 AS some_masked,
 	   count(*) FILTER (WHERE masked LIKE '%id_number=pseudonym%') > 0 AS pseudonyms_recorded
   FROM pubdata.access_log WHERE seq > (SELECT seq FROM mk_before);
+
+-- a masked grant never gives a value unchanged: short values become all stars
+SET SESSION AUTHORIZATION regress_mk_police;
+CREATE TABLE mkp.lengths (n int PRIMARY KEY, code text, phone text, name text);
+INSERT INTO mkp.lengths SELECT n, left('33110219900101123456', n), left('13800138000123456789', n),
+	left('欧阳锋张三李四王五赵六钱七孙八周九吴十郑', n) FROM generate_series(0, 20) n;
+SELECT pubdata.register_resource('mkp.lengths', 'MK-LEN', '长度', 'mk_police', 'restricted', 'not_open', 'daily', 2) > 0 AS ok;
+SELECT pubdata.submit_resource('MK-LEN');
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_mk_admin;
+SELECT pubdata.review_resource('MK-LEN', true), pubdata.publish_resource('MK-LEN');
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_mk_civil;
+SELECT pubdata.request_share('MK-LEN', '长度检验', ARRAY['n', 'code', 'phone', 'name'],
+	masks => '{"code": "id_card", "phone": "phone", "name": "name"}') AS glen \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_mk_police;
+SELECT pubdata.decide_share(:glen, true);
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_mk_civil;
+SELECT n, code, phone, name FROM mkp.lengths ORDER BY n;
+RESET SESSION AUTHORIZATION;

@@ -218,3 +218,22 @@ SET ROLE regress_open_bi;
 SELECT dataset_code FROM pubdata_open.catalog WHERE dataset_code IN ('SJ-QY.001', 'SJ-DC-9', 'SJ-NO-1', 'ws-hosp');
 SELECT * FROM pubdata_open.ws_hosp;
 RESET ROLE;
+
+-- a reader's own leaky function in WHERE sees only the rows the view gives it:
+-- the catalog's filter (published, open) runs first (every pubdata view is a
+-- security barrier)
+SET ROLE regress_open_bi;
+CREATE FUNCTION pg_temp.leak(c text) RETURNS boolean LANGUAGE plpgsql IMMUTABLE COST 0.0000001
+	AS $$BEGIN RAISE NOTICE 'seen: %', c; RETURN true; END$$;
+SELECT count(*) FROM pubdata_open.catalog WHERE pg_temp.leak(dataset_code) AND dataset_code LIKE 'SJ-%';
+RESET ROLE;
+SELECT code, status, open_class FROM pubdata.resource WHERE code LIKE 'SJ-%' ORDER BY code;
+
+-- a mask never returns its value unchanged: short values become all stars
+SELECT n, pubdata.mask_value(left('33110219900101123456', n), 'id_card') AS id_card,
+	   pubdata.mask_value(left('13800138000123456789', n), 'phone') AS phone,
+	   pubdata.mask_value(left('欧阳锋张三李四王五赵六钱七孙八周九吴十郑', n), 'name') AS name
+  FROM generate_series(0, 20) n ORDER BY n;
+SELECT count(*) AS unchanged FROM generate_series(1, 20) n, unnest(ARRAY['id_card', 'phone', 'name', 'email']) r
+ WHERE pubdata.mask_value(left('33110219900101123456', n), r) = left('33110219900101123456', n)
+	OR pubdata.mask_value(left('欧阳锋张三李四王五赵六钱七孙八周九吴十郑', n), r) = left('欧阳锋张三李四王五赵六钱七孙八周九吴十郑', n);

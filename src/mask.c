@@ -678,7 +678,8 @@ MaskText(text *t, PubdataMask rule, int32 dept)
 	switch (rule)
 	{
 		case PUBDATA_MASK_ID_CARD:	/* 3301**********1234 */
-			return PointerGetDatum(MaskChars(s, len, 4, 4, 8));
+			/* at least four hidden: shorter values are all stars */
+			return PointerGetDatum(MaskChars(s, len, 4, 4, 12));
 		case PUBDATA_MASK_NAME:	/* 张*三, 张* */
 			{
 				int			n = pg_is_ascii_len(s, len) ? len : pg_mbstrlen_with_len(s, len);
@@ -688,7 +689,8 @@ MaskText(text *t, PubdataMask rule, int32 dept)
 				return PointerGetDatum(MaskChars(s, len, 1, 1, 3));
 			}
 		case PUBDATA_MASK_PHONE:	/* 138****5678 */
-			return PointerGetDatum(MaskChars(s, len, 3, 4, 7));
+			/* at least four hidden: shorter values are all stars */
+			return PointerGetDatum(MaskChars(s, len, 3, 4, 11));
 		case PUBDATA_MASK_EMAIL:	/* z***@example.cn */
 			{
 				char	   *at = memchr(s, '@', len);

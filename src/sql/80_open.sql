@@ -119,12 +119,12 @@ BEGIN
 	CASE rule
 	WHEN 'none' THEN
 		RETURN v;
-	WHEN 'id_card' THEN		-- 3301**********1234
-		RETURN pg_catalog.format('CASE WHEN %2$s >= 8 THEN pg_catalog.left(%1$s, 4) || pg_catalog.repeat(''*'', %2$s - 8) || pg_catalog.right(%1$s, 4) ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
+	WHEN 'id_card' THEN		-- 3301**********1234; under 12 characters all stars
+		RETURN pg_catalog.format('CASE WHEN %2$s >= 12 THEN pg_catalog.left(%1$s, 4) || pg_catalog.repeat(''*'', %2$s - 8) || pg_catalog.right(%1$s, 4) ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
 	WHEN 'name' THEN		-- 张* / 张*三 / 欧**锋
 		RETURN pg_catalog.format('CASE WHEN %2$s >= 3 THEN pg_catalog.left(%1$s, 1) || pg_catalog.repeat(''*'', %2$s - 2) || pg_catalog.right(%1$s, 1) WHEN %2$s = 2 THEN pg_catalog.left(%1$s, 1) || ''*'' ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
-	WHEN 'phone' THEN		-- 138****5678
-		RETURN pg_catalog.format('CASE WHEN %2$s >= 7 THEN pg_catalog.left(%1$s, 3) || pg_catalog.repeat(''*'', %2$s - 7) || pg_catalog.right(%1$s, 4) ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
+	WHEN 'phone' THEN		-- 138****5678; under 11 characters all stars
+		RETURN pg_catalog.format('CASE WHEN %2$s >= 11 THEN pg_catalog.left(%1$s, 3) || pg_catalog.repeat(''*'', %2$s - 7) || pg_catalog.right(%1$s, 4) ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
 	WHEN 'email' THEN		-- z***@example.cn
 		RETURN pg_catalog.format('CASE WHEN pg_catalog.strpos(%1$s, ''@'') > 1 THEN pg_catalog.left(%1$s, 1) || ''***'' || pg_catalog.substr(%1$s, pg_catalog.strpos(%1$s, ''@'')) ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
 	WHEN 'pseudonym' THEN	-- hex HMAC-SHA256 under the secret key: stable, joinable, not reversible

@@ -5,7 +5,7 @@
 \set QUIET on
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(19);
+SELECT plan(20);
 
 -- the extension's own objects (pg_depend 'e'), in both schemas
 CREATE TEMP VIEW sec_fn AS
@@ -122,6 +122,16 @@ SELECT is_empty($$SELECT n.nspname || ' ' || r FROM pg_namespace n,
 SELECT set_has($$SELECT evtname::text FROM pg_event_trigger WHERE evtenabled <> 'D'$$,
 	$$VALUES ('pubdata_guard_ddl'), ('pubdata_guard_policy_drop'), ('pubdata_guard_grant_start'), ('pubdata_guard_grant')$$,
 	'the policy and grant guards are enabled');
+
+-- every view a pubdata role reads is a security barrier (a reader's leaky
+-- function in WHERE sees only the rows the view gives it)
+SELECT is_empty($$SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+				  WHERE n.nspname IN ('pubdata', 'pubdata_open') AND c.relkind = 'v'
+					AND (has_table_privilege('pubdata_open_reader', c.oid, 'SELECT')
+						 OR has_table_privilege('pubdata_department', c.oid, 'SELECT')
+						 OR has_table_privilege('pubdata_auditor', c.oid, 'SELECT'))
+					AND NOT coalesce('security_barrier=true' = ANY (c.reloptions), false)$$,
+	'every view pubdata roles read is a security barrier');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -56,6 +56,12 @@ INSERT INTO public.population (town_code, town_name, households, people) VALUES
 	('331102004', '白云街道', 14577, 41036),
 	('331102100', '碧湖镇', 15980, 48212),
 	('331102101', '大港头镇', 4102, 12265);
+-- the county's other data, which the city does not aggregate
+CREATE TABLE public.assistance (id_number text PRIMARY KEY, amount numeric NOT NULL);
+INSERT INTO public.assistance VALUES ('331102199001011234', 800);
+-- the login the county gives the city: it reads what the city aggregates, nothing else
+CREATE ROLE city_reader LOGIN;
+GRANT SELECT ON public.population TO city_reader;
 SQL
 	fi
 	;;
@@ -72,13 +78,15 @@ SET client_min_messages = warning;
 CREATE EXTENSION IF NOT EXISTS postgres_fdw;
 CREATE SERVER :"server" FOREIGN DATA WRAPPER postgres_fdw
 	OPTIONS (host :'host', port :'port', dbname 'county');
--- the county grants the city a read-only login; here a trusting local cluster
-CREATE USER MAPPING FOR :"role" SERVER :"server" OPTIONS (user 'postgres', password_required 'false');
+-- the county's read-only login for the city (city_reader: SELECT on the tables
+-- the city aggregates, no superuser); a trusting local cluster here, so no
+-- password, which only a superuser may allow for a mapping
+CREATE USER MAPPING FOR :"role" SERVER :"server" OPTIONS (user 'city_reader', password_required 'false');
 CREATE SCHEMA IF NOT EXISTS :"schema" AUTHORIZATION :"role";
 GRANT USAGE ON FOREIGN SERVER :"server" TO :"role";
 -- the department imports (and so owns) the county's tables
 SET ROLE :"role";
-IMPORT FOREIGN SCHEMA public FROM SERVER :"server" INTO :"schema";
+IMPORT FOREIGN SCHEMA public LIMIT TO (population) FROM SERVER :"server" INTO :"schema";
 RESET ROLE;
 SQL
 	;;

@@ -42,6 +42,17 @@ SQL
 bash test/county.sh link "$DB" "$PUBDATA_WORK" "$CPORT" sh66_liandu sh66_civil >/dev/null || fail "postgres_fdw link"
 [ "$(q "SET ROLE sh66_civil; SELECT count(*) FROM sh66_liandu.population")" = 6 ] || fail "foreign table not readable by the department"
 ok "city reads the county table through postgres_fdw as the department"
+# the county's login for the city reads the aggregated table and nothing else:
+# the department cannot point a foreign table at the county's catalog, at its
+# other tables, nor change the county's data
+out=$(q "SET ROLE sh66_civil; CREATE FOREIGN TABLE sh66_liandu.authid (rolname name, rolsuper boolean) SERVER county_sh66_liandu OPTIONS (schema_name 'pg_catalog', table_name 'pg_authid'); SELECT count(*) FROM sh66_liandu.authid" 2>&1)
+case "$out" in *"permission denied"*) ok "the county's pg_authid stays closed";; *) fail "county pg_authid read through the feed: $out";; esac
+out=$(q "SET ROLE sh66_civil; CREATE FOREIGN TABLE sh66_liandu.assistance (id_number text, amount numeric) SERVER county_sh66_liandu OPTIONS (schema_name 'public', table_name 'assistance'); SELECT count(*) FROM sh66_liandu.assistance" 2>&1)
+case "$out" in *"permission denied"*) ok "the county's other tables stay closed";; *) fail "county table read through the feed: $out";; esac
+out=$(q "SET ROLE sh66_civil; UPDATE sh66_liandu.population SET people = 0" 2>&1)
+case "$out" in *"permission denied"*) ok "the county's data cannot be changed through the feed";; *) fail "county data changed through the feed: $out";; esac
+[ "$(q "SELECT count(*) FROM pg_user_mappings WHERE srvname = 'county_sh66_liandu' AND 'user=city_reader' = ANY (umoptions)")" = 1 ] \
+	|| fail "the mapping does not use the county's read-only login"
 
 JOB=$(q "SET ROLE sh66_civil; SELECT pubdata.schedule_aggregation('SH66-COUNTY-POP', 'sh66_liandu.population', mode => 'incremental', key_columns => ARRAY['town_code'], run_id_column => 'run_id', schedule => '2 seconds', retry_backoff => '1 second')")
 q "UPDATE pubdata.job SET enabled = false WHERE id <> $JOB" >/dev/null

@@ -109,6 +109,31 @@ SELECT count(*) > 0 AS owner_sees_statistics FROM pg_stats WHERE schemaname = 'n
 SET SESSION AUTHORIZATION regress_nb_civil;
 SELECT count(*) AS statistics_seen FROM pg_stats WHERE schemaname = 'nbp' AND tablename = 'household';
 RESET SESSION AUTHORIZATION;
+-- a registered view has no row-level security, so its granted items stay the
+-- grantee's own column privileges (nothing else would hold without the hook)
+SET SESSION AUTHORIZATION regress_nb_police;
+CREATE VIEW nbp.household_v AS SELECT id_number, name, region FROM nbp.household;
+SELECT pubdata.register_resource('nbp.household_v', 'NB-HHV', '户籍视图', 'nb_police', 'restricted', 'not_open', 'daily', 3) > 0 AS ok;
+SELECT pubdata.submit_resource('NB-HHV');
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_nb_admin;
+SELECT pubdata.review_resource('NB-HHV', true), pubdata.publish_resource('NB-HHV');
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_nb_civil;
+SELECT pubdata.request_share('NB-HHV', '视图核查', ARRAY['name', 'region']) AS gvw \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_nb_police;
+SELECT pubdata.decide_share(:gvw, true);
+RESET SESSION AUTHORIZATION;
+SELECT r AS role, has_column_privilege(r, 'nbp.household_v', 'name', 'SELECT') AS view_item,
+	   has_column_privilege(r, 'nbp.household', 'name', 'SELECT') AS table_item
+  FROM unnest(ARRAY['regress_nb_civil', 'regress_nb_health', 'pubdata_department']) r ORDER BY r;
+SET SESSION AUTHORIZATION regress_nb_civil;
+SELECT name FROM nbp.household_v ORDER BY 1;
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_nb_health;
+SELECT name FROM nbp.household_v ORDER BY 1;
+RESET SESSION AUTHORIZATION;
 
 -- C3 and M1: the copy rule covers the whole statement, whatever runs first
 SET SESSION AUTHORIZATION regress_nb_civil;

@@ -124,13 +124,16 @@ BEGIN
 		LOOP
 			cols := pubdata._grant_columns(r.id, g.items);
 			CONTINUE WHEN cols IS NULL;
-			-- the items go to the departments' group, not to the grantee: the
-			-- access guard gives each department exactly the items of its own
-			-- grants (a grant is items x rows) and the policy below its rows, so
-			-- the column ACL a lookup checks stays one entry long however many
-			-- departments hold grants (200 entries are compressed and were
-			-- decompressed at every statement); items no grant gives stay closed
-			EXECUTE pg_catalog.format('GRANT SELECT (%s) ON %s TO pubdata_department', cols, r.relation);
+			-- a table's items go to the departments' group, not to the grantee:
+			-- the access guard gives each department exactly the items of its
+			-- own grants (a grant is items x rows) and the policy below its rows
+			-- (which let nothing through without the guard), so the column ACL a
+			-- lookup checks stays one entry long however many departments hold
+			-- grants (200 entries are compressed and were decompressed at every
+			-- statement); items no grant gives stay closed.  A view has no
+			-- policies: its items go to the grantee itself
+			EXECUTE pg_catalog.format('GRANT SELECT (%s) ON %s TO %I', cols, r.relation,
+									  CASE WHEN has_rls THEN 'pubdata_department'::name ELSE g.role_name END);
 			EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %I', nsp, g.role_name);
 			IF has_rls THEN
 				EXECUTE pg_catalog.format('CREATE POLICY %I ON %s FOR SELECT TO %I USING ((SELECT pubdata._grant_ok(%s)) AND (%s))',

@@ -64,8 +64,10 @@ static const char *const watched_names[] = {
 
 /*
  * One row per approved request (dept > 0) and one per published
- * unconditional resource (dept 0: its shared items).  Runs as the extension
- * owner with search_path pinned; reads pubdata's own tables only.
+ * unconditional resource (dept 0: its shared items).  Only current items
+ * count: a column added to the table is neither shared nor opened until the
+ * bureau has reviewed it (state 'added').  Runs as the extension owner with
+ * search_path pinned; reads pubdata's own tables only.
  */
 static const char load_sql[] =
 "SELECT s.resource_id, s.requester_id, s.id,"
@@ -76,7 +78,7 @@ static const char load_sql[] =
 "       ARRAY(SELECT i.attnum FROM pubdata.resource_item i"
 "              JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) i.resource_id"
 "             WHERE i.resource_id OPERATOR(pg_catalog.=) s.resource_id"
-"               AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND i.attnum IS NOT NULL"
+"               AND i.state OPERATOR(pg_catalog.=) 'current' AND i.attnum IS NOT NULL"
 "               AND coalesce(i.share_class, r.share_class) OPERATOR(pg_catalog.<>) 'non_shared'"
 "               AND (s.items IS NULL OR i.column_name OPERATOR(pg_catalog.=) ANY (s.items))),"
 "       ARRAY(SELECT i.attnum FROM pubdata.resource_item i"
@@ -102,7 +104,7 @@ static const char load_sql[] =
 "SELECT r.id, 0, 0, 'infinity'::pg_catalog.timestamptz, false, false, NULL, NULL,"
 "       ARRAY(SELECT i.attnum FROM pubdata.resource_item i"
 "             WHERE i.resource_id OPERATOR(pg_catalog.=) r.id"
-"               AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND i.attnum IS NOT NULL"
+"               AND i.state OPERATOR(pg_catalog.=) 'current' AND i.attnum IS NOT NULL"
 "               AND i.personal OPERATOR(pg_catalog.=) 'none'"
 "               AND coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.=) 'unconditional'),"
 "       NULL::pg_catalog.int2[], NULL::pg_catalog.text[]"

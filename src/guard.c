@@ -26,8 +26,12 @@
  *	  are collected in one small state whatever order they come in; it
  *	  starts afresh when the next client statement begins.
  *	- Refusals say what to do: a read without a grant names the resource and
- *	  the request_share call; EXPLAIN ANALYZE of rows a department sees only
- *	  in part is refused (its row counts would reveal the others).
+ *	  the request_share call, a read of items no grant gives names them; a
+ *	  write into another department's table says that only the provider
+ *	  writes its data; the bureau's views of pubdata (access_log,
+ *	  lineage_edge...) name what a department reads instead; EXPLAIN
+ *	  ANALYZE of rows a department sees only in part is refused (its row
+ *	  counts would reveal the others).
  *	- The audit record of each statement that reads a restricted or
  *	  non-shared resource as someone else than its provider: built when the
  *	  statement starts (so that it can be written from an abort, where no
@@ -61,6 +65,7 @@
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
 #include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
 #include "nodes/parsenodes.h"
 #include "parser/scanner.h"
 #include "parser/gram.h"
@@ -142,6 +147,7 @@ static HTAB *text_cache = NULL;
 static MemoryContext text_cxt = NULL;
 
 static bool check_purpose(char **newval, void **extra, GucSource source);
+static bool IsProvider(Oid roleid, PubdataResource *res);
 
 /*
  * pubdata_guard_init
@@ -723,6 +729,202 @@ pubdata_guard_utility(PlannedStmt *pstmt, const char **command)
 }
 
 /* ------------------------------------------------------------------------
+ * The bureau's views of pubdata, refused to a department with a pointer
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * Relations of pubdata that show every department's doings and are read by
+ * the bureau and the auditor only; a department that tries gets, instead of
+ * a bare "permission denied for view", the name of what it may read.
+ */
+static const struct
+{
+	const char *relname;
+	const char *detail;
+	const char *hint;
+}			bureau_views[] = {
+	{"access_log", "pubdata.access_log shows every department's reads; pubdata_admin and pubdata_auditor read it.",
+	"A department reads its own reads, and other departments' reads of what it provides, in pubdata.my_access_log."},
+	{"usage_stats", "pubdata.usage_stats counts every department's reads; pubdata_admin and pubdata_auditor read it.",
+	"A department reads its own reads, and other departments' reads of what it provides, in pubdata.my_access_log."},
+	{"lineage_edge", "pubdata.lineage_edge is the whole lineage graph; pubdata_admin and pubdata_auditor read it.",
+	"A department walks the lineage of a table with pubdata.lineage_upstream('schema.table') and pubdata.lineage_downstream('schema.table')."},
+	{"lineage_edge_data", "pubdata.lineage_edge_data is the whole lineage graph; pubdata_admin and pubdata_auditor read it.",
+	"A department walks the lineage of a table with pubdata.lineage_upstream('schema.table') and pubdata.lineage_downstream('schema.table')."},
+	{"lineage_edge_run", "pubdata.lineage_edge_run is part of the whole lineage graph; pubdata_admin and pubdata_auditor read it.",
+	"A department walks the lineage of a table with pubdata.lineage_upstream('schema.table') and pubdata.lineage_downstream('schema.table')."},
+	{"lineage_observation", "pubdata.lineage_observation is part of the whole lineage graph; pubdata_admin and pubdata_auditor read it.",
+	"A department walks the lineage of a table with pubdata.lineage_upstream('schema.table') and pubdata.lineage_downstream('schema.table')."},
+};
+
+static Oid	bureau_view_oids[lengthof(bureau_views)];
+static bool bureau_views_valid = false;
+
+/*
+ * BureauViewsInvalidate
+ *		Relcache callback: look the relations up again (the extension may
+ *		have been dropped and created again).
+ */
+static void
+BureauViewsInvalidate(Datum arg, Oid relid)
+{
+	int			i;
+
+	if (!OidIsValid(relid))
+		bureau_views_valid = false;
+	for (i = 0; i < lengthof(bureau_views); i++)
+		if (bureau_view_oids[i] == relid)
+			bureau_views_valid = false;
+}
+
+/*
+ * RefuseBureauRte
+ *		A relation read that is one of the bureau's views, without the right
+ *		to read it: the same error as the executor's, with a detail and a
+ *		hint.  Costs a comparison per relation.
+ */
+static void
+RefuseBureauRte(RangeTblEntry *rte)
+{
+	static bool registered = false;
+	int			i;
+
+	if (rte->rtekind != RTE_RELATION || !(rte->requiredPerms & ACL_SELECT) || !OidIsValid(rte->relid))
+		return;
+	if (!bureau_views_valid)
+	{
+		if (!registered)
+		{
+			CacheRegisterRelcacheCallback(BureauViewsInvalidate, (Datum) 0);
+			registered = true;
+		}
+		for (i = 0; i < lengthof(bureau_views); i++)
+			bureau_view_oids[i] = pubdata_relation_oid(bureau_views[i].relname);
+		bureau_views_valid = true;
+	}
+	for (i = 0; i < lengthof(bureau_views); i++)
+	{
+		Oid			userid;
+
+		if (rte->relid != bureau_view_oids[i])
+			continue;
+		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		if (pg_class_aclcheck(rte->relid, userid, ACL_SELECT) == ACLCHECK_OK)
+			return;
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for %s %s",
+						get_rel_relkind(rte->relid) == RELKIND_VIEW ? "view" : "table",
+						bureau_views[i].relname),
+				 errdetail("%s", bureau_views[i].detail),
+				 errhint("%s", bureau_views[i].hint)));
+	}
+}
+
+/*
+ * BureauViewWalker
+ *		Every range table entry of a query, its subqueries, CTEs and
+ *		sublinks included.
+ */
+static bool
+BureauViewWalker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (IsA(node, RangeTblEntry))
+	{
+		RefuseBureauRte((RangeTblEntry *) node);
+		return false;
+	}
+	if (IsA(node, Query))
+		return query_tree_walker((Query *) node, BureauViewWalker, context, QTW_EXAMINE_RTES_BEFORE);
+	return expression_tree_walker(node, BureauViewWalker, context);
+}
+
+/*
+ * pubdata_guard_parsed
+ *		See guard.h.  A view is checked here, before it is expanded: the
+ *		planner may refuse it before the executor starts.
+ */
+void
+pubdata_guard_parsed(Query *query)
+{
+	(void) query_tree_walker(query, BureauViewWalker, NULL, QTW_EXAMINE_RTES_BEFORE);
+}
+
+/*
+ * RefuseBureauView
+ *		The same for a plan about to run (a prepared statement planned
+ *		before, say).
+ */
+static void
+RefuseBureauView(PlannedStmt *ps)
+{
+	ListCell   *lc;
+
+	foreach(lc, ps->rtable)
+		RefuseBureauRte((RangeTblEntry *) lfirst(lc));
+}
+
+/* ------------------------------------------------------------------------
+ * Writes into another department's table
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * RefuseForeignWrite
+ *		A statement that changes a registered table as someone else than its
+ *		provider, without the privilege to: only the provider writes its
+ *		data.  Said before anything is read, so that the refusal is about the
+ *		write, not about a read grant.  A role that holds the privilege
+ *		(granted by the owner to a role of no department) is left to the
+ *		executor.
+ */
+static void
+RefuseForeignWrite(QueryDesc *qd, const char *utility_command)
+{
+	ListCell   *lc;
+
+	foreach(lc, qd->plannedstmt->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+		PubdataResource *res;
+		Oid			userid;
+		int32		dept;
+		char		dept_code[PUBDATA_CODE_LEN];
+		char		provider_code[PUBDATA_CODE_LEN];
+
+		if (rte->rtekind != RTE_RELATION)
+			continue;
+		/* a write: INSERT, DELETE, UPDATE of columns (not SELECT FOR UPDATE) */
+		if (!(rte->requiredPerms & (ACL_INSERT | ACL_DELETE)) &&
+			!((rte->requiredPerms & ACL_UPDATE) && !bms_is_empty(rte->updatedCols)))
+			continue;
+		res = pubdata_catalog_lookup(rte->relid);
+		if (res == NULL)
+			continue;
+		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		if (IsProvider(userid, res) || ExecCheckRTPerms(list_make1(rte), false))
+			continue;
+		dept = pubdata_catalog_department(userid, dept_code);
+		if (!OidIsValid(res->provider_role) ||
+			pubdata_catalog_department(res->provider_role, provider_code) == 0)
+			strlcpy(provider_code, "?", sizeof(provider_code));
+		RecordDenied(qd, userid, dept, dept_code, res->code, CommandName(qd, utility_command));
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied to change resource \"%s\"", res->code),
+				 errdetail("Table \"%s\" holds the data of department \"%s\": only the providing department writes it (Art 8, 15); %s reads it at most.",
+						   get_rel_name(rte->relid), provider_code,
+						   dept ? psprintf("department \"%s\"", dept_code) :
+						   psprintf("role \"%s\"", GetUserNameFromId(userid, false))),
+				 errhint("To have a record corrected, raise an objection: SELECT pubdata.raise_objection('%s', record_key => '{...}', item => '...', description => '...');",
+						 res->code)));
+	}
+}
+
+/* ------------------------------------------------------------------------
  * The grant decision
  * ------------------------------------------------------------------------
  */
@@ -849,6 +1051,32 @@ ItemList(Oid relid, Bitmapset *cols, Bitmapset *covered)
 }
 
 /*
+ * ItemArray
+ *		The names of the columns in cols that covered does not cover, as the
+ *		elements of a SQL array of text literals, for a hint.
+ */
+static char *
+ItemArray(Oid relid, Bitmapset *cols, Bitmapset *covered)
+{
+	StringInfoData s;
+	int			m = -1;
+
+	initStringInfo(&s);
+	while ((m = bms_next_member(cols, m)) >= 0)
+	{
+		char	   *name;
+
+		if (covered && bms_is_member(m, covered))
+			continue;
+		name = get_attname(relid, m + FirstLowInvalidHeapAttributeNumber, true);
+		if (name == NULL)
+			continue;
+		appendStringInfo(&s, "%s%s", s.len ? ", " : "", quote_literal_cstr(name));
+	}
+	return s.data;
+}
+
+/*
  * Decide
  *		Choose the grants under which userid (department dept) reads cols of
  *		res; refuse with a precise error when no single grant covers them.
@@ -866,6 +1094,7 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 	int			live = 0;
 	int64		expired_id = 0;
 	Bitmapset  *any = NULL;
+	Bitmapset  *granted = NULL;	/* the items of the live grants */
 	const char **labels = NULL;
 
 	gr->ngrants = 0;
@@ -897,7 +1126,11 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 			int			k;
 
 			if (pass == 0)
+			{
 				any = bms_union(any, g->cols);
+				if (g->expires_at > now)
+					granted = bms_union(granted, g->cols);
+			}
 			if (!bms_is_subset(cols, pass == 0 ? g->clear : g->cols))
 				continue;
 			/* a masked grant must agree with the rules chosen so far */
@@ -981,6 +1214,21 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 						   ItemList(res->relid, cols, set->shared)),
 				 errhint("Read the items of each grant in separate queries, or request one grant for all of them: SELECT pubdata.request_share('%s', purpose => '...', items => ARRAY[...]);",
 						 res->code)));
+	/* some items are granted (or open to all), not all of those read: name them */
+	if (set->shared)
+		granted = bms_add_members(granted, set->shared);
+	if (granted != NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("permission denied for items %s of resource \"%s\"",
+						ItemList(res->relid, cols, granted), res->code),
+				 errdetail("%s may read %s of table \"%s\"; the query reads %s as well (SELECT * reads every column).",
+						   dept ? psprintf("Department \"%s\"", dept_code) :
+						   psprintf("Role \"%s\"", GetUserNameFromId(gr->userid, false)),
+						   ItemList(res->relid, granted, NULL), get_rel_name(res->relid),
+						   ItemList(res->relid, cols, granted)),
+				 errhint("Name only the items granted, or request the others: SELECT pubdata.request_share('%s', purpose => '...', items => ARRAY[%s]);",
+						 res->code, ItemArray(res->relid, cols, granted))));
 	ereport(ERROR,
 			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 			 errmsg("permission denied for resource \"%s\"", res->code),
@@ -1138,6 +1386,11 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 
 	if (IsParallelWorker() || pubdata_catalog_loading())
 		return NULL;
+
+	/* refusals the executor would make anyway, said so that they help */
+	RefuseBureauView(ps);
+	RefuseForeignWrite(qd, utility_command);
+
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)
 		return NULL;
 

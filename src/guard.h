@@ -100,6 +100,9 @@ extern void pubdata_guard_xact_end(void);
 extern GuardFrame *pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command,
 									   bool explain_analyze);
 
+/* after parse analysis: a read of the bureau's views of pubdata is refused with a pointer */
+extern void pubdata_guard_parsed(Query *query);
+
 /* a frame's plan runs (again: a cursor's FETCH may belong to a later statement) */
 extern void pubdata_guard_run(GuardFrame *frame);
 

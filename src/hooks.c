@@ -8,6 +8,10 @@
  * nesting level itself (like pg_stat_statements) and calls the modules in
  * one order:
  *
+ *	 post_parse_analyze
+ *					 guard: a department that reads the bureau's views of
+ *					 pubdata (access_log, lineage_edge) is told what to read
+ *					 instead, before the planner refuses the view bare
  *	 post_parse_analyze, planner
  *					 masked grants: relations a department reads under masked
  *					 grants become masking subqueries (mask.c)
@@ -345,7 +349,10 @@ hooks_post_parse_analyze(ParseState *pstate, Query *query, JumbleState *jstate)
 	if (prev_post_parse_analyze)
 		prev_post_parse_analyze(pstate, query, jstate);
 	if (defining == 0 && !IsParallelWorker() && query->commandType != CMD_UTILITY)
+	{
+		pubdata_guard_parsed(query);
 		pubdata_mask_rewrite(query);
+	}
 }
 
 /*

@@ -79,6 +79,16 @@ COMMENT ON COLUMN pubdata.share_request.copy_approved_at IS 'when the bureau con
 COMMENT ON COLUMN pubdata.share_request.masks IS 'items given masked: {"item": "mask rule"} (id_card, name, phone, email, pseudonym, redact, year, month, custom:<name>); NULL = all in clear';
 COMMENT ON COLUMN pubdata.scenario_resource.masks IS 'items the scenario gives masked: {"item": "mask rule"}; a request under the scenario carries them';
 
+CREATE TABLE pubdata.schema_usage (
+	schema_name	name NOT NULL,
+	role_name	name NOT NULL,
+	granted_at	timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (schema_name, role_name)
+);
+COMMENT ON TABLE pubdata.schema_usage IS 'The USAGE on a table''s schema that pubdata gave a department (or pubdata_department) so that its grants can be read; taken back when no grant needs it';
+SELECT pg_catalog.pg_extension_config_dump('pubdata.schema_usage', '');
+GRANT SELECT ON pubdata.schema_usage TO pubdata_admin, pubdata_auditor;
+
 SELECT pg_catalog.pg_extension_config_dump('pubdata.scenario', '');
 SELECT pg_catalog.pg_extension_config_dump('pubdata.scenario_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('pubdata.scenario_department', '');
@@ -220,10 +230,88 @@ CREATE FUNCTION pubdata._grant_columns(resource_id bigint, items name[]) RETURNS
 	AS $$
 	SELECT pg_catalog.string_agg(pg_catalog.quote_ident(i.column_name), ', ' ORDER BY i.attnum)
 	  FROM pubdata.resource_item i JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) i.resource_id
-	 WHERE i.resource_id OPERATOR(pg_catalog.=) $1 AND i.state OPERATOR(pg_catalog.<>) 'dropped' AND i.attnum IS NOT NULL
+	 WHERE i.resource_id OPERATOR(pg_catalog.=) $1 AND i.state OPERATOR(pg_catalog.=) 'current' AND i.attnum IS NOT NULL
 	   AND coalesce(i.share_class, r.share_class) OPERATOR(pg_catalog.<>) 'non_shared'
 	   AND ($2 IS NULL OR i.column_name OPERATOR(pg_catalog.=) ANY ($2))
 $$;
+
+-- _sync_schema_usage(schema): an approved grant is enough to read, so the
+-- grantee gets the USAGE of the table's schema with it, and pubdata takes back
+-- the USAGE it gave (pubdata.schema_usage) when no grant on a table of that
+-- schema needs it any more: at a revocation, a retirement, or the grant sweep
+-- after an expiry (an expired grant reads nothing from its expiry on; USAGE
+-- alone shows names, not rows).  A role that already has USAGE (from PUBLIC,
+-- from the owner) is given nothing and loses nothing.  Only a schema of the
+-- provider is opened (owned by the provider's role or one of its members,
+-- not by a superuser): USAGE of another owner's schema would open that
+-- owner's other objects, so its owner grants it (decide_share warns).  The
+-- extension owner is a superuser, so the GRANT is recorded as the schema
+-- owner's, as PostgreSQL does for a superuser's GRANT.
+CREATE FUNCTION pubdata._sync_schema_usage(nsp oid) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	sname name;
+	needed name[];
+	rol name;
+BEGIN
+	SELECT n.nspname INTO sname FROM pg_catalog.pg_namespace n WHERE n.oid OPERATOR(pg_catalog.=) $1;
+	IF NOT FOUND THEN
+		RETURN;
+	END IF;
+	PERFORM pg_catalog.set_config('pubdata.internal_ddl', 'on', true);
+	-- who needs it: every department with a live grant on a published table
+	-- of the schema, and all departments for an unconditional resource's
+	-- open items; only where the schema is the provider's
+	SELECT coalesce(pg_catalog.array_agg(DISTINCT x.role_name), '{}') INTO needed
+	  FROM (SELECT 'pubdata_department'::name AS role_name, r.id AS resource_id
+			  FROM pubdata.resource r
+			 WHERE r.share_class OPERATOR(pg_catalog.=) 'unconditional'
+			   AND EXISTS (SELECT 1 FROM pubdata.resource_item i
+							WHERE i.resource_id OPERATOR(pg_catalog.=) r.id AND i.state OPERATOR(pg_catalog.=) 'current'
+							  AND i.attnum IS NOT NULL AND i.personal OPERATOR(pg_catalog.=) 'none'
+							  AND coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.=) 'unconditional')
+			UNION ALL
+			SELECT d.role_name, s.resource_id
+			  FROM pubdata.share_request s
+			  JOIN pubdata.department d ON d.id OPERATOR(pg_catalog.=) s.requester_id
+			 WHERE s.status OPERATOR(pg_catalog.=) 'approved'
+			   AND (s.expires_at IS NULL OR s.expires_at OPERATOR(pg_catalog.>) pg_catalog.now())
+			   AND pubdata._grant_columns(s.resource_id, s.items) IS NOT NULL) x
+	  JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) x.resource_id
+	  JOIN pubdata.department p ON p.id OPERATOR(pg_catalog.=) r.provider_id
+	  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.relation::oid
+	  JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+	  JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) n.nspowner
+	 WHERE n.oid OPERATOR(pg_catalog.=) $1
+	   AND r.status OPERATOR(pg_catalog.=) 'published' AND r.share_class OPERATOR(pg_catalog.<>) 'non_shared'
+	   AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) x.role_name)
+	   AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) p.role_name)
+	   AND NOT o.rolsuper AND pg_catalog.pg_has_role(o.oid, p.role_name, 'MEMBER');
+	-- what pubdata gave and no grant needs any more (first, so that a role
+	-- that had it through pubdata_department is given its own below)
+	FOR rol IN SELECT u.role_name FROM pubdata.schema_usage u
+				WHERE u.schema_name OPERATOR(pg_catalog.=) sname AND NOT u.role_name OPERATOR(pg_catalog.=) ANY (needed)
+	LOOP
+		IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) rol) THEN
+			EXECUTE pg_catalog.format('REVOKE USAGE ON SCHEMA %I FROM %I', sname, rol);
+		END IF;
+		DELETE FROM pubdata.schema_usage u
+		 WHERE u.schema_name OPERATOR(pg_catalog.=) sname AND u.role_name OPERATOR(pg_catalog.=) rol;
+	END LOOP;
+	-- what a grant needs and the role does not have yet
+	FOREACH rol IN ARRAY needed LOOP
+		IF NOT pg_catalog.has_schema_privilege(rol, $1, 'USAGE') THEN
+			EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %I', sname, rol);
+			INSERT INTO pubdata.schema_usage (schema_name, role_name) VALUES (sname, rol)
+			ON CONFLICT DO NOTHING;
+		END IF;
+	END LOOP;
+	PERFORM pg_catalog.set_config('pubdata.internal_ddl', 'off', true);
+END
+$$;
+COMMENT ON FUNCTION pubdata._sync_schema_usage(oid) IS 'Give the schema USAGE that live grants need and take back what pubdata gave when none needs it (internal)';
 
 -- _refresh_sharing: rebuild a resource's policies and privileges from the catalog and its grants
 CREATE FUNCTION pubdata._refresh_sharing(resource_id bigint) RETURNS void
@@ -237,7 +325,6 @@ DECLARE
 	cols text;
 	g record;
 	has_rls boolean;
-	nsp name;
 BEGIN
 	SELECT x.id, x.relation, x.status, x.share_class, c.relkind, d.role_name AS provider_role INTO r
 	  FROM pubdata.resource x JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.relation::oid
@@ -247,8 +334,6 @@ BEGIN
 		RETURN;
 	END IF;
 	has_rls := r.relkind IN ('r', 'p');
-	SELECT n.nspname INTO nsp FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-	 WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid;
 	PERFORM pg_catalog.set_config('pubdata.internal_ddl', 'on', true);
 
 	IF has_rls THEN
@@ -296,13 +381,11 @@ BEGIN
 		IF r.share_class OPERATOR(pg_catalog.=) 'unconditional' THEN
 			SELECT pg_catalog.string_agg(pg_catalog.quote_ident(i.column_name), ', ' ORDER BY i.attnum) INTO cols
 			  FROM pubdata.resource_item i
-			 WHERE i.resource_id OPERATOR(pg_catalog.=) r.id AND i.state OPERATOR(pg_catalog.<>) 'dropped'
+			 WHERE i.resource_id OPERATOR(pg_catalog.=) r.id AND i.state OPERATOR(pg_catalog.=) 'current'
 			   AND i.attnum IS NOT NULL AND i.personal OPERATOR(pg_catalog.=) 'none'
 			   AND coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.=) 'unconditional';
 			IF cols IS NOT NULL THEN
 				EXECUTE pg_catalog.format('GRANT SELECT (%s) ON %s TO pubdata_department', cols, r.relation);
-				-- an approved share is enough to read: the schema is looked into too
-				EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO pubdata_department', nsp);
 				IF has_rls THEN
 					EXECUTE pg_catalog.format('CREATE POLICY pubdata_shared ON %s FOR SELECT TO pubdata_department USING ((SELECT pubdata._shared_ok(%s)))',
 											  r.relation, r.id);
@@ -328,7 +411,6 @@ BEGIN
 			-- policies: its items go to the grantee itself
 			EXECUTE pg_catalog.format('GRANT SELECT (%s) ON %s TO %I', cols, r.relation,
 									  CASE WHEN has_rls THEN 'pubdata_department'::name ELSE g.role_name END);
-			EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %I', nsp, g.role_name);
 			IF has_rls THEN
 				EXECUTE pg_catalog.format('CREATE POLICY %I ON %s FOR SELECT TO %I USING ((SELECT pubdata._grant_ok(%s)) AND (%s))',
 										  'pubdata_grant_' || g.id, r.relation, g.role_name, g.id,
@@ -337,6 +419,9 @@ BEGIN
 		END LOOP;
 	END IF;
 	PERFORM pg_catalog.set_config('pubdata.internal_ddl', 'off', true);
+	-- an approved grant is enough to read: the schema's usage comes with it
+	PERFORM pubdata._sync_schema_usage((SELECT c.relnamespace FROM pg_catalog.pg_class c
+										 WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid));
 END
 $$;
 COMMENT ON FUNCTION pubdata._refresh_sharing(bigint) IS 'Rebuild the policies and column privileges of one resource from its class, status and live grants';
@@ -738,6 +823,8 @@ CREATE FUNCTION pubdata.decide_share(request bigint, approve boolean, reason tex
 DECLARE
 	g pubdata.share_request;
 	r pubdata.resource;
+	who name;
+	sch record;
 BEGIN
 	SELECT * INTO g FROM pubdata.share_request s WHERE s.id OPERATOR(pg_catalog.=) $1 FOR UPDATE;
 	IF NOT FOUND THEN
@@ -771,6 +858,20 @@ BEGIN
 	 WHERE s.id OPERATOR(pg_catalog.=) $1;
 	IF $2 THEN
 		PERFORM pubdata._refresh_sharing(r.id);
+		-- the grant gives the schema's usage where the schema is the
+		-- provider's (_sync_schema_usage); elsewhere only its owner can
+		SELECT d.role_name INTO who FROM pubdata.department d WHERE d.id OPERATOR(pg_catalog.=) g.requester_id;
+		SELECT n.oid, n.nspname, pg_catalog.pg_get_userbyid(n.nspowner) AS owner INTO sch
+		  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		 WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid;
+		IF FOUND AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) who)
+		   AND NOT pg_catalog.has_schema_privilege(who, sch.oid, 'USAGE') THEN
+			RAISE WARNING 'department "%" cannot use schema "%", which holds resource "%"',
+				(SELECT d.code FROM pubdata.department d WHERE d.id OPERATOR(pg_catalog.=) g.requester_id), sch.nspname, r.code
+				USING DETAIL = pg_catalog.format('Schema "%s" is owned by role "%s", not by the providing department: pubdata gives the usage of the provider''s own schemas only.',
+												 sch.nspname, sch.owner),
+					  HINT = pg_catalog.format('The schema''s owner grants it: GRANT USAGE ON SCHEMA %I TO %I;', sch.nspname, who);
+		END IF;
 	END IF;
 END
 $$;

@@ -84,16 +84,19 @@ SELECT count(*) AS rows, count(DISTINCT run_id) AS runs, min(loaded_by) AS loade
 -- a failing job: nothing written, retried with exponential back-off up to max_attempts
 SELECT pubdata.schedule_aggregation('REG-SCHED-POP', 'SELECT region, people / 0 AS people FROM regress_sched_stats.census',
 	schedule => '0 3 * * *', max_attempts => 3, retry_backoff => '10 minutes') AS bad_job \gset
-SELECT pubdata.run_job_now(:bad_job) AS bad1 \gset
+SELECT pubdata.run_job_now(:bad_job);
+SELECT max(id) AS bad1 FROM pubdata.job_run WHERE job_id = :bad_job \gset
 SELECT status, attempt, error, rows_written FROM pubdata.job_run WHERE id = :bad1;
 SELECT failures, next_run_at BETWEEN now() + interval '9 minutes' AND now() + interval '11 minutes' AS retry_in_10_min
   FROM pubdata.job WHERE id = :bad_job;
 SELECT count(*) AS population_rows_kept FROM regress_sched_stats.population;
-SELECT pubdata.run_job_now(:bad_job) AS bad2 \gset
+SELECT pubdata.run_job_now(:bad_job);
+SELECT max(id) AS bad2 FROM pubdata.job_run WHERE job_id = :bad_job \gset
 SELECT status, attempt FROM pubdata.job_run WHERE id = :bad2;
 SELECT failures, next_run_at BETWEEN now() + interval '19 minutes' AND now() + interval '21 minutes' AS retry_in_20_min
   FROM pubdata.job WHERE id = :bad_job;
-SELECT pubdata.run_job_now(:bad_job) AS bad3 \gset
+SELECT pubdata.run_job_now(:bad_job);
+SELECT max(id) AS bad3 FROM pubdata.job_run WHERE job_id = :bad_job \gset
 SELECT status, attempt FROM pubdata.job_run WHERE id = :bad3;
 -- the third failure gives up: the job waits for its next occurrence
 SELECT failures, next_run_at > now() AND next_run_at <= now() + interval '1 day'
@@ -104,7 +107,8 @@ SELECT failures, next_run_at > now() AND next_run_at <= now() + interval '1 day'
 SELECT pubdata.schedule_aggregation('REG-SCHED-POP',
 	'SELECT region, people FROM regress_sched_stats.census WHERE pg_sleep(1) IS NOT NULL',
 	timeout => '300 ms', max_attempts => 1) AS slow_job \gset
-SELECT pubdata.run_job_now(:slow_job) AS slow1 \gset
+SELECT pubdata.run_job_now(:slow_job);
+SELECT max(id) AS slow1 FROM pubdata.job_run WHERE job_id = :slow_job \gset
 SELECT status, error FROM pubdata.job_run WHERE id = :slow1;
 
 -- failure paths for the department
@@ -141,7 +145,8 @@ RESET ROLE;
 UPDATE pubdata.job SET source = 'SELECT region, people FROM regress_sched_stats.census) s; DELETE FROM regress_sched_stats.population; SELECT (1'
  WHERE id = :inc_job;
 SET ROLE regress_sched_stats;
-SELECT pubdata.run_job_now(:inc_job) AS evil \gset
+SELECT pubdata.run_job_now(:inc_job);
+SELECT max(id) AS evil FROM pubdata.job_run WHERE job_id = :inc_job \gset
 SELECT status, error FROM pubdata.job_run WHERE id = :evil;
 SELECT count(*) AS population_rows_intact FROM regress_sched_stats.population;
 RESET ROLE;
@@ -194,7 +199,8 @@ SELECT pubdata.schedule_job('custom', '1 hour', 'SELECT 1', run_as => 'regress_s
 RESET ROLE;
 DROP ROLE regress_sched_temp;
 SET ROLE regress_sched_admin;
-SELECT pubdata.run_job_now(:orphan_job) AS orun \gset
+SELECT pubdata.run_job_now(:orphan_job);
+SELECT max(id) AS orun FROM pubdata.job_run WHERE job_id = :orphan_job \gset
 SELECT status, error FROM pubdata.job_run WHERE id = :orun;
 SELECT pubdata.drop_job(:orphan_job);
 SELECT pubdata.drop_job(id) FROM pubdata.job WHERE builtin AND kind = 'objection_sweep';

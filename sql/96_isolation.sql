@@ -77,7 +77,14 @@ BEGIN
 END
 $$;
 SELECT pubdata.schedule_aggregation('ISO-AGG', 'SELECT regress_iso_h.temp_table() AS x', mode => 'append') AS job3 \gset
-SELECT pubdata.run_job_now(:job3) IS NOT NULL AS ran;
+-- (run_job_now says the run failed; the failure is recorded below)
+DO $$
+BEGIN
+	PERFORM pubdata.run_job_now((SELECT max(id) FROM pubdata.job WHERE source LIKE '%temp_table()%'));
+EXCEPTION WHEN external_routine_exception THEN
+	RAISE NOTICE 'the run failed: %', regexp_replace(SQLERRM, '^job [0-9]+ failed \(run [0-9]+\): ', '');
+END
+$$;
 SELECT pubdata.alter_job(:job3, enabled => false) IS NOT NULL AS disabled;
 RESET SESSION AUTHORIZATION;
 SELECT status, error, rows_written FROM pubdata.job_run WHERE job_id = :job3;

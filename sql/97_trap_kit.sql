@@ -543,6 +543,14 @@ SELECT pubdata.schedule_job('quality', '1 day', resource => 'TRAP-PERSON') AS qj
 SELECT pubdata.run_job_now(:qjob2) > 0 AS ran;
 SELECT status, error FROM pubdata.job_run WHERE job_id = :qjob2;
 SELECT pubdata.drop_job(:qjob2) IS NOT NULL AS dropped;
+SET ROLE regress_trap_prov;
+CALL trap.step('schedule_job quality, run_job_now (planter; job worker)');
+SELECT pubdata.schedule_job('quality', '1 day', resource => 'TRAP-PERSON', enabled => false) AS qjob3 \gset
+SELECT run_as FROM pubdata.job WHERE id = :qjob3;
+SELECT pubdata.run_job_now(:qjob3) > 0 AS ran;
+SELECT status, error FROM pubdata.job_run WHERE job_id = :qjob3;
+SELECT pubdata.drop_job(:qjob3) IS NOT NULL AS dropped;
+RESET ROLE;
 
 --
 -- Aggregation into the pool, by the job worker

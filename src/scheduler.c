@@ -1475,7 +1475,8 @@ pubdata_check_select(PG_FUNCTION_ARGS)
 }
 
 /* ------------------------------------------------------------------------
- * Cron expressions: minute hour day-of-month month day-of-week
+ * Cron expressions: minute hour day-of-month month day-of-week; months
+ * may be named JAN-DEC and days SUN-SAT (any case), as in Vixie cron
  * ------------------------------------------------------------------------
  */
 
@@ -1503,15 +1504,52 @@ cron_error(const char *expr, const char *why)
 			 errdetail("%s", why),
 			 errhint("Use five fields: minute hour day-of-month month day-of-week, "
 					 "each *, a number, a range a-b, a step */n or a-b/n, or a comma list; "
-					 "e.g. \"30 2 * * 1-5\".")));
+					 "months may be JAN-DEC and days SUN-SAT; e.g. \"30 2 * * 1-5\" or \"0 9 1 JAN,JUL MON-FRI\".")));
+}
+
+static const char *const cron_months[] = {
+	"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec", NULL
+};
+static const char *const cron_days[] = {
+	"sun", "mon", "tue", "wed", "thu", "fri", "sat", NULL
+};
+
+/*
+ * cron_value
+ *		A number, or a three-letter name (JAN-DEC, SUN-SAT, any case) when
+ *		the field has names (names[0] is the value first), at *p; advances
+ *		*p.  Returns -1 when there is neither.
+ */
+static int
+cron_value(char **p, const char *const *names, int first)
+{
+	char	   *end;
+	int			i;
+
+	if (isdigit((unsigned char) **p))
+	{
+		long		v = strtol(*p, &end, 10);
+
+		*p = end;
+		return v > 1000 ? 1000 : (int) v;
+	}
+	for (i = 0; names && names[i]; i++)
+		if (pg_strncasecmp(*p, names[i], 3) == 0 && !isalpha((unsigned char) (*p)[3]))
+		{
+			*p += 3;
+			return first + i;
+		}
+	return -1;
 }
 
 /*
  * cron_field
- *		Parse one field into a bit mask of values lo..hi.
+ *		Parse one field into a bit mask of values lo..hi; names, if any, are
+ *		the field's value names from first on.
  */
 static uint64
-cron_field(const char *expr, const char *field, int lo, int hi, bool *star)
+cron_field(const char *expr, const char *field, int lo, int hi, bool *star,
+		   const char *const *names, int first)
 {
 	uint64		mask = 0;
 	char	   *copy = pstrdup(field);
@@ -1536,18 +1574,17 @@ cron_field(const char *expr, const char *field, int lo, int hi, bool *star)
 		}
 		else
 		{
-			if (!isdigit((unsigned char) *p))
-				cron_error(expr, psprintf("\"%s\" is not a number, range or *.", part));
-			a = (int) strtol(p, &end, 10);
-			p = end;
+			a = cron_value(&p, names, first);
+			if (a < 0)
+				cron_error(expr, psprintf(names ? "\"%s\" is not a number, a name, a range or *." :
+										  "\"%s\" is not a number, range or *.", part));
 			b = a;
 			if (*p == '-')
 			{
 				p++;
-				if (!isdigit((unsigned char) *p))
+				b = cron_value(&p, names, first);
+				if (b < 0)
 					cron_error(expr, psprintf("bad range \"%s\".", part));
-				b = (int) strtol(p, &end, 10);
-				p = end;
 			}
 		}
 		if (*p == '/')
@@ -1597,13 +1634,13 @@ cron_parse(const char *expr, CronSpec *spec)
 	}
 	if (n != 5)
 		cron_error(expr, "Fewer than five fields.");
-	spec->minute = cron_field(expr, fields[0], 0, 59, &star);
-	spec->hour = (uint32) cron_field(expr, fields[1], 0, 23, &star);
-	spec->dom = (uint32) cron_field(expr, fields[2], 1, 31, &spec->dom_star);
-	spec->month = (uint32) cron_field(expr, fields[3], 1, 12, &star);
+	spec->minute = cron_field(expr, fields[0], 0, 59, &star, NULL, 0);
+	spec->hour = (uint32) cron_field(expr, fields[1], 0, 23, &star, NULL, 0);
+	spec->dom = (uint32) cron_field(expr, fields[2], 1, 31, &spec->dom_star, NULL, 0);
+	spec->month = (uint32) cron_field(expr, fields[3], 1, 12, &star, cron_months, 1);
 	{
 		/* day of week: 0 and 7 are both Sunday */
-		uint64		m = cron_field(expr, fields[4], 0, 7, &spec->dow_star);
+		uint64		m = cron_field(expr, fields[4], 0, 7, &spec->dow_star, cron_days, 0);
 
 		if (m & (UINT64CONST(1) << 7))
 			m |= 1;

@@ -156,7 +156,8 @@ BEGIN
 	IF schedule IS NULL THEN
 		RETURN 'frequency';
 	END IF;
-	IF pg_catalog.btrim(schedule) ~ '^\S+\s+\S+\s+\S+\s+\S+\s+\S+$' AND schedule !~ '[A-Za-z]' THEN
+	-- cron: five fields; only month and day of week may hold names (JAN, MON)
+	IF pg_catalog.btrim(schedule) ~ '^[0-9*,/-]+\s+[0-9*,/-]+\s+[0-9*,/-]+\s+[0-9A-Za-z*,/-]+\s+[0-9A-Za-z*,/-]+$' THEN
 		PERFORM pubdata.cron_next(schedule, pg_catalog.now());
 		RETURN 'cron';
 	END IF;
@@ -169,7 +170,7 @@ BEGIN
 		RAISE EXCEPTION 'invalid schedule "%"', schedule
 			USING ERRCODE = 'invalid_parameter_value',
 				  DETAIL = 'A schedule is an interval of at least one second, a 5-field cron expression, or NULL.',
-				  HINT = 'E.g. ''15 minutes'', ''0 2 * * *'' (02:00 every day), or NULL for the resource''s update frequency.';
+				  HINT = 'E.g. ''15 minutes'', ''0 2 * * *'' (02:00 every day), ''0 9 * * MON-FRI'', or NULL for the resource''s update frequency.';
 	END IF;
 	RETURN 'interval';
 END
@@ -413,6 +414,29 @@ $$;
 -- Public API
 -- ---------------------------------------------------------------------------
 
+-- _warn_job_database(job): the launcher runs scheduled jobs in the database
+-- named by pubdata.database only; an enabled job scheduled elsewhere would
+-- silently never fire
+CREATE FUNCTION pubdata._warn_job_database(job bigint) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	db text := pg_catalog.current_setting('pubdata.database', true);
+BEGIN
+	IF db IS NOT NULL AND db OPERATOR(pg_catalog.<>) pg_catalog.current_database()
+	   AND EXISTS (SELECT 1 FROM pubdata.job j
+				   WHERE j.id OPERATOR(pg_catalog.=) job AND j.enabled AND j.next_run_at IS NOT NULL) THEN
+		RAISE WARNING 'job % is scheduled in database "%", but the pubdata launcher runs jobs in database "%"',
+			job, pg_catalog.current_database(), db
+			USING DETAIL = 'Its schedule never fires in this database; pubdata.run_job_now() still runs it at once.',
+				  HINT = pg_catalog.format('Schedule jobs in database "%s", or set pubdata.database = ''%s'' in postgresql.conf and restart the server.',
+										   db, pg_catalog.current_database());
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION pubdata._warn_job_database(bigint) IS 'Warn when a job is scheduled in another database than pubdata.database, where no launcher runs it (internal)';
+
 -- _may_manage_job(job): admin, or the provider department of the job's
 -- resource for aggregation and quality jobs
 CREATE FUNCTION pubdata._may_manage_job(j pubdata.job) RETURNS boolean
@@ -597,6 +621,7 @@ BEGIN
 			timeout, max_attempts, retry_backoff,
 			pubdata._first_run(sk, schedule, r.update_frequency), role_name, pubdata.caller())
 	RETURNING id INTO jid;
+	PERFORM pubdata._warn_job_database(jid);
 	RETURN jid;
 END
 $$;
@@ -623,9 +648,19 @@ DECLARE
 	f pubdata.update_frequency;
 	sk pubdata.schedule_kind;
 	jid bigint;
+	admin boolean := pubdata.is_admin();
+	me integer := pubdata.department_of(pubdata.caller());
+	prov integer;
 BEGIN
-	PERFORM pubdata._require_admin('schedule jobs');
 	PERFORM pubdata._check_enum(kind, 'pubdata.job_kind', 'job kind');
+	-- a department schedules the quality measurement of its own resources;
+	-- every other job (custom SQL, the sweeps) is the bureau's
+	IF NOT admin AND (me IS NULL OR kind IS DISTINCT FROM 'quality') THEN
+		RAISE EXCEPTION 'permission denied to schedule a % job', coalesce(kind, 'NULL')
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = 'A department schedules the quality measurements (kind quality) and the aggregation (schedule_aggregation) of its own resources; other jobs are scheduled by pubdata_admin.',
+				  HINT = 'SELECT pubdata.schedule_job(''quality'', ''1 day'', resource => ''...'');';
+	END IF;
 	IF kind IS NULL OR kind OPERATOR(pg_catalog.=) 'aggregation' THEN
 		RAISE EXCEPTION 'use schedule_aggregation() for aggregation jobs'
 			USING ERRCODE = 'invalid_parameter_value',
@@ -641,7 +676,14 @@ BEGIN
 	END IF;
 	IF resource IS NOT NULL THEN
 		rid := pubdata.resource_id(resource);
-		SELECT r.update_frequency INTO f FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) rid;
+		SELECT r.update_frequency, r.provider_id INTO f, prov FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) rid;
+		IF NOT admin AND prov IS DISTINCT FROM me THEN
+			RAISE EXCEPTION 'permission denied to schedule a quality job on resource "%"', resource
+				USING ERRCODE = 'insufficient_privilege',
+					  DETAIL = pg_catalog.format('The resource is provided by department "%s".',
+								(SELECT d.code FROM pubdata.department d WHERE d.id OPERATOR(pg_catalog.=) prov)),
+					  HINT = 'A department measures the quality of its own resources (Art 15: who collects is responsible).';
+		END IF;
 	ELSIF kind OPERATOR(pg_catalog.=) 'quality' THEN
 		RAISE EXCEPTION 'a quality job needs a resource'
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Pass resource => ''code''.';
@@ -660,17 +702,27 @@ BEGIN
 				  DETAIL = pg_catalog.format('Role "%s" is not a member of it (or it does not exist).', pubdata.caller()),
 				  HINT = 'A job runs as its creator or as a role the creator is a member of.';
 	END IF;
+	-- a department's job runs as the department, never as another role its
+	-- login may belong to
+	IF NOT admin AND pubdata.department_of(run_as) IS DISTINCT FROM me THEN
+		RAISE EXCEPTION 'cannot schedule a job to run as role "%"', run_as
+			USING ERRCODE = 'insufficient_privilege',
+				  DETAIL = pg_catalog.format('Role "%s" does not act for department "%s".', run_as,
+							(SELECT d.code FROM pubdata.department d WHERE d.id OPERATOR(pg_catalog.=) me)),
+				  HINT = 'Leave run_as out: the job runs as the department''s role that schedules it.';
+	END IF;
 	INSERT INTO pubdata.job (name, kind, resource_id, source, schedule, schedule_kind, enabled, timeout,
 							 max_attempts, retry_backoff, next_run_at, run_as, created_by)
 	VALUES (coalesce(name, pg_catalog.format('%s%s', kind, ' ' OPERATOR(pg_catalog.||) resource)),
 			kind::pubdata.job_kind, rid, command, schedule, sk, coalesce(enabled, true), timeout,
 			max_attempts, retry_backoff, pubdata._first_run(sk, schedule, f), run_as, pubdata.caller())
 	RETURNING id INTO jid;
+	PERFORM pubdata._warn_job_database(jid);
 	RETURN jid;
 END
 $$;
 COMMENT ON FUNCTION pubdata.schedule_job(text, text, text, text, name, interval, integer, interval, boolean, text) IS
-	'pubdata_admin: schedule a quality, objection_sweep, grant_sweep or custom SQL job (runs as run_as, a role the caller is a member of); returns the job id';
+	'Schedule a quality, objection_sweep, grant_sweep or custom SQL job (pubdata_admin), or the quality measurement of a department''s own resource (the department); runs as run_as, a role the caller is a member of; returns the job id';
 
 CREATE FUNCTION pubdata.alter_job(
 	job bigint,
@@ -743,6 +795,7 @@ DECLARE
 	j pubdata.job := pubdata._job(job);
 	running bigint;
 	run bigint;
+	outcome record;
 BEGIN
 	SELECT r.id INTO running FROM pubdata.job_run r
 	 WHERE r.job_id OPERATOR(pg_catalog.=) job AND r.status OPERATOR(pg_catalog.=) 'running'
@@ -764,11 +817,26 @@ BEGIN
 	END IF;
 	-- a worker killed before it could record its result
 	PERFORM pubdata._finish_run(run, 'failed', 'the job worker exited without recording a result', NULL, NULL);
+	-- a run that did not succeed is an error for the caller, as for any
+	-- statement; the run stays recorded (the worker committed it)
+	SELECT r.status, r.error, r.attempt INTO outcome FROM pubdata.job_run r WHERE r.id OPERATOR(pg_catalog.=) run;
+	IF outcome.status OPERATOR(pg_catalog.=) 'timed_out' THEN
+		RAISE EXCEPTION 'job % timed out (run %): %', job, run, outcome.error
+			USING ERRCODE = 'query_canceled',
+				  DETAIL = pg_catalog.format('Run %s of job "%s" (attempt %s) ran longer than its timeout of %s and wrote nothing.',
+											 run, j.name, outcome.attempt, j.timeout),
+				  HINT = pg_catalog.format('Raise it with pubdata.alter_job(%s, timeout => ...); see SELECT * FROM pubdata.job_run WHERE id = %s.', job, run);
+	ELSIF outcome.status OPERATOR(pg_catalog.<>) 'succeeded' THEN
+		RAISE EXCEPTION 'job % failed (run %): %', job, run, coalesce(outcome.error, 'no result recorded')
+			USING ERRCODE = 'external_routine_exception',
+				  DETAIL = pg_catalog.format('Run %s of job "%s" (attempt %s) failed and wrote nothing.', run, j.name, outcome.attempt),
+				  HINT = pg_catalog.format('Correct the cause and run it again; see SELECT * FROM pubdata.job_run WHERE id = %s.', run);
+	END IF;
 	RETURN run;
 END
 $$;
 COMMENT ON FUNCTION pubdata.run_job_now(bigint) IS
-	'Run a job at once in a job worker and wait for it; returns the run id (see pubdata.job_run for its outcome)';
+	'Run a job at once in a job worker and wait for it; returns the run id when it succeeded, raises an error naming the failure (the run stays in pubdata.job_run) when it failed or timed out';
 
 -- ---------------------------------------------------------------------------
 -- Who sees which jobs: admin and auditor all, a department those of its resources
@@ -803,9 +871,9 @@ GRANT EXECUTE ON FUNCTION pubdata.schedule_aggregation(text, text, text, text[],
 	pubdata.cron_next(text, timestamptz), pubdata.frequency_interval(pubdata.update_frequency),
 	pubdata.launcher_pid()
 	TO pubdata_admin, pubdata_department;
-GRANT EXECUTE ON FUNCTION pubdata.schedule_job(text, text, text, text, name, interval, integer, interval, boolean, text),
-	pubdata.check_overdue()
-	TO pubdata_admin;
+GRANT EXECUTE ON FUNCTION pubdata.schedule_job(text, text, text, text, name, interval, integer, interval, boolean, text)
+	TO pubdata_admin, pubdata_department;
+GRANT EXECUTE ON FUNCTION pubdata.check_overdue() TO pubdata_admin;
 GRANT EXECUTE ON FUNCTION pubdata.cron_next(text, timestamptz), pubdata.frequency_interval(pubdata.update_frequency),
 	pubdata.launcher_pid()
 	TO pubdata_auditor;

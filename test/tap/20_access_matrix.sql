@@ -53,7 +53,7 @@ SELECT is((SELECT count(*) FROM tapp.u), 2::bigint, 'any department reads uncond
 SELECT throws_ok('SELECT who FROM tapp.u', '42501', NULL, 'a personal item of unconditional data needs a grant');
 SELECT is((SELECT count(*) FROM tapp.r), 2::bigint, 'grantee sees only its scoped rows');
 SELECT results_eq('SELECT k FROM tapp.r ORDER BY k', ARRAY[1, 3], 'grantee sees rows of its region');
-SELECT throws_ok('SELECT v FROM tapp.r', '42501', 'permission denied for resource "TAP-R"', 'an item outside the grant is refused');
+SELECT throws_ok('SELECT v FROM tapp.r', '42501', 'permission denied for items v of resource "TAP-R"', 'an item outside the grant is refused, named');
 SELECT throws_ok('SELECT * FROM tapp.n', '42501', 'resource "TAP-N" is not shared', 'non-shared is refused');
 SELECT throws_ok('INSERT INTO tapp.r VALUES (9, ''z'', ''331102'')', '42501', NULL, 'grantee cannot write');
 SELECT throws_ok('CREATE TABLE tapu.x AS SELECT k FROM tapp.r', '42501', 'copying resource "TAP-R" is not allowed', 'grantee cannot copy');

@@ -62,7 +62,7 @@ SELECT is_empty($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_d
 		'pubdata.add_data_element', 'pubdata.review_resource', 'pubdata.publish_resource', 'pubdata.approve_copy',
 		'pubdata.approve_scenario', 'pubdata.approve_project', 'pubdata.accept_project', 'pubdata.sweep_grants',
 		'pubdata.sweep_objections', 'pubdata.check_overdue', 'pubdata.load_calendar_year',
-		'pubdata.unload_calendar_year', 'pubdata.schedule_job', 'pubdata.rotate_pseudonym_key',
+		'pubdata.unload_calendar_year', 'pubdata.rotate_pseudonym_key',
 		'pubdata.record_lineage', 'pubdata.lineage_compact', 'pubdata.evaluation', 'pubdata.evaluation_report',
 		'pubdata.verify_audit_chain', 'pubdata.audit_chain_head', 'pubdata._audit_records')$$,
 	'departments cannot execute the bureau''s functions');

@@ -20,6 +20,6 @@ COMMENT ON TYPE pubdata.update_frequency IS 'Art 8(5): how often the responsible
 COMMENT ON TYPE pubdata.resource_status IS 'Catalog workflow: draft -> submitted -> approved (or returned) -> published -> retired';
 COMMENT ON TYPE pubdata.personal_kind IS 'Art 25: whether a data item holds personal or sensitive personal information';
 COMMENT ON TYPE pubdata.mask_rule IS 'How an item is masked where it is shown outside its provider';
-COMMENT ON TYPE pubdata.item_state IS 'current; added (a new column not yet described); dropped (the column left the table)';
+COMMENT ON TYPE pubdata.item_state IS 'current; added (a new column the bureau has not reviewed yet: neither shared nor opened); dropped (the column left the table)';
 COMMENT ON TYPE pubdata.department_kind IS 'administrative organ, public institution, public utility (Art 35) or other';
 COMMENT ON TYPE pubdata.project_status IS 'Art 29: IT project register states';

@@ -16,6 +16,8 @@ COMMENT ON TABLE pubdata.schema_usage IS 'The USAGE on a table''s schema that pu
 SELECT pg_catalog.pg_extension_config_dump('pubdata.schema_usage', '');
 GRANT SELECT ON pubdata.schema_usage TO pubdata_admin, pubdata_auditor;
 
+COMMENT ON TYPE pubdata.item_state IS 'current; added (a new column the bureau has not reviewed yet: neither shared nor opened); dropped (the column left the table)';
+
 CREATE OR REPLACE FUNCTION pubdata._grant_columns(resource_id bigint, items name[]) RETURNS text
 	LANGUAGE sql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -621,6 +623,111 @@ END
 $$;
 COMMENT ON FUNCTION pubdata.run_job_now(bigint) IS
 	'Run a job at once in a job worker and wait for it; returns the run id when it succeeded, raises an error naming the failure (the run stays in pubdata.job_run) when it failed or timed out';
+
+CREATE OR REPLACE FUNCTION pubdata.set_item(resource text, column_name name, title text DEFAULT NULL, personal text DEFAULT NULL,
+								 share_class text DEFAULT NULL, mask text DEFAULT NULL, description text DEFAULT NULL,
+								 is_key boolean DEFAULT NULL)
+	RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	r pubdata.resource := pubdata._resource_for_edit($1, 'edit');
+	it pubdata.resource_item;
+	cls pubdata.share_class;
+BEGIN
+	SELECT * INTO it FROM pubdata.resource_item i
+	 WHERE i.resource_id OPERATOR(pg_catalog.=) r.id AND i.column_name OPERATOR(pg_catalog.=) $2;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'resource "%" has no item "%"', $1, $2
+			USING ERRCODE = 'undefined_column',
+				  HINT = pg_catalog.format('Items: %s.', (SELECT pg_catalog.string_agg(i.column_name::text, ', ' ORDER BY i.attnum)
+							FROM pubdata.resource_item i WHERE i.resource_id OPERATOR(pg_catalog.=) r.id));
+	END IF;
+	-- an item the bureau has reviewed keeps its classes; a new column (added)
+	-- has not been reviewed yet, so it is described in full whatever the
+	-- entry's status
+	IF r.status NOT IN ('draft', 'returned') AND it.state OPERATOR(pg_catalog.<>) 'added'
+	   AND ($4 IS NOT NULL OR $5 IS NOT NULL OR $6 IS NOT NULL OR $8 IS NOT NULL) THEN
+		RAISE EXCEPTION 'resource "%" is %: only titles and descriptions of its items can change', $1, r.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Classes, personal-data kinds and masks change on a draft or returned entry; a published entry is retired and registered anew.';
+	END IF;
+	cls := pubdata._check_enum($5, 'pubdata.share_class', 'share class')::pubdata.share_class;
+	IF cls IS NOT NULL AND cls OPERATOR(pg_catalog.<) r.share_class THEN
+		RAISE EXCEPTION 'item "%" cannot be % when resource "%" is %', $2, cls, $1, r.share_class
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'An item''s share class can only be stricter than its resource''s.';
+	END IF;
+	UPDATE pubdata.resource_item i
+	   SET title = coalesce($3, i.title),
+		   personal = coalesce(pubdata._check_enum($4, 'pubdata.personal_kind', 'personal-data kind')::pubdata.personal_kind, i.personal),
+		   share_class = coalesce(cls, i.share_class),
+		   mask = coalesce(pubdata._check_enum($6, 'pubdata.mask_rule', 'mask rule')::pubdata.mask_rule, i.mask),
+		   description = coalesce($7, i.description),
+		   is_key = coalesce($8, i.is_key),
+		   state = CASE WHEN i.state OPERATOR(pg_catalog.=) 'added' AND r.status IN ('draft', 'returned')
+						THEN 'current'::pubdata.item_state ELSE i.state END
+	 WHERE i.resource_id OPERATOR(pg_catalog.=) r.id AND i.column_name OPERATOR(pg_catalog.=) $2;
+	PERFORM pubdata._record_version(r.id);
+	-- a new column of an entry under review or in use waits for the bureau:
+	-- neither shared nor opened until review_resource approves it
+	IF it.state OPERATOR(pg_catalog.=) 'added' AND r.status NOT IN ('draft', 'returned') THEN
+		RAISE NOTICE 'pubdata: new item "%" of % resource "%" is described; it is shared and opened once the bureau approves it', $2, r.status, $1
+			USING HINT = pg_catalog.format('pubdata_admin reviews it: SELECT pubdata.review_resource(%L, true);', $1);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION pubdata.set_item(text, name, text, text, text, text, text, boolean) IS
+	'Describe a data item: title, personal-data kind, stricter share class, mask, description, key flag';
+
+CREATE OR REPLACE FUNCTION pubdata.review_resource(resource text, approve boolean, comment text DEFAULT NULL) RETURNS void
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	r pubdata.resource;
+	new_items boolean;
+BEGIN
+	PERFORM pubdata._require_admin('review catalog entries');
+	r := pubdata._resource_for_edit($1, 'review');
+	-- an approved or published entry is reviewed again for its new items
+	-- (columns added to its table): until then they are neither shared nor
+	-- opened
+	new_items := EXISTS (SELECT 1 FROM pubdata.resource_item i
+						  WHERE i.resource_id OPERATOR(pg_catalog.=) r.id AND i.state OPERATOR(pg_catalog.=) 'added');
+	IF r.status OPERATOR(pg_catalog.<>) 'submitted' AND NOT (r.status IN ('approved', 'published') AND new_items) THEN
+		RAISE EXCEPTION 'resource "%" is %, not submitted', $1, r.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'The department submits it with pubdata.submit_resource(); an approved or published entry is reviewed again when its table has new columns.';
+	END IF;
+	IF $2 IS NULL THEN
+		RAISE EXCEPTION 'approve must be true or false' USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT $2 AND coalesce(pg_catalog.btrim($3), '') OPERATOR(pg_catalog.=) '' THEN
+		RAISE EXCEPTION 'returning resource "%" needs a comment', $1
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Say what the department must change.';
+	END IF;
+	IF r.status OPERATOR(pg_catalog.=) 'submitted' THEN
+		UPDATE pubdata.resource x
+		   SET status = CASE WHEN $2 THEN 'approved'::pubdata.resource_status ELSE 'returned'::pubdata.resource_status END,
+			   review_comment = $3, reviewed_at = pg_catalog.now()
+		 WHERE x.id OPERATOR(pg_catalog.=) r.id;
+	ELSE
+		-- the entry stays as it is; returned new items stay out until reviewed again
+		UPDATE pubdata.resource x SET review_comment = $3, reviewed_at = pg_catalog.now()
+		 WHERE x.id OPERATOR(pg_catalog.=) r.id;
+	END IF;
+	-- approved: the new items are reviewed with the entry (sharing and the
+	-- open view follow through the triggers on resource_item)
+	IF $2 AND new_items THEN
+		UPDATE pubdata.resource_item i SET state = 'current'
+		 WHERE i.resource_id OPERATOR(pg_catalog.=) r.id AND i.state OPERATOR(pg_catalog.=) 'added';
+	END IF;
+	PERFORM pubdata._record_version(r.id);
+END
+$$;
+COMMENT ON FUNCTION pubdata.review_resource(text, boolean, text) IS 'Approve, or return with a comment, a submitted catalog entry, or the new items of an approved or published one (pubdata_admin)';
 
 REVOKE ALL ON FUNCTION pubdata._sync_schema_usage(oid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION pubdata._warn_job_database(bigint) FROM PUBLIC;

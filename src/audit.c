@@ -1428,7 +1428,7 @@ pubdata_audit_init(void)
 							"a reader of the log, or the postmaster (at shutdown and after a crash); 0 writes each record itself.",
 							&audit_buffer_kb,
 							1024, 0, 1024 * 1024,
-							PGC_POSTMASTER,
+							pubdata_startup_context(),
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
 	DefineCustomIntVariable("pubdata.audit_segment_size",

@@ -38,6 +38,22 @@ pubdata_require_preload(const char *what)
 }
 
 /*
+ * pubdata_startup_context
+ *		The context of a setting that only the postmaster reads (shared
+ *		memory sizes, the scheduler's database): PGC_POSTMASTER when the
+ *		library is being preloaded.  A library loaded later, in a session,
+ *		may not define such a setting (PostgreSQL ends the session with a
+ *		FATAL error), so there the setting is defined as PGC_SIGHUP: it
+ *		shows the configured value and, as nothing of the preloaded
+ *		machinery runs, changes nothing.
+ */
+GucContext
+pubdata_startup_context(void)
+{
+	return pubdata_preloaded ? PGC_POSTMASTER : PGC_SIGHUP;
+}
+
+/*
  * pubdata_caller_id
  *		The role acting in this session, as seen outside any SECURITY DEFINER
  *		function: current_user after SET ROLE, not the function's owner.

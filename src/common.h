@@ -14,11 +14,16 @@
 
 #include "postgres.h"
 
+#include "utils/guc.h"
+
 /* true when the library was loaded through shared_preload_libraries */
 extern bool pubdata_preloaded;
 
 /* raise a clear error when a feature needs shared_preload_libraries */
 extern void pubdata_require_preload(const char *what);
+
+/* the context of a setting read at server start (see common.c) */
+extern GucContext pubdata_startup_context(void);
 
 /* the role acting in this session, outside any SECURITY DEFINER function */
 extern Oid	pubdata_caller_id(void);

@@ -1609,6 +1609,24 @@ pubdata_guard_abandon(GuardFrame *frame)
  * ------------------------------------------------------------------------
  */
 
+/*
+ * RequireGuard
+ *		Without the executor hook (the library is not preloaded) nobody
+ *		chooses grants, audits reads or applies the copy rule: the policies
+ *		admit no other department's read, and say why instead of returning
+ *		no rows.
+ */
+static void
+RequireGuard(void)
+{
+	if (!pubdata_preloaded)
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("shared data cannot be read: pubdata is not loaded via shared_preload_libraries"),
+				 errdetail("Reads of another department's registered table are admitted only under the grant the executor hook chooses, and audited; without the hook none is admitted."),
+				 errhint("Add pubdata to shared_preload_libraries in postgresql.conf and restart the server.")));
+}
+
 PG_FUNCTION_INFO_V1(pubdata_grant_ok);
 
 /*
@@ -1627,7 +1645,10 @@ pubdata_grant_ok(PG_FUNCTION_ARGS)
 				j;
 
 	if (f == NULL)
+	{
+		RequireGuard();
 		PG_RETURN_BOOL(false);
+	}
 	for (i = 0; i < f->nrels; i++)
 		for (j = 0; j < f->rels[i].ngrants; j++)
 			if (f->rels[i].grants[j] == grant_id)
@@ -1650,7 +1671,10 @@ pubdata_shared_ok(PG_FUNCTION_ARGS)
 	int			i;
 
 	if (f == NULL)
+	{
+		RequireGuard();
 		PG_RETURN_BOOL(false);
+	}
 	for (i = 0; i < f->nrels; i++)
 		if (f->rels[i].resource_id == resource_id && f->rels[i].shared)
 			PG_RETURN_BOOL(true);

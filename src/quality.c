@@ -2099,6 +2099,7 @@ pubdata_quality_scan(PG_FUNCTION_ARGS)
 	QualityState *qs;
 	PubdataIdentity as;
 	int64		nrows;
+	bool		audited;
 	int			i;
 	Datum		values[5];
 	bool		nulls[5];
@@ -2108,17 +2109,22 @@ pubdata_quality_scan(PG_FUNCTION_ARGS)
 	cxt = AllocSetContextCreate(CurrentMemoryContext, "pubdata quality", ALLOCSET_DEFAULT_SIZES);
 	qs = quality_prepare(resource_id, rel, false, cxt);
 
+	/*
+	 * A measurement reads every row and keeps samples: when someone other
+	 * than the provider (the bureau) measures a restricted or non-shared
+	 * resource, the access audit records it like any other read, and
+	 * without the audit (not preloaded) it is not made at all.
+	 */
+	audited = strcmp(qs->share_class, "unconditional") != 0 &&
+		qs->caller_dept_id != qs->provider_id;
+	if (audited)
+		pubdata_require_preload("a quality measurement of a restricted or non-shared resource by another department than its provider (it is audited)");
+
 	pubdata_become(&as, rel->rd_rel->relowner, PUBDATA_AS_RESTRICTED);
 	nrows = quality_scan(qs);
 	pubdata_restore(&as);
 
-	/*
-	 * A measurement reads every row and keeps samples: when someone other
-	 * than the provider (the bureau) measures a restricted or non-shared
-	 * resource, the access audit records it like any other read.
-	 */
-	if (pubdata_preloaded && strcmp(qs->share_class, "unconditional") != 0 &&
-		qs->caller_dept_id != qs->provider_id)
+	if (audited)
 	{
 		PubdataAccess a;
 

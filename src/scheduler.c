@@ -183,7 +183,7 @@ pubdata_scheduler_init(void)
 							   "The pubdata extension must be installed there; the launcher waits until it is.",
 							   &pubdata_database,
 							   "postgres",
-							   PGC_POSTMASTER,
+							   pubdata_startup_context(),
 							   0,
 							   NULL, NULL, NULL);
 	DefineCustomIntVariable("pubdata.max_job_workers",
@@ -315,7 +315,9 @@ PG_FUNCTION_INFO_V1(pubdata_job_changed);
 
 /*
  * pubdata._job_changed() trigger
- *		Statement trigger on pubdata.job: wake the launcher at commit.
+ *		Statement trigger on pubdata.job: wake the launcher at commit.  When
+ *		jobs are added and there is no launcher (the library is not
+ *		preloaded), say that they will not run on their schedule.
  */
 Datum
 pubdata_job_changed(PG_FUNCTION_ARGS)
@@ -324,6 +326,13 @@ pubdata_job_changed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("pubdata._job_changed() must be called as a trigger")));
+	if (!pubdata_preloaded &&
+		TRIGGER_FIRED_BY_INSERT(((TriggerData *) fcinfo->context)->tg_event))
+		ereport(WARNING,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("pubdata's scheduler is not running: jobs do not run on their schedule"),
+				 errdetail("The pubdata library is not loaded via shared_preload_libraries; a job runs only when started with pubdata.run_job_now()."),
+				 errhint("Add pubdata to shared_preload_libraries in postgresql.conf and restart the server.")));
 	if (!xact_callback_registered)
 	{
 		RegisterXactCallback(sched_xact_callback, NULL);

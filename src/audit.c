@@ -1107,18 +1107,24 @@ audit_shmem_shutdown(int code, Datum arg)
  *		The "pubdata audit sync" background worker: every
  *		pubdata.audit_sync_interval, fsync the records written since the last
  *		time.  Needs no database, so it runs on a hot standby too.
+ *
+ * On SIGTERM (a server shutdown) it syncs once more and exits with code 0:
+ * the postmaster writes out what is left in the buffer after every backend
+ * has gone (audit_shmem_shutdown).  Stopped alone, it is not restarted
+ * before the next server start; writers then fsync the segment themselves
+ * when it is older than twice the interval.
  */
 void
 pubdata_audit_sync_main(Datum arg)
 {
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
 	BackgroundWorkerUnblockSignals();
 	pgstat_report_appname("pubdata audit sync");
 	if (audit != NULL)
 		audit->sync_latch = MyLatch;	/* writers wake it when the buffer fills */
 
-	for (;;)
+	while (!ShutdownRequestPending)
 	{
 		long		timeout = audit_sync_interval > 0 ? audit_sync_interval : 1000;
 
@@ -1133,8 +1139,9 @@ pubdata_audit_sync_main(Datum arg)
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 		if (audit != NULL && audit->available)
-			audit_sync(true, data_sync_elevel(ERROR));
+			audit_sync(true, data_sync_elevel(ShutdownRequestPending ? LOG : ERROR));
 	}
+	proc_exit(0);
 }
 
 

@@ -4,8 +4,14 @@
  *	  The pubdata scheduler (Art 8(5), 14, 15): a launcher background worker
  *	  and one dynamic job worker per run.
  *
- * The launcher lives in the database named by pubdata.database.  It sleeps
- * on its latch until the next job in pubdata.job is due, the job table
+ * The launcher lives in the database named by pubdata.database.  A
+ * supervisor, registered when the library is preloaded and connected to no
+ * database, waits on its latch until that database exists, starts the
+ * launcher in it as a dynamic background worker and starts it again two
+ * seconds after it stops (SIGTERM, an error), so that nobody exits with an
+ * error code only to be restarted: start, stop and waiting leave nothing
+ * but LOG lines.  The launcher sleeps on its latch until the next job in
+ * pubdata.job is due, the job table
  * changes (a statement trigger sets the launcher's latch when the changing
  * transaction commits), a job worker exits, or housekeeping is due.  For
  * each due job it registers a dynamic background worker ("pubdata job
@@ -21,7 +27,10 @@
  * killed half way leaves nothing written.  On error the transaction is rolled
  * back and the failure (and the retry with back-off) recorded in a third.
  * A run left 'running' by a worker that died is marked failed by the
- * launcher's housekeeping.
+ * launcher's housekeeping.  SIGTERM (a server shutdown, pg_terminate_backend)
+ * cancels a running job like a statement cancel: the job's transaction is
+ * rolled back, the run recorded as failed, and the worker exits with code 0;
+ * a second SIGTERM ends it at once.
  *
  * The job runs what a department wrote (its query, its functions, the
  * triggers and defaults of its tables), and the worker is a superuser.  So
@@ -94,11 +103,11 @@ int			pubdata_overdue_grace = 5;	/* minutes */
 
 /* how often the launcher does housekeeping (orphans, retention, overdue) */
 #define HOUSEKEEPING_INTERVAL_MS	60000L
-/* how long the launcher waits for the database or the extension to appear */
+/* how often the supervisor looks for pubdata.database while it is missing */
 #define WAIT_FOR_SETUP_MS			5000L
 /* locktag_field4 of the per-job advisory lock (user advisory locks use 1 and 2) */
 #define JOB_LOCK_FIELD4				80
-/* launcher restart delay after a crash, a kill or once its database appears */
+/* supervisor restart delay after a crash; launcher restart delay after it stops */
 #define LAUNCHER_RESTART_SECONDS	2
 
 /* state shared between the launcher and every backend */
@@ -107,7 +116,6 @@ typedef struct SchedShmem
 	slock_t		mutex;
 	pid_t		launcher_pid;	/* 0 when no launcher is running */
 	Latch	   *launcher_latch;
-	bool		database_ok;	/* pubdata.database was seen to exist */
 } SchedShmem;
 
 static SchedShmem *sched = NULL;
@@ -119,6 +127,9 @@ static bool wake_at_commit = false;
 static bool xact_callback_registered = false;
 
 static volatile sig_atomic_t got_sigterm = false;
+
+/* a job worker: true while the job itself runs (SIGTERM cancels it) */
+static volatile sig_atomic_t job_running = false;
 
 /* what a job worker is told to do, in bgw_extra */
 typedef struct JobWorkerArgs
@@ -150,18 +161,21 @@ typedef struct JobDef
 	int64		timeout_ms;
 	Oid			target;
 	char	   *resource_code;
+	bool		builtin;		/* created by the extension */
 } JobDef;
 
 static void sched_shmem_request(void);
 static void sched_shmem_startup(void);
 static void sched_xact_callback(XactEvent event, void *arg);
 static void launcher_sigterm(SIGNAL_ARGS);
+static void job_worker_sigterm(SIGNAL_ARGS);
 static void launcher_detach(int code, Datum arg);
-static void wait_for_database(void);
+static bool start_launcher(Oid dboid, BackgroundWorkerHandle **handle);
 static long launcher_iteration(List **launched, TimestampTz *last_housekeeping);
 static bool start_job_worker(int64 job_id, int64 run_id, TimestampTz scheduled_at,
 							 pid_t notify_pid, BackgroundWorkerHandle **handle);
 static void run_job(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten);
+static int64 run_sweep(const char *sql);
 static void run_aggregation(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten);
 static void check_single_select(const char *query);
 static bool extension_present(void);
@@ -171,7 +185,7 @@ static void constraints_immediate(void);
 /*
  * pubdata_scheduler_init
  *		Define the scheduler's GUCs; when preloaded, reserve shared memory and
- *		register the launcher.
+ *		register the supervisor (which starts the launcher).
  */
 void
 pubdata_scheduler_init(void)
@@ -225,9 +239,9 @@ pubdata_scheduler_init(void)
 	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
 	worker.bgw_restart_time = LAUNCHER_RESTART_SECONDS;
 	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pubdata");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pubdata_launcher_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "pubdata launcher");
-	snprintf(worker.bgw_type, BGW_MAXLEN, "pubdata launcher");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pubdata_supervisor_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pubdata supervisor");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pubdata supervisor");
 	RegisterBackgroundWorker(&worker);
 }
 
@@ -262,7 +276,6 @@ sched_shmem_startup(void)
 		SpinLockInit(&sched->mutex);
 		sched->launcher_pid = 0;
 		sched->launcher_latch = NULL;
-		sched->database_ok = false;
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -406,6 +419,30 @@ launcher_sigterm(SIGNAL_ARGS)
 }
 
 /*
+ * job_worker_sigterm
+ *		SIGTERM of a job worker: while the job runs, cancel it as a
+ *		statement cancel would (the worker records the run as failed and
+ *		exits with code 0); a second SIGTERM during the job ends the worker
+ *		at once (die).  Between transactions only the flag is set.
+ */
+static void
+job_worker_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	if (job_running && got_sigterm)
+		die(postgres_signal_arg);
+	else if (job_running)
+	{
+		QueryCancelPending = true;
+		InterruptPending = true;
+	}
+	got_sigterm = true;
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/*
  * launcher_detach
  *		On exit, stop advertising the launcher's latch.
  */
@@ -456,61 +493,129 @@ find_database(const char *name)
 	return result;
 }
 
-/*
- * wait_for_database
- *		Connected to no database, wait quietly until pubdata.database exists,
- *		then exit so that the postmaster restarts the launcher, which then
- *		connects to it (a process can connect to one database only once).
+/* ------------------------------------------------------------------------
+ * The supervisor
+ * ------------------------------------------------------------------------
  */
-static void
-wait_for_database(void)
+
+/*
+ * start_launcher
+ *		Register the launcher as a dynamic worker in database dboid, telling
+ *		this process when it starts and stops; false when no slot is free.
+ */
+static bool
+start_launcher(Oid dboid, BackgroundWorkerHandle **handle)
 {
-	bool		logged = false;
+	BackgroundWorker worker;
 
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;	/* the supervisor restarts it */
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pubdata");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pubdata_launcher_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pubdata launcher");
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pubdata launcher");
+	worker.bgw_main_arg = ObjectIdGetDatum(dboid);
+	worker.bgw_notify_pid = MyProcPid;
+	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+/*
+ * pubdata_supervisor_main
+ *		Entry point of the supervisor background worker.  Connected to no
+ *		database, it waits (on its latch, looking every few seconds) until
+ *		pubdata.database exists, then starts the launcher there; when the
+ *		launcher stops it starts it again two seconds later.  On SIGTERM it
+ *		exits with code 0 (the postmaster then forgets it until the next
+ *		start, and leaves no message); the launcher stops on its own SIGTERM.
+ */
+void
+pubdata_supervisor_main(Datum main_arg)
+{
+	BackgroundWorkerHandle *handle = NULL;
+	TimestampTz stopped_at = 0;
+	bool		logged_wait = false;
+	bool		logged_slot = false;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, SignalHandlerForShutdownRequest);
+	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnection(NULL, NULL, 0);
-	pgstat_report_appname("pubdata launcher");
+	pgstat_report_appname("pubdata supervisor");
 
-	for (;;)
+	while (!ShutdownRequestPending)
 	{
-		Oid			dboid;
+		long		timeout = -1;	/* none: the launcher's exit sets our latch */
+		pid_t		pid;
 
-		if (got_sigterm)
-			proc_exit(0);
+		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
 		}
 
-		dboid = find_database(pubdata_database);
+		if (handle != NULL && GetBackgroundWorkerPid(handle, &pid) == BGWH_STOPPED)
+		{
+			pfree(handle);
+			handle = NULL;
+			stopped_at = GetCurrentTimestamp();
+		}
+		if (handle == NULL)
+		{
+			long		secs;
+			int			usecs;
 
-		if (OidIsValid(dboid))
-		{
-			SpinLockAcquire(&sched->mutex);
-			sched->database_ok = true;
-			SpinLockRelease(&sched->mutex);
-			ereport(LOG,
-					(errmsg("pubdata launcher: database \"%s\" exists, restarting to connect to it",
-							pubdata_database)));
-			proc_exit(1);
+			TimestampDifference(stopped_at, GetCurrentTimestamp(), &secs, &usecs);
+			if (stopped_at != 0 && secs < LAUNCHER_RESTART_SECONDS)
+				timeout = LAUNCHER_RESTART_SECONDS * 1000L - (secs * 1000L + usecs / 1000);
+			else
+			{
+				Oid			dboid = find_database(pubdata_database);
+
+				if (!OidIsValid(dboid))
+				{
+					if (!logged_wait)
+						ereport(LOG,
+								(errmsg("pubdata supervisor: waiting for database \"%s\" (pubdata.database) to be created",
+										pubdata_database)));
+					logged_wait = true;
+					timeout = WAIT_FOR_SETUP_MS;
+				}
+				else if (!start_launcher(dboid, &handle))
+				{
+					if (!logged_slot)
+						ereport(WARNING,
+								(errmsg("pubdata supervisor: no background worker slot free for the launcher"),
+								 errdetail("The launcher starts when a slot frees up."),
+								 errhint("Raise max_worker_processes.")));
+					logged_slot = true;
+					handle = NULL;
+					timeout = WAIT_FOR_SETUP_MS;
+				}
+				else
+					logged_wait = logged_slot = false;
+			}
 		}
-		if (!logged)
-		{
-			ereport(LOG,
-					(errmsg("pubdata launcher: waiting for database \"%s\" (pubdata.database) to be created",
-							pubdata_database)));
-			logged = true;
-		}
-		pgstat_report_activity(STATE_IDLE, "waiting for pubdata.database");
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 WAIT_FOR_SETUP_MS, PG_WAIT_EXTENSION);
+		pgstat_report_activity(STATE_IDLE, handle ? NULL : "waiting for pubdata.database");
+		(void) WaitLatch(MyLatch,
+						 WL_LATCH_SET | WL_EXIT_ON_PM_DEATH | (timeout >= 0 ? WL_TIMEOUT : 0),
+						 Max(timeout, 0), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 	}
+	proc_exit(0);
 }
+
+/* ------------------------------------------------------------------------
+ * The launcher
+ * ------------------------------------------------------------------------
+ */
 
 /*
  * pubdata_launcher_main
- *		Entry point of the launcher background worker.
+ *		Entry point of the launcher background worker, started by the
+ *		supervisor in the database whose OID is main_arg.
  */
 void
 pubdata_launcher_main(Datum main_arg)
@@ -518,7 +623,6 @@ pubdata_launcher_main(Datum main_arg)
 	MemoryContext loopcxt;
 	List	   *launched = NIL;
 	TimestampTz last_housekeeping = 0;
-	bool		database_ok;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, launcher_sigterm);
@@ -527,24 +631,10 @@ pubdata_launcher_main(Datum main_arg)
 	if (sched == NULL)
 		proc_exit(0);			/* cannot happen when preloaded */
 
-	/*
-	 * Connect only when the database was seen to exist, so that a missing
-	 * database gives a quiet wait, not a FATAL error every few seconds.  The
-	 * flag is cleared first: if the database disappears and the connection
-	 * fails, the next incarnation waits again.
-	 */
-	SpinLockAcquire(&sched->mutex);
-	database_ok = sched->database_ok;
-	sched->database_ok = false;
-	SpinLockRelease(&sched->mutex);
-	if (!database_ok)
-		wait_for_database();
-
-	BackgroundWorkerInitializeConnection(pubdata_database, NULL, 0);
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
 	pin_search_path();
 
 	SpinLockAcquire(&sched->mutex);
-	sched->database_ok = true;
 	sched->launcher_pid = MyProcPid;
 	sched->launcher_latch = MyLatch;
 	SpinLockRelease(&sched->mutex);
@@ -596,7 +686,7 @@ pubdata_launcher_main(Datum main_arg)
 	}
 
 	ereport(LOG, (errmsg("pubdata launcher shutting down")));
-	proc_exit(1);				/* restarted by the postmaster unless it is shutting down */
+	proc_exit(0);				/* the supervisor starts it again unless the server stops */
 }
 
 /*
@@ -941,7 +1031,7 @@ pubdata_job_worker_main(Datum main_arg)
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
 
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, job_worker_sigterm);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(args.dboid, InvalidOid, 0);
 	pin_search_path();
@@ -997,7 +1087,7 @@ pubdata_job_worker_main(Datum main_arg)
 								  "(SELECT a.oid FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) j.run_as), "
 								  "(pg_catalog.date_part('epoch', j.timeout) OPERATOR(pg_catalog.*) "
 								  "1000::pg_catalog.float8)::pg_catalog.int8, "
-								  "r.relation::pg_catalog.oid, r.code "
+								  "r.relation::pg_catalog.oid, r.code, j.builtin "
 								  "FROM pubdata.job j LEFT JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) j.resource_id "
 								  "WHERE j.id OPERATOR(pg_catalog.=) $2",
 								  4, argtypes, values, nulls, true, 0) != SPI_OK_SELECT)
@@ -1045,6 +1135,8 @@ pubdata_job_worker_main(Datum main_arg)
 		}
 		jd->run_id_column = spi_text(6);
 		jd->resource_code = spi_text(10);
+		v = spi_text(11);
+		jd->builtin = (v != NULL && v[0] == 't');
 		MemoryContextSwitchTo(old);
 	}
 	pubdata_restore(&book);
@@ -1060,6 +1152,7 @@ pubdata_job_worker_main(Datum main_arg)
 		PubdataIdentity as;
 		int64		r = 0,
 					w = 0;
+		int			ret;
 		Oid			argtypes[3] = {INT8OID, INT8OID, INT8OID};
 		Datum		values[3];
 
@@ -1067,6 +1160,15 @@ pubdata_job_worker_main(Datum main_arg)
 		StartTransactionCommand();
 		SPI_connect();
 		PushActiveSnapshot(GetTransactionSnapshot());
+
+		/* from here SIGTERM cancels the job; one that came already does now */
+		job_running = true;
+		if (got_sigterm)
+		{
+			QueryCancelPending = true;
+			InterruptPending = true;
+		}
+		CHECK_FOR_INTERRUPTS();
 
 		if (!OidIsValid(jd->run_as))
 			ereport(ERROR,
@@ -1096,7 +1198,10 @@ pubdata_job_worker_main(Datum main_arg)
 		/*
 		 * The job's role, settings and search_path are gone; the success is
 		 * recorded as the extension owner, search_path pinned, operators
-		 * qualified (the success path of pubdata._finish_run(), inline).
+		 * qualified (the success path of pubdata._finish_run(), inline).  A
+		 * scheduled run of a built-in job (the sweeps every minute, lineage
+		 * compaction) that found nothing to do leaves no row in job_run: it
+		 * would be noise; its job's last_success_at still moves.
 		 */
 		nread = r;
 		nwritten = w;
@@ -1104,19 +1209,31 @@ pubdata_job_worker_main(Datum main_arg)
 		values[1] = Int64GetDatum(r);
 		values[2] = Int64GetDatum(w);
 		pubdata_become(&book, pubdata_extension_owner(), 0);
-		if (SPI_execute_with_args("WITH run AS (UPDATE pubdata.job_run x SET status = 'succeeded', "
-								  "finished_at = pg_catalog.clock_timestamp(), rows_read = $2, rows_written = $3 "
-								  "WHERE x.id OPERATOR(pg_catalog.=) $1 "
-								  "AND x.status OPERATOR(pg_catalog.=) 'running'::pubdata.job_status "
-								  "RETURNING x.job_id) "
-								  "UPDATE pubdata.job j SET failures = 0, last_success_at = pg_catalog.clock_timestamp() "
-								  "FROM run WHERE j.id OPERATOR(pg_catalog.=) run.job_id",
-								  3, argtypes, values, NULL, false, 0) != SPI_OK_UPDATE)
+		if (args.scheduled_at != 0 && jd->builtin && w == 0)
+			ret = SPI_execute_with_args("WITH run AS (DELETE FROM pubdata.job_run x "
+										"WHERE x.id OPERATOR(pg_catalog.=) $1 "
+										"AND x.status OPERATOR(pg_catalog.=) 'running'::pubdata.job_status "
+										"RETURNING x.job_id) "
+										"UPDATE pubdata.job j SET failures = 0, last_success_at = pg_catalog.clock_timestamp() "
+										"FROM run WHERE j.id OPERATOR(pg_catalog.=) run.job_id",
+										1, argtypes, values, NULL, false, 0);
+		else
+			ret = SPI_execute_with_args("WITH run AS (UPDATE pubdata.job_run x SET status = 'succeeded', "
+										"finished_at = pg_catalog.clock_timestamp(), rows_read = $2, rows_written = $3 "
+										"WHERE x.id OPERATOR(pg_catalog.=) $1 "
+										"AND x.status OPERATOR(pg_catalog.=) 'running'::pubdata.job_status "
+										"RETURNING x.job_id) "
+										"UPDATE pubdata.job j SET failures = 0, last_success_at = pg_catalog.clock_timestamp() "
+										"FROM run WHERE j.id OPERATOR(pg_catalog.=) run.job_id",
+										3, argtypes, values, NULL, false, 0);
+		if (ret != SPI_OK_UPDATE)
 			elog(ERROR, "pubdata job worker: could not record the run");
 		pubdata_restore(&book);
 		SPI_finish();
 		PopActiveSnapshot();
 		CommitTransactionCommand();
+		job_running = false;
+		QueryCancelPending = false; /* the run is recorded: nothing to cancel */
 	}
 	PG_CATCH();
 	{
@@ -1125,6 +1242,8 @@ pubdata_job_worker_main(Datum main_arg)
 		StringInfoData msg;
 		MemoryContext old;
 
+		job_running = false;
+		QueryCancelPending = false;	/* a cancel that came too late to act */
 		disable_all_timeouts(false);
 		old = MemoryContextSwitchTo(workcxt);
 		edata = CopyErrorData();
@@ -1133,14 +1252,18 @@ pubdata_job_worker_main(Datum main_arg)
 		AbortCurrentTransaction();
 		MemoryContextSwitchTo(old);
 
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && jd->timeout_ms > 0 &&
-			TimestampDifferenceExceeds(started, GetCurrentTimestamp(), (int) Min(jd->timeout_ms, (int64) INT_MAX) - 10))
-			status = "timed_out";
-
 		initStringInfo(&msg);
-		appendStringInfoString(&msg, edata->message ? edata->message : "unknown error");
-		if (edata->detail)
-			appendStringInfo(&msg, " (%s)", edata->detail);
+		if (got_sigterm && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
+			appendStringInfoString(&msg, "the job worker was stopped by SIGTERM (server shutdown or pg_terminate_backend) before the run finished");
+		else
+		{
+			if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED && jd->timeout_ms > 0 &&
+				TimestampDifferenceExceeds(started, GetCurrentTimestamp(), (int) Min(jd->timeout_ms, (int64) INT_MAX) - 10))
+				status = "timed_out";
+			appendStringInfoString(&msg, edata->message ? edata->message : "unknown error");
+			if (edata->detail)
+				appendStringInfo(&msg, " (%s)", edata->detail);
+		}
 		ereport(LOG,
 				(errmsg("pubdata job %lld run %lld %s: %s", (long long) args.job_id,
 						(long long) args.run_id, status, msg.data)));
@@ -1190,6 +1313,23 @@ constraints_immediate(void)
 }
 
 /*
+ * run_sweep
+ *		Run a sweep function; what it returns (tickets flagged, resources
+ *		whose expired grants were removed) is the run's rows written.
+ */
+static int64
+run_sweep(const char *sql)
+{
+	bool		isnull;
+	Datum		d;
+
+	if (SPI_execute(sql, false, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "pubdata job: sweep returned no result");
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? 0 : (int64) DatumGetInt32(d);
+}
+
+/*
  * run_job
  *		Run one job (already as its role, inside its transaction).
  */
@@ -1207,17 +1347,23 @@ run_job(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten)
 		if (SPI_execute(jd->source, false, 0) < 0)
 			elog(ERROR, "pubdata job: command failed");
 		*nwritten = (int64) SPI_processed;
+		/* a built-in job's command returns what it did (lineage_compact) */
+		if (jd->builtin && SPI_tuptable != NULL && SPI_processed == 1 &&
+			SPI_tuptable->tupdesc->natts == 1 &&
+			(SPI_gettypeid(SPI_tuptable->tupdesc, 1) == INT8OID ||
+			 SPI_gettypeid(SPI_tuptable->tupdesc, 1) == INT4OID))
+		{
+			bool		isnull;
+			Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			*nwritten = isnull ? 0 :
+				SPI_gettypeid(SPI_tuptable->tupdesc, 1) == INT8OID ? DatumGetInt64(d) : DatumGetInt32(d);
+		}
 	}
 	else if (strcmp(jd->kind, "objection_sweep") == 0)
-	{
-		SPI_execute("SELECT pubdata.sweep_objections()", false, 0);
-		*nwritten = (int64) SPI_processed;
-	}
+		*nwritten = run_sweep("SELECT pubdata.sweep_objections()");
 	else if (strcmp(jd->kind, "grant_sweep") == 0)
-	{
-		SPI_execute("SELECT pubdata.sweep_grants()", false, 0);
-		*nwritten = (int64) SPI_processed;
-	}
+		*nwritten = run_sweep("SELECT pubdata.sweep_grants()");
 	else if (strcmp(jd->kind, "quality") == 0)
 	{
 		Oid			argtypes[1] = {TEXTOID};

@@ -1,9 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * scheduler.h
- *	  The pubdata scheduler: a launcher background worker that starts one
- *	  dynamic "job worker" per due run of pubdata.job (aggregation at the
- *	  catalog's frequency, sweeps, custom jobs).
+ *	  The pubdata scheduler: a supervisor that keeps a launcher running in
+ *	  pubdata.database, and the launcher, which starts one dynamic "job
+ *	  worker" per due run of pubdata.job (aggregation at the catalog's
+ *	  frequency, sweeps, custom jobs).
  *
  *-------------------------------------------------------------------------
  */
@@ -23,6 +24,7 @@ extern int	pubdata_overdue_grace;
 extern void pubdata_scheduler_init(void);
 
 /* background worker entry points (looked up by name by the postmaster) */
+extern PGDLLEXPORT void pubdata_supervisor_main(Datum main_arg);
 extern PGDLLEXPORT void pubdata_launcher_main(Datum main_arg);
 extern PGDLLEXPORT void pubdata_job_worker_main(Datum main_arg);
 

@@ -20,13 +20,15 @@
  * fired on; our relcache callback marks the cache stale, in this backend at
  * the next command and in every other backend when the change commits.
  *
- * All dates are taken in Asia/Shanghai whatever the session's TimeZone:
- * the regulation's days are Lishui's days.
+ * All dates are taken in pubdata.timezone (Asia/Shanghai unless set
+ * otherwise; see local_time.c) whatever the session's TimeZone: the
+ * regulation's days are Lishui's days.
  *
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
 #include "calendar.h"
+#include "local_time.h"
 
 #include "access/parallel.h"
 #include "access/table.h"
@@ -48,8 +50,6 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
-
-#define CALENDAR_TZ "Asia/Shanghai"
 
 bool		pubdata_calendar_strict = true;
 int			pubdata_objection_due_days = 2;
@@ -78,7 +78,6 @@ static CalendarCache cache = {false, InvalidLocalTransactionId, InvalidOid, Inva
 static MemoryContext CalendarContext = NULL;
 static bool callback_registered = false;
 static bool inval_during_build = false;
-static pg_tz *calendar_tz = NULL;
 
 PG_FUNCTION_INFO_V1(pubdata_is_workday_sql);
 PG_FUNCTION_INFO_V1(pubdata_add_working_days_sql);
@@ -105,7 +104,7 @@ pubdata_calendar_init(void)
 
 	DefineCustomIntVariable("pubdata.objection_due_days",
 							"Working days a provider has to verify an objection (Art 13).",
-							"The deadline is the end of that working day after the day the objection is raised, in Asia/Shanghai.",
+							"The deadline is the end of that working day after the day the objection is raised, in pubdata.timezone.",
 							&pubdata_objection_due_days,
 							2,
 							1, 60,
@@ -129,25 +128,6 @@ CalendarRelcacheCallback(Datum arg, Oid relid)
 		cache.valid = false;
 		inval_during_build = true;
 	}
-}
-
-/*
- * ShanghaiTz
- *		The time zone all days are taken in, loaded once.
- */
-static pg_tz *
-ShanghaiTz(void)
-{
-	if (calendar_tz == NULL)
-	{
-		calendar_tz = pg_tzset(CALENDAR_TZ);
-		if (calendar_tz == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_CONFIG_FILE_ERROR),
-					 errmsg("time zone \"%s\" is not available", CALENDAR_TZ),
-					 errhint("Install the time zone database (tzdata) the server was built with.")));
-	}
-	return calendar_tz;
 }
 
 /* day of week of a DateADT: 0 = Sunday .. 6 = Saturday */
@@ -556,7 +536,7 @@ CheckDate(DateADT d)
 
 /*
  * pubdata_local_date
- *		The date of t in Asia/Shanghai.
+ *		The date of t in pubdata.timezone.
  */
 DateADT
 pubdata_local_date(TimestampTz t)
@@ -569,7 +549,7 @@ pubdata_local_date(TimestampTz t)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("working days cannot be computed for an infinite timestamp")));
-	if (timestamp2tm(t, &tz, &tm, &fsec, NULL, ShanghaiTz()) != 0)
+	if (timestamp2tm(t, &tz, &tm, &fsec, NULL, pubdata_tz()) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
@@ -578,7 +558,7 @@ pubdata_local_date(TimestampTz t)
 
 /*
  * EndOfDay
- *		The last instant (…23:59:59.999999) of a day in Asia/Shanghai: the
+ *		The last instant (…23:59:59.999999) of a day in pubdata.timezone: the
  *		start of the next local day minus one microsecond, so that a deadline
  *		compares correctly with "<=" and falls on the right day.
  */
@@ -595,7 +575,7 @@ EndOfDay(int64 day)
 				 errmsg("deadline out of range")));
 	memset(&tm, 0, sizeof(tm));
 	j2date((int) (day + 1 + POSTGRES_EPOCH_JDATE), &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
-	tz = DetermineTimeZoneOffset(&tm, ShanghaiTz());
+	tz = DetermineTimeZoneOffset(&tm, pubdata_tz());
 	if (tm2timestamp(&tm, 0, &tz, &result) != 0 || !IS_VALID_TIMESTAMP(result))
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
@@ -618,7 +598,7 @@ pubdata_is_workday(DateADT day)
 
 /*
  * pubdata_add_working_days
- *		The end of the n-th working day after the day of t (Asia/Shanghai).
+ *		The end of the n-th working day after the day of t (pubdata.timezone).
  *
  * The day of receipt never counts, whatever kind of day it is.  n = 0 is
  * the end of the day of receipt itself (due the same day), so that
@@ -707,7 +687,7 @@ pubdata_working_days_between_date(PG_FUNCTION_ARGS)
 
 /*
  * pubdata.working_days_between(timestamptz, timestamptz) returns integer
- *		The same on the days of both instants in Asia/Shanghai.
+ *		The same on the days of both instants in pubdata.timezone.
  */
 Datum
 pubdata_working_days_between_tstz(PG_FUNCTION_ARGS)

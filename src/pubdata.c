@@ -16,6 +16,7 @@
 #include "guard.h"
 #include "hooks.h"
 #include "lineage.h"
+#include "local_time.h"
 #include "calendar.h"
 #include "open.h"
 #include "quality.h"
@@ -47,6 +48,7 @@ _PG_init(void)
 	pubdata_grants_init();
 	pubdata_guard_init();
 	pubdata_hooks_init();
+	pubdata_local_time_init();
 	pubdata_calendar_init();
 	pubdata_open_init();
 	pubdata_audit_init();

@@ -32,8 +32,10 @@
  */
 #include "pubdata.h"
 #include "audit.h"
+#include "calendar.h"
 #include "quality.h"
 #include "identity.h"
+#include "local_time.h"
 #include "validate.h"
 
 #include "access/htup_details.h"
@@ -1014,8 +1016,8 @@ quality_prepare(int64 resource_id, Relation rel, bool for_trigger, MemoryContext
 	qs->for_trigger = for_trigger;
 	qs->sample_limit = quality_sample_rows;
 	qs->now = now;
-	qs->localnow = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp, TimestampTzGetDatum(now)));
-	qs->today = DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(now)));
+	qs->localnow = pubdata_local_timestamp(now);
+	qs->today = pubdata_local_date(now);
 
 	if (!for_trigger && rel->rd_rel->relkind != RELKIND_RELATION &&
 		rel->rd_rel->relkind != RELKIND_MATVIEW)
@@ -2339,8 +2341,8 @@ pubdata_quality_check_trigger(PG_FUNCTION_ARGS)
 	ExecStoreHeapTuple(newtup, tc->slot, false);
 	slot_getallattrs(tc->slot);
 	qs->now = GetCurrentTimestamp();
-	qs->localnow = DatumGetTimestamp(DirectFunctionCall1(timestamptz_timestamp, TimestampTzGetDatum(qs->now)));
-	qs->today = DatumGetDateADT(DirectFunctionCall1(timestamptz_date, TimestampTzGetDatum(qs->now)));
+	qs->localnow = pubdata_local_timestamp(qs->now);
+	qs->today = pubdata_local_date(qs->now);
 	failed = palloc0(sizeof(bool) * qs->nrules);
 
 	/* references: one lookup each, as the extension owner */

@@ -53,6 +53,7 @@
  */
 #include "pubdata.h"
 #include "identity.h"
+#include "local_time.h"
 #include "scheduler.h"
 
 #include <signal.h>
@@ -1805,9 +1806,11 @@ cron_parse(const char *expr, CronSpec *spec)
 
 /*
  * cron_next
- *		The first minute strictly after t matching the spec, in the session's
- *		time zone.  Day-of-month and day-of-week combine as in Vixie cron:
- *		when both are restricted, either may match.
+ *		The first minute strictly after t matching the spec, on the clock of
+ *		pubdata.timezone (not the session's or the server's TimeZone: the
+ *		launcher and the session that schedules a job must agree, and
+ *		'0 2 * * *' is 02:00 in Lishui).  Day-of-month and day-of-week
+ *		combine as in Vixie cron: when both are restricted, either may match.
  */
 static TimestampTz
 cron_next(const char *expr, CronSpec *spec, TimestampTz t)
@@ -1818,7 +1821,7 @@ cron_next(const char *expr, CronSpec *spec, TimestampTz t)
 	int			start_year;
 	TimestampTz result;
 
-	if (timestamp2tm(t, &tz, &tm, &fsec, NULL, NULL) != 0)
+	if (timestamp2tm(t, &tz, &tm, &fsec, NULL, pubdata_tz()) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
 				 errmsg("timestamp out of range")));
@@ -1904,7 +1907,7 @@ cron_next(const char *expr, CronSpec *spec, TimestampTz t)
 		break;
 	}
 
-	tz = DetermineTimeZoneOffset(&tm, session_timezone);
+	tz = DetermineTimeZoneOffset(&tm, pubdata_tz());
 	if (tm2timestamp(&tm, 0, &tz, &result) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),

@@ -13,6 +13,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "calendar.h"
 #include "validate.h"
 
 #include "access/htup_details.h"
@@ -218,8 +219,8 @@ pubdata_admin_code_format_ok(const char *s, int len)
 
 /*
  * Cached "today" for is_valid_id_card: computed once per call site and
- * transaction (the current date depends on the transaction start and the
- * session time zone).
+ * transaction (the current date depends on the transaction start; it is
+ * taken in pubdata.timezone, not in the session's time zone).
  */
 typedef struct TodayCache
 {
@@ -241,7 +242,7 @@ cached_today(FunctionCallInfo fcinfo)
 	}
 	if (c->xact_start != now)
 	{
-		c->today = GetSQLCurrentDate();
+		c->today = pubdata_local_date(now);
 		c->xact_start = now;
 	}
 	return c->today;

@@ -36,7 +36,7 @@ shared_preload_libraries = 'pubdata'
 unix_socket_directories = '$sock'
 listen_addresses = ''
 port = $port
-timezone = 'Asia/Shanghai'
+timezone = 'UTC'
 max_worker_processes = 24
 fsync = off
 $extra

@@ -1,6 +1,6 @@
 -- ---------------------------------------------------------------------------
 -- Working-day calendar (Art 13 deadlines): official holidays and adjusted
--- working days (调休) over the Monday-to-Friday week, Asia/Shanghai days
+-- working days (调休) over the Monday-to-Friday week, days of pubdata.timezone
 -- ---------------------------------------------------------------------------
 
 CREATE TABLE pubdata.calendar_year (
@@ -29,7 +29,7 @@ CREATE TABLE pubdata.calendar (
 CREATE INDEX calendar_year_idx ON pubdata.calendar (year);
 COMMENT ON TABLE pubdata.calendar IS
 	'Days that differ from, or are named in, the default Monday-to-Friday week: official holidays and adjusted working days (调休)';
-COMMENT ON COLUMN pubdata.calendar.day IS 'the day (Asia/Shanghai)';
+COMMENT ON COLUMN pubdata.calendar.day IS 'the day (in pubdata.timezone, Asia/Shanghai by default)';
 COMMENT ON COLUMN pubdata.calendar.is_workday IS 'true: a working day (e.g. a Saturday made a working day); false: a day of rest';
 COMMENT ON COLUMN pubdata.calendar.note IS 'the holiday or adjustment, e.g. 春节 or 春节调休';
 COMMENT ON COLUMN pubdata.calendar.builtin IS 'shipped with the extension (not dumped by pg_dump: CREATE EXTENSION restores it; read-only)';
@@ -158,7 +158,7 @@ CREATE FUNCTION pubdata.add_working_days(t timestamptz, n integer) RETURNS times
 	AS 'MODULE_PATHNAME', 'pubdata_add_working_days_sql'
 	LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION pubdata.add_working_days(timestamptz, integer) IS
-	'Deadline: the end (23:59:59.999999 Asia/Shanghai) of the n-th working day after the day of t; the day of receipt does not count; n = 0 is the end of that day';
+	'Deadline: the end (23:59:59.999999 in pubdata.timezone) of the n-th working day after the day of t; the day of receipt does not count; n = 0 is the end of that day';
 
 CREATE FUNCTION pubdata.working_days_between(from_day date, to_day date) RETURNS integer
 	AS 'MODULE_PATHNAME', 'pubdata_working_days_between_date'
@@ -170,7 +170,13 @@ CREATE FUNCTION pubdata.working_days_between(from_time timestamptz, to_time time
 	AS 'MODULE_PATHNAME', 'pubdata_working_days_between_tstz'
 	LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION pubdata.working_days_between(timestamptz, timestamptz) IS
-	'Working days between the Asia/Shanghai days of two instants: after the first day, up to and including the second';
+	'Working days between the days (in pubdata.timezone) of two instants: after the first day, up to and including the second';
+
+-- _timezone(): the zone of pubdata's days and schedules (pubdata.timezone)
+CREATE FUNCTION pubdata._timezone() RETURNS text
+	AS 'MODULE_PATHNAME', 'pubdata_timezone_sql'
+	LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION pubdata._timezone() IS 'Internal: the value of pubdata.timezone, the time zone of calendars, deadlines, evaluation periods and cron schedules';
 
 -- load_calendar_year: the bureau loads a year's official arrangements
 CREATE FUNCTION pubdata.load_calendar_year(year integer, holidays date[], workdays date[] DEFAULT '{}',

@@ -50,7 +50,7 @@ COMMENT ON COLUMN pubdata.objection.item IS 'the data item (column) objected to;
 COMMENT ON COLUMN pubdata.objection.raised_by_department IS 'the using department that raised it';
 COMMENT ON COLUMN pubdata.objection.raised_by_role IS 'the role that raised it';
 COMMENT ON COLUMN pubdata.objection.provider_id IS 'the providing department, which must verify it';
-COMMENT ON COLUMN pubdata.objection.due_at IS 'end of the last working day allowed (Asia/Shanghai), from pubdata.add_working_days';
+COMMENT ON COLUMN pubdata.objection.due_at IS 'end of the last working day allowed (in pubdata.timezone), from pubdata.add_working_days';
 COMMENT ON COLUMN pubdata.objection.status IS 'open, acknowledged or resolved';
 COMMENT ON COLUMN pubdata.objection.outcome IS 'corrected, confirmed_correct or rejected; set on resolution';
 COMMENT ON COLUMN pubdata.objection.resolution_note IS 'the provider''s reason or description of the correction';

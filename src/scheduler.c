@@ -127,6 +127,9 @@ static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 static bool wake_at_commit = false;
 static bool xact_callback_registered = false;
 
+/* not preloaded: the transaction that was told jobs do not run */
+static LocalTransactionId warned_lxid = InvalidLocalTransactionId;
+
 static volatile sig_atomic_t got_sigterm = false;
 
 /* a job worker: true while the job itself runs (SIGTERM cancels it) */
@@ -340,13 +343,16 @@ pubdata_job_changed(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("pubdata._job_changed() must be called as a trigger")));
-	if (!pubdata_preloaded &&
+	if (!pubdata_preloaded && warned_lxid != MyProc->lxid &&
 		TRIGGER_FIRED_BY_INSERT(((TriggerData *) fcinfo->context)->tg_event))
+	{
+		warned_lxid = MyProc->lxid; /* once per transaction */
 		ereport(WARNING,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("pubdata's scheduler is not running: jobs do not run on their schedule"),
 				 errdetail("The pubdata library is not loaded via shared_preload_libraries; a job runs only when started with pubdata.run_job_now()."),
 				 errhint("Add pubdata to shared_preload_libraries in postgresql.conf and restart the server.")));
+	}
 	if (!xact_callback_registered)
 	{
 		RegisterXactCallback(sched_xact_callback, NULL);

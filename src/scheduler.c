@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * scheduler.c
- *	  The pubdata scheduler (Art 8(5), 14, 15): a launcher background worker
- *	  and one dynamic job worker per run.
+ *	  The pubdata scheduler (Art 8(5), 14, 15): a supervisor, a launcher
+ *	  background worker and one dynamic job worker per run.
  *
  * The launcher lives in the database named by pubdata.database.  A
  * supervisor, registered when the library is preloaded and connected to no
@@ -11,13 +11,14 @@
  * seconds after it stops (SIGTERM, an error), so that nobody exits with an
  * error code only to be restarted: start, stop and waiting leave nothing
  * but LOG lines.  The launcher sleeps on its latch until the next job in
- * pubdata.job is due, the job table
- * changes (a statement trigger sets the launcher's latch when the changing
- * transaction commits), a job worker exits, or housekeeping is due.  For
- * each due job it registers a dynamic background worker ("pubdata job
- * worker"), at most pubdata.max_job_workers at once, and moves the job's
- * next_run_at to its next occurrence after now: a server that was down for a
- * while therefore runs each job at most once to catch up.
+ * pubdata.job is due, the job table changes (a statement trigger sets the
+ * launcher's latch when the changing transaction commits), a job worker
+ * exits, or housekeeping is due.  For each due job it registers a dynamic
+ * background worker ("pubdata job worker"), at most pubdata.max_job_workers
+ * at once, and moves the job's next_run_at to its next occurrence after now:
+ * a server that was down for a while therefore runs each job at most once to
+ * catch up.  A scheduled run of a built-in job (the sweeps every minute,
+ * lineage compaction) that found nothing to do leaves no row in job_run.
  *
  * A job worker takes a session advisory lock on its job (so that one job
  * never runs twice at once, whoever started it), records the run as

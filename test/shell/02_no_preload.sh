@@ -28,7 +28,7 @@ expect_error() {
 	local out
 	out=$($BINDIR/psql -X -q -h "$NSOCK" -p "$NPORT" -U postgres -d $DB -v VERBOSITY=verbose \
 		-c "SET ROLE $1" -c "$2" 2>&1)
-	echo "$out" | grep -q "ERROR:  55000" && echo "$out" | grep -q "HINT: .*shared_preload_libraries" \
+	grep -q "ERROR:  55000" <<<"$out" && grep -q "HINT: .*shared_preload_libraries" <<<"$out" \
 		|| fail "expected a 55000 error naming shared_preload_libraries from \"$2\" as $1, got: $out"
 }
 
@@ -39,7 +39,7 @@ pubdata.database = '$DB'" || fail "start"
 $P -d postgres -c "CREATE DATABASE $DB" || fail "create database"
 
 out=$($P -d $DB -c "CREATE EXTENSION pubdata CASCADE" 2>&1) || fail "CREATE EXTENSION: $out"
-[ "$(echo "$out" | grep -c "WARNING:  pubdata's scheduler is not running")" = 1 ] || fail "not one warning that jobs do not run: $out"
+[ "$(grep -c "WARNING:  pubdata's scheduler is not running" <<<"$out")" = 1 ] || fail "not one warning that jobs do not run: $out"
 ok "CREATE EXTENSION works, and warns that the scheduler does not run"
 [ "$(q "SHOW pubdata.database")" = "$DB" ] || fail "SHOW pubdata.database"
 [ "$($P -At -d $DB -c "LOAD 'pubdata'" -c "SELECT string_agg(name || '=' || context, ',' ORDER BY name) FROM pg_settings WHERE name IN ('pubdata.database', 'pubdata.audit_buffer')")" \
@@ -90,7 +90,7 @@ expect_error np_civil "CREATE TABLE civil.np_copy AS SELECT id_number FROM polic
 [ "$(q "SELECT count(*) FROM pg_class WHERE relname = 'np_copy'")" = 0 ] || fail "a copy was made"
 out=$($BINDIR/psql -X -q -h "$NSOCK" -p "$NPORT" -U postgres -d $DB -c "SET ROLE np_civil" \
 	-c "SET row_security = off" -c "SELECT id_number FROM police.household" 2>&1)
-echo "$out" | grep -q "ERROR:  query would be affected by row-level security policy" || fail "row_security = off: $out"
+grep -q "ERROR:  query would be affected by row-level security policy" <<<"$out" || fail "row_security = off: $out"
 [ "$(q "SELECT relrowsecurity FROM pg_class WHERE oid = 'police.household'::regclass")" = t ] || fail "row-level security off"
 ok "a granted department reads no row of the restricted table (SELECT, COPY, CREATE TABLE AS, row_security = off), nor of the unconditional one: 55000, hint names shared_preload_libraries"
 
@@ -122,7 +122,7 @@ expect_error postgres "SELECT * FROM pubdata.audit_chain_head()"
 [ "$(q "SELECT ok FROM pubdata.verify_audit_chain()")" = t ] || fail "verify_audit_chain"
 [ "$(q "SELECT launcher_pid IS NULL FROM pubdata.launcher_pid() launcher_pid")" = t ] || fail "a launcher runs"
 out=$($P -d $DB -c "SET client_min_messages = warning" -c "SELECT pubdata.schedule_job('custom', '1 hour', 'SELECT 1')" 2>&1)
-echo "$out" | grep -q "WARNING:  pubdata's scheduler is not running" || fail "scheduling without a launcher: $out"
+grep -q "WARNING:  pubdata's scheduler is not running" <<<"$out" || fail "scheduling without a launcher: $out"
 ok "the audit chain head refuses; verify_audit_chain works; scheduling a job warns that it will not run"
 
 # a fresh session calls a function first thing: nothing ends a session

@@ -52,12 +52,14 @@ SET client_min_messages = warning;
 CREATE ROLE np_bureau IN ROLE pubdata_admin;
 CREATE ROLE np_police;
 CREATE ROLE np_civil;
+CREATE ROLE np_health;
 CREATE ROLE np_bi IN ROLE pubdata_open_reader;
 CREATE SCHEMA police AUTHORIZATION np_police;
 CREATE SCHEMA civil AUTHORIZATION np_civil;
 SET ROLE np_bureau;
 SELECT pubdata.add_department('NP-GA', '市公安局', '331100', 'administrative', 'np_police');
 SELECT pubdata.add_department('NP-MZ', '市民政局', '331100', 'administrative', 'np_civil');
+SELECT pubdata.add_department('NP-WJ', '市卫生健康委员会', '331100', 'administrative', 'np_health');
 SET ROLE np_police;
 CREATE TABLE police.household (id_number text PRIMARY KEY, name text, region text);
 INSERT INTO police.household VALUES ('330102199001011234', '张三', '331102'), ('33112119800202567X', '李四', '331121');
@@ -92,7 +94,8 @@ out=$($BINDIR/psql -X -q -h "$NSOCK" -p "$NPORT" -U postgres -d $DB -c "SET ROLE
 	-c "SET row_security = off" -c "SELECT id_number FROM police.household" 2>&1)
 grep -q "ERROR:  query would be affected by row-level security policy" <<<"$out" || fail "row_security = off: $out"
 [ "$(q "SELECT relrowsecurity FROM pg_class WHERE oid = 'police.household'::regclass")" = t ] || fail "row-level security off"
-ok "a granted department reads no row of the restricted table (SELECT, COPY, CREATE TABLE AS, row_security = off), nor of the unconditional one: 55000, hint names shared_preload_libraries"
+[ "$(q "SET ROLE np_health; SELECT count(*) FROM police.household")" = 0 ] || fail "a department without a grant reads rows"
+ok "a granted department reads no row of the restricted table (SELECT, COPY, CREATE TABLE AS, row_security = off), nor of the unconditional one: 55000, hint names shared_preload_libraries; one without a grant reads no row"
 
 # --- calendar ---
 [ "$(q "SELECT pubdata.is_workday('2026-10-01')::text || ',' || pubdata.is_workday('2026-02-14')")" = "false,true" ] || fail "is_workday"

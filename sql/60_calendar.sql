@@ -1,5 +1,6 @@
 -- The working-day calendar: official holidays, adjusted working days (调休),
--- deadlines in Asia/Shanghai, strictness about years not loaded, loading years
+-- deadlines in Asia/Shanghai, the provisional calendar of a year without an
+-- official arrangement, strictness, loading years, warnings
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 CREATE ROLE regress_cal_bureau IN ROLE pubdata_admin;
@@ -106,31 +107,111 @@ SELECT pubdata.working_days_between('2025-09-30'::date, '2025-10-10') AS nationa
 	   pubdata.working_days_between('2025-09-30 10:00+08'::timestamptz, '2025-10-09 09:00+08') AS resolved_next_working_day,
 	   pubdata.working_days_between('2025-03-04 23:00+08'::timestamptz, '2025-03-05 01:00+08') AS across_midnight;
 
--- a deadline running into 2027, whose calendar is not loaded, is an error ...
+-- the statutory holidays (2024 revision of 全国年节及纪念日放假办法), 2025-2035:
+-- 13 a year; 中秋 falls on 国庆 in 2028 and 2031 (12 days)
+SELECT year, count(*) AS holidays, count(DISTINCT day) AS days,
+	   min(day) FILTER (WHERE name = '春节(除夕)') AS chuxi,
+	   min(day) FILTER (WHERE name = '清明节') AS qingming,
+	   min(day) FILTER (WHERE name = '端午节') AS duanwu,
+	   min(day) FILTER (WHERE name = '中秋节') AS zhongqiu
+  FROM pubdata.statutory_holiday GROUP BY year ORDER BY year;
+-- in 2025 and 2026 every statutory day is a holiday of the State Council's arrangement
+SELECT count(*) AS statutory_days_worked FROM pubdata.statutory_holiday
+ WHERE year IN (2025, 2026) AND pubdata.is_workday(day);
+
+-- a year without an official arrangement (2027 here) is counted on the
+-- provisional calendar: the week less the statutory holidays; 1 January 2027
+-- is a Friday, 2-3 January a weekend
+SELECT pubdata.add_working_days('2026-12-30 10:00+08', 2) AT TIME ZONE 'Asia/Shanghai' AS due,
+	   pubdata.provisional_between('2026-12-30 10:00+08', pubdata.add_working_days('2026-12-30 10:00+08', 2)) AS provisional,
+	   pubdata.is_workday('2027-01-01') AS new_year_2027,
+	   pubdata.working_days_between('2026-12-01'::date, '2027-01-10') AS days;
+-- a deadline inside the official years is not provisional, one received
+-- there and ending in 2027 is; the same day (n = 0) and backwards never are
+SELECT pubdata.provisional_between('2026-12-01 10:00+08', pubdata.add_working_days('2026-12-01 10:00+08', 2)) AS in_2026,
+	   pubdata.provisional_between('2026-12-31 10:00+08', '2027-01-04 12:00+08') AS into_2027,
+	   pubdata.provisional_between('2027-01-04 10:00+08', '2027-01-04 23:00+08') AS same_day,
+	   pubdata.provisional_between('2027-01-04 10:00+08', '2026-12-31 10:00+08') AS backwards,
+	   pubdata.provisional_between('2024-12-31 10:00+08', '2025-01-02 10:00+08') AS from_2024_into_2025;
+-- deadlines over the lunar holidays of the provisional years
+SELECT received, pubdata.add_working_days(received::timestamptz, 2) AT TIME ZONE 'Asia/Shanghai' AS due,
+	   pubdata.provisional_between(received::timestamptz, pubdata.add_working_days(received::timestamptz, 2)) AS provisional
+  FROM unnest(ARRAY[
+	'2027-02-04 10:00+08',		-- 除夕 Friday 5 Feb 2027, 初一-初二 the weekend, 初三 Monday 8 Feb
+	'2027-04-02 10:00+08',		-- 清明 Monday 5 April 2027
+	'2028-09-29 10:00+08',		-- 国庆 2028: 1-3 October, 3 October also 中秋
+	'2031-09-30 10:00+08',		-- 2031: 中秋 on 1 October
+	'2035-12-31 10:00+08'		-- into 2036: no statutory days listed, the plain week
+  ]) AS received;
+-- every day of 2027-2035 agrees with the obvious SQL: the week less the
+-- statutory days; and each year's working days
+SELECT count(*) AS disagreements
+  FROM generate_series('2027-01-01'::date, '2035-12-31', '1 day') g
+ WHERE pubdata.is_workday(g::date)
+	   <> (EXTRACT(ISODOW FROM g) < 6 AND NOT EXISTS (SELECT 1 FROM pubdata.statutory_holiday s WHERE s.day = g::date));
+SELECT y AS year, pubdata.working_days_between(make_date(y - 1, 12, 31), make_date(y, 12, 31)) AS provisional_workdays,
+	   (SELECT count(*) FROM generate_series(make_date(y, 1, 1), make_date(y, 12, 31), '1 day') g
+		 WHERE EXTRACT(ISODOW FROM g) < 6
+		   AND NOT EXISTS (SELECT 1 FROM pubdata.statutory_holiday s WHERE s.day = g::date)) AS by_counting
+  FROM generate_series(2027, 2035) y;
+-- years the table does not list (before 2025, after 2035) follow the plain week
+SELECT pubdata.is_workday('2024-05-01') AS may_day_2024, pubdata.is_workday('2036-10-01') AS national_day_2036;
+
+-- strictness refuses instead (for those who want it; off by default)
+SHOW pubdata.calendar_strict;
+SET pubdata.calendar_strict = on;
 SELECT pubdata.add_working_days('2026-12-30 10:00+08', 2);
 SELECT pubdata.is_workday('2024-05-01');
 SELECT pubdata.working_days_between('2026-12-01'::date, '2027-01-10');
--- ... unless strictness is off: then Monday to Friday
-SET pubdata.calendar_strict = off;
-SELECT pubdata.add_working_days('2026-12-30 10:00+08', 2) AT TIME ZONE 'Asia/Shanghai' AS due_plain_week,
-	   pubdata.is_workday('2024-05-01') AS may_day_2024_plain,
-	   pubdata.working_days_between('2026-12-01'::date, '2027-01-10') AS days;
-RESET pubdata.calendar_strict;
+-- what is provisional can still be asked
+SELECT pubdata.provisional_between('2026-12-30 10:00+08', '2027-01-04 10:00+08') AS provisional;
 -- a deadline inside a loaded year is fine even when received in a year not loaded
 SELECT pubdata.add_working_days('2024-12-31 10:00+08', 1) AT TIME ZONE 'Asia/Shanghai' AS due;
+RESET pubdata.calendar_strict;
+
+-- warnings: the year of the day and, from 1 November, the next one, while
+-- they have no official arrangement (checked for given days: the launcher
+-- passes its today)
+SELECT d, w.year, w.warn_from, w.message
+  FROM unnest(ARRAY['2026-10-31', '2026-11-01', '2027-03-01', '2027-11-15']::date[]) AS d
+  LEFT JOIN LATERAL pubdata.calendar_warnings(d) w ON true ORDER BY d, w.year;
+-- today's warnings are a view for everyone
+SELECT count(*) = (SELECT count(*) FROM pubdata.calendar_warnings()) AS view_is_today FROM pubdata.calendar_warning;
+-- only the bureau (and its launcher) warns, and recomputes deadlines
+SELECT pubdata.check_calendar('2026-11-01');
+SELECT pubdata.recompute_deadlines(2027);
 
 -- a department may not load or change calendars
 SELECT pubdata.load_calendar_year(2027, ARRAY['2027-01-01']::date[]);
 INSERT INTO pubdata.calendar (day, is_workday, note) VALUES ('2026-12-31', false, 'x');
 RESET ROLE;
 
--- the bureau loads a year (here a test arrangement for 2027, not the official one)
+-- the launcher's daily check: a WARNING (in the log) and NOTIFY
+-- pubdata_alert once a day per year (the count of open provisional
+-- deadlines in its detail depends on the suite's other tickets)
 SET ROLE regress_cal_bureau;
+\set VERBOSITY terse
+SELECT pubdata.check_calendar('2026-10-31') AS before_november;
+SELECT pubdata.check_calendar('2026-11-01') AS first_of_november;
+SELECT pubdata.check_calendar('2026-11-01') AS again_that_day;
+SELECT pubdata.check_calendar('2026-11-02') AS next_day;
+\set VERBOSITY default
+SELECT year, first_alerted_on, last_alerted_on, alerts FROM pubdata.calendar_alert;
+SELECT pubdata.recompute_deadlines(1900);
+
+-- the bureau loads a year (here a test arrangement for 2027, not the
+-- official one); open deadlines are recomputed (their number depends on
+-- the suite's other requests: notices are left out)
+SET client_min_messages = warning;
 SELECT pubdata.load_calendar_year(2027, ARRAY['2027-01-01', '2027-02-05', '2027-02-08']::date[],
 								  ARRAY['2027-02-06']::date[], source => 'regression test data') AS workdays_2027;
 SELECT year, builtin, source, loaded_by, weekday_holidays, adjusted_workdays, workdays
   FROM pubdata.calendar_years ORDER BY year;
-SELECT pubdata.add_working_days('2026-12-30 10:00+08', 2) AT TIME ZONE 'Asia/Shanghai' AS due;
+SELECT pubdata.add_working_days('2026-12-30 10:00+08', 2) AT TIME ZONE 'Asia/Shanghai' AS due,
+	   pubdata.provisional_between('2026-12-30 10:00+08', '2027-01-05 10:00+08') AS provisional;
+-- the warning about 2027 ends
+SELECT pubdata.check_calendar('2026-11-03') AS warnings;
+SELECT count(*) AS alerts_left FROM pubdata.calendar_alert;
 -- a plain INSERT of a day is seen at once (the cache is invalidated)
 INSERT INTO pubdata.calendar (day, is_workday, note) VALUES ('2027-01-02', true, '调休 (test)');
 SELECT pubdata.add_working_days('2026-12-30 10:00+08', 2) AT TIME ZONE 'Asia/Shanghai' AS due_after_insert;
@@ -149,13 +230,20 @@ INSERT INTO pubdata.calendar (day, is_workday, note, builtin) VALUES ('2027-05-0
 -- reload with replace
 SELECT pubdata.load_calendar_year(2027, ARRAY['2027-01-01']::date[], replace => true) AS workdays_2027;
 SELECT pubdata.add_working_days('2026-12-30 10:00+08', 2) AT TIME ZONE 'Asia/Shanghai' AS due;
--- unloading makes the deadline an error again
+-- unloading makes the deadline provisional again
 SELECT pubdata.unload_calendar_year(2027);
 SELECT pubdata.unload_calendar_year(2027);
 SELECT pubdata.unload_calendar_year(2026);
-SELECT pubdata.add_working_days('2026-12-30 10:00+08', 2);
+SELECT pubdata.add_working_days('2026-12-30 10:00+08', 2) AT TIME ZONE 'Asia/Shanghai' AS due,
+	   pubdata.provisional_between('2026-12-30 10:00+08', '2027-01-04 10:00+08') AS provisional;
+RESET client_min_messages;
 RESET ROLE;
 SELECT count(*) AS days_2027 FROM pubdata.calendar WHERE day >= '2027-01-01';
+
+-- nobody changes the statutory days (they come with the extension)
+SET ROLE regress_cal_bureau;
+DELETE FROM pubdata.statutory_holiday WHERE year = 2027;
+RESET ROLE;
 
 -- the shipped rows are excluded from pg_dump (CREATE EXTENSION restores them)
 SELECT c.relname, x.cond

@@ -11,9 +11,10 @@ CREATE SCHEMA regress_cal_mkt AUTHORIZATION regress_cal_market;
 RESET client_min_messages;
 SET DateStyle = 'ISO, YMD';
 SET TimeZone = 'Asia/Shanghai';
--- tickets raised now must not depend on next year's calendar being loaded
--- when this runs late in December (strictness is tested in 60_calendar)
-SET pubdata.calendar_strict = off;
+-- tickets raised now never depend on next year's calendar being loaded
+-- (a year without an arrangement is counted on the provisional calendar;
+-- strictness is tested in 60_calendar)
+SHOW pubdata.calendar_strict;
 
 SET ROLE regress_cal_bdb;
 SELECT pubdata.add_department('cal-market', '市市场监督管理局', '331100', 'administrative', 'regress_cal_market') > 0 AS added;
@@ -128,8 +129,9 @@ RESET ROLE;
 SET ROLE regress_cal_tax;
 SELECT pubdata.under_verification('CAL-MKT-ENT', '{"uscc": "91331100MA2A000001"}') AS first;
 -- the history of the ticket, as its raiser sees it
-SELECT kind, actor, detail - 'due_at' AS detail FROM pubdata.objection_event
- WHERE objection_id = :ticket1 ORDER BY id;
+SELECT kind, actor, detail - 'due_at' - 'provisional' AS detail,
+	   (detail->>'provisional')::boolean = (SELECT due_provisional FROM pubdata.objection WHERE id = :ticket1) AS provisional_noted
+  FROM pubdata.objection_event WHERE objection_id = :ticket1 ORDER BY id;
 -- a second and a third ticket
 SELECT pubdata.raise_objection('CAL-MKT-ENT', '{"uscc": "91331100MA2A000002"}', 'name', '名称缺少“丽水”') AS ticket2 \gset
 SELECT pubdata.raise_objection('CAL-MKT-ENT', '{"uscc": "91331100MA2A000002"}', NULL, '企业已注销') AS ticket3 \gset
@@ -188,6 +190,89 @@ SELECT pubdata.raise_objection('CAL-MKT-ENT', '{"uscc": "91331100MA2A000002"}', 
 SELECT pubdata.working_days_between(raised_at, due_at) AS working_days FROM pubdata.objection WHERE id = :ticket4;
 RESET ROLE;
 RESET pubdata.objection_due_days;
+
+-- provisional deadlines.  Time travel (as the superuser): ticket 4 was
+-- raised on Wednesday 30 December 2026 and a share request made on
+-- Wednesday 3 February 2027, while 2027 had no official arrangement; their
+-- 5 working days were counted on the provisional calendar of 2027 (1
+-- January, 除夕 5 February and 初三 8 February are statutory holidays)
+SET ROLE regress_cal_tax;
+SELECT pubdata.request_share('CAL-MKT-ENT', '企业注销核对', ARRAY['uscc', 'staff']) AS pending_req \gset
+RESET ROLE;
+UPDATE pubdata.objection SET raised_at = '2026-12-30 10:00+08' WHERE id = :ticket4;
+UPDATE pubdata.share_request SET requested_at = '2027-02-03 10:00+08' WHERE id = :pending_req;
+SET ROLE regress_cal_bdb;
+SET client_min_messages = warning;		-- the notice counts the suite's other open deadlines too
+SELECT pubdata.recompute_deadlines() >= 0 AS recomputed;
+RESET client_min_messages;
+RESET ROLE;
+-- both parties see the deadlines and their provisional mark
+SET ROLE regress_cal_tax;
+SELECT due_at, due_provisional, working_days FROM pubdata.objection WHERE id = :ticket4;
+SELECT due_at, due_provisional FROM pubdata.open_objection WHERE id = :ticket4;
+SELECT status, due_at, due_provisional FROM pubdata.share_request_status WHERE id = :pending_req;
+SELECT working_days FROM pubdata.share_request WHERE id = :pending_req;
+RESET ROLE;
+SET ROLE regress_cal_market;
+SELECT due_at, due_provisional FROM pubdata.share_request_status WHERE id = :pending_req;
+RESET ROLE;
+
+-- the bureau loads the arrangement for 2027 (test data, not the State
+-- Council's: 1 January off; 春节 5-12 February off, Saturdays 30 January and
+-- 13 February worked): the open deadlines are recomputed and no longer
+-- provisional.  Ticket 4 keeps its day (Thursday 7 January), the request
+-- moves from Friday 12 February to Wednesday 17 February.
+SET ROLE regress_cal_bdb;
+SET client_min_messages = warning;
+SELECT pubdata.load_calendar_year(2027, ARRAY['2027-01-01', '2027-02-05', '2027-02-06', '2027-02-07', '2027-02-08',
+											  '2027-02-09', '2027-02-10', '2027-02-11', '2027-02-12']::date[],
+								  ARRAY['2027-01-30', '2027-02-13']::date[], source => 'regression test data') AS workdays_2027;
+RESET client_min_messages;
+RESET ROLE;
+SET ROLE regress_cal_tax;
+SELECT due_at, due_provisional FROM pubdata.objection WHERE id = :ticket4;
+SELECT status, due_at, due_provisional FROM pubdata.share_request_status WHERE id = :pending_req;
+-- the ticket's history records the recomputation
+SELECT kind, actor, detail->'previous_due_at' AS previous_due_at, detail->'due_at' AS due_at,
+	   detail->'provisional' AS provisional, detail->'overdue' AS overdue
+  FROM pubdata.objection_event WHERE objection_id = :ticket4 AND kind = 'rescheduled' ORDER BY id DESC LIMIT 1;
+RESET ROLE;
+-- a ticket flagged overdue is no longer overdue when its recomputed
+-- deadline is still ahead (time travel: raised yesterday with a deadline
+-- an hour ago, and flagged by the sweep)
+UPDATE pubdata.objection SET raised_at = now() - interval '1 day', due_at = now() - interval '1 hour',
+	   due_provisional = true, overdue = true, overdue_at = now() WHERE id = :ticket4;
+SET ROLE regress_cal_bdb;
+SET client_min_messages = warning;
+SELECT pubdata.recompute_deadlines(NULL) >= 1 AS recomputed;
+RESET client_min_messages;
+RESET ROLE;
+SELECT overdue, overdue_at, due_at > now() AS ahead, due_provisional = pubdata.provisional_between(raised_at, due_at) AS mark_right
+  FROM pubdata.objection WHERE id = :ticket4;
+-- unloading the year makes the open ones provisional again; a decided
+-- request keeps its deadline
+UPDATE pubdata.objection SET raised_at = '2026-12-30 10:00+08' WHERE id = :ticket4;
+SET ROLE regress_cal_bdb;
+SET client_min_messages = warning;
+SELECT pubdata.recompute_deadlines() >= 1 AS recomputed;
+RESET client_min_messages;
+SELECT due_at, due_provisional FROM pubdata.objection WHERE id = :ticket4;
+RESET ROLE;
+SET ROLE regress_cal_market;
+SELECT pubdata.decide_share(:pending_req, false, '该企业已注销，无需核对');
+RESET ROLE;
+SET ROLE regress_cal_bdb;
+SET client_min_messages = warning;
+SELECT pubdata.unload_calendar_year(2027);
+RESET client_min_messages;
+RESET ROLE;
+SELECT due_at, due_provisional FROM pubdata.objection WHERE id = :ticket4;
+SELECT status, due_at, due_provisional FROM pubdata.share_request WHERE id = :pending_req;
+-- only the bureau recomputes
+SET ROLE regress_cal_market;
+SELECT pubdata.recompute_deadlines(2027);
+RESET ROLE;
+
 -- nobody writes the tickets directly
 SET ROLE regress_cal_bdb;
 UPDATE pubdata.objection SET status = 'resolved';

@@ -6,17 +6,27 @@
  *
  * The default week is Monday to Friday.  pubdata.calendar overrides single
  * days (official holidays, and the weekend days made working days, 调休),
- * and pubdata.calendar_year registers the years whose arrangements are
- * loaded.  A computation that needs a day of a year that is not loaded is
- * an error while pubdata.calendar_strict is on (the default), and uses the
- * plain Monday-to-Friday week when it is off.
+ * and pubdata.calendar_year registers the years whose official arrangements
+ * (the State Council's) are loaded.
  *
- * Every backend keeps the calendar in a cache: for the span of loaded
- * years, one entry per day holding the number of working days before it
- * (a prefix sum).  Counting working days between two dates is then two
+ * A year without an official arrangement is counted on the provisional
+ * calendar: the week, less the statutory holidays of 全国年节及纪念日放假办法
+ * (2024 revision) listed for that year in pubdata.statutory_holiday (shipped
+ * for 2025 to 2035; a year not listed there is the plain week).  The State
+ * Council adds bridging days and adjusted working days to the statutory
+ * ones, so a count that touches such a year is provisional:
+ * pubdata.provisional_between() says so, the deadlines stored on share
+ * requests and objections carry the mark, and recompute_deadlines() counts
+ * them again once the year is loaded.  A missing arrangement never stops
+ * business: only with pubdata.calendar_strict on (off by default) is a
+ * computation that needs such a year refused.
+ *
+ * Every backend keeps the calendar in a cache: for the span of loaded and
+ * listed years, one entry per day holding the number of working days before
+ * it (a prefix sum), official and provisional days alike.  Counting working days between two dates is then two
  * array reads, and finding the n-th working day a binary search, so a
  * deadline costs about as much as a time-zone conversion.  A statement
- * trigger on both tables sends a relcache invalidation for the table it
+ * trigger on the three tables sends a relcache invalidation for the table it
  * fired on; our relcache callback marks the cache stale, in this backend at
  * the next command and in every other backend when the change commits.
  *
@@ -51,13 +61,14 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-bool		pubdata_calendar_strict = true;
+bool		pubdata_calendar_strict = false;
 int			pubdata_objection_due_days = 2;
 
 /*
  * The per-backend cache.  Days are DateADT (days since 2000-01-01).  It
- * covers whole years first_year .. last_year; days outside follow the
- * default week and belong to years that are not loaded.
+ * covers whole years first_year .. last_year (those of calendar_year and of
+ * statutory_holiday); days outside follow the default week and belong to
+ * years that are not loaded (provisional).
  */
 typedef struct CalendarCache
 {
@@ -66,15 +77,16 @@ typedef struct CalendarCache
 									 * InvalidLocalTransactionId */
 	Oid			calendar_relid;
 	Oid			year_relid;
+	Oid			statutory_relid;	/* InvalidOid before the update to 0.2 */
 	int			first_year;
 	int			last_year;		/* first_year > last_year: nothing loaded */
 	int64		base;			/* DateADT of 1 January first_year */
 	int64		ndays;			/* days covered */
-	bool	   *loaded;			/* per year, from first_year */
+	bool	   *loaded;			/* per year, from first_year: official */
 	int32	   *cum;			/* cum[i]: working days in [base, base + i) */
 } CalendarCache;
 
-static CalendarCache cache = {false, InvalidLocalTransactionId, InvalidOid, InvalidOid, 1, 0, 0, 0, NULL, NULL};
+static CalendarCache cache = {false, InvalidLocalTransactionId, InvalidOid, InvalidOid, InvalidOid, 1, 0, 0, 0, NULL, NULL};
 static MemoryContext CalendarContext = NULL;
 static bool callback_registered = false;
 static bool inval_during_build = false;
@@ -83,6 +95,8 @@ PG_FUNCTION_INFO_V1(pubdata_is_workday_sql);
 PG_FUNCTION_INFO_V1(pubdata_add_working_days_sql);
 PG_FUNCTION_INFO_V1(pubdata_working_days_between_date);
 PG_FUNCTION_INFO_V1(pubdata_working_days_between_tstz);
+PG_FUNCTION_INFO_V1(pubdata_provisional_between_sql);
+PG_FUNCTION_INFO_V1(pubdata_calendar_date_sql);
 PG_FUNCTION_INFO_V1(pubdata_calendar_changed);
 PG_FUNCTION_INFO_V1(pubdata_objection_due_days_sql);
 
@@ -94,10 +108,10 @@ void
 pubdata_calendar_init(void)
 {
 	DefineCustomBoolVariable("pubdata.calendar_strict",
-							 "Refuse working-day computations that need a year whose calendar is not loaded.",
-							 "When off, days of years missing from pubdata.calendar_year follow the Monday-to-Friday week.",
+							 "Refuse working-day computations that need a year whose official arrangement is not loaded.",
+							 "When off (the default), a year missing from pubdata.calendar_year is counted on the provisional calendar (weekends and statutory holidays) and the deadlines computed from it are marked provisional.",
 							 &pubdata_calendar_strict,
-							 true,
+							 false,
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
@@ -123,7 +137,8 @@ CalendarRelcacheCallback(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid ||
 		relid == cache.calendar_relid ||
-		relid == cache.year_relid)
+		relid == cache.year_relid ||
+		relid == cache.statutory_relid)
 	{
 		cache.valid = false;
 		inval_during_build = true;
@@ -214,15 +229,15 @@ NthWeekday(int64 start, int64 n)
 /*
  * CalendarRelid
  *		The OID of pubdata.<name>, or a clear error when the extension's
- *		tables are missing.
+ *		tables are missing (InvalidOid when missing_ok).
  */
 static Oid
-CalendarRelid(const char *name)
+CalendarRelid(const char *name, bool missing_ok)
 {
 	Oid			nsp = get_namespace_oid("pubdata", true);
 	Oid			relid = OidIsValid(nsp) ? get_relname_relid(name, nsp) : InvalidOid;
 
-	if (!OidIsValid(relid))
+	if (!OidIsValid(relid) && !missing_ok)
 		ereport(ERROR,
 				(errcode(ERRCODE_UNDEFINED_TABLE),
 				 errmsg("table \"pubdata.%s\" does not exist", name),
@@ -264,7 +279,7 @@ CalendarScan(Relation rel, Snapshot snapshot, const char *col1,
 	ExecDropSingleTupleTableSlot(slot);
 }
 
-/* first pass: the span of years */
+/* first pass: the span of years (of calendar_year.year, statutory_holiday.year) */
 typedef struct YearSpan
 {
 	int			lo;
@@ -298,7 +313,29 @@ MarkYear(Datum v1, bool n1, Datum v2, bool n2, void *arg)
 		cache.loaded[y - cache.first_year] = true;
 }
 
-/* second pass: per-day overrides into a 0/1 array */
+/*
+ * second pass: a statutory holiday is a day of rest in a year without an
+ * official arrangement (the provisional calendar); in an official year only
+ * the arrangement counts
+ */
+static void
+MarkStatutory(Datum v1, bool n1, Datum v2, bool n2, void *arg)
+{
+	uint8	   *work = (uint8 *) arg;
+	int64		i;
+	int			y;
+
+	if (n1)
+		return;
+	i = (int64) DatumGetDateADT(v1) - cache.base;
+	if (i < 0 || i >= cache.ndays)
+		return;
+	y = YearOf(cache.base + i);
+	if (!cache.loaded[y - cache.first_year])
+		work[i] = 0;
+}
+
+/* third pass: the official arrangements' days into a 0/1 array */
 static void
 MarkDay(Datum v1, bool n1, Datum v2, bool n2, void *arg)
 {
@@ -314,8 +351,8 @@ MarkDay(Datum v1, bool n1, Datum v2, bool n2, void *arg)
 
 /*
  * CalendarLoad
- *		Rebuild the cache from pubdata.calendar_year and pubdata.calendar
- *		when it is stale.
+ *		Rebuild the cache from pubdata.calendar_year, pubdata.calendar and
+ *		pubdata.statutory_holiday when it is stale.
  *
  * The tables are read with a fresh snapshot: the calendar is reference data
  * shared by all transactions, and a change committed after that snapshot
@@ -324,13 +361,15 @@ MarkDay(Datum v1, bool n1, Datum v2, bool n2, void *arg)
  * no new snapshot may be taken: the query's snapshot is used and the cache
  * kept for the current transaction only.
  * The scans need no privilege on the tables (the calendar is public
- * knowledge); only pubdata_admin may change them.
+ * knowledge); only pubdata_admin may change them, and nobody the statutory
+ * days (they come with the extension).
  */
 static void
 CalendarLoad(void)
 {
 	Relation	yrel,
-				crel;
+				crel,
+				srel = NULL;
 	Snapshot	snapshot;
 	YearSpan	span = {INT_MAX, INT_MIN};
 	uint8	   *work;
@@ -350,11 +389,15 @@ CalendarLoad(void)
 												"pubdata calendar",
 												ALLOCSET_SMALL_SIZES);
 
-	cache.year_relid = CalendarRelid("calendar_year");
-	cache.calendar_relid = CalendarRelid("calendar");
+	cache.year_relid = CalendarRelid("calendar_year", false);
+	cache.calendar_relid = CalendarRelid("calendar", false);
+	/* missing in a database still at 0.1 (before ALTER EXTENSION UPDATE) */
+	cache.statutory_relid = CalendarRelid("statutory_holiday", true);
 	/* taking the locks processes pending invalidations */
 	yrel = table_open(cache.year_relid, AccessShareLock);
 	crel = table_open(cache.calendar_relid, AccessShareLock);
+	if (OidIsValid(cache.statutory_relid))
+		srel = table_open(cache.statutory_relid, AccessShareLock);
 	inval_during_build = false;
 
 	MemoryContextReset(CalendarContext);
@@ -381,6 +424,8 @@ CalendarLoad(void)
 	}
 
 	CalendarScan(yrel, snapshot, "year", NULL, SpanYear, &span);
+	if (srel)
+		CalendarScan(srel, snapshot, "year", NULL, SpanYear, &span);
 	if (span.lo <= span.hi)
 	{
 		MemoryContext old = MemoryContextSwitchTo(CalendarContext);
@@ -401,6 +446,8 @@ CalendarLoad(void)
 			work[i] = (dow >= 1 && dow <= 5) ? 1 : 0;
 		}
 		CalendarScan(yrel, snapshot, "year", NULL, MarkYear, NULL);
+		if (srel)
+			CalendarScan(srel, snapshot, "day", NULL, MarkStatutory, work);
 		CalendarScan(crel, snapshot, "day", "is_workday", MarkDay, work);
 
 		cache.cum[0] = 0;
@@ -410,6 +457,8 @@ CalendarLoad(void)
 	}
 
 	UnregisterSnapshot(snapshot);
+	if (srel)
+		table_close(srel, AccessShareLock);
 	table_close(crel, AccessShareLock);
 	table_close(yrel, AccessShareLock);
 
@@ -417,13 +466,38 @@ CalendarLoad(void)
 	cache.valid = !inval_during_build;
 }
 
-/* is a year's calendar loaded? */
+/* is a year's official arrangement loaded? */
 static bool
 YearLoaded(int year)
 {
 	if (year < cache.first_year || year > cache.last_year)
 		return false;
 	return cache.loaded[year - cache.first_year];
+}
+
+/*
+ * SpanProvisional
+ *		Does a day of [a, b] belong to a year without an official
+ *		arrangement, i.e. is a count over these days provisional?
+ */
+static bool
+SpanProvisional(int64 a, int64 b)
+{
+	int			y,
+				ylast;
+
+	if (b < a)
+		return false;
+	y = YearOf(a);
+	ylast = YearOf(b);
+	if (y < cache.first_year || ylast > cache.last_year)
+		return true;
+	for (; y <= ylast; y++)
+	{
+		if (!cache.loaded[y - cache.first_year])
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -446,8 +520,8 @@ RequireYears(int64 a, int64 b)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("working-day calendar for year %d is not loaded", y),
-					 errdetail("The computation needs days of %d, pubdata.calendar_year has no row for it, and pubdata.calendar_strict is on.", y),
-					 errhint("Ask pubdata_admin to load the official arrangements with pubdata.load_calendar_year(%d, holidays, workdays), or SET pubdata.calendar_strict = off to count Monday to Friday as working days.", y)));
+					 errdetail("The computation needs days of %d, pubdata.calendar_year has no official arrangement for it, and pubdata.calendar_strict is on.", y),
+					 errhint("Ask pubdata_admin to load the official arrangement with pubdata.load_calendar_year(%d, holidays, workdays), or SET pubdata.calendar_strict = off to count the year on the provisional calendar (weekends and statutory holidays).", y)));
 	}
 }
 
@@ -699,8 +773,41 @@ pubdata_working_days_between_tstz(PG_FUNCTION_ARGS)
 }
 
 /*
+ * pubdata.provisional_between(timestamptz, timestamptz) returns boolean
+ *		Is a day after the day of the first instant, up to and including the
+ *		day of the second (Asia/Shanghai), counted on the provisional
+ *		calendar?  For a deadline d = add_working_days(t, n):
+ *		provisional_between(t, d) says whether d may move when the official
+ *		arrangement of its years is loaded.  Never an error for a year not
+ *		loaded, whatever pubdata.calendar_strict says: it is the question.
+ */
+Datum
+pubdata_provisional_between_sql(PG_FUNCTION_ARGS)
+{
+	int64		from = pubdata_local_date(PG_GETARG_TIMESTAMPTZ(0));
+	int64		to = pubdata_local_date(PG_GETARG_TIMESTAMPTZ(1));
+
+	if (to <= from)
+		PG_RETURN_BOOL(false);
+	CalendarLoad();
+	PG_RETURN_BOOL(SpanProvisional(from + 1, to));
+}
+
+/*
+ * pubdata._calendar_date(timestamptz) returns date
+ *		The calendar's day of an instant (Asia/Shanghai): "today" for the
+ *		views that warn about years not loaded.
+ */
+Datum
+pubdata_calendar_date_sql(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATEADT(pubdata_local_date(PG_GETARG_TIMESTAMPTZ(0)));
+}
+
+/*
  * pubdata._calendar_changed() trigger
- *		Statement trigger on pubdata.calendar and pubdata.calendar_year:
+ *		Statement trigger on pubdata.calendar, pubdata.calendar_year and
+ *		pubdata.statutory_holiday:
  *		invalidate the table's relcache entry, which every backend's
  *		calendar cache listens to.
  */

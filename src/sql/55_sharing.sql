@@ -60,6 +60,8 @@ CREATE TABLE pubdata.share_request (
 	status		pubdata.request_status NOT NULL DEFAULT 'pending',
 	requested_at timestamptz NOT NULL DEFAULT now(),
 	due_at		timestamptz NOT NULL,
+	working_days integer NOT NULL,
+	due_provisional boolean NOT NULL DEFAULT false,
 	decided_at	timestamptz,
 	decided_by	name,
 	reason		text,
@@ -73,6 +75,8 @@ CREATE TABLE pubdata.share_request (
 CREATE INDEX share_request_resource ON pubdata.share_request (resource_id, requester_id) WHERE status = 'approved';
 COMMENT ON TABLE pubdata.share_request IS 'Share requests (Art 19): purpose, items, scenario, mode; an approved one is a grant, until it expires or is revoked';
 COMMENT ON COLUMN pubdata.share_request.due_at IS 'the provider answers by then (pubdata.response_days working days)';
+COMMENT ON COLUMN pubdata.share_request.working_days IS 'working days the provider has: due_at is the end of that working day after the day of requested_at';
+COMMENT ON COLUMN pubdata.share_request.due_provisional IS 'due_at was counted over a year without an official arrangement (the provisional calendar); recomputed while pending when the year is loaded';
 COMMENT ON COLUMN pubdata.share_request.row_scope IS 'rows the grant covers: {"column": value or [values]}, ANDed; NULL = all rows';
 COMMENT ON COLUMN pubdata.share_request.reason IS 'the provider''s reason; required for a refusal (Art 34)';
 COMMENT ON COLUMN pubdata.share_request.copy_approved_at IS 'when the bureau consented to copying (mode copy, Art 17)';
@@ -462,11 +466,11 @@ CREATE TRIGGER resource_sharing AFTER UPDATE ON pubdata.resource
 CREATE TRIGGER resource_item_sharing AFTER UPDATE ON pubdata.resource_item
 	FOR EACH ROW EXECUTE FUNCTION pubdata._resource_sharing_changed();
 
--- _response_due: the provider's answer deadline
-CREATE FUNCTION pubdata._response_due(at timestamptz) RETURNS timestamptz
+-- _response_days: the working days a provider has to answer (pubdata.response_days)
+CREATE FUNCTION pubdata._response_days() RETURNS integer
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
-	AS $$ SELECT pubdata.add_working_days($1, coalesce(NULLIF(pg_catalog.current_setting('pubdata.response_days', true), '')::integer, 5)) $$;
+	AS $$ SELECT coalesce(NULLIF(pg_catalog.current_setting('pubdata.response_days', true), '')::integer, 5) $$;
 
 -- add_scenario: a department (or the bureau) proposes an application scenario
 CREATE FUNCTION pubdata.add_scenario(code text, name text, purpose text, departments text[]) RETURNS integer
@@ -715,6 +719,8 @@ DECLARE
 	bad text;
 	auto boolean := false;
 	id bigint;
+	days integer := pubdata._response_days();
+	due timestamptz;
 BEGIN
 	SELECT * INTO r FROM pubdata.resource x WHERE x.code OPERATOR(pg_catalog.=) $1;
 	IF NOT FOUND THEN
@@ -794,11 +800,14 @@ BEGIN
 									OR coalesce(i.share_class, 'unconditional') OPERATOR(pg_catalog.<>) 'unconditional'));
 	END IF;
 
+	-- a deadline counted over a year without an official arrangement is
+	-- provisional (recomputed while pending when the year is loaded)
+	due := pubdata.add_working_days(pg_catalog.now(), days);
 	INSERT INTO pubdata.share_request (resource_id, requester_id, requested_by, purpose, items, scenario_id, mode, masks,
-									   status, due_at, decided_at, decided_by, reason)
+									   status, due_at, working_days, due_provisional, decided_at, decided_by, reason)
 	VALUES (r.id, me, pubdata.caller(), $2, $3::name[], sc.id, m, $6,
 			CASE WHEN auto THEN 'approved'::pubdata.request_status ELSE 'pending'::pubdata.request_status END,
-			pubdata._response_due(pg_catalog.now()),
+			due, days, pubdata.provisional_between(pg_catalog.now(), due),
 			CASE WHEN auto THEN pg_catalog.now() END,
 			CASE WHEN auto THEN 'pubdata'::name END,
 			CASE WHEN auto AND sc.id IS NOT NULL THEN 'approved scenario ' || sc.code
@@ -973,7 +982,7 @@ CREATE VIEW pubdata.share_request_status AS
 		   s.copy_approved_at IS NOT NULL AS copy_approved,
 		   coalesce(s.decided_at, now()) > s.due_at AS overdue,
 		   s.status = 'approved' AND (s.expires_at IS NULL OR s.expires_at > now()) AS in_force,
-		   s.masks
+		   s.masks, s.due_provisional
 	  FROM pubdata.share_request s
 	  JOIN pubdata.resource r ON r.id = s.resource_id
 	  JOIN pubdata.department p ON p.id = r.provider_id
@@ -981,6 +990,7 @@ CREATE VIEW pubdata.share_request_status AS
 	  LEFT JOIN pubdata.scenario sc ON sc.id = s.scenario_id;
 COMMENT ON VIEW pubdata.share_request_status IS 'Share requests with provider, requester, deadline, overdue flag (answer later than pubdata.response_days working days) and whether the grant is in force';
 COMMENT ON COLUMN pubdata.share_request_status.masks IS 'items the grant gives masked, and their mask rules';
+COMMENT ON COLUMN pubdata.share_request_status.due_provisional IS 'the deadline was counted on the provisional calendar of a year not yet loaded';
 
 GRANT SELECT ON pubdata.scenario, pubdata.scenario_department, pubdata.scenario_resource, pubdata.share_request,
 	pubdata.share_request_status TO pubdata_admin, pubdata_department, pubdata_auditor;

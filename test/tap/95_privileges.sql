@@ -62,7 +62,7 @@ SELECT is_empty($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_d
 		'pubdata.add_data_element', 'pubdata.review_resource', 'pubdata.publish_resource', 'pubdata.approve_copy',
 		'pubdata.approve_scenario', 'pubdata.approve_project', 'pubdata.accept_project', 'pubdata.sweep_grants',
 		'pubdata.sweep_objections', 'pubdata.check_overdue', 'pubdata.load_calendar_year',
-		'pubdata.unload_calendar_year', 'pubdata.rotate_pseudonym_key',
+		'pubdata.unload_calendar_year', 'pubdata.recompute_deadlines', 'pubdata.check_calendar', 'pubdata.rotate_pseudonym_key',
 		'pubdata.record_lineage', 'pubdata.lineage_compact', 'pubdata.evaluation', 'pubdata.evaluation_report',
 		'pubdata.verify_audit_chain', 'pubdata.audit_chain_head', 'pubdata._audit_records')$$,
 	'departments cannot execute the bureau''s functions');
@@ -110,7 +110,7 @@ SELECT is_empty($$SELECT rel FROM sec_rel r WHERE r.relkind = 'S'
 SELECT is_empty($$SELECT rel FROM sec_rel r WHERE r.relkind IN ('r', 'p')
 	AND has_table_privilege('pubdata_department', r.oid, 'SELECT')
 	AND rel IN ('pubdata.open_pseudonym_key', 'pubdata.lineage_edge_data', 'pubdata.lineage_observation',
-				'pubdata.aggregation_alert', 'pubdata.evaluation_weight')$$,
+				'pubdata.aggregation_alert', 'pubdata.calendar_alert', 'pubdata.evaluation_weight')$$,
 	'departments do not read the pseudonym key or the bureau''s tables');
 
 -- 9. the schemas: only the owner creates in them

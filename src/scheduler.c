@@ -31,7 +31,10 @@
  * launcher's housekeeping.  SIGTERM (a server shutdown, pg_terminate_backend)
  * cancels a running job like a statement cancel: the job's transaction is
  * rolled back, the run recorded as failed, and the worker exits with code 0;
- * a second SIGTERM ends it at once.
+ * a second SIGTERM ends it at once.  Once a day (in pubdata.timezone) the
+ * housekeeping also calls pubdata.check_calendar(today), which warns while
+ * this year, or from 1 November next year, has no official working-day
+ * arrangement.
  *
  * The job runs what a department wrote (its query, its functions, the
  * triggers and defaults of its tables), and the worker is a superuser.  So
@@ -53,6 +56,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "calendar.h"
 #include "identity.h"
 #include "local_time.h"
 #include "scheduler.h"
@@ -136,6 +140,9 @@ static volatile sig_atomic_t got_sigterm = false;
 /* a job worker: true while the job itself runs (SIGTERM cancels it) */
 static volatile sig_atomic_t job_running = false;
 
+/* the launcher's last day (in pubdata.timezone) of pubdata.check_calendar() */
+static DateADT calendar_checked_on = DATEVAL_NOBEGIN;
+
 /* what a job worker is told to do, in bgw_extra */
 typedef struct JobWorkerArgs
 {
@@ -177,6 +184,7 @@ static void job_worker_sigterm(SIGNAL_ARGS);
 static void launcher_detach(int code, Datum arg);
 static bool start_launcher(Oid dboid, BackgroundWorkerHandle **handle);
 static long launcher_iteration(List **launched, TimestampTz *last_housekeeping);
+static void launcher_check_calendar(DateADT today);
 static bool start_job_worker(int64 job_id, int64 run_id, TimestampTz scheduled_at,
 							 pid_t notify_pid, BackgroundWorkerHandle **handle);
 static void run_job(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten);
@@ -798,6 +806,17 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 								  NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "pubdata launcher: housekeeping failed");
 		*last_housekeeping = now;
+
+		/* once a day: years without an official working-day calendar */
+		{
+			DateADT		today = pubdata_local_date(now);
+
+			if (today != calendar_checked_on)
+			{
+				calendar_checked_on = today;
+				launcher_check_calendar(today);
+			}
+		}
 	}
 	hk_left = HOUSEKEEPING_INTERVAL_MS -
 		(long) ((now - *last_housekeeping) / 1000);
@@ -933,6 +952,53 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 	}
 
 	return sleep_ms;
+}
+
+/*
+ * launcher_check_calendar
+ *		The day's pubdata.check_calendar(today): a WARNING in the log and a
+ *		NOTIFY pubdata_alert per year without an official arrangement (this
+ *		year; from 1 November the next), given once a day whoever checks.
+ *		Run in a subtransaction: a failure is logged as a warning (and the
+ *		check tried again the next day), never stopping the scheduling.
+ */
+static void
+launcher_check_calendar(DateADT today)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	Oid			argtypes[1] = {DATEOID};
+	Datum		args[1] = {DateADTGetDatum(today)};
+
+	pgstat_report_activity(STATE_RUNNING, "pubdata launcher: checking the working-day calendar");
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		if (SPI_execute_with_args("SELECT pubdata.check_calendar($1)", 1, argtypes, args,
+								  NULL, false, 0) != SPI_OK_SELECT)
+			elog(ERROR, "pubdata launcher: could not check the working-day calendar");
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		ereport(WARNING,
+				(errmsg("pubdata launcher: the daily check of the working-day calendar failed: %s",
+						edata->message),
+				 errhint("SELECT pubdata.check_calendar() as pubdata_admin shows the error; the launcher tries again tomorrow.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
 }
 
 /*

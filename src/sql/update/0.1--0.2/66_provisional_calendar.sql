@@ -470,11 +470,7 @@ BEGIN
 	END IF;
 	-- a department objects to data it uses: it must be able to read the item
 	-- (or, for the record as a whole, some item) of the resource's table
-	IF $3 IS NULL THEN
-		uses := pg_catalog.has_any_column_privilege(pubdata.caller(), r.relation::oid, 'SELECT');
-	ELSE
-		uses := pg_catalog.has_column_privilege(pubdata.caller(), r.relation::oid, $3, 'SELECT');
-	END IF;
+	uses := pubdata._reads(r.id, $3);
 	IF NOT coalesce(uses, false) THEN
 		RAISE EXCEPTION 'department of role "%" does not use %resource "%"', pubdata.caller(),
 				CASE WHEN $3 IS NULL THEN '' ELSE pg_catalog.format('item "%s" of ', $3) END, r.code
@@ -533,7 +529,7 @@ SELECT o.id, x.code AS resource, o.resource_id, o.record_key, o.item, o.status, 
   FROM pubdata.objection o
   JOIN pubdata.resource x ON x.id OPERATOR(pg_catalog.=) o.resource_id
  WHERE o.status OPERATOR(pg_catalog.<>) 'resolved'
-   AND (coalesce(pg_catalog.has_any_column_privilege(x.relation::oid, 'SELECT'), false)
+   AND (pubdata._reads(x.id, NULL)
 		OR pg_catalog.pg_has_role('pubdata_admin', 'MEMBER')
 		OR pg_catalog.pg_has_role('pubdata_auditor', 'MEMBER'))
    AND pubdata._objection_visible(o.id);

@@ -14,7 +14,7 @@ CREATE TABLE pubdata.calendar_alert (
 );
 COMMENT ON TABLE pubdata.calendar_alert IS
 	'Warnings about years without an official arrangement: one a day per year (WARNING in the log, NOTIFY pubdata_alert); the row goes when the year is loaded';
-COMMENT ON COLUMN pubdata.calendar_alert.first_alerted_on IS 'the day (Asia/Shanghai) of the first warning';
+COMMENT ON COLUMN pubdata.calendar_alert.first_alerted_on IS 'the day (in pubdata.timezone) of the first warning';
 COMMENT ON COLUMN pubdata.calendar_alert.last_alerted_on IS 'the day of the latest warning: no other warning that day';
 COMMENT ON COLUMN pubdata.calendar_alert.alerts IS 'warnings given, one a day';
 
@@ -122,7 +122,7 @@ CREATE FUNCTION pubdata.calendar_warnings(today date DEFAULT NULL)
 	 ORDER BY y.year
 $$;
 COMMENT ON FUNCTION pubdata.calendar_warnings(date) IS
-	'The years without an official arrangement that a warning is due about on a day (default: today in Asia/Shanghai): that day''s year, and from 1 November the next one; with the open deadlines counted on their provisional calendar';
+	'The years without an official arrangement that a warning is due about on a day (default: today in pubdata.timezone): that day''s year, and from 1 November the next one; with the open deadlines counted on their provisional calendar';
 
 CREATE VIEW pubdata.calendar_warning AS
 SELECT w.year, w.warn_from, w.provisional_deadlines, w.message, a.first_alerted_on, a.last_alerted_on

@@ -28,7 +28,7 @@ CREATE TABLE pubdata.statutory_holiday (
 );
 COMMENT ON TABLE pubdata.statutory_holiday IS
 	'Statutory holidays (全国年节及纪念日放假办法, 2024 revision), 2025 to 2035: the provisional calendar of a year without an official arrangement is the week less these days';
-COMMENT ON COLUMN pubdata.statutory_holiday.day IS 'the day (Asia/Shanghai)';
+COMMENT ON COLUMN pubdata.statutory_holiday.day IS 'the day (in pubdata.timezone)';
 COMMENT ON COLUMN pubdata.statutory_holiday.name IS 'the holiday, e.g. 春节(除夕), 清明节; a day may carry two (中秋节 and 国庆节)';
 COMMENT ON COLUMN pubdata.statutory_holiday.year IS 'the day''s year';
 INSERT INTO pubdata.statutory_holiday (day, name) VALUES
@@ -186,12 +186,12 @@ CREATE FUNCTION pubdata.provisional_between(from_time timestamptz, to_time times
 	AS 'MODULE_PATHNAME', 'pubdata_provisional_between_sql'
 	LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION pubdata.provisional_between(timestamptz, timestamptz) IS
-	'true when a day after the day of from_time, up to and including the day of to_time (Asia/Shanghai), lies in a year without an official arrangement: a deadline add_working_days(from_time, n) counted over it is provisional';
+	'true when a day after the day of from_time, up to and including the day of to_time (days of pubdata.timezone), lies in a year without an official arrangement: a deadline add_working_days(from_time, n) counted over it is provisional';
 
 CREATE FUNCTION pubdata._calendar_date(t timestamptz) RETURNS date
 	AS 'MODULE_PATHNAME', 'pubdata_calendar_date_sql'
 	LANGUAGE C STABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION pubdata._calendar_date(timestamptz) IS 'Internal: the calendar''s day (Asia/Shanghai) of an instant';
+COMMENT ON FUNCTION pubdata._calendar_date(timestamptz) IS 'Internal: the calendar''s day (in pubdata.timezone) of an instant';
 
 -- load_calendar_year and unload_calendar_year recompute the open deadlines
 CREATE OR REPLACE FUNCTION pubdata.load_calendar_year(year integer, holidays date[], workdays date[] DEFAULT '{}',
@@ -548,7 +548,7 @@ CREATE TABLE pubdata.calendar_alert (
 );
 COMMENT ON TABLE pubdata.calendar_alert IS
 	'Warnings about years without an official arrangement: one a day per year (WARNING in the log, NOTIFY pubdata_alert); the row goes when the year is loaded';
-COMMENT ON COLUMN pubdata.calendar_alert.first_alerted_on IS 'the day (Asia/Shanghai) of the first warning';
+COMMENT ON COLUMN pubdata.calendar_alert.first_alerted_on IS 'the day (in pubdata.timezone) of the first warning';
 COMMENT ON COLUMN pubdata.calendar_alert.last_alerted_on IS 'the day of the latest warning: no other warning that day';
 COMMENT ON COLUMN pubdata.calendar_alert.alerts IS 'warnings given, one a day';
 
@@ -656,7 +656,7 @@ CREATE FUNCTION pubdata.calendar_warnings(today date DEFAULT NULL)
 	 ORDER BY y.year
 $$;
 COMMENT ON FUNCTION pubdata.calendar_warnings(date) IS
-	'The years without an official arrangement that a warning is due about on a day (default: today in Asia/Shanghai): that day''s year, and from 1 November the next one; with the open deadlines counted on their provisional calendar';
+	'The years without an official arrangement that a warning is due about on a day (default: today in pubdata.timezone): that day''s year, and from 1 November the next one; with the open deadlines counted on their provisional calendar';
 
 CREATE VIEW pubdata.calendar_warning AS
 SELECT w.year, w.warn_from, w.provisional_deadlines, w.message, a.first_alerted_on, a.last_alerted_on

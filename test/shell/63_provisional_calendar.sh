@@ -96,7 +96,7 @@ expected() {	# expected TABLE ID START_COLUMN -> "due_day|provisional|years_not_
 stored() {	# stored TABLE ID -> "due_day|provisional", as the department sees it
 	$P -At -d $DB -c "SET ROLE regress_prov_tax" \
 		-c "SELECT (due_at AT TIME ZONE 'Asia/Shanghai')::date || '|' || due_provisional
-			  FROM pubdata.$1 WHERE id = $2 AND due_at = ((due_at AT TIME ZONE 'Asia/Shanghai')::date + 1) AT TIME ZONE 'Asia/Shanghai' - interval '1 microsecond'"
+			  FROM pubdata.$1 WHERE id = $2 AND due_at = (((due_at AT TIME ZONE 'Asia/Shanghai')::date + 1)::timestamp AT TIME ZONE 'Asia/Shanghai') - interval '1 microsecond'"
 }
 
 e=$(expected share_request "$req" requested_at)

@@ -109,6 +109,30 @@ SELECT count(*) > 0 AS owner_sees_statistics FROM pg_stats WHERE schemaname = 'n
 SET SESSION AUTHORIZATION regress_nb_civil;
 SELECT count(*) AS statistics_seen FROM pg_stats WHERE schemaname = 'nbp' AND tablename = 'household';
 RESET SESSION AUTHORIZATION;
+-- a policy named like pubdata's own, made by the table's owner before
+-- registration, is not pubdata's: it goes, and the row scope holds
+SET SESSION AUTHORIZATION regress_nb_police;
+CREATE TABLE nbp.trapped (id int PRIMARY KEY, region text);
+INSERT INTO nbp.trapped VALUES (1, '331102'), (2, '331102'), (3, '331121'), (4, '331121');
+ALTER TABLE nbp.trapped ENABLE ROW LEVEL SECURITY;
+CREATE POLICY pubdata_provider ON nbp.trapped FOR SELECT TO PUBLIC USING (true);
+SELECT pubdata.register_resource('nbp.trapped', 'NB-TRAP', '陷阱', 'nb_police', 'restricted', 'not_open', 'daily', 2) > 0 AS ok;
+SELECT pubdata.submit_resource('NB-TRAP');
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_nb_admin;
+SELECT pubdata.review_resource('NB-TRAP', true), pubdata.publish_resource('NB-TRAP');
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_nb_civil;
+SELECT pubdata.request_share('NB-TRAP', '核查', ARRAY['id', 'region']) AS gtrap \gset
+RESET SESSION AUTHORIZATION;
+SET SESSION AUTHORIZATION regress_nb_police;
+SELECT pubdata.decide_share(:gtrap, true, row_scope => '{"region": "331102"}');
+RESET SESSION AUTHORIZATION;
+SELECT polname, polroles::regrole[], pg_get_expr(polqual, polrelid) FROM pg_policy
+ WHERE polrelid = 'nbp.trapped'::regclass AND polname = 'pubdata_provider';
+SET SESSION AUTHORIZATION regress_nb_civil;
+SELECT id, region FROM nbp.trapped ORDER BY id;
+RESET SESSION AUTHORIZATION;
 -- a registered view has no row-level security, so its granted items stay the
 -- grantee's own column privileges (nothing else would hold without the hook)
 SET SESSION AUTHORIZATION regress_nb_police;

@@ -119,6 +119,20 @@ BEGIN
 
 	IF has_rls THEN
 		EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', r.relation);
+		-- a policy of that name that is not pubdata's own (the table's owner
+		-- made it before registration, say TO PUBLIC USING (true)) goes: kept,
+		-- it would be OR'ed with every grant's policy and void the row scopes
+		IF EXISTS (SELECT 1 FROM pg_catalog.pg_policy p
+					WHERE p.polrelid OPERATOR(pg_catalog.=) r.relation::oid
+					  AND p.polname OPERATOR(pg_catalog.=) 'pubdata_provider'
+					  AND NOT (p.polcmd OPERATOR(pg_catalog.=) '*' AND p.polpermissive
+							   AND p.polroles OPERATOR(pg_catalog.=)
+								   ARRAY[(SELECT o.oid FROM pg_catalog.pg_roles o
+										   WHERE o.rolname OPERATOR(pg_catalog.=) r.provider_role)]::pg_catalog.oid[]
+							   AND pg_catalog.pg_get_expr(p.polqual, p.polrelid) OPERATOR(pg_catalog.=) 'true'
+							   AND pg_catalog.pg_get_expr(p.polwithcheck, p.polrelid) OPERATOR(pg_catalog.=) 'true')) THEN
+			EXECUTE pg_catalog.format('DROP POLICY pubdata_provider ON %s', r.relation);
+		END IF;
 		IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy p WHERE p.polrelid OPERATOR(pg_catalog.=) r.relation::oid
 						AND p.polname OPERATOR(pg_catalog.=) 'pubdata_provider') THEN
 			EXECUTE pg_catalog.format('CREATE POLICY pubdata_provider ON %s FOR ALL TO %I USING (true) WITH CHECK (true)',

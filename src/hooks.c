@@ -23,7 +23,8 @@
  *					 executor
  *	 ProcessUtility  guard (what the statement writes or sends out), lineage
  *					 (the target of CREATE TABLE AS and REFRESH), then the
- *					 utility
+ *					 utility (a restore's load of pubdata's tables with the
+ *					 foreign keys between them unchecked, restore.c)
  *
  * Per-statement state belongs to its statement.  A statement that reads a
  * governed relation gets a frame in its own memory context, made a child of
@@ -45,6 +46,7 @@
 #include "hooks.h"
 #include "lineage.h"
 #include "mask.h"
+#include "restore.h"
 
 #include "access/parallel.h"
 #include "access/xact.h"
@@ -403,7 +405,8 @@ IsExplainAnalyze(Node *stmt)
 
 /*
  * hooks_ProcessUtility
- *		guard (what the statement writes or sends out), lineage, the utility.
+ *		guard (what the statement writes or sends out), lineage, the utility
+ *		(as a restore's load when it is one).
  */
 static void
 hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
@@ -417,6 +420,7 @@ hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	const char *command = NULL;
 	LineageUtility lineage;
 	bool		success = false;
+	int			restore_level;
 
 	if (nesting_level == 0 && ActivePortal != NULL)
 		pubdata_guard_statement_begin(pstmt);
@@ -434,6 +438,7 @@ hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		explain_analyze = true;
 	if (IsDefinition(pstmt->utilityStmt))
 		defining++;
+	restore_level = pubdata_restore_begin(pstmt, context);
 	PG_TRY();
 	{
 		if (prev_ProcessUtility)
@@ -443,6 +448,7 @@ hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 			standard_ProcessUtility(pstmt, queryString, readOnlyTree, context,
 									params, queryEnv, dest, qc);
 		success = true;
+		pubdata_restore_end(restore_level);
 	}
 	PG_FINALLY();
 	{

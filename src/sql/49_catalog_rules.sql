@@ -167,7 +167,10 @@ CREATE FUNCTION pubdata.accept_project(code text) RETURNS void
 	AS $$ SELECT pubdata._project_gate($1, 'accepted') $$;
 COMMENT ON FUNCTION pubdata.accept_project(text) IS 'Accept an IT project; its catalog entries must be published (pubdata_admin)';
 
--- DDL follow-up: items follow ALTER TABLE; a registered table is not dropped silently
+-- DDL follow-up: items follow ALTER TABLE; a registered table is not dropped
+-- silently.  A resource without items is one whose items a parallel restore
+-- (pg_restore -j) has not loaded yet: registration gives every resource at
+-- least one, and items are never deleted.
 CREATE FUNCTION pubdata._on_ddl_end() RETURNS event_trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -179,6 +182,7 @@ BEGIN
 		SELECT DISTINCT r.id FROM pg_catalog.pg_event_trigger_ddl_commands() c
 		  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) c.objid
 		 WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+		   AND EXISTS (SELECT 1 FROM pubdata.resource_item i WHERE i.resource_id OPERATOR(pg_catalog.=) r.id)
 	LOOP
 		PERFORM pubdata._sync_items(rid);
 	END LOOP;

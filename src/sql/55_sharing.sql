@@ -444,10 +444,24 @@ END
 $$;
 COMMENT ON FUNCTION pubdata._refresh_sharing(bigint) IS 'Rebuild the policies and column privileges of one resource from its class, status and live grants';
 
--- _on_register / _on_retire: called by the catalog functions
+-- _on_register / _on_retire: called by the catalog functions.  Registration
+-- enforces sharing on the table, then records the sources of a view
+-- (lineage).
 CREATE OR REPLACE FUNCTION pubdata._on_register(resource_id bigint) RETURNS void
-	LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-	AS $$ SELECT pubdata._refresh_sharing($1) $$;
+	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pubdata.resource_item i WHERE i.resource_id OPERATOR(pg_catalog.=) $1) THEN
+		RAISE EXCEPTION 'relation "%" has no columns',
+			(SELECT r.relation_name FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) $1)
+			USING ERRCODE = 'invalid_table_definition',
+				  DETAIL = 'A resource''s data items are its table''s columns.',
+				  HINT = 'Add the columns first, then register the table.';
+	END IF;
+	PERFORM pubdata._refresh_sharing($1);
+	PERFORM pubdata._lineage_registered($1);
+END
+$$;
 CREATE OR REPLACE FUNCTION pubdata._on_retire(resource_id bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $$

@@ -317,25 +317,25 @@ COMMENT ON FUNCTION pubdata._record_view_lineage(regclass) IS
 	'Record the sources of a view or materialized view (view_definition edges) from pg_rewrite/pg_depend; called when one is registered as a resource; pubdata_admin or the view''s owner';
 
 -- registering a view or materialized view as a resource records its sources
--- (once: a restore of the catalog by pg_dump finds them already there)
-CREATE FUNCTION pubdata._lineage_resource_registered() RETURNS trigger
+-- (called by pubdata._on_register, not by a trigger: a restore loads the
+-- catalog and the dumped edges without recording anything again)
+CREATE FUNCTION pubdata._lineage_registered(resource_id bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
+DECLARE
+	rel regclass := (SELECT r.relation FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) $1);
 BEGIN
-	IF NEW.relation IS NOT NULL
+	IF rel IS NOT NULL
 	   AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c
-				   WHERE c.oid OPERATOR(pg_catalog.=) NEW.relation AND c.relkind::text IN ('v', 'm'))
+				   WHERE c.oid OPERATOR(pg_catalog.=) rel AND c.relkind::text IN ('v', 'm'))
 	   AND NOT EXISTS (SELECT 1 FROM pubdata.lineage_edge e
-					   WHERE e.target OPERATOR(pg_catalog.=) NEW.relation AND e.kind OPERATOR(pg_catalog.=) 'view_definition') THEN
-		PERFORM pubdata._lineage_view_edges(NEW.relation);
+					   WHERE e.target OPERATOR(pg_catalog.=) rel AND e.kind OPERATOR(pg_catalog.=) 'view_definition') THEN
+		PERFORM pubdata._lineage_view_edges(rel);
 	END IF;
-	RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION pubdata._lineage_resource_registered() IS 'Internal trigger: a view or materialized view registered as a resource gets its view_definition edges';
-CREATE TRIGGER lineage_view_sources AFTER INSERT ON pubdata.resource
-	FOR EACH ROW EXECUTE FUNCTION pubdata._lineage_resource_registered();
+COMMENT ON FUNCTION pubdata._lineage_registered(bigint) IS 'Internal: a view or materialized view registered as a resource gets its view_definition edges';
 
 -- every successful aggregation run records its edges with the run: the
 -- relations its INSERT read (noted by the executor hook in the same

@@ -445,8 +445,9 @@ $$;
 COMMENT ON FUNCTION pubdata._refresh_sharing(bigint) IS 'Rebuild the policies and column privileges of one resource from its class, status and live grants';
 
 -- _on_register / _on_retire: called by the catalog functions.  Registration
--- enforces sharing on the table, then records the sources of a view
--- (lineage).
+-- first records the table as it is (what DROP EXTENSION gives back, see
+-- 88_restore_drop.sql), then enforces sharing on it, then records the
+-- sources of a view (lineage).
 CREATE OR REPLACE FUNCTION pubdata._on_register(resource_id bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -458,6 +459,7 @@ BEGIN
 				  DETAIL = 'A resource''s data items are its table''s columns.',
 				  HINT = 'Add the columns first, then register the table.';
 	END IF;
+	PERFORM pubdata._record_origin($1);
 	PERFORM pubdata._refresh_sharing($1);
 	PERFORM pubdata._lineage_registered($1);
 END

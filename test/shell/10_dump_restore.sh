@@ -147,7 +147,7 @@ state $SRC > "$WORK/dump_src.state" || fail "state of the source"
 # a test that could not fail: the source holds what it should
 for want in 'pubdata.resource 4 ' 'pubdata.share_request 2 ' 'pubdata.quality_run 1 ' 'pubdata.quality_rule 2 ' \
 		'pubdata.job 1 ' 'pubdata.lineage_observation [1-9]' 'pubdata.open_reader 1 ' 'pubdata.region 2 ' 'pubdata.calendar_year 1 ' \
-		'pubdata.scenario_resource 1 ' 'dump_police.household trigger CREATE TRIGGER pubdata_quality_check' \
+		'pubdata.resource_origin 4 ' 'pubdata.scenario_resource 1 ' 'dump_police.household trigger CREATE TRIGGER pubdata_quality_check' \
 		'civil 331102199001011234:331102:2020-01-01' 'health 3311\*\*\*\*\*\*\*\*\*\*1234:138\*\*\*\*0001' 'bi LD01:莲都派出所:赵\*六' \
 		'partner 331102:7,331121:3' 'lineage .*dump_police.household>dump_stats.archive:insert_select:1' \
 		'lineage .*dump_police.household>dump_stats.by_region:view_definition:1' 'lineage .*dump_stats.cases_src>dump_stats.cases:aggregation:1'; do

@@ -83,7 +83,8 @@ SELECT set_eq($$SELECT sig FROM sec_fn WHERE lanname = 'plpgsql' AND def ~ '\mEX
 		  'pubdata.measure_quality(text)', 'pubdata.enable_quality_trigger(text)',
 		  'pubdata.disable_quality_trigger(text)', 'pubdata.rotate_pseudonym_key()', 'pubdata._open_sync(bigint)',
 		  'pubdata.disallow_open_reader(text,name)', 'pubdata.mask_value(text,text)',
-		  'pubdata._eval_map(text,timestamp with time zone,timestamp with time zone)'],
+		  'pubdata._eval_map(text,timestamp with time zone,timestamp with time zone)',
+		  'pubdata._grant_back(text,name,jsonb,oid[],oid,boolean)', 'pubdata._uninstall(boolean)'],
 	'the functions that run dynamic SQL are the reviewed ones');
 SELECT is_empty($$SELECT sig FROM sec_fn WHERE lanname = 'plpgsql' AND def ~ 'EXECUTE\s+''[^'']*''\s*\|\|'
 	AND sig <> 'pubdata.mask_value(text,text)'$$,

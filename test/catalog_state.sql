@@ -4,6 +4,9 @@
 -- is shown as the column it names (a restored table has no gap where a
 -- column was dropped); generated columns (oids) are left out.
 --	psql -At -f test/catalog_state.sql
+-- Timestamps are shown in UTC, whatever the server's time zone.
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
 SELECT CASE WHEN k.relkind = 'S'
 		THEN format('SELECT %L || '' '' || last_value || '' '' || is_called FROM %s', x.rel::text, x.rel)
 		ELSE format($q$SELECT %L || ' ' || count(*) || ' ' || coalesce(md5(string_agg(r, E'\n' ORDER BY r)), '-')

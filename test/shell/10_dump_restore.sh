@@ -209,7 +209,7 @@ shared_preload_libraries = 'pubdata'
 unix_socket_directories = '$FSOCK'
 listen_addresses = ''
 port = $FPORT
-timezone = 'Asia/Shanghai'
+timezone = 'UTC'
 fsync = off
 CONF
 runuser -u postgres -- "$BIN/pg_ctl" -D "$FDATA" -l "$FSOCK/server.log" -w start >/dev/null || { tail "$FSOCK/server.log"; fail "fresh cluster start"; }

@@ -110,8 +110,6 @@ CREATE TABLE pubdata.resource_origin (
 	force_row_security boolean NOT NULL,
 	table_acl	jsonb NOT NULL DEFAULT '[]',
 	column_acl	jsonb NOT NULL DEFAULT '{}',
-	schema_name	name NOT NULL,
-	schema_acl	jsonb NOT NULL DEFAULT '[]',
 	policies	jsonb NOT NULL DEFAULT '[]',
 	recorded_at	timestamptz NOT NULL DEFAULT now()
 );
@@ -123,8 +121,6 @@ COMMENT ON COLUMN pubdata.resource_origin.row_security IS 'row-level security wa
 COMMENT ON COLUMN pubdata.resource_origin.force_row_security IS 'row-level security applied to the owner too (FORCE ROW LEVEL SECURITY)';
 COMMENT ON COLUMN pubdata.resource_origin.table_acl IS 'the table''s privileges: [{grantee (null: PUBLIC), privilege, grantable}]';
 COMMENT ON COLUMN pubdata.resource_origin.column_acl IS 'column privileges: {column: [{grantee, privilege, grantable}]}';
-COMMENT ON COLUMN pubdata.resource_origin.schema_name IS 'the table''s schema';
-COMMENT ON COLUMN pubdata.resource_origin.schema_acl IS 'the schema''s privileges; the first registration in a schema is the one given back';
 COMMENT ON COLUMN pubdata.resource_origin.policies IS
 	'the table''s policies (registration drops those that would give rows to PUBLIC or other departments): [{name, permissive, command, roles, using, check}]';
 SELECT pg_catalog.pg_extension_config_dump('pubdata.resource_origin', '');
@@ -172,7 +168,8 @@ COMMENT ON FUNCTION pubdata._pubdata_policy(name) IS 'Internal: the policy is on
 -- _origin_state(relation, exact): a table as it is (exact), or as it was
 -- before registration as far as can be told from what pubdata did not make
 -- (row-level security on only for the table's own policies; privileges of
--- roles pubdata does not manage)
+-- roles pubdata does not manage).  Schema usage needs no record here:
+-- pubdata.schema_usage holds what pubdata gave.
 CREATE FUNCTION pubdata._origin_state(relation oid, exact boolean) RETURNS pubdata.resource_origin
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
@@ -191,7 +188,6 @@ BEGIN
 					   FROM pg_catalog.pg_attribute a
 					  WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attnum OPERATOR(pg_catalog.>) 0
 						AND NOT a.attisdropped AND a.attacl IS NOT NULL), '{}'),
-		   n.nspname, pubdata._acl_json(n.nspacl, skip),
 		   coalesce((SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object(
 							'name', p.polname, 'permissive', p.polpermissive, 'command', p.polcmd::text,
 							'roles', (SELECT pg_catalog.jsonb_agg(CASE WHEN x.r OPERATOR(pg_catalog.=) 0 THEN NULL
@@ -203,13 +199,13 @@ BEGIN
 					  WHERE p.polrelid OPERATOR(pg_catalog.=) c.oid AND NOT pubdata._pubdata_policy(p.polname)), '[]'),
 		   pg_catalog.now()
 	  INTO o
-	  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+	  FROM pg_catalog.pg_class c
 	 WHERE c.oid OPERATOR(pg_catalog.=) $1;
 	RETURN o;
 END
 $$;
 COMMENT ON FUNCTION pubdata._origin_state(oid, boolean) IS
-	'Internal: a table''s row-level security, privileges, schema privileges and policies, as they are (exact) or as they were before registration';
+	'Internal: a table''s row-level security, privileges and policies, as they are (exact) or as they were before registration';
 
 -- _record_origin(resource): registration records its table before changing it
 CREATE FUNCTION pubdata._record_origin(resource_id bigint) RETURNS void
@@ -220,7 +216,7 @@ DECLARE
 	o pubdata.resource_origin;
 BEGIN
 	o := pubdata._origin_state((SELECT r.relation::oid FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) $1), true);
-	IF o.schema_name IS NOT NULL THEN
+	IF o.row_security IS NOT NULL THEN
 		o.resource_id := $1;
 		INSERT INTO pubdata.resource_origin VALUES (o.*) ON CONFLICT DO NOTHING;
 	END IF;
@@ -268,7 +264,8 @@ COMMENT ON FUNCTION pubdata._grant_back(text, name, jsonb, oid[], oid, boolean) 
 -- gets back what registration changed: pubdata's policies and quality
 -- trigger go, the policies registration dropped come back, row-level
 -- security is as it was, the privileges of the roles pubdata manages on the
--- table and its schema are as they were before the first registration there.
+-- table are as they were before registration, and the schema usage pubdata
+-- gave (pubdata.schema_usage) is taken back.
 -- pubdata's open-data views go too (with the DROP's RESTRICT or CASCADE).
 -- Roles are cluster-wide and other databases may use pubdata: they stay,
 -- and so do their memberships.  pubdata's own triggers stand aside
@@ -285,7 +282,6 @@ DECLARE
 	p record;
 	g oid;
 	s record;
-	acl jsonb;
 	col record;
 	who text;
 BEGIN
@@ -379,25 +375,13 @@ BEGIN
 		END LOOP;
 	END LOOP;
 
-	-- schema usage: as before the first registration of a table there
-	FOR s IN SELECT DISTINCT n.oid, n.nspname, n.nspowner
-			   FROM pubdata.resource x JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.relation::oid
-			   JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+	-- schema usage: what pubdata gave so that grants could be read
+	FOR s IN SELECT u.schema_name, u.role_name FROM pubdata.schema_usage u
+			  WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_namespace n WHERE n.nspname OPERATOR(pg_catalog.=) u.schema_name)
+				AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) u.role_name)
+			  ORDER BY 1, 2
 	LOOP
-		acl := (SELECT y.schema_acl FROM pubdata.resource_origin y
-				 WHERE y.schema_name OPERATOR(pg_catalog.=) s.nspname ORDER BY y.resource_id LIMIT 1);
-		IF acl IS NULL THEN
-			acl := (SELECT pubdata._acl_json(n.nspacl, managed) FROM pg_catalog.pg_namespace n
-					 WHERE n.oid OPERATOR(pg_catalog.=) s.oid);
-		END IF;
-		FOR g IN SELECT DISTINCT a.grantee FROM pg_catalog.pg_namespace n, pg_catalog.aclexplode(n.nspacl) a
-				  WHERE n.oid OPERATOR(pg_catalog.=) s.oid AND a.grantee OPERATOR(pg_catalog.=) ANY (managed)
-					AND a.grantee OPERATOR(pg_catalog.<>) s.nspowner
-		LOOP
-			EXECUTE pg_catalog.format('REVOKE ALL ON SCHEMA %I FROM %I', s.nspname, pg_catalog.pg_get_userbyid(g));
-		END LOOP;
-		PERFORM pubdata._grant_back('SCHEMA ' OPERATOR(pg_catalog.||) pg_catalog.quote_ident(s.nspname), NULL, acl,
-									managed, s.nspowner, false);
+		EXECUTE pg_catalog.format('REVOKE USAGE ON SCHEMA %I FROM %I', s.schema_name, s.role_name);
 	END LOOP;
 	RETURN true;
 END

@@ -89,7 +89,8 @@ bench)
 	trap 'stop_cluster "$WORK/data"; rm -rf "$WORK"' EXIT
 	start_cluster "$WORK/data" "$WORK" "$PORT" "pubdata.database = 'bench'" || exit 1
 	export PGHOST=$WORK PGPORT=$PORT PGUSER=postgres
-	for b in test/bench/*.sh; do
+	# BENCH=NAME (a glob, e.g. BENCH='2[24]_*') runs only those benchmarks
+	for b in test/bench/${BENCH:-*}.sh; do
 		[ -e "$b" ] || continue
 		echo "== $b"
 		PUBDATA_BINDIR="$BINDIR" PUBDATA_WORK="$WORK" bash "$b" || echo "benchmark $b failed"

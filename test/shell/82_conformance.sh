@@ -1,0 +1,124 @@
+#!/bin/bash
+# Conformance of the exports with the official artefacts, checked by real
+# validators (issue 12): pubdata.dcat_catalog() of a realistic catalog,
+# expanded with jsonld and validated with rdf-validate-shacl against the
+# DCAT-AP 3.0.1 SHACL shapes (any violation fails; recommended-property
+# warnings are printed), and every OpenLineage event validated with ajv
+# against the OpenLineage 2-0-2 JSON Schema, its facets' schemas and the
+# rules the spec states in prose (RFC 4122 UUIDv7 run ids, a START and a
+# COMPLETE per run, custom facets' _schemaURL resolving to a schema in this
+# repository).  The validators (npm) are installed into test/conformance/
+# from its package-lock.json; node and npm from Debian when missing.
+set -uo pipefail
+BIN=${PUBDATA_BINDIR:?}
+P="$BIN/psql -X -q -v ON_ERROR_STOP=1"
+DB=pubdata_conformance
+HERE=$(cd "$(dirname "$0")/../conformance" && pwd)
+OUT=${PUBDATA_WORK:?}/conformance
+fail() { echo "82_conformance: FAILED: $*" >&2; exit 1; }
+mkdir -p "$OUT"
+
+# the validators
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+	[ "$(id -u)" = 0 ] || fail "node and npm are missing (apt-get install nodejs npm)"
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null ||
+		{ apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm >/dev/null; } ||
+		fail "apt-get install nodejs npm"
+fi
+if [ ! -d "$HERE/node_modules/rdf-validate-shacl" ] || [ ! -d "$HERE/node_modules/ajv-formats" ]; then
+	(cd "$HERE" && npm ci --no-audit --no-fund --loglevel=error >"$OUT/npm.log" 2>&1) ||
+		{ cat "$OUT/npm.log"; fail "npm ci in test/conformance"; }
+fi
+
+PGOPTIONS="-c client_min_messages=warning" $P -d postgres -c "DROP DATABASE IF EXISTS $DB" -c "CREATE DATABASE $DB" || fail "database"
+$P -d postgres >/dev/null <<'SQL' || fail "roles"
+SET client_min_messages = warning;
+DO $$
+BEGIN
+	CREATE ROLE conform_traffic;
+	CREATE ROLE conform_civil;
+	CREATE ROLE conform_stats;
+	CREATE ROLE conform_bi IN ROLE pubdata_open_reader;
+EXCEPTION WHEN duplicate_object THEN NULL;
+END
+$$;
+SQL
+
+# a realistic catalog: three departments, open and conditional datasets,
+# themes the EU vocabulary has and one it has not, keywords or none, a
+# county dataset; lineage by INSERT ... SELECT, a view and an aggregation run
+$P -d $DB >/dev/null <<'SQL' || fail "set-up"
+SET client_min_messages = warning;
+SET pubdata.lineage_compact_every = 0;
+CREATE EXTENSION pubdata CASCADE;
+CREATE SCHEMA traffic AUTHORIZATION conform_traffic;
+CREATE SCHEMA civil AUTHORIZATION conform_civil;
+CREATE SCHEMA stats AUTHORIZATION conform_stats;
+SELECT pubdata.add_department('conform-traffic', '市交通运输局', '331100', 'administrative', 'conform_traffic',
+	data_commissioner => '钱专员');
+SELECT pubdata.add_department('conform-civil', '莲都区民政局', '331102', 'administrative', 'conform_civil');
+SELECT pubdata.add_department('conform-stats', '市统计局', '331100', 'administrative', 'conform_stats');
+UPDATE pubdata.department SET contact = '0578-2000000' WHERE code = 'conform-traffic';
+
+SET ROLE conform_traffic;
+CREATE TABLE traffic.bus_line (line text PRIMARY KEY, stops integer, operator text);
+INSERT INTO traffic.bus_line VALUES ('1路', 23, '丽水公交'), ('2路', 17, '丽水公交');
+SELECT pubdata.register_resource('traffic.bus_line', 'JT-BUS-1', '公交线路信息', 'conform-traffic',
+	'unconditional', 'open', 'daily', 1, summary => '全市公交线路及站点数', category => '交通出行',
+	keywords => ARRAY['公交', '线路'], high_value => true);
+CREATE TABLE traffic.parking (lot text PRIMARY KEY, spaces integer);
+INSERT INTO traffic.parking VALUES ('中山街', 120);
+SELECT pubdata.register_resource('traffic.parking', 'JT-PARK-2', '公共停车场', 'conform-traffic',
+	'unconditional', 'open', 'realtime', 1);
+CREATE TABLE traffic.violation (id integer PRIMARY KEY, plate text, place text, at date);
+SELECT pubdata.register_resource('traffic.violation', 'JT-WZ-3', '交通违法统计', 'conform-traffic',
+	'restricted', 'conditional', 'monthly', 2, summary => '按路段的月度交通违法数', category => '公共安全',
+	keywords => ARRAY['违法']);
+SELECT pubdata.submit_resource(c) FROM unnest(ARRAY['JT-BUS-1', 'JT-PARK-2', 'JT-WZ-3']) c;
+RESET ROLE;
+
+SET ROLE conform_civil;
+CREATE TABLE civil.care_home (name text PRIMARY KEY, beds integer);
+INSERT INTO civil.care_home VALUES ('莲都区福利院', 300);
+SELECT pubdata.register_resource('civil.care_home', 'MZ-YL-1', '养老机构名录', 'conform-civil',
+	'unconditional', 'open', 'annual', 1, summary => '莲都区养老机构及床位数', category => '民政',
+	keywords => ARRAY['养老'], catalog_level => 'county');
+CREATE TABLE civil.custom_theme (id integer PRIMARY KEY, label text);
+SELECT pubdata.register_resource('civil.custom_theme', 'MZ-QT-2', '地名标志', 'conform-civil',
+	'unconditional', 'open', 'on_demand', 1, category => '地名区划');
+SELECT pubdata.submit_resource(c) FROM unnest(ARRAY['MZ-YL-1', 'MZ-QT-2']) c;
+RESET ROLE;
+
+SELECT pubdata.review_resource(c, true), pubdata.publish_resource(c)
+  FROM unnest(ARRAY['JT-BUS-1', 'JT-PARK-2', 'JT-WZ-3', 'MZ-YL-1', 'MZ-QT-2']) c;
+SET ROLE conform_traffic;
+SELECT pubdata.allow_open_reader('JT-WZ-3', 'conform_bi');
+RESET ROLE;
+GRANT pubdata_open_reader TO conform_stats;
+
+-- lineage: statements, and an external source recorded by an aggregation
+SET ROLE conform_stats;
+CREATE TABLE stats.lots (lot text, spaces integer);
+INSERT INTO stats.lots VALUES ('中山街', 120);
+CREATE TABLE stats.transport (line text, stops integer, lots integer);
+INSERT INTO stats.transport SELECT b.line, b.stops, 0 FROM pubdata_open.jt_bus_1 b;
+UPDATE stats.transport t SET lots = p.spaces FROM stats.lots p WHERE p.lot = '中山街';
+RESET ROLE;
+SELECT pubdata.record_lineage('county:331121.public.bus', 'stats.transport', 'aggregation');
+SQL
+
+# ---- DCAT-AP 3.0.1 ----
+$P -At -d $DB -c "SELECT pubdata.dcat_catalog()" >"$OUT/catalog.jsonld" || fail "dcat_catalog()"
+echo "82_conformance: DCAT-AP 3.0.1 SHACL (shapes.ttl, range.ttl, shapes_recommended.ttl)"
+node "$HERE/validate_dcat.mjs" "$OUT/catalog.jsonld" >"$OUT/dcat.txt" 2>&1
+rc=$?
+grep -v '^Warning' "$OUT/dcat.txt"
+grep '^Warning' "$OUT/dcat.txt" | sed 's/^/  /'
+[ $rc = 0 ] || fail "the DCAT-AP document has SHACL violations (above; document in $OUT/catalog.jsonld)"
+
+# ---- OpenLineage 2-0-2 ----
+$P -At -d $DB -c "SELECT pubdata.lineage_openlineage('stats.transport')" >"$OUT/events.jsonl" || fail "lineage_openlineage()"
+node "$HERE/validate_openlineage.mjs" "$OUT/events.jsonl" || fail "OpenLineage events (in $OUT/events.jsonl)"
+
+PGOPTIONS="-c client_min_messages=warning" $P -d postgres -c "DROP DATABASE $DB" || fail "drop database"
+echo "82_conformance: passed"

@@ -61,7 +61,10 @@ SELECT ds ->> 'dct:identifier' AS id,
 	   ds -> 'dcat:contactPoint' -> 'vcard:fn' ->> '@value' AS contact,
 	   ds -> 'dcat:contactPoint' -> 'vcard:note' ->> '@value' AS contact_note,
 	   jsonb_path_query_array(ds, '$."dcat:keyword"[*]."@value"') AS keywords,
-	   ds -> 'dcat:theme' -> 'skos:prefLabel' ->> '@value' AS theme,
+	   ds ? 'dcat:keyword' AS has_keywords,
+	   jsonb_path_query_array(ds, '$."dcat:theme"[*]."@id"') AS themes,
+	   ds -> 'dct:accrualPeriodicity' ->> '@type' AS frequency_type,
+	   ds -> 'dct:spatial' ->> '@id' AS spatial,
 	   ds -> 'pubdata:highValue' AS high_value
   FROM regress_dcat_doc, jsonb_array_elements(d -> 'dcat:dataset') WITH ORDINALITY AS x(ds, n)
  WHERE ds ->> 'dct:identifier' LIKE 'JT-%' ORDER BY n;
@@ -75,9 +78,21 @@ SELECT (SELECT min(n) FROM jsonb_array_elements(d -> 'dcat:dataset') WITH ORDINA
 	   AS high_value_first
   FROM regress_dcat_doc;
 
+-- the category is a concept of pubdata's own scheme with its label, in the catalog's taxonomies
+SELECT t -> 'skos:prefLabel' ->> '@value' AS label, t -> 'skos:inScheme' ->> '@id' AS scheme
+  FROM regress_dcat_doc, jsonb_array_elements(d -> 'dcat:dataset') ds, jsonb_array_elements(ds -> 'dcat:theme') t
+ WHERE ds ->> 'dct:identifier' = 'JT-BUS-1';
+SELECT jsonb_path_query_array(d, '$."dcat:themeTaxonomy"[*]."@id"') AS taxonomies,
+	   d -> 'dct:language' ->> '@type' AS language_type,
+	   d -> 'dct:spatial' ->> '@id' AS spatial,
+	   d -> 'dct:publisher' -> 'dct:type' ->> '@id' AS publisher_type,
+	   d ? 'dct:license' AS has_license, d ? 'foaf:homepage' AS has_homepage
+  FROM regress_dcat_doc;
+
 -- Distribution: accessURL, and the view to query
 SELECT ds ->> 'dct:identifier' AS id, dist ->> '@type' AS type, dist -> 'dcat:accessURL' ->> '@id' AS access_url,
-	   dist ->> 'pubdata:view' AS view
+	   dist ->> 'pubdata:view' AS view, dist -> 'dct:format' ->> '@id' AS format,
+	   dist -> 'dcatap:availability' ->> '@id' AS availability
   FROM regress_dcat_doc, jsonb_array_elements(d -> 'dcat:dataset') ds, jsonb_array_elements(ds -> 'dcat:distribution') dist
  WHERE ds ->> 'dct:identifier' LIKE 'JT-%' ORDER BY 1;
 -- every dataset of the document has every mandatory property
@@ -92,13 +107,20 @@ SELECT jsonb_array_length(d -> 'dcat:dataset') = (SELECT count(*) FROM pubdata_o
 -- the access URL follows pubdata.open_base_url; catalog title and publisher are settings too
 SET pubdata.open_base_url = 'postgresql://opendata.lishui.example:5432/lishui?sslmode=require';
 SET pubdata.open_publisher = '丽水市"大数据"局';
-SELECT DISTINCT dist -> 'dcat:accessURL' ->> '@id' AS access_url, d -> 'dct:publisher' -> 'foaf:name' ->> '@value' AS publisher
+SET pubdata.open_license = 'http://publications.europa.eu/resource/authority/licence/CC_BY_4_0';
+SET pubdata.open_homepage = 'https://data.lishui.example/';
+SELECT DISTINCT dist -> 'dcat:accessURL' ->> '@id' AS access_url, d -> 'dct:publisher' -> 'foaf:name' ->> '@value' AS publisher,
+	   d -> 'dct:license' ->> '@id' AS license, dist -> 'dct:license' ->> '@type' AS license_type,
+	   d -> 'foaf:homepage' ->> '@id' AS homepage
   FROM (SELECT pubdata.dcat_catalog() AS d) s, jsonb_array_elements(d -> 'dcat:dataset') ds, jsonb_array_elements(ds -> 'dcat:distribution') dist;
 RESET pubdata.open_base_url;
 RESET pubdata.open_publisher;
+RESET pubdata.open_license;
+RESET pubdata.open_homepage;
 -- only a superuser sets them
 SET ROLE regress_dcat_dept;
 SET pubdata.open_base_url = 'http://evil.example/';
+SET pubdata.open_license = 'http://evil.example/';
 RESET ROLE;
 
 -- retiring a dataset takes it out of the document

@@ -127,6 +127,37 @@ DcatTyped(const char *s, const char *type)
 }
 
 /*
+ * DcatNode
+ *		A typed node {"@id", "@type", label, skos:inScheme}, or NULL when the
+ *		node has no IRI.  Concepts and locations are labelled with
+ *		skos:prefLabel (DCAT-AP's Category shape requires it), anything else
+ *		(a concept scheme, a licence, a page) with dct:title.
+ */
+static struct json_object *
+DcatNode(const PubdataDcatNode *node)
+{
+	struct json_object *o;
+
+	if (node->iri == NULL)
+		return NULL;
+	o = json_object_new_object();
+	if (o == NULL)
+		return NULL;
+	json_object_object_add(o, "@id", json_object_new_string(node->iri));
+	if (node->type)
+		json_object_object_add(o, "@type", json_object_new_string(node->type));
+	if (node->label)
+		json_object_object_add(o,
+							   node->type && (strcmp(node->type, "skos:Concept") == 0 ||
+											  strcmp(node->type, "dct:Location") == 0)
+							   ? "skos:prefLabel" : "dct:title",
+							   DcatLiteral(node->label, node->label_lang));
+	if (node->scheme)
+		json_object_object_add(o, "skos:inScheme", DcatIri(node->scheme));
+	return o;
+}
+
+/*
  * DcatAgent
  *		A foaf:Agent with its name (DCAT-AP: Agent.name is mandatory).
  */
@@ -141,6 +172,8 @@ DcatAgent(const PubdataDcatAgent *agent, const char *lang)
 		json_object_object_add(o, "@id", json_object_new_string(agent->iri));
 	json_object_object_add(o, "@type", json_object_new_string("foaf:Agent"));
 	json_object_object_add(o, "foaf:name", DcatLiteral(agent->name ? agent->name : "", lang));
+	if (agent->type.iri)
+		json_object_object_add(o, "dct:type", DcatNode(&agent->type));
 	return o;
 }
 
@@ -192,7 +225,15 @@ DcatDataset(const PubdataDcatDataset *d, const char *lang)
 									   (d->title ? d->title : ""), lang));
 	json_object_object_add(o, "dct:publisher", DcatAgent(&d->publisher, lang));
 	if (d->frequency_iri)
-		json_object_object_add(o, "dct:accrualPeriodicity", DcatIri(d->frequency_iri));
+	{
+		PubdataDcatNode freq = {d->frequency_iri, "dct:Frequency", NULL, NULL, NULL};
+
+		json_object_object_add(o, "dct:accrualPeriodicity", DcatNode(&freq));
+	}
+	if (d->issued)
+		json_object_object_add(o, "dct:issued", DcatTyped(d->issued, "xsd:dateTime"));
+	if (d->spatial.iri)
+		json_object_object_add(o, "dct:spatial", DcatNode(&d->spatial));
 	if (d->modified)
 		json_object_object_add(o, "dct:modified", DcatTyped(d->modified, "xsd:dateTime"));
 
@@ -207,22 +248,27 @@ DcatDataset(const PubdataDcatDataset *d, const char *lang)
 	}
 	json_object_object_add(o, "dcat:contactPoint", contact);
 
-	kw = json_object_new_array();
-	if (kw != NULL)
-		for (i = 0; i < d->nkeywords; i++)
-			json_object_array_add(kw, DcatLiteral(d->keywords[i], lang));
-	json_object_object_add(o, "dcat:keyword", kw);
-
-	if (d->theme)
+	if (d->nkeywords > 0)
 	{
-		struct json_object *theme = json_object_new_object();
+		kw = json_object_new_array();
+		if (kw != NULL)
+			for (i = 0; i < d->nkeywords; i++)
+				json_object_array_add(kw, DcatLiteral(d->keywords[i], lang));
+		json_object_object_add(o, "dcat:keyword", kw);
+	}
 
-		if (theme != NULL)
+	if (d->theme_eu.iri || d->theme_own.iri)
+	{
+		struct json_object *themes = json_object_new_array();
+
+		if (themes != NULL)
 		{
-			json_object_object_add(theme, "@type", json_object_new_string("skos:Concept"));
-			json_object_object_add(theme, "skos:prefLabel", DcatLiteral(d->theme, lang));
+			if (d->theme_eu.iri)
+				json_object_array_add(themes, DcatNode(&d->theme_eu));
+			if (d->theme_own.iri)
+				json_object_array_add(themes, DcatNode(&d->theme_own));
 		}
-		json_object_object_add(o, "dcat:theme", theme);
+		json_object_object_add(o, "dcat:theme", themes);
 	}
 	json_object_object_add(o, "pubdata:highValue", json_object_new_boolean(d->high_value));
 	json_object_object_add(o, "pubdata:openClass", DcatString(d->open_class));
@@ -233,6 +279,18 @@ DcatDataset(const PubdataDcatDataset *d, const char *lang)
 		json_object_object_add(dist, "@type", json_object_new_string("dcat:Distribution"));
 		json_object_object_add(dist, "dcat:accessURL", DcatIri(d->access_url));
 		json_object_object_add(dist, "dct:title", DcatString(d->access_view));
+		json_object_object_add(dist, "dct:description", DcatLiteral(d->access_description, lang));
+		{
+			PubdataDcatNode format = {"http://publications.europa.eu/resource/authority/file-type/SQL",
+			"dct:MediaTypeOrExtent", "SQL", "en", NULL};
+			PubdataDcatNode availability = {"http://data.europa.eu/r5r/availability/STABLE",
+			"skos:Concept", "stable", "en", NULL};
+
+			json_object_object_add(dist, "dct:format", DcatNode(&format));
+			json_object_object_add(dist, "dcatap:availability", DcatNode(&availability));
+		}
+		if (d->license.iri)
+			json_object_object_add(dist, "dct:license", DcatNode(&d->license));
 		json_object_object_add(dist, "pubdata:view", DcatString(d->access_view));
 	}
 	dists = json_object_new_array();
@@ -251,8 +309,11 @@ DcatDataset(const PubdataDcatDataset *d, const char *lang)
  * Mandatory classes and properties: Catalog (dct:title, dct:description,
  * dct:publisher, dcat:dataset), Dataset (dct:title, dct:description),
  * Distribution (dcat:accessURL), Agent (foaf:name); recommended ones that
- * pubdata knows are added (frequency, modified, contact point, keywords,
- * theme).  Strings are copied by json-c and nothing here raises an error
+ * pubdata knows are added (frequency, issued, modified, spatial, contact
+ * point, keywords, themes and their taxonomies, publisher type, format,
+ * availability, and the licence and home page when the bureau set them).
+ * Values of a controlled vocabulary are IRIs typed with the class DCAT-AP's
+ * range shapes ask for.  Strings are copied by json-c and nothing here raises an error
  * while the tree is half built, so the tree cannot leak.
  */
 char *
@@ -273,9 +334,28 @@ pubdata_json_dcat(const PubdataDcatCatalog *catalog,
 						   DcatLiteral(catalog->description ? catalog->description : "", catalog->language));
 	json_object_object_add(root, "dct:publisher", DcatAgent(&catalog->publisher, catalog->language));
 	if (catalog->language_iri)
-		json_object_object_add(root, "dct:language", DcatIri(catalog->language_iri));
+	{
+		PubdataDcatNode lang = {catalog->language_iri, "dct:LinguisticSystem", NULL, NULL, NULL};
+
+		json_object_object_add(root, "dct:language", DcatNode(&lang));
+	}
+	if (catalog->issued)
+		json_object_object_add(root, "dct:issued", DcatTyped(catalog->issued, "xsd:dateTime"));
 	if (catalog->modified)
 		json_object_object_add(root, "dct:modified", DcatTyped(catalog->modified, "xsd:dateTime"));
+	if (catalog->spatial.iri)
+		json_object_object_add(root, "dct:spatial", DcatNode(&catalog->spatial));
+	if (catalog->license.iri)
+		json_object_object_add(root, "dct:license", DcatNode(&catalog->license));
+	if (catalog->homepage.iri)
+		json_object_object_add(root, "foaf:homepage", DcatNode(&catalog->homepage));
+	list = json_object_new_array();
+	if (list != NULL)
+	{
+		json_object_array_add(list, DcatNode(&catalog->taxonomy_eu));
+		json_object_array_add(list, DcatNode(&catalog->taxonomy_own));
+	}
+	json_object_object_add(root, "dcat:themeTaxonomy", list);
 
 	list = json_object_new_array();
 	if (list != NULL)

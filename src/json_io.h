@@ -19,11 +19,26 @@
 
 /* ==== section: open data (DCAT-AP 3 catalog export), module open.c ==== */
 
+/*
+ * A node with an IRI, its rdf:type and a label: a concept of a vocabulary
+ * (theme, publisher type, availability), a location, a licence, a page.
+ * Left out of the document when iri is NULL.
+ */
+typedef struct PubdataDcatNode
+{
+	const char *iri;
+	const char *type;			/* e.g. "skos:Concept", "dct:Location" */
+	const char *label;			/* skos:prefLabel (or dct:title), may be NULL */
+	const char *label_lang;		/* BCP 47 tag of the label */
+	const char *scheme;			/* skos:inScheme, may be NULL */
+} PubdataDcatNode;
+
 /* An agent (foaf:Agent): a publisher */
 typedef struct PubdataDcatAgent
 {
 	const char *iri;			/* may be NULL: blank node */
 	const char *name;			/* foaf:name, mandatory */
+	PubdataDcatNode type;		/* dct:type, ADMS publisher type */
 } PubdataDcatAgent;
 
 /* A dataset with its single distribution (the open view) */
@@ -34,15 +49,20 @@ typedef struct PubdataDcatDataset
 	const char *title;			/* dct:title, mandatory */
 	const char *description;	/* dct:description, mandatory (title if none) */
 	PubdataDcatAgent publisher;
-	const char *theme;			/* dcat:theme label, may be NULL */
-	const char *const *keywords;	/* dcat:keyword */
+	PubdataDcatNode theme_eu;	/* dcat:theme, EU data-theme concept */
+	PubdataDcatNode theme_own;	/* dcat:theme, the category in pubdata's scheme */
+	const char *const *keywords;	/* dcat:keyword (none: left out) */
 	int			nkeywords;
 	const char *frequency_iri;	/* dct:accrualPeriodicity, EU frequency NAL */
+	const char *issued;			/* dct:issued, xsd:dateTime text, may be NULL */
 	const char *modified;		/* dct:modified, xsd:dateTime text */
+	PubdataDcatNode spatial;	/* dct:spatial, the division */
 	const char *contact_name;	/* dcat:contactPoint vcard:fn */
 	const char *contact_info;	/* vcard:note, may be NULL */
 	const char *access_url;		/* distribution dcat:accessURL */
 	const char *access_view;	/* the view to query */
+	const char *access_description; /* distribution dct:description */
+	PubdataDcatNode license;	/* distribution dct:license, may be absent */
 	const char *open_class;		/* open / conditional */
 	bool		high_value;		/* Art 21 */
 } PubdataDcatDataset;
@@ -56,7 +76,13 @@ typedef struct PubdataDcatCatalog
 	PubdataDcatAgent publisher; /* mandatory */
 	const char *language;		/* BCP 47 tag of the literals, e.g. "zh" */
 	const char *language_iri;	/* dct:language, EU language NAL, may be NULL */
+	const char *issued;			/* may be NULL */
 	const char *modified;		/* may be NULL */
+	PubdataDcatNode spatial;	/* the city */
+	PubdataDcatNode license;	/* may be absent */
+	PubdataDcatNode homepage;	/* may be absent */
+	PubdataDcatNode taxonomy_eu;	/* dcat:themeTaxonomy: the EU data themes */
+	PubdataDcatNode taxonomy_own;	/* and pubdata's own category scheme */
 } PubdataDcatCatalog;
 
 /*

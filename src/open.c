@@ -39,6 +39,8 @@ static char *open_base_url = NULL;
 static char *open_catalog_title = NULL;
 static char *open_catalog_description = NULL;
 static char *open_publisher = NULL;
+static char *open_license = NULL;
+static char *open_homepage = NULL;
 
 /*
  * pubdata_open_init
@@ -65,6 +67,169 @@ pubdata_open_init(void)
 							   "Publisher of the open-data catalog (DCAT dct:publisher foaf:name).",
 							   NULL, &open_publisher, "丽水市大数据发展管理局",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pubdata.open_license",
+							   "Licence of the open data (DCAT dct:license of the catalog and its distributions).",
+							   "The IRI of the licence document, e.g. http://publications.europa.eu/resource/authority/licence/CC_BY_4_0; "
+							   "empty leaves dct:license out.",
+							   &open_license, "", PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pubdata.open_homepage",
+							   "Home page of the open-data site (DCAT foaf:homepage of the catalog).",
+							   "A URL such as https://data.lishui.gov.cn/; empty leaves foaf:homepage out.",
+							   &open_homepage, "", PGC_SUSET, 0, NULL, NULL, NULL);
+}
+
+#define EU_DATA_THEME "http://publications.europa.eu/resource/authority/data-theme"
+
+/*
+ * ThemeNode
+ *		The EU data-theme concept of a catalog category, or a node without
+ *		IRI when the category has no counterpart there.
+ *
+ * Categories are free text; the usual headings of Chinese open-data portals
+ * are mapped here.  Every category is also a concept of pubdata's own scheme
+ * (OwnThemeNode), so an unmapped one still has an IRI.
+ */
+static PubdataDcatNode
+ThemeNode(const char *category)
+{
+	static const struct
+	{
+		const char *category;
+		const char *code;
+		const char *label;
+	}			map[] = {
+		{"人口", "SOCI", "Population and society"},
+		{"民政", "SOCI", "Population and society"},
+		{"社会保障", "SOCI", "Population and society"},
+		{"社会民生", "SOCI", "Population and society"},
+		{"劳动就业", "SOCI", "Population and society"},
+		{"人力资源", "SOCI", "Population and society"},
+		{"教育", "EDUC", "Education, culture and sport"},
+		{"教育科技", "EDUC", "Education, culture and sport"},
+		{"文化", "EDUC", "Education, culture and sport"},
+		{"文化休闲", "EDUC", "Education, culture and sport"},
+		{"体育", "EDUC", "Education, culture and sport"},
+		{"科技", "TECH", "Science and technology"},
+		{"科技创新", "TECH", "Science and technology"},
+		{"卫生", "HEAL", "Health"},
+		{"卫生健康", "HEAL", "Health"},
+		{"医疗卫生", "HEAL", "Health"},
+		{"交通", "TRAN", "Transport"},
+		{"交通出行", "TRAN", "Transport"},
+		{"交通运输", "TRAN", "Transport"},
+		{"公共安全", "JUST", "Justice, legal system and public safety"},
+		{"安全生产", "JUST", "Justice, legal system and public safety"},
+		{"司法", "JUST", "Justice, legal system and public safety"},
+		{"法律服务", "JUST", "Justice, legal system and public safety"},
+		{"法人", "ECON", "Economy and finance"},
+		{"企业", "ECON", "Economy and finance"},
+		{"经济", "ECON", "Economy and finance"},
+		{"市场监管", "ECON", "Economy and finance"},
+		{"财税金融", "ECON", "Economy and finance"},
+		{"商贸流通", "ECON", "Economy and finance"},
+		{"农业", "AGRI", "Agriculture, fisheries, forestry and food"},
+		{"农业农村", "AGRI", "Agriculture, fisheries, forestry and food"},
+		{"农林牧渔", "AGRI", "Agriculture, fisheries, forestry and food"},
+		{"环境", "ENVI", "Environment"},
+		{"生态环境", "ENVI", "Environment"},
+		{"资源环境", "ENVI", "Environment"},
+		{"气象", "ENVI", "Environment"},
+		{"能源", "ENER", "Energy"},
+		{"公用事业", "ENER", "Energy"},
+		{"城建住房", "REGI", "Regions and cities"},
+		{"城乡建设", "REGI", "Regions and cities"},
+		{"政府机构", "GOVE", "Government and public sector"},
+		{"机构团体", "GOVE", "Government and public sector"},
+		{"财政", "GOVE", "Government and public sector"},
+	};
+	PubdataDcatNode node = {0};
+	int			i;
+
+	if (category == NULL)
+		return node;
+	for (i = 0; i < lengthof(map); i++)
+		if (strcmp(category, map[i].category) == 0)
+		{
+			node.iri = psprintf(EU_DATA_THEME "/%s", map[i].code);
+			node.type = "skos:Concept";
+			node.label = map[i].label;
+			node.label_lang = "en";
+			node.scheme = EU_DATA_THEME;
+			break;
+		}
+	return node;
+}
+
+/*
+ * IriEscape
+ *		Percent-encode a UTF-8 string for an IRI fragment: everything but
+ *		ASCII letters, digits and "-._~" (RFC 3986 unreserved), so that the
+ *		IRI is also a valid URI whatever the category holds.
+ */
+static char *
+IriEscape(const char *s)
+{
+	StringInfoData buf;
+	const unsigned char *p;
+
+	initStringInfo(&buf);
+	for (p = (const unsigned char *) s; *p; p++)
+	{
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+			(*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~')
+			appendStringInfoChar(&buf, (char) *p);
+		else
+			appendStringInfo(&buf, "%%%02X", *p);
+	}
+	return buf.data;
+}
+
+/*
+ * PublisherType
+ *		The ADMS publisher type of a department kind (Chinese municipal
+ *		departments and public institutions are local authorities, public
+ *		utilities are companies); a node without IRI for "other".
+ */
+static PubdataDcatNode
+PublisherType(const char *kind)
+{
+	PubdataDcatNode node = {0};
+
+	if (kind == NULL || strcmp(kind, "other") == 0)
+		return node;
+	node.type = "skos:Concept";
+	node.label_lang = "en";
+	node.scheme = "http://purl.org/adms/publishertype/1.0";
+	if (strcmp(kind, "public_utility") == 0)
+	{
+		node.iri = "http://purl.org/adms/publishertype/Company";
+		node.label = "Company";
+	}
+	else
+	{
+		node.iri = "http://purl.org/adms/publishertype/LocalAuthority";
+		node.label = "Local Authority";
+	}
+	return node;
+}
+
+/*
+ * RegionNode
+ *		The administrative division as a dct:Location with an IRI of the
+ *		catalog (national division codes have no public IRIs).
+ */
+static PubdataDcatNode
+RegionNode(const char *base, const char *code, const char *name)
+{
+	PubdataDcatNode node = {0};
+
+	if (code == NULL)
+		return node;
+	node.iri = psprintf("%s#region-%s", base, code);
+	node.type = "dct:Location";
+	node.label = name;
+	node.label_lang = "zh";
+	return node;
 }
 
 /*
@@ -122,6 +287,25 @@ TextArrayToCStrings(Datum array, int *count)
 	return result;
 }
 
+/*
+ * CitySpatial
+ *		The catalog's dct:spatial: the city division of pubdata.region (the
+ *		first by code when the bureau added more than one).  Runs in the
+ *		caller's SPI connection.
+ */
+static PubdataDcatNode
+CitySpatial(const char *base)
+{
+	PubdataDcatNode node = {0};
+
+	if (SPI_execute("SELECT g.code, g.name FROM pubdata.region g"
+					" WHERE g.level OPERATOR(pg_catalog.=) 'city' ORDER BY g.code LIMIT 1",
+					true, 1) == SPI_OK_SELECT && SPI_processed == 1)
+		node = RegionNode(base, SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1),
+						  SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+	return node;
+}
+
 PG_FUNCTION_INFO_V1(pubdata_dcat_catalog);
 
 /*
@@ -142,10 +326,15 @@ pubdata_dcat_catalog(PG_FUNCTION_ARGS)
 		"       c.access_view, c.high_value, c.open_class,"
 		"       d.name || coalesce('（数据专员：' || d.data_commissioner || '）', ''),"
 		"       d.contact, d.code,"
-		"       pg_catalog.to_char(pg_catalog.max(c.last_modified) OVER (), 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+08:00'"
+		"       pg_catalog.to_char(pg_catalog.max(c.last_modified) OVER (), 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+08:00',"
+		"       d.kind::text, g.code, g.name,"
+		"       pg_catalog.to_char(pg_catalog.timezone('Asia/Shanghai', r.published_at), 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+08:00',"
+		"       pg_catalog.to_char(pg_catalog.timezone('Asia/Shanghai', pg_catalog.min(r.published_at) OVER ()),"
+		"                          'YYYY-MM-DD\"T\"HH24:MI:SS') || '+08:00'"
 		"  FROM pubdata_open.catalog c"
 		"  JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) c.resource_id"
 		"  JOIN pubdata.department d ON d.id OPERATOR(pg_catalog.=) r.provider_id"
+		"  LEFT JOIN pubdata.region g ON g.code OPERATOR(pg_catalog.=) r.region"
 		" ORDER BY c.high_value DESC, c.dataset_code";
 	PubdataDcatCatalog catalog;
 	PubdataDcatDataset *datasets;
@@ -174,6 +363,14 @@ pubdata_dcat_catalog(PG_FUNCTION_ARGS)
 	catalog.publisher.name = open_publisher;
 	catalog.language = "zh";
 	catalog.language_iri = "http://publications.europa.eu/resource/authority/language/ZHO";
+	catalog.publisher.type = PublisherType("administrative");
+	if (open_license != NULL && open_license[0] != '\0')
+		catalog.license = (PubdataDcatNode) {open_license, "dct:LicenseDocument", NULL, NULL, NULL};
+	if (open_homepage != NULL && open_homepage[0] != '\0')
+		catalog.homepage = (PubdataDcatNode) {open_homepage, "foaf:Document", NULL, NULL, NULL};
+	catalog.taxonomy_eu = (PubdataDcatNode) {EU_DATA_THEME, "skos:ConceptScheme", "Data theme", "en", NULL};
+	catalog.taxonomy_own = (PubdataDcatNode) {psprintf("%s#themes", base), "skos:ConceptScheme",
+	"主题分类", "zh", NULL};
 
 	n = SPI_processed;
 	datasets = palloc0(sizeof(PubdataDcatDataset) * (n + 1));
@@ -192,7 +389,15 @@ pubdata_dcat_catalog(PG_FUNCTION_ARGS)
 		d->description = SPI_getvalue(tup, desc, 3);
 		d->publisher.name = SPI_getvalue(tup, desc, 4);
 		d->publisher.iri = psprintf("%s#department-%s", base, SPI_getvalue(tup, desc, 14));
-		d->theme = SPI_getvalue(tup, desc, 5);
+		d->theme_eu = ThemeNode(SPI_getvalue(tup, desc, 5));
+		if (SPI_getvalue(tup, desc, 5) != NULL)
+			d->theme_own = (PubdataDcatNode) {
+				psprintf("%s#theme-%s", base, IriEscape(SPI_getvalue(tup, desc, 5))),
+				"skos:Concept", SPI_getvalue(tup, desc, 5), "zh", catalog.taxonomy_own.iri};
+		d->publisher.type = PublisherType(SPI_getvalue(tup, desc, 16));
+		d->spatial = RegionNode(base, SPI_getvalue(tup, desc, 17), SPI_getvalue(tup, desc, 18));
+		d->issued = SPI_getvalue(tup, desc, 19);
+		d->license = catalog.license;
 		kw = SPI_getbinval(tup, desc, 6, &isnull);
 		if (!isnull)
 			d->keywords = TextArrayToCStrings(kw, &d->nkeywords);
@@ -205,9 +410,14 @@ pubdata_dcat_catalog(PG_FUNCTION_ARGS)
 		d->open_class = SPI_getvalue(tup, desc, 11);
 		d->contact_name = SPI_getvalue(tup, desc, 12);
 		d->contact_info = SPI_getvalue(tup, desc, 13);
+		d->access_description = psprintf("开放视图 %s，以 SQL 查询", d->access_view);
 		if (i == 0)
+		{
 			catalog.modified = SPI_getvalue(tup, desc, 15);
+			catalog.issued = SPI_getvalue(tup, desc, 20);
+		}
 	}
+	catalog.spatial = CitySpatial(base);
 
 	json = pubdata_json_dcat(&catalog, datasets, (int) n);
 	result = SPI_palloc(strlen(json) + 1);

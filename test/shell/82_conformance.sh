@@ -108,7 +108,9 @@ SELECT pubdata.record_lineage('county:331121.public.bus', 'stats.transport', 'ag
 SQL
 
 # ---- DCAT-AP 3.0.1 ----
-$P -At -d $DB -c "SELECT pubdata.dcat_catalog()" >"$OUT/catalog.jsonld" || fail "dcat_catalog()"
+# the settings a bureau gives once: licence and home page
+PGOPTIONS="-c pubdata.open_license=http://publications.europa.eu/resource/authority/licence/CC_BY_4_0 -c pubdata.open_homepage=https://data.lishui.gov.cn/" \
+	$P -At -d $DB -c "SELECT pubdata.dcat_catalog()" >"$OUT/catalog.jsonld" || fail "dcat_catalog()"
 echo "82_conformance: DCAT-AP 3.0.1 SHACL (shapes.ttl, range.ttl, shapes_recommended.ttl)"
 node "$HERE/validate_dcat.mjs" "$OUT/catalog.jsonld" >"$OUT/dcat.txt" 2>&1
 rc=$?

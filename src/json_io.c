@@ -436,20 +436,19 @@ ol_facet(const char *producer, const char *schema_url, int *ok)
 
 /*
  * ol_custom_url
- *		malloc'd schema URL of one of pubdata's own facets.
+ *		malloc'd schema URL of one of pubdata's own facets:
+ *		<base><Facet>-1-0-0.json#/$defs/<Facet>, the schema shipped in the
+ *		repository as spec/openlineage/<Facet>-1-0-0.json.  Facet names
+ *		follow the spec's {Prefix}{Name}{Entity}Facet.
  */
 static char *
-ol_custom_url(const char *producer, const char *facet)
+ol_custom_url(const char *base, const char *facet)
 {
-	size_t		len = strlen(producer) + strlen(facet) + 32;
+	size_t		len = strlen(base) + 2 * strlen(facet) + 32;
 	char	   *url = malloc(len);
 
 	if (url != NULL)
-	{
-		strcpy(url, producer);
-		strcat(url, "#/facets/");
-		strcat(url, facet);
-	}
+		snprintf(url, len, "%s%s-1-0-0.json#/$defs/%s", base, facet, facet);
 	return url;
 }
 
@@ -459,7 +458,8 @@ ol_custom_url(const char *producer, const char *facet)
  *		pubdata_lineage for inputs, ownership for the output).
  */
 static json_object *
-ol_dataset(const PubdataOlDataset *ds, const char *producer, int is_output, int *ok)
+ol_dataset(const PubdataOlDataset *ds, const char *producer, const char *base,
+		   int is_output, int *ok)
 {
 	json_object *obj = json_object_new_object();
 	json_object *facets = json_object_new_object();
@@ -469,7 +469,7 @@ ol_dataset(const PubdataOlDataset *ds, const char *producer, int is_output, int 
 	ol_add_string(obj, "namespace", ds->ns, ok);
 	ol_add_string(obj, "name", ds->name, ok);
 
-	url = ol_custom_url(producer, "PubdataResourceFacet");
+	url = ol_custom_url(base, "PubdataResourceDatasetFacet");
 	facet = ol_facet(producer, url, ok);
 	free(url);
 	ol_add_nullable(facet, "resource", ds->resource, ok);
@@ -478,7 +478,7 @@ ol_dataset(const PubdataOlDataset *ds, const char *producer, int is_output, int 
 
 	if (!is_output)
 	{
-		url = ol_custom_url(producer, "PubdataLineageFacet");
+		url = ol_custom_url(base, "PubdataLineageDatasetFacet");
 		facet = ol_facet(producer, url, ok);
 		free(url);
 		if (ds->kinds != NULL && facet != NULL)
@@ -577,7 +577,7 @@ pubdata_json_openlineage(const PubdataOlEvent *ev)
 	ol_add_string(run, "runId", ev->run_id, &ok);
 	if (ev->aggregation_run >= 0)
 	{
-		url = ol_custom_url(ev->producer, "PubdataAggregationRunFacet");
+		url = ol_custom_url(ev->schema_base, "PubdataAggregationRunFacet");
 		facet = ol_facet(ev->producer, url, &ok);
 		free(url);
 		ol_add(facet, "jobRunId", json_object_new_int64(ev->aggregation_run), &ok);
@@ -585,7 +585,7 @@ pubdata_json_openlineage(const PubdataOlEvent *ev)
 	}
 	if (ev->hidden_inputs > 0)
 	{
-		url = ol_custom_url(ev->producer, "PubdataVisibilityFacet");
+		url = ol_custom_url(ev->schema_base, "PubdataVisibilityRunFacet");
 		facet = ol_facet(ev->producer, url, &ok);
 		free(url);
 		ol_add(facet, "hiddenInputs", json_object_new_int(ev->hidden_inputs), &ok);
@@ -606,7 +606,7 @@ pubdata_json_openlineage(const PubdataOlEvent *ev)
 
 	for (i = 0; i < ev->ninputs; i++)
 	{
-		json_object *ds = ol_dataset(&ev->inputs[i], ev->producer, 0, &ok);
+		json_object *ds = ol_dataset(&ev->inputs[i], ev->producer, ev->schema_base, 0, &ok);
 
 		if (ds == NULL || inputs == NULL || json_object_array_add(inputs, ds) != 0)
 		{
@@ -618,7 +618,7 @@ pubdata_json_openlineage(const PubdataOlEvent *ev)
 	ol_add(root, "inputs", inputs, &ok);
 
 	{
-		json_object *ds = ol_dataset(&ev->output, ev->producer, 1, &ok);
+		json_object *ds = ol_dataset(&ev->output, ev->producer, ev->schema_base, 1, &ok);
 
 		if (ds == NULL || outputs == NULL || json_object_array_add(outputs, ds) != 0)
 		{

@@ -116,6 +116,7 @@ typedef struct PubdataOlEvent
 	const char *event_time;		/* ISO 8601 */
 	const char *run_id;			/* UUID */
 	const char *producer;		/* URI of the producer */
+	const char *schema_base;	/* URL base of pubdata's facet schemas */
 	const char *job_namespace;
 	const char *job_name;
 	long long	aggregation_run;	/* pubdata job run id; < 0 when none */

@@ -130,6 +130,10 @@ static bool lineage_writing = false;
 /* pubdata.lineage_compact_every: fold observations at one commit in N */
 static int	lineage_compact_every = 1000;
 
+/* OpenLineage export: dataset namespace and the URL base of pubdata's facet schemas */
+static char *lineage_namespace = NULL;
+static char *openlineage_schema_base = NULL;
+
 /* Cached plans: append one observation; fold all observations. */
 static SPIPlanPtr store_plan = NULL;
 static SPIPlanPtr compact_plan = NULL;
@@ -187,6 +191,19 @@ pubdata_lineage_init(void)
 							PGC_SUSET,
 							0,
 							NULL, NULL, NULL);
+
+	DefineCustomStringVariable("pubdata.lineage_namespace",
+							   "OpenLineage namespace of this database's datasets.",
+							   "Empty means postgres://localhost:<port>, whatever address the client "
+							   "connected to; set the server's public name, e.g. postgres://db.lishui.gov.cn:5432.",
+							   &lineage_namespace, "", PGC_SUSET, 0, NULL, NULL, NULL);
+	DefineCustomStringVariable("pubdata.openlineage_schema_base",
+							   "URL base of the JSON Schemas of pubdata's OpenLineage facets.",
+							   "Facets' _schemaURL is this base followed by <Facet>-<version>.json; "
+							   "publish the repository's spec/openlineage/ directory there.",
+							   &openlineage_schema_base,
+							   "https://pubdata.lishui.gov.cn/spec/openlineage/",
+							   PGC_SUSET, 0, NULL, NULL, NULL);
 
 	if (!pubdata_preloaded)
 		return;
@@ -1308,6 +1325,7 @@ pubdata_openlineage_build(PG_FUNCTION_ARGS)
 
 	memset(&ev, 0, sizeof(ev));
 	ev.event_type = "COMPLETE";
+	ev.schema_base = openlineage_schema_base ? openlineage_schema_base : "";
 	ev.event_time = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	ev.run_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	ev.producer = text_to_cstring(PG_GETARG_TEXT_PP(2));

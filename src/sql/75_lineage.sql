@@ -544,6 +544,22 @@ CREATE FUNCTION pubdata.lineage_downstream(relation regclass, max_depth integer 
 COMMENT ON FUNCTION pubdata.lineage_downstream(regclass, integer) IS
 	'Where a table''s data goes: every edge downstream of it, with depth, resources, the department responsible for each derived table (Art 24), and whether the edge is on a cycle';
 
+-- RFC 9562 (was 4122) UUID version 7: the 48-bit Unix time in milliseconds,
+-- then the version and variant, the rest from an md5 of the seed, so that
+-- the same run always gets the same id and ids sort by time
+CREATE FUNCTION pubdata._uuid_v7(at timestamptz, seed text) RETURNS uuid
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT (pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.floor(pg_catalog.date_part('epoch', $1) * 1000)::bigint), 12, '0')
+			|| '7' || pg_catalog.substr(h, 1, 3)
+			|| pg_catalog.substr('89ab', pg_catalog.get_byte(pg_catalog.decode(h, 'hex'), 15) % 4 + 1, 1)
+			|| pg_catalog.substr(h, 4, 15))::pg_catalog.uuid
+	  FROM pg_catalog.md5($2) h
+$$;
+COMMENT ON FUNCTION pubdata._uuid_v7(timestamptz, text) IS
+	'Internal: the UUIDv7 of a time, its other bits from the md5 of seed (stable: one id per run)';
+
 CREATE FUNCTION pubdata._openlineage_build(event_time text, run_id text, producer text, job_namespace text,
 		job_name text, aggregation_run bigint, hidden_inputs integer, output text[], inputs text[])
 	RETURNS text
@@ -559,8 +575,9 @@ CREATE FUNCTION pubdata.lineage_openlineage(relation regclass) RETURNS jsonb
 DECLARE
 	rel pg_catalog.oid := lineage_openlineage.relation;
 	privileged boolean := pubdata._lineage_check_start(lineage_openlineage.relation, 1);
-	ns text := 'postgres://' || coalesce(pg_catalog.host(pg_catalog.inet_server_addr()), 'localhost')
-		|| ':' || pg_catalog.current_setting('port');
+	-- the same whatever address the client connected to
+	ns text := coalesce(NULLIF(pg_catalog.current_setting('pubdata.lineage_namespace', true), ''),
+		'postgres://localhost:' || pg_catalog.current_setting('port'));
 	db text := pg_catalog.current_database();
 	-- a URN: pubdata has no public home page to name
 	producer text := 'urn:pubdata:'
@@ -610,7 +627,7 @@ BEGIN
 	event_at := coalesce(event_at, pg_catalog.statement_timestamp());
 	RETURN pubdata._openlineage_build(
 		pg_catalog.to_char(event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-		pg_catalog.md5(db || ':' || rel::text || ':' || event_at::text)::pg_catalog.uuid::text,
+		pubdata._uuid_v7(event_at, db || ':' || rel::text || ':' || event_at::text)::text,
 		producer,
 		'pubdata://' || db,
 		'produce:' || pg_catalog.substr(out_name, pg_catalog.length(db) OPERATOR(pg_catalog.+) 2),
@@ -622,14 +639,33 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION pubdata.lineage_openlineage(regclass) IS
-	'An OpenLineage RunEvent (JSON) of the edges that produce a table: job, run, input datasets with pubdata facets, the output with its owning department';
+	'The OpenLineage COMPLETE RunEvent (JSON) of the edges that produce a table: job, run (UUIDv7), input datasets with pubdata facets, the output with its owning department';
+
+-- the run's two events, START (at the first write seen) and COMPLETE; an
+-- invoker's function, so that lineage_openlineage checks the caller's rights
+CREATE FUNCTION pubdata.lineage_openlineage_events(relation regclass) RETURNS SETOF jsonb
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	WITH complete AS (SELECT pubdata.lineage_openlineage($1) AS e)
+	SELECT pg_catalog.jsonb_set(pg_catalog.jsonb_set(c.e, '{eventType}', '"START"'), '{eventTime}',
+			pg_catalog.to_jsonb(coalesce(
+				(SELECT pg_catalog.min(i.value -> 'facets' -> 'pubdata_lineage' ->> 'firstSeen')
+				   FROM pg_catalog.jsonb_array_elements(c.e -> 'inputs') i),
+				c.e ->> 'eventTime')))
+	  FROM complete c
+	UNION ALL
+	SELECT c.e FROM complete c
+$$;
+COMMENT ON FUNCTION pubdata.lineage_openlineage_events(regclass) IS
+	'The OpenLineage run of the edges that produce a table as its two RunEvents, START (first write seen) then COMPLETE, with one runId';
 
 REVOKE ALL ON pubdata.lineage_edge, pubdata.lineage_edge_data, pubdata.lineage_observation, pubdata.lineage_edge_run FROM PUBLIC;
 GRANT SELECT ON pubdata.lineage_edge, pubdata.lineage_edge_data, pubdata.lineage_observation, pubdata.lineage_edge_run
 	TO pubdata_admin, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata.lineage_compact() TO pubdata_admin;
 GRANT EXECUTE ON FUNCTION pubdata.lineage_upstream(regclass, integer), pubdata.lineage_downstream(regclass, integer),
-	pubdata.lineage_openlineage(regclass)
+	pubdata.lineage_openlineage(regclass), pubdata.lineage_openlineage_events(regclass)
 	TO pubdata_admin, pubdata_department, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata.record_lineage(regclass, regclass, text, bigint),
 	pubdata.record_lineage(text, regclass, text, bigint), pubdata._record_view_lineage(regclass)

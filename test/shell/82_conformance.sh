@@ -119,8 +119,19 @@ grep '^Warning' "$OUT/dcat.txt" | sed 's/^/  /'
 [ $rc = 0 ] || fail "the DCAT-AP document has SHACL violations (above; document in $OUT/catalog.jsonld)"
 
 # ---- OpenLineage 2-0-2 ----
-$P -At -d $DB -c "SELECT pubdata.lineage_openlineage('stats.transport')" >"$OUT/events.jsonl" || fail "lineage_openlineage()"
-node "$HERE/validate_openlineage.mjs" "$OUT/events.jsonl" || fail "OpenLineage events (in $OUT/events.jsonl)"
+# every table written with lineage: its run's START and COMPLETE events
+$P -At -d $DB >"$OUT/events.jsonl" <<'SQL' || fail "lineage_openlineage_events()"
+SELECT e FROM (SELECT DISTINCT target FROM pubdata.lineage_edge) t, pubdata.lineage_openlineage_events(t.target) e;
+SQL
+base=$($P -At -d $DB -c "SHOW pubdata.openlineage_schema_base") || fail "schema base"
+echo "82_conformance: OpenLineage 2-0-2 (schema, facets, prose rules)"
+node "$HERE/validate_openlineage.mjs" "$OUT/events.jsonl" "$base" || fail "OpenLineage events (in $OUT/events.jsonl)"
+# the namespace does not change with the connection: socket and TCP agree
+ns=$($P -At -d $DB -c "SELECT pubdata.lineage_openlineage('stats.transport') -> 'outputs' -> 0 ->> 'namespace'")
+[ "$ns" = "postgres://localhost:$PGPORT" ] || fail "dataset namespace $ns"
+ns=$(PGOPTIONS="-c pubdata.lineage_namespace=postgres://db.lishui.example:5432" \
+	$P -At -d $DB -c "SELECT pubdata.lineage_openlineage('stats.transport') -> 'outputs' -> 0 ->> 'namespace'")
+[ "$ns" = "postgres://db.lishui.example:5432" ] || fail "pubdata.lineage_namespace not followed: $ns"
 
 PGOPTIONS="-c client_min_messages=warning" $P -d postgres -c "DROP DATABASE $DB" || fail "drop database"
 echo "82_conformance: passed"

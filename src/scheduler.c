@@ -1335,12 +1335,13 @@ pubdata_job_worker_main(Datum main_arg)
 				TimestampDifferenceExceeds(started, GetCurrentTimestamp(), (int) Min(jd->timeout_ms, (int64) INT_MAX) - 10))
 				status = "timed_out";
 			appendStringInfoString(&msg, edata->message ? edata->message : "unknown error");
-			if (edata->detail)
-				appendStringInfo(&msg, " (%s)", edata->detail);
 		}
+		/* the server log is the DBA's: it keeps the detail */
 		ereport(LOG,
-				(errmsg("pubdata job %lld run %lld %s: %s", (long long) args.job_id,
-						(long long) args.run_id, status, msg.data)));
+				(errmsg("pubdata job %lld run %lld %s: %s%s%s%s", (long long) args.job_id,
+						(long long) args.run_id, status, msg.data,
+						edata->detail ? " (" : "", edata->detail ? edata->detail : "",
+						edata->detail ? ")" : "")));
 
 		/* third transaction: record the failure and schedule the retry */
 		SetCurrentStatementStartTimestamp();
@@ -1357,6 +1358,16 @@ pubdata_job_worker_main(Datum main_arg)
 			values[2] = CStringGetTextDatum(msg.data);
 			SPI_execute_with_args("SELECT pubdata._finish_run($1, $2::pubdata.job_status, $3, NULL, NULL)",
 								  3, argtypes, values, NULL, false, 0);
+
+			/*
+			 * The SQLSTATE goes on the run; the detail, which may quote a
+			 * record's values (a key that already exists), goes where only
+			 * the bureau and the job's department read it.
+			 */
+			values[1] = CStringGetTextDatum(unpack_sql_state(edata->sqlerrcode));
+			values[2] = edata->detail ? CStringGetTextDatum(edata->detail) : (Datum) 0;
+			SPI_execute_with_args("SELECT pubdata._run_error($1, $2, $3)",
+								  3, argtypes, values, edata->detail ? NULL : "  n", false, 0);
 		}
 		pubdata_restore(&book);
 		SPI_finish();

@@ -72,8 +72,9 @@ CREATE VIEW pubdata.resource_catalog AS
 		   (SELECT pg_catalog.count(*) FROM pubdata.resource_item i
 			 WHERE i.resource_id = r.id AND i.state <> 'dropped') AS items,
 		   r.updated_at
-	  FROM pubdata.resource r JOIN pubdata.department p ON p.id = r.provider_id;
-COMMENT ON VIEW pubdata.resource_catalog IS 'The resource catalog: one row per entry with its provider, classes, status and item count';
+	  FROM pubdata.resource r JOIN pubdata.department p ON p.id = r.provider_id
+	 WHERE pubdata._catalog_sight(r.id) = 'whole';
+COMMENT ON VIEW pubdata.resource_catalog IS 'The resource catalog: one row per entry the querying role reads whole (a department: its own and other departments'' published shared entries), with its provider, classes, status and item count';
 
 GRANT SELECT ON pubdata.resource_catalog TO pubdata_admin, pubdata_department, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata.catalog_as_of(timestamptz) TO pubdata_admin, pubdata_department, pubdata_auditor;

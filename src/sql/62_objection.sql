@@ -617,22 +617,21 @@ BEGIN
 		RETURNING o.id, o.resource_id, o.provider_id, o.raised_by_department, o.raised_at, o.due_at, o.status
 	LOOP
 		PERFORM pubdata._objection_event(t.id, 'overdue', pg_catalog.jsonb_build_object('due_at', t.due_at));
-		PERFORM pg_catalog.pg_notify('pubdata_alert', pg_catalog.jsonb_build_object(
-			'kind', 'objection_overdue',
+		PERFORM pubdata._raise_alert('objection_overdue', t.resource_id, t.id, pg_catalog.jsonb_build_object(
 			'objection', t.id,
 			'resource', (SELECT x.code FROM pubdata.resource x WHERE x.id OPERATOR(pg_catalog.=) t.resource_id),
 			'provider', (SELECT d.code FROM pubdata.department d WHERE d.id OPERATOR(pg_catalog.=) t.provider_id),
 			'raised_by', (SELECT d.code FROM pubdata.department d WHERE d.id OPERATOR(pg_catalog.=) t.raised_by_department),
 			'status', t.status,
 			'raised_at', t.raised_at,
-			'due_at', t.due_at)::text);
+			'due_at', t.due_at));
 		n := n OPERATOR(pg_catalog.+) 1;
 	END LOOP;
 	RETURN n;
 END
 $$;
 COMMENT ON FUNCTION pubdata.sweep_objections() IS
-	'pubdata_admin and the scheduler: mark unresolved objections past their deadline overdue, record the event and NOTIFY pubdata_alert once per ticket; returns how many';
+	'pubdata_admin and the scheduler: mark unresolved objections past their deadline overdue, record the event and raise an alert (pubdata.alert, NOTIFY pubdata_alert) once per ticket; returns how many';
 
 -- under_verification: is a record the subject of an unresolved objection?
 CREATE FUNCTION pubdata.under_verification(resource text, record_key jsonb) RETURNS boolean
@@ -669,9 +668,61 @@ $$;
 COMMENT ON FUNCTION pubdata.under_verification(text, jsonb) IS
 	'true while the record (by its key) has an unresolved objection (Art 13: shown as under verification; reads are never blocked)';
 
+-- _objection_key_for(resource, raised by, key): a record key as the calling
+-- role may read it: whole for the bureau, the provider, the department that
+-- raised the objection and the readers of the resource; otherwise (the audit
+-- office) with the values of the resource's personal items redacted
+CREATE FUNCTION pubdata._objection_key_for(resource_id bigint, raised_by integer, key jsonb) RETURNS jsonb
+	LANGUAGE sql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT CASE
+			WHEN $3 IS NULL THEN NULL
+			WHEN pubdata.is_admin()
+				 OR pubdata.department_of(pubdata.caller()) OPERATOR(pg_catalog.=) $2
+				 OR pubdata.department_of(pubdata.caller()) OPERATOR(pg_catalog.=)
+					(SELECT r.provider_id FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) $1)
+				 OR (pubdata.department_of(pubdata.caller()) IS NOT NULL AND pubdata._reads($1, NULL)) THEN $3
+			ELSE (SELECT pg_catalog.jsonb_object_agg(k.key,
+							CASE WHEN EXISTS (SELECT 1 FROM pubdata.resource_item i
+											   WHERE i.resource_id OPERATOR(pg_catalog.=) $1
+												 AND i.column_name::text OPERATOR(pg_catalog.=) k.key
+												 AND i.personal OPERATOR(pg_catalog.<>) 'none')
+								 THEN '"[redacted]"'::jsonb ELSE k.value END)
+					FROM pg_catalog.jsonb_each($3) k) END
+$$;
+COMMENT ON FUNCTION pubdata._objection_key_for(bigint, integer, jsonb) IS
+	'Internal: a record key as the calling role reads it: the values of personal items redacted for all but the bureau, the provider, the raising department and the resource''s readers';
+REVOKE ALL ON FUNCTION pubdata._objection_key_for(bigint, integer, jsonb) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pubdata._objection_key_for(bigint, integer, jsonb) TO pubdata_admin, pubdata_department, pubdata_auditor;
+
+-- objection_overview: every ticket the calling role may see, record keys as
+-- it may read them (the audit office reads tickets here: the table's
+-- record_key and corrected_key columns are not granted to it)
+CREATE VIEW pubdata.objection_overview AS
+SELECT o.id, x.code AS resource, o.resource_id,
+	   pubdata._objection_key_for(o.resource_id, o.raised_by_department, o.record_key) AS record_key,
+	   o.item, o.description, rd.code AS raised_by, o.raised_by_role, p.code AS provider,
+	   o.raised_at, o.due_at, o.working_days, o.due_provisional, o.status, o.acknowledged_at,
+	   o.resolved_at, o.outcome, o.resolution_note,
+	   pubdata._objection_key_for(o.resource_id, o.raised_by_department, o.corrected_key) AS corrected_key,
+	   o.overdue, o.overdue_at
+  FROM pubdata.objection o
+  JOIN pubdata.resource x ON x.id OPERATOR(pg_catalog.=) o.resource_id
+  JOIN pubdata.department rd ON rd.id OPERATOR(pg_catalog.=) o.raised_by_department
+  JOIN pubdata.department p ON p.id OPERATOR(pg_catalog.=) o.provider_id
+ WHERE pubdata.is_admin()
+	OR pg_catalog.pg_has_role(pubdata.caller(), 'pubdata_auditor', 'MEMBER')
+	OR pubdata.department_of(pubdata.caller()) OPERATOR(pg_catalog.=) ANY (ARRAY[o.raised_by_department, o.provider_id]);
+COMMENT ON VIEW pubdata.objection_overview IS
+	'Objection tickets the querying role may see (the bureau and the auditor all, a department those it raised or must verify); the values of personal items in record keys are redacted for the auditor';
+COMMENT ON COLUMN pubdata.objection_overview.record_key IS 'the record objected to; personal items'' values read "[redacted]" for all but the bureau, the provider, the raising department and the resource''s readers';
+
 -- open_objection: unresolved tickets, for readers to join to the records they read
 CREATE VIEW pubdata.open_objection WITH (security_barrier) AS
-SELECT o.id, x.code AS resource, o.resource_id, o.record_key, o.item, o.status, o.raised_at, o.due_at, o.overdue,
+SELECT o.id, x.code AS resource, o.resource_id,
+	   pubdata._objection_key_for(o.resource_id, o.raised_by_department, o.record_key) AS record_key,
+	   o.item, o.status, o.raised_at, o.due_at, o.overdue,
 	   o.due_provisional
   FROM pubdata.objection o
   JOIN pubdata.resource x ON x.id OPERATOR(pg_catalog.=) o.resource_id
@@ -716,8 +767,18 @@ CREATE FUNCTION pubdata._objection_due_days() RETURNS integer
 	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION pubdata._objection_due_days() IS 'Internal: the value of pubdata.objection_due_days';
 
-GRANT SELECT ON pubdata.objection, pubdata.objection_event, pubdata.open_objection, pubdata.objection_stats
+GRANT SELECT ON pubdata.objection, pubdata.objection_event, pubdata.open_objection, pubdata.objection_stats,
+	pubdata.objection_overview
 	TO pubdata_admin, pubdata_department, pubdata_auditor;
+-- the audit office reads no record's values: not the keys of the tickets, not
+-- the details of their events (a correction's key); objection_overview
+-- gives it the keys with personal values redacted
+REVOKE SELECT ON pubdata.objection, pubdata.objection_event FROM pubdata_auditor;
+GRANT SELECT (id, resource_id, item, description, raised_by_department, raised_by_role, provider_id,
+	raised_at, due_at, working_days, due_provisional, status, acknowledged_at, acknowledged_by,
+	resolved_at, resolved_by, outcome, resolution_note, overdue, overdue_at)
+	ON pubdata.objection TO pubdata_auditor;
+GRANT SELECT (id, objection_id, at, kind, actor) ON pubdata.objection_event TO pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata.raise_objection(text, jsonb, text, text),
 	pubdata.acknowledge_objection(bigint), pubdata.resolve_objection(bigint, text, text, jsonb)
 	TO pubdata_department;

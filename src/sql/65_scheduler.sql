@@ -65,7 +65,8 @@ CREATE TABLE pubdata.job_run (
 	rows_written bigint,
 	error		text,
 	attempt		integer NOT NULL DEFAULT 1,
-	pid			integer
+	pid			integer,
+	sqlstate	text
 );
 CREATE INDEX job_run_job ON pubdata.job_run (job_id, started_at);
 CREATE INDEX job_run_running ON pubdata.job_run (job_id) WHERE status = 'running';
@@ -74,6 +75,18 @@ COMMENT ON TABLE pubdata.job_run IS 'Every run of every job; trimmed after pubda
 COMMENT ON COLUMN pubdata.job_run.scheduled_at IS 'when the run was due (NULL for run_job_now); started_at - scheduled_at is the lateness';
 COMMENT ON COLUMN pubdata.job_run.attempt IS '1 for the first attempt of an occurrence, 2.. for retries';
 COMMENT ON COLUMN pubdata.job_run.pid IS 'process id of the job worker';
+COMMENT ON COLUMN pubdata.job_run.error IS 'the error''s message (its detail, which may quote a record''s values, is in pubdata.job_run_detail)';
+COMMENT ON COLUMN pubdata.job_run.sqlstate IS 'the error''s SQLSTATE (NULL for a run that succeeded or was not run)';
+
+-- The detail of a failed run's error (e.g. "Key (id_number)=(3301...) already
+-- exists") quotes the values of records: only the bureau and the department
+-- whose job it is read it, not the audit office.
+CREATE TABLE pubdata.job_run_detail (
+	run_id		bigint PRIMARY KEY REFERENCES pubdata.job_run (id) ON DELETE CASCADE,
+	detail		text NOT NULL
+);
+COMMENT ON TABLE pubdata.job_run_detail IS
+	'The DETAIL of a failed run''s error, which may quote personal values: read by the bureau and the job''s own department only';
 
 CREATE TABLE pubdata.aggregation_alert (
 	resource_id	bigint PRIMARY KEY REFERENCES pubdata.resource (id) ON DELETE CASCADE,
@@ -323,6 +336,25 @@ BEGIN
 END
 $$;
 
+-- _run_error(run, sqlstate, detail): the rest of a failed run's error: its
+-- SQLSTATE on the run, its detail (which may quote a record's values) in
+-- job_run_detail.  The job worker calls it as the extension owner.
+CREATE FUNCTION pubdata._run_error(run bigint, state text, detail text)
+	RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	UPDATE pubdata.job_run r SET sqlstate = state WHERE r.id OPERATOR(pg_catalog.=) run;
+	IF detail IS NOT NULL THEN
+		INSERT INTO pubdata.job_run_detail AS d (run_id, detail) VALUES (run, detail)
+		ON CONFLICT (run_id) DO UPDATE SET detail = EXCLUDED.detail;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION pubdata._run_error(bigint, text, text) IS
+	'Internal: record the SQLSTATE of a failed run and its error''s detail (read only by the bureau and the job''s department)';
+
 -- ---------------------------------------------------------------------------
 -- Timeliness (Art 15): overdue resources and alerts
 -- ---------------------------------------------------------------------------
@@ -344,6 +376,7 @@ SELECT s.*,
 		  JOIN pubdata.job j ON j.resource_id OPERATOR(pg_catalog.=) r.id
 						   AND j.kind OPERATOR(pg_catalog.=) 'aggregation' AND j.enabled
 		 WHERE r.status OPERATOR(pg_catalog.<>) 'retired'
+		   AND pubdata._catalog_sight(r.id) IS NOT NULL
 		 GROUP BY r.id, d.code) s;
 COMMENT ON VIEW pubdata.aggregation_status IS
 	'Per resource with enabled aggregation jobs: last successful aggregation, when it falls due by its catalog update frequency, whether it is overdue (Art 8(5), 15)';
@@ -356,7 +389,7 @@ SELECT resource_id, resource, name, provider, update_frequency, last_success, du
   FROM pubdata.aggregation_status WHERE overdue;
 COMMENT ON VIEW pubdata.overdue IS 'Resources whose last successful aggregation is older than their update frequency allows';
 
--- check_overdue(): open an alert episode (one NOTIFY pubdata_alert) for each
+-- check_overdue(): open an alert episode (one pubdata.alert) for each
 -- newly overdue resource, close the episodes of resources on time again;
 -- returns the number of new alerts.  The launcher calls it every minute.
 CREATE FUNCTION pubdata.check_overdue() RETURNS integer
@@ -376,17 +409,17 @@ BEGIN
 			  ORDER BY v.resource
 	LOOP
 		INSERT INTO pubdata.aggregation_alert (resource_id, overdue_since) VALUES (o.resource_id, o.due_by);
-		PERFORM pg_catalog.pg_notify('pubdata_alert', pg_catalog.json_build_object(
-			'alert', 'aggregation_overdue', 'resource', o.resource, 'provider', o.provider,
+		PERFORM pubdata._raise_alert('aggregation_overdue', o.resource_id, NULL, pg_catalog.jsonb_build_object(
+			'resource', o.resource, 'provider', o.provider,
 			'update_frequency', o.update_frequency, 'last_success', o.last_success,
-			'overdue_since', o.due_by)::text);
+			'overdue_since', o.due_by));
 		n := n OPERATOR(pg_catalog.+) 1;
 	END LOOP;
 	RETURN n;
 END
 $$;
 COMMENT ON FUNCTION pubdata.check_overdue() IS
-	'Raise NOTIFY pubdata_alert once per overdue episode of a resource; returns the number of new alerts (the launcher runs it every minute)';
+	'Raise an alert (pubdata.alert, NOTIFY pubdata_alert) once per overdue episode of a resource; returns the number of new alerts (the launcher runs it every minute)';
 
 -- _housekeeping(retention_minutes): orphaned runs, history retention, alerts
 CREATE FUNCTION pubdata._housekeeping(retention_minutes integer) RETURNS void
@@ -819,7 +852,9 @@ BEGIN
 	PERFORM pubdata._finish_run(run, 'failed', 'the job worker exited without recording a result', NULL, NULL);
 	-- a run that did not succeed is an error for the caller, as for any
 	-- statement; the run stays recorded (the worker committed it)
-	SELECT r.status, r.error, r.attempt INTO outcome FROM pubdata.job_run r WHERE r.id OPERATOR(pg_catalog.=) run;
+	SELECT r.status, r.error || coalesce(' (' || d.detail || ')', '') AS error, r.attempt INTO outcome
+	  FROM pubdata.job_run r LEFT JOIN pubdata.job_run_detail d ON d.run_id OPERATOR(pg_catalog.=) r.id
+	 WHERE r.id OPERATOR(pg_catalog.=) run;
 	IF outcome.status OPERATOR(pg_catalog.=) 'timed_out' THEN
 		RAISE EXCEPTION 'job % timed out (run %): %', job, run, outcome.error
 			USING ERRCODE = 'query_canceled',
@@ -855,6 +890,11 @@ ALTER TABLE pubdata.job_run ENABLE ROW LEVEL SECURITY;
 CREATE POLICY job_visible ON pubdata.job FOR SELECT USING (pubdata._may_see_job(resource_id));
 CREATE POLICY job_run_visible ON pubdata.job_run FOR SELECT
 	USING (EXISTS (SELECT 1 FROM pubdata.job j WHERE j.id OPERATOR(pg_catalog.=) job_id));
+ALTER TABLE pubdata.job_run_detail ENABLE ROW LEVEL SECURITY;
+CREATE POLICY job_run_detail_bureau ON pubdata.job_run_detail FOR SELECT TO pubdata_admin
+	USING (true);
+CREATE POLICY job_run_detail_department ON pubdata.job_run_detail FOR SELECT TO pubdata_department
+	USING (EXISTS (SELECT 1 FROM pubdata.job_run r WHERE r.id OPERATOR(pg_catalog.=) run_id));
 
 -- the built-in sweeps (each runs only while its function is installed):
 -- objections past their 2-working-day deadline (Art 13), expired grants (Art 19)
@@ -865,6 +905,7 @@ VALUES ('objection sweep', 'objection_sweep', '1 minute', 'interval', now(), cur
 GRANT SELECT ON pubdata.job, pubdata.job_run, pubdata.aggregation_status, pubdata.overdue
 	TO pubdata_admin, pubdata_department, pubdata_auditor;
 GRANT SELECT ON pubdata.aggregation_alert TO pubdata_admin, pubdata_auditor;
+GRANT SELECT ON pubdata.job_run_detail TO pubdata_admin, pubdata_department;
 GRANT EXECUTE ON FUNCTION pubdata.schedule_aggregation(text, text, text, text[], text, name, interval, integer, interval, boolean),
 	pubdata.alter_job(bigint, boolean, text, interval, integer, interval, boolean),
 	pubdata.drop_job(bigint), pubdata.run_job_now(bigint),

@@ -136,7 +136,8 @@ COMMENT ON COLUMN pubdata.calendar_warning.first_alerted_on IS 'the first day th
 COMMENT ON COLUMN pubdata.calendar_warning.last_alerted_on IS 'the last day the launcher (or check_calendar) warned';
 
 -- check_calendar(today): warn once a day per year due a warning: a WARNING
--- (the launcher's goes to the server log) and NOTIFY pubdata_alert.  The
+-- (the launcher's goes to the server log) and an alert (pubdata.alert,
+-- NOTIFY pubdata_alert).  The
 -- launcher calls it every day with the calendar's today; returns the number
 -- of warnings given.
 CREATE FUNCTION pubdata.check_calendar(today date DEFAULT NULL) RETURNS integer
@@ -164,16 +165,16 @@ BEGIN
 			USING DETAIL = pg_catalog.format('Deadlines that run into %s are counted on the provisional calendar (weekends and the statutory holidays of 全国年节及纪念日放假办法) and marked provisional; %s open deadline(s) are provisional now.', w.year, w.provisional_deadlines)
 						   || CASE WHEN strict_on THEN pg_catalog.format(' pubdata.calendar_strict is on: requests and objections whose deadlines run into %s are refused until it is loaded.', w.year) ELSE '' END,
 				  HINT = pg_catalog.format('Load the State Council''s arrangement for %s with pubdata.load_calendar_year(%s, holidays, workdays, source): open deadlines are recomputed.', w.year, w.year);
-		PERFORM pg_catalog.pg_notify('pubdata_alert', pg_catalog.jsonb_build_object(
-			'alert', 'calendar_not_loaded', 'year', w.year, 'today', d,
-			'provisional_deadlines', w.provisional_deadlines, 'strict', strict_on)::text);
+		PERFORM pubdata._raise_alert('calendar_not_loaded', NULL, NULL, pg_catalog.jsonb_build_object(
+			'year', w.year, 'today', d,
+			'provisional_deadlines', w.provisional_deadlines, 'strict', strict_on));
 		n := n OPERATOR(pg_catalog.+) 1;
 	END LOOP;
 	RETURN n;
 END
 $$;
 COMMENT ON FUNCTION pubdata.check_calendar(date) IS
-	'pubdata_admin and the launcher (daily): warn (WARNING, NOTIFY pubdata_alert) once a day about each year of calendar_warnings(today) without an official arrangement; returns the number of warnings given';
+	'pubdata_admin and the launcher (daily): warn (WARNING, pubdata.alert, NOTIFY pubdata_alert) once a day about each year of calendar_warnings(today) without an official arrangement; returns the number of warnings given';
 
 GRANT SELECT ON pubdata.calendar_warning TO pubdata_admin, pubdata_department, pubdata_auditor;
 GRANT SELECT ON pubdata.calendar_alert TO pubdata_admin, pubdata_auditor;

@@ -595,8 +595,11 @@ COMMENT ON FUNCTION pubdata.measure_quality(text) IS
 
 -- Scores: the latest run per resource with the trend against the run before
 CREATE VIEW pubdata.quality_score AS
-SELECT r.code AS resource, r.name AS resource_name, d.code AS department,
-	   q.id AS run_id, q.finished_at AS measured_at, q.rows_checked,
+SELECT r.code AS resource,
+	   CASE WHEN pubdata._catalog_sight(r.id) OPERATOR(pg_catalog.=) 'whole' THEN r.name END AS resource_name,
+	   d.code AS department,
+	   q.id AS run_id, q.finished_at AS measured_at,
+	   CASE WHEN pubdata._catalog_sight(r.id) OPERATOR(pg_catalog.=) 'whole' THEN q.rows_checked END AS rows_checked,
 	   q.normativeness, q.completeness, q.accuracy, q.consistency, q.timeliness, q.accessibility,
 	   q.score, q.previous_score,
 	   q.score OPERATOR(pg_catalog.-) q.previous_score AS trend,
@@ -611,9 +614,12 @@ SELECT r.code AS resource, r.name AS resource_name, d.code AS department,
 		WINDOW w AS (PARTITION BY x.resource_id ORDER BY x.id)) q
   JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) q.resource_id
   JOIN pubdata.department d ON d.id OPERATOR(pg_catalog.=) r.provider_id
- WHERE q.rn OPERATOR(pg_catalog.=) 1;
+ WHERE q.rn OPERATOR(pg_catalog.=) 1
+   AND pubdata._catalog_sight(r.id) IS NOT NULL;
 COMMENT ON VIEW pubdata.quality_score IS
-	'Latest quality measurement of each resource: GB/T 36344 dimension scores, score, the previous run''s score and the trend (up, down, same, new)';
+	'Latest quality measurement of each resource the querying role may know of: GB/T 36344 dimension scores, score, the previous run''s score and the trend (up, down, same, new)';
+COMMENT ON COLUMN pubdata.quality_score.resource_name IS 'NULL for another department''s non-shared resource';
+COMMENT ON COLUMN pubdata.quality_score.rows_checked IS 'rows measured; NULL for another department''s non-shared resource';
 
 CREATE VIEW pubdata.quality_score_department AS
 SELECT s.department, dp.name AS department_name,

@@ -141,9 +141,13 @@ echo '\q' >&"${L[1]}"
 out=$(timeout 20 cat <&"${L[0]}")
 LPID=
 check "two notifications" "$(grep -c 'Asynchronous notification "pubdata_alert"' <<<"$out")" "2"
-for want in '"alert": "calendar_not_loaded"' "\"year\": $W" "\"today\": \"$((W - 1))-11-01\"" "\"today\": \"$((W - 1))-11-02\"" \
+# each payload is an alert's id and kind; the details are in its row
+ids=$(sed -n 's/.*with payload "{"id": \([0-9]*\), "kind": "calendar_not_loaded"}" received.*/\1/p' <<<"$out" | paste -sd, -)
+check "two payloads of id and kind only" "$(tr ',' '\n' <<<"$ids" | grep -c .)" "2"
+details=$(q "SELECT string_agg(details::text, ' ' ORDER BY id) FROM pubdata.alert WHERE id IN (${ids:-0}) AND kind = 'calendar_not_loaded'")
+for want in "\"year\": $W" "\"today\": \"$((W - 1))-11-01\"" "\"today\": \"$((W - 1))-11-02\"" \
 	"\"provisional_deadlines\": $pending" '"strict": false'; do
-	grep -qF "$want" <<<"$out" && ok "payload has $want" || { bad "payload lacks $want"; echo "$out"; }
+	grep -qF "$want" <<<"$details" && ok "alert row has $want" || { bad "alert rows lack $want"; echo "$out"; echo "$details"; }
 done
 check "the department reads today's warnings" \
 	"$($P -At -d $DB -c "SET ROLE regress_prov_tax" -c "SELECT count(*) = (SELECT count(*) FROM pubdata.calendar_warnings()) FROM pubdata.calendar_warning")" "t"

@@ -124,9 +124,10 @@ sleep 0.5
 kill -TERM "$(launcher_pid)"; sleep 3.5
 kill -TERM "$(launcher_pid)"; sleep 3.5
 wait "$LISTENER"
-n=$(grep -c '"resource" : "SH65-POOL"' "$PUBDATA_WORK/sh65_listen.out")
+ids=$(sed -n 's/.*with payload "{"id": \([0-9]*\), "kind": "aggregation_overdue"}" received.*/\1/p' "$PUBDATA_WORK/sh65_listen.out" | paste -sd, -)
+n=$(q "SELECT count(*) FROM pubdata.alert WHERE id IN (${ids:-0}) AND kind = 'aggregation_overdue' AND details->>'resource' = 'SH65-POOL'")
 [ "$n" = 1 ] || { cat "$PUBDATA_WORK/sh65_listen.out"; fail "expected one overdue alert for SH65-POOL, got $n"; }
-ok "one NOTIFY pubdata_alert over two launcher starts: $(grep -o 'payload "[^"]*"alert" : "aggregation_overdue"' "$PUBDATA_WORK/sh65_listen.out" | head -1)"
+ok "one NOTIFY pubdata_alert over two launcher starts: alert $ids, $(q "SELECT details FROM pubdata.alert WHERE id IN (${ids:-0})")"
 q "UPDATE pubdata.job SET enabled = false WHERE id = $JOB" >/dev/null
 
 # --- a server restart resumes the schedule with at most one catch-up run per job

@@ -37,7 +37,8 @@ SELECT is_empty($$SELECT sig FROM sec_fn f, aclexplode(f.proacl) a WHERE a.grant
 -- except the few a policy, a view or a DO-less caller evaluates as the reader
 SELECT set_eq($$SELECT sig FROM sec_fn WHERE sig ~ '^pubdata\._'
 					AND has_function_privilege('pubdata_department', oid, 'EXECUTE') ORDER BY 1$$,
-	ARRAY['pubdata._check_enum(text,regtype,text)', 'pubdata._grant_ok(bigint)', 'pubdata._may_see_job(bigint)',
+	ARRAY['pubdata._catalog_sight(bigint)', 'pubdata._check_enum(text,regtype,text)', 'pubdata._grant_ok(bigint)', 'pubdata._may_see_job(bigint)',
+		  'pubdata._objection_key_for(bigint,integer,jsonb)',
 		  'pubdata._objection_visible(bigint)', 'pubdata._shared_ok(bigint)', 'pubdata._grant_mask(anyelement,oid,smallint,oid)', 'pubdata._grant_rule(oid,smallint,oid)',
 		  'pubdata._my_access_log()', 'pubdata._open_mask_expr(pubdata.mask_rule,text)', 'pubdata._pgcrypto_schema()',
 		  'pubdata._quality_may_see(bigint,boolean)', 'pubdata._reads(bigint,text)', 'pubdata._record_view_lineage(regclass)'],

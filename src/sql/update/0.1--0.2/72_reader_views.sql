@@ -170,6 +170,7 @@ COMMENT ON COLUMN pubdata.alert.details IS 'what the notification used to carry:
 
 SELECT pg_catalog.pg_extension_config_dump('pubdata.alert', '');
 SELECT pg_catalog.pg_extension_config_dump('pubdata.alert_id_seq', '');
+REVOKE ALL ON SEQUENCE pubdata.alert_id_seq FROM PUBLIC;
 
 -- The bureau and the audit office read every alert; a department the alerts
 -- about the resources it provides and the objections it raised.  Nobody but

@@ -48,6 +48,7 @@ SELECT count(*) AS items_of_hidden_entries FROM pubdata.resource_item
 SELECT count(*) AS history_of_hidden_entries FROM pubdata.resource_history
  WHERE resource_id IN (pubdata.resource_id('RD-CASE'), pubdata.resource_id('RD-DRAFT'));
 SELECT code FROM pubdata.resource_catalog WHERE code LIKE 'RD-%' ORDER BY code;
+SELECT code FROM pubdata.catalog_as_of(now()) WHERE code LIKE 'RD-%' ORDER BY code;
 -- of the non-shared entry: that it exists and its legal basis
 SELECT code, name, provider, share_class, legal_basis, whole FROM pubdata.resource_directory WHERE code LIKE 'RD-%' ORDER BY code;
 -- its quality score, not its row count; the draft not at all

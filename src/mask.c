@@ -486,6 +486,9 @@ typedef struct DeptKey
 static HTAB *dept_keys = NULL;
 static uint8 master_key[32];
 static bool master_valid = false;
+/* the last department's key: a masked scan asks for it at every row */
+static int32 last_dept = 0;
+static const uint8 *last_key = NULL;
 static bool key_callback = false;
 static Oid	key_relid = InvalidOid;
 
@@ -495,6 +498,7 @@ KeyInvalidate(Datum arg, Oid relid)
 	if (relid == InvalidOid || relid == key_relid)
 	{
 		master_valid = false;
+		last_key = NULL;
 		if (dept_keys)
 		{
 			hash_destroy(dept_keys);
@@ -570,6 +574,8 @@ DepartmentKey(int32 dept)
 	DeptKey    *k;
 	bool		found;
 
+	if (master_valid && last_key != NULL && dept == last_dept)
+		return last_key;
 	if (!master_valid)
 		LoadMasterKey();
 	if (dept_keys == NULL)
@@ -599,6 +605,8 @@ DepartmentKey(int32 dept)
 		pg_cryptohash_free(ctx);
 		memcpy(k->key, digest, sizeof(k->key));
 	}
+	last_dept = dept;
+	last_key = k->key;
 	return k->key;
 }
 
@@ -712,19 +720,30 @@ MaskText(text *t, PubdataMask rule, int32 dept)
 		case PUBDATA_MASK_PSEUDONYM:
 			{
 				static const char digits[] = "0123456789abcdef";
+				static char pairs[256][2];	/* each byte's two hex digits */
+				static bool pairs_ready = false;
 				uint64		h[2];
 				text	   *out = (text *) palloc(VARHDRSZ + 32);
 				char	   *w = VARDATA(out);
 				int			i,
 							j;
 
+				if (!pairs_ready)
+				{
+					for (i = 0; i < 256; i++)
+					{
+						pairs[i][0] = digits[i >> 4];
+						pairs[i][1] = digits[i & 0xf];
+					}
+					pairs_ready = true;
+				}
 				SipHash128(DepartmentKey(dept), (const uint8 *) s, len, h);
 				for (i = 0; i < 2; i++)
 				{
 					uint64		v = h[i];
 
-					for (j = 15; j >= 0; j--, v >>= 4)
-						w[i * 16 + j] = digits[v & 0xf];
+					for (j = 7; j >= 0; j--, v >>= 8)
+						memcpy(w + i * 16 + j * 2, pairs[v & 0xff], 2);
 				}
 				SET_VARSIZE(out, VARHDRSZ + 32);
 				return PointerGetDatum(out);

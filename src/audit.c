@@ -63,6 +63,7 @@
  */
 #include "pubdata.h"
 #include "audit.h"
+#include "audit_store.h"
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -99,7 +100,6 @@
 #define AUDIT_SEG_SUFFIX	".log"
 #define AUDIT_NFIELDS_V1	13	/* fields of a 0.1 record line, hash included */
 #define AUDIT_NFIELDS		17	/* fields of a record line, hash included */
-#define AUDIT_HASH_LEN		PG_SHA256_DIGEST_LENGTH
 #define AUDIT_STATE_SIZE	512
 #define AUDIT_STATE_MAGIC	0x50444144	/* "PDAD" */
 #define AUDIT_STATE_VERSION 1
@@ -143,29 +143,6 @@ typedef struct AuditStateFile
 	pg_crc32c	crc;			/* of the bytes before it */
 } AuditStateFile;
 
-/* One parsed record line; strings point into the (modified) line buffer. */
-typedef struct AuditRecord
-{
-	uint64		seq;
-	TimestampTz at;
-	Oid			database;
-	char	   *role_name;
-	int32		department_id;
-	char	   *department_code;
-	char	   *resources;
-	int64		grant_id;
-	char	   *purpose;
-	char	   *command;
-	uint64		query_id;
-	uint64		rows;
-	char	   *grants;			/* NULL in 0.1 records */
-	char	   *outcome;		/* NULL in 0.1 records */
-	char	   *statement;		/* NULL in 0.1 records or when not kept */
-	char	   *masked;			/* NULL in 0.1 records or when nothing was masked */
-	uint8		hash[AUDIT_HASH_LEN];
-	char	   *hash_hex;
-	size_t		hashed_len;		/* bytes of the line the hash covers */
-} AuditRecord;
 
 /* GUCs */
 bool		pubdata_audit_enabled = true;
@@ -200,7 +177,7 @@ static void audit_shmem_shutdown(int code, Datum arg);
  * audit_seg_path
  *		Path of the segment whose first record is seq.
  */
-static void
+void
 audit_seg_path(char *path, size_t size, uint64 seq)
 {
 	snprintf(path, size, AUDIT_DIR "/%020llu" AUDIT_SEG_SUFFIX,
@@ -237,7 +214,7 @@ audit_seg_name_parse(const char *name)
  *		escaping keeps every record on one line whatever a role name or a
  *		purpose contains, so nobody can forge a record through them.
  */
-static void
+void
 audit_append_escaped(StringInfo buf, const char *s)
 {
 	if (s == NULL)
@@ -353,7 +330,7 @@ audit_parse_i64(const char *s, int64 *out)
  * audit_hex_decode / audit_hex_encode
  *		The 32-byte hash as 64 lower-case hex digits and back.
  */
-static bool
+bool
 audit_hex_decode(const char *s, uint8 *out)
 {
 	int			i;
@@ -379,7 +356,7 @@ audit_hex_decode(const char *s, uint8 *out)
 	return true;
 }
 
-static void
+void
 audit_hex_encode(const uint8 *h, char *out)
 {
 	static const char digits[] = "0123456789abcdef";
@@ -399,7 +376,7 @@ audit_hex_encode(const uint8 *h, char *out)
  *		in place).  Returns false if it is not a well-formed record.  Never
  *		raises an error: the postmaster uses it during recovery.
  */
-static bool
+bool
 audit_parse_line(char *line, size_t len, AuditRecord *rec)
 {
 	char	   *fields[AUDIT_NFIELDS];
@@ -528,7 +505,7 @@ audit_sha256(const uint8 *prev, const char *data, size_t len, uint8 *out)
  *		Read a whole file into a palloc'd, NUL-terminated buffer.  On failure
  *		reports at elevel and returns NULL (when elevel < ERROR).
  */
-static char *
+char *
 audit_read_file(const char *path, size_t *len, int elevel)
 {
 	int			fd;
@@ -599,7 +576,7 @@ uint64_cmp(const void *a, const void *b)
  * audit_list_segments
  *		The segment numbers present, sorted; *count gets their number.
  */
-static uint64 *
+uint64 *
 audit_list_segments(int *count, int elevel)
 {
 	DIR		   *dir;
@@ -1207,6 +1184,16 @@ audit_new_segment(uint64 seq, int elevel)
 void
 pubdata_audit_record(const PubdataAccess *a)
 {
+	audit_record_at(a, 0);
+}
+
+/*
+ * audit_record_at
+ *		Append one record dated at, or now when at is 0 (see audit_store.h).
+ */
+void
+audit_record_at(const PubdataAccess *a, TimestampTz given_at)
+{
 	StringInfoData body;
 	StringInfoData line;
 	uint8		hash[AUDIT_HASH_LEN];
@@ -1269,7 +1256,7 @@ pubdata_audit_record(const PubdataAccess *a)
 	initStringInfo(&line);
 	enlargeStringInfo(&line, body.len + 2 * AUDIT_HASH_LEN + 64);
 
-	at = GetCurrentTimestamp();
+	at = given_at != 0 ? given_at : GetCurrentTimestamp();
 
 	LWLockAcquire(audit->lock, LW_EXCLUSIVE);
 	seq = audit->head_seq + 1;
@@ -1472,6 +1459,25 @@ pubdata_audit_init(void)
  * ------------------------------------------------------------------------
  */
 
+/*
+ * audit_flush_for_reader
+ *		See audit_store.h.
+ */
+uint64
+audit_flush_for_reader(void)
+{
+	uint64		head = 0;
+
+	if (audit != NULL && audit->available && IsUnderPostmaster)
+	{
+		LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+		(void) audit_drain(WARNING);
+		head = audit->head_seq;
+		LWLockRelease(audit->lock);
+	}
+	return head;
+}
+
 /* Callback type for audit_scan: one record, its raw line and position. */
 typedef void (*AuditRecordCallback) (void *arg, uint64 segment, size_t offset,
 									 const char *raw, AuditRecord *rec, bool parsed);
@@ -1482,7 +1488,8 @@ typedef void (*AuditRecordCallback) (void *arg, uint64 segment, size_t offset,
  *		Returns the segments' number.  Stops early when cb sets *stop.
  */
 static int
-audit_scan(AuditRecordCallback cb, void *arg, bool *stop, bool *partial_tail)
+audit_scan(AuditRecordCallback cb, void *arg, bool *stop, bool *partial_tail,
+		   uint64 start_seg, size_t start_off)
 {
 	uint64	   *segs;
 	int			nsegs;
@@ -1508,9 +1515,13 @@ audit_scan(AuditRecordCallback cb, void *arg, bool *stop, bool *partial_tail)
 		size_t		len,
 					pos = 0;
 
+		if (segs[i] < start_seg)
+			continue;			/* before the verified prefix's end */
 		old = MemoryContextSwitchTo(tmp);
 		audit_seg_path(path, sizeof(path), segs[i]);
 		buf = audit_read_file(path, &len, ERROR);
+		if (segs[i] == start_seg)
+			pos = Min(start_off, len);
 		while (pos < len && !*stop)
 		{
 			char	   *nl = memchr(buf + pos, '\n', len - pos);
@@ -1543,82 +1554,97 @@ audit_scan(AuditRecordCallback cb, void *arg, bool *stop, bool *partial_tail)
 	return nsegs;
 }
 
-/* state for pubdata_audit_records */
-typedef struct RecordsScan
+/*
+ * The verified prefix ("verified", beside the state file): the last record a
+ * verification found intact, where it lies, and a CRC.  An incremental
+ * verification starts after it; it is tamper-evident in that it names a
+ * record of the chain by seq and hash: every verification checks that the
+ * log still holds that record with that hash (a full one also that the
+ * prefix up to it links), and a damaged file makes the incremental check
+ * verify the whole chain and say so.
+ */
+#define AUDIT_VERIFIED_FILE	"pg_pubdata/audit/verified"
+#define AUDIT_VERIFIED_MAGIC 0x50445646	/* "PDVF" */
+
+typedef struct AuditCheckpoint
 {
-	ReturnSetInfo *rsinfo;
-} RecordsScan;
+	uint32		magic;
+	uint32		version;
+	uint64		seq;
+	uint8		hash[AUDIT_HASH_LEN];
+	TimestampTz at;
+	uint64		segment;		/* the segment holding record seq */
+	uint64		offset;			/* byte after record seq's line in it */
+	TimestampTz verified_at;
+	pg_crc32c	crc;			/* of the bytes before it */
+} AuditCheckpoint;
 
 /*
- * records_cb
- *		Emit one parsed record as a row.
+ * audit_read_checkpoint
+ *		0: no verified prefix; 1: read; -1: the file is damaged.
  */
-static void
-records_cb(void *arg, uint64 segment, size_t offset, const char *raw,
-		   AuditRecord *rec, bool parsed)
+static int
+audit_read_checkpoint(AuditCheckpoint *cp)
 {
-	RecordsScan *s = (RecordsScan *) arg;
-	Datum		values[17];
-	bool		nulls[17];
+	int			fd;
+	ssize_t		n;
+	pg_crc32c	crc;
 
-	if (!parsed)
-		return;					/* verify_audit_chain() reports it */
-	memset(nulls, 0, sizeof(nulls));
-	values[0] = Int64GetDatum((int64) rec->seq);
-	values[1] = TimestampTzGetDatum(rec->at);
-	values[2] = ObjectIdGetDatum(rec->database);
-	values[3] = CStringGetTextDatum(rec->role_name);
-	values[4] = Int32GetDatum(rec->department_id);
-	nulls[4] = (rec->department_id == 0);
-	if (rec->department_code)
-		values[5] = CStringGetTextDatum(rec->department_code);
-	else
-		nulls[5] = true;
-	values[6] = CStringGetTextDatum(rec->resources);
-	values[7] = Int64GetDatum(rec->grant_id);
-	nulls[7] = (rec->grant_id == 0);
-	if (rec->purpose)
-		values[8] = CStringGetTextDatum(rec->purpose);
-	else
-		nulls[8] = true;
-	values[9] = CStringGetTextDatum(rec->command);
-	values[10] = Int64GetDatum((int64) rec->query_id);
-	values[11] = Int64GetDatum((int64) rec->rows);
-	values[12] = CStringGetTextDatum(rec->hash_hex);
-	values[13] = rec->grants ? CStringGetTextDatum(rec->grants) : (Datum) 0;
-	nulls[13] = (rec->grants == NULL);
-	values[14] = CStringGetTextDatum(rec->outcome ? rec->outcome : "ok");
-	values[15] = rec->statement ? CStringGetTextDatum(rec->statement) : (Datum) 0;
-	nulls[15] = (rec->statement == NULL);
-	values[16] = rec->masked ? CStringGetTextDatum(rec->masked) : (Datum) 0;
-	nulls[16] = (rec->masked == NULL);
-	tuplestore_putvalues(s->rsinfo->setResult, s->rsinfo->setDesc, values, nulls);
+	fd = BasicOpenFile(AUDIT_VERIFIED_FILE, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, cp, sizeof(AuditCheckpoint));
+	close(fd);
+	if (n != sizeof(AuditCheckpoint))
+		return -1;
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, cp, offsetof(AuditCheckpoint, crc));
+	FIN_CRC32C(crc);
+	if (cp->magic != AUDIT_VERIFIED_MAGIC || cp->version != 1 ||
+		!EQ_CRC32C(crc, cp->crc) || cp->seq == 0)
+		return -1;
+	return 1;
 }
 
-PG_FUNCTION_INFO_V1(pubdata_audit_records);
-
 /*
- * pubdata._audit_records() returns setof record
- *		Every record in the segment files, in chain order.  Works without
- *		shared memory and on a hot standby.  Access is through the views
- *		pubdata.access_log and pubdata.my_access_log.
+ * audit_write_checkpoint
+ *		Remember the verified prefix (written aside, fsynced, renamed into
+ *		place); a failure is a warning: the next check just does more work.
  */
-Datum
-pubdata_audit_records(PG_FUNCTION_ARGS)
+static void
+audit_write_checkpoint(uint64 seq, const uint8 *hash, TimestampTz at,
+					   uint64 segment, uint64 offset)
 {
-	RecordsScan s;
-	bool		stop = false;
-	bool		partial;
-	MemoryContext per_query;
-	MemoryContext old;
+	AuditCheckpoint cp;
+	int			fd;
+	const char *tmp = AUDIT_VERIFIED_FILE ".tmp";
 
-	InitMaterializedSRF(fcinfo, 0);
-	s.rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	per_query = s.rsinfo->econtext->ecxt_per_query_memory;
-	old = MemoryContextSwitchTo(per_query);
-	(void) audit_scan(records_cb, &s, &stop, &partial);
-	MemoryContextSwitchTo(old);
-	return (Datum) 0;
+	memset(&cp, 0, sizeof(cp));
+	cp.magic = AUDIT_VERIFIED_MAGIC;
+	cp.version = 1;
+	cp.seq = seq;
+	memcpy(cp.hash, hash, AUDIT_HASH_LEN);
+	cp.at = at;
+	cp.segment = segment;
+	cp.offset = offset;
+	cp.verified_at = GetCurrentTimestamp();
+	INIT_CRC32C(cp.crc);
+	COMP_CRC32C(cp.crc, &cp, offsetof(AuditCheckpoint, crc));
+	FIN_CRC32C(cp.crc);
+
+	fd = BasicOpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
+	if (fd < 0 || write(fd, &cp, sizeof(cp)) != sizeof(cp) || pg_fsync(fd) != 0)
+	{
+		ereport(WARNING,
+				(errcode_for_file_access(),
+				 errmsg("could not write the verified audit prefix \"%s\": %m", tmp),
+				 errdetail("The next incremental verification starts from the previous one.")));
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	close(fd);
+	(void) durable_rename(tmp, AUDIT_VERIFIED_FILE, WARNING);
 }
 
 /* state for pubdata_verify_audit_chain */
@@ -1631,6 +1657,10 @@ typedef struct VerifyScan
 	uint64		first_broken;
 	StringInfoData detail;
 	uint64		last_seq;
+	uint8		last_hash[AUDIT_HASH_LEN];
+	TimestampTz last_at;		/* time of the previous record */
+	uint64		last_segment;	/* where the last record lies */
+	size_t		last_end;		/* byte after its line */
 	uint64		cur_segment;	/* segment of the previous line */
 	bool		head_known;
 	uint64		head_seq;
@@ -1643,6 +1673,9 @@ typedef struct VerifyScan
 	uint64		anchor_seq;
 	uint8		anchor_hash[AUDIT_HASH_LEN];
 	bool		anchor_found;
+	bool		checkpoint_valid;	/* a verified prefix to check against */
+	AuditCheckpoint checkpoint;
+	bool		checkpoint_found;
 	bool	   *stop;
 } VerifyScan;
 
@@ -1741,10 +1774,28 @@ verify_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 						   rec->seq);
 	}
 
+	if (v->checkpoint_valid && rec->seq == v->checkpoint.seq)
+	{
+		v->checkpoint_found = true;
+		if (memcmp(rec->hash, v->checkpoint.hash, AUDIT_HASH_LEN) != 0)
+			verify_problem(v, rec->seq,
+						   "record " UINT64_FORMAT " differs from the verified prefix remembered: the log was rewritten after it was verified, or the remembered prefix was replaced",
+						   rec->seq);
+	}
+	/* the time index of filtered reads relies on monotone times */
+	if (v->last_seq != 0 && rec->at < v->last_at)
+		verify_problem(v, rec->seq,
+					   "record " UINT64_FORMAT " is dated before the record preceding it (segment %020llu, byte %zu)",
+					   rec->seq, (unsigned long long) segment, offset);
+
 	/* resynchronise on this record to find further problems */
 	memcpy(v->prev, rec->hash, AUDIT_HASH_LEN);
 	v->expected = rec->seq + 1;
 	v->last_seq = rec->seq;
+	memcpy(v->last_hash, rec->hash, AUDIT_HASH_LEN);
+	v->last_at = rec->at;
+	v->last_segment = segment;
+	v->last_end = offset + strlen(raw) + 1;
 
 	if (v->head_known && rec->seq == v->head_seq)
 	{
@@ -1756,6 +1807,8 @@ verify_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 		*v->stop = true;		/* later records are being written now */
 	}
 }
+
+static Datum audit_verify(FunctionCallInfo fcinfo, bool incremental);
 
 PG_FUNCTION_INFO_V1(pubdata_verify_audit_chain);
 
@@ -1770,6 +1823,34 @@ PG_FUNCTION_INFO_V1(pubdata_verify_audit_chain);
 Datum
 pubdata_verify_audit_chain(PG_FUNCTION_ARGS)
 {
+	return audit_verify(fcinfo, false);
+}
+
+PG_FUNCTION_INFO_V1(pubdata_verify_audit_chain_incremental);
+
+/*
+ * pubdata.verify_audit_chain_incremental()
+ *		returns (ok, records, first_broken_seq, detail)
+ *
+ * Verifies the records after the verified prefix remembered by the last
+ * verification that found the chain intact: that they link to it, that it
+ * is still in the log with the hash remembered, and that the log reaches the
+ * heads in shared memory and in the state file.  Without a prefix (or with
+ * a damaged one) it verifies the whole chain.
+ */
+Datum
+pubdata_verify_audit_chain_incremental(PG_FUNCTION_ARGS)
+{
+	return audit_verify(fcinfo, true);
+}
+
+/*
+ * audit_verify
+ *		The verification behind both SQL functions; see them.
+ */
+static Datum
+audit_verify(FunctionCallInfo fcinfo, bool incremental)
+{
 	VerifyScan	v;
 	TupleDesc	tupdesc;
 	Datum		values[4];
@@ -1777,6 +1858,11 @@ pubdata_verify_audit_chain(PG_FUNCTION_ARGS)
 	bool		stop = false;
 	bool		partial;
 	int			nsegs;
+	int			cp_status;
+	bool		from_prefix = false;
+	uint64		start_seg = 0;
+	size_t		start_off = 0;
+	StringInfoData note;
 
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
@@ -1787,7 +1873,8 @@ pubdata_verify_audit_chain(PG_FUNCTION_ARGS)
 	v.stop = &stop;
 	initStringInfo(&v.detail);
 
-	if (!PG_ARGISNULL(0) || !PG_ARGISNULL(1))
+	initStringInfo(&note);
+	if (!incremental && (!PG_ARGISNULL(0) || !PG_ARGISNULL(1)))
 	{
 		char	   *h;
 
@@ -1817,8 +1904,77 @@ pubdata_verify_audit_chain(PG_FUNCTION_ARGS)
 		LWLockRelease(audit->lock);
 	}
 	v.state_valid = audit_read_state(&v.state);
+	cp_status = audit_read_checkpoint(&v.checkpoint);
+	v.checkpoint_valid = (cp_status == 1);
+	if (cp_status < 0)
+		verify_problem(&v, 0, "the verified prefix remembered in \"%s\" is damaged: the whole chain was verified",
+					   AUDIT_VERIFIED_FILE);
+	if (incremental && v.checkpoint_valid)
+	{
+		char		path[MAXPGPATH];
+		char	   *buf;
+		size_t		len;
+		size_t		start;
+		AuditRecord rec;
 
-	nsegs = audit_scan(verify_cb, &v, &stop, &partial);
+		/* the record that ends the prefix must still be there, unchanged */
+		audit_seg_path(path, sizeof(path), v.checkpoint.segment);
+		buf = audit_read_file(path, &len, WARNING);
+		start = v.checkpoint.offset;
+		if (buf != NULL && start > 0 && start <= len && buf[start - 1] == '\n')
+		{
+			start--;
+			while (start > 0 && buf[start - 1] != '\n')
+				start--;
+			buf[v.checkpoint.offset - 1] = '\0';
+			if (audit_parse_line(buf + start, v.checkpoint.offset - 1 - start, &rec) &&
+				rec.seq == v.checkpoint.seq &&
+				memcmp(rec.hash, v.checkpoint.hash, AUDIT_HASH_LEN) == 0)
+				from_prefix = true;
+		}
+		if (buf != NULL)
+			pfree(buf);
+		if (from_prefix)
+		{
+			v.expected = v.checkpoint.seq + 1;
+			memcpy(v.prev, v.checkpoint.hash, AUDIT_HASH_LEN);
+			v.last_seq = v.checkpoint.seq;
+			memcpy(v.last_hash, v.checkpoint.hash, AUDIT_HASH_LEN);
+			v.last_at = v.checkpoint.at;
+			v.last_segment = v.checkpoint.segment;
+			v.last_end = v.checkpoint.offset;
+			v.cur_segment = v.checkpoint.segment;
+			v.checkpoint_found = true;
+			start_seg = v.checkpoint.segment;
+			start_off = v.checkpoint.offset;
+			/* heads at or before the prefix's end: compared with it */
+			if (v.head_known && v.head_seq <= v.checkpoint.seq)
+			{
+				v.head_found = true;
+				if (v.head_seq == v.checkpoint.seq &&
+					memcmp(v.head_hash, v.checkpoint.hash, AUDIT_HASH_LEN) != 0)
+					verify_problem(&v, v.head_seq,
+								   "record " UINT64_FORMAT " differs from the chain head held in shared memory: the log was rewritten",
+								   v.head_seq);
+			}
+			if (v.state_valid && v.state.seq <= v.checkpoint.seq)
+				v.state_found = true;
+			if (v.head_found)
+				stop = true;
+			appendStringInfo(&note, "; verified from the remembered prefix ending at record " UINT64_FORMAT,
+							 v.checkpoint.seq);
+		}
+		else
+			verify_problem(&v, v.checkpoint.seq,
+						   "record " UINT64_FORMAT " (the end of the verified prefix remembered) is missing from the log or differs from it: the log was rewritten",
+						   v.checkpoint.seq);
+	}
+
+	nsegs = audit_scan(verify_cb, &v, &stop, &partial, start_seg, start_off);
+	if (v.checkpoint_valid && !v.checkpoint_found)
+		verify_problem(&v, v.checkpoint.seq,
+					   "record " UINT64_FORMAT " (the end of the verified prefix remembered) is missing from the log",
+					   v.checkpoint.seq);
 
 	if (partial && !v.head_found)
 		verify_problem(&v, v.expected,
@@ -1858,15 +2014,19 @@ pubdata_verify_audit_chain(PG_FUNCTION_ARGS)
 	{
 		nulls[2] = true;
 		resetStringInfo(&v.detail);
-		if (v.records == 0)
+		if (v.last_seq == 0)
 			appendStringInfoString(&v.detail, "the access audit log is empty");
 		else
 			appendStringInfo(&v.detail,
-							 INT64_FORMAT " records in %d segment(s), chain intact from record 1 to " UINT64_FORMAT "%s%s%s",
-							 v.records, nsegs, v.last_seq,
+							 INT64_FORMAT " records in %d segment(s), chain intact from record " UINT64_FORMAT " to " UINT64_FORMAT "%s%s%s%s",
+							 v.records, nsegs, from_prefix ? v.checkpoint.seq + 1 : 1, v.last_seq,
 							 v.head_known ? "; it ends at the head held in shared memory" : "",
 							 v.state_valid ? "; the durable head in the state file matches" : "",
-							 v.anchor ? "; the anchor matches" : "");
+							 v.anchor ? "; the anchor matches" : "", note.data);
+		/* remember the verified prefix for the next incremental check */
+		if (v.last_seq > 0 && v.last_segment != 0)
+			audit_write_checkpoint(v.last_seq, v.last_hash, v.last_at,
+								   v.last_segment, v.last_end);
 	}
 	else
 	{

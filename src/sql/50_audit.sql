@@ -83,26 +83,6 @@ COMMENT ON COLUMN pubdata.my_access_log.as_provider IS 'true when the row is the
 COMMENT ON COLUMN pubdata.my_access_log.outcome IS 'ok; error: the statement failed after it started reading; denied: pubdata refused it';
 COMMENT ON COLUMN pubdata.my_access_log.masked IS 'items of this resource the statement read masked, with their rules (item=rule,...)';
 
-CREATE VIEW pubdata.usage_stats AS
-	SELECT l.department, l.resource, p.code AS provider,
-		   pg_catalog.count(*) AS statements,
-		   pg_catalog.sum(l.rows) AS rows,
-		   pg_catalog.count(DISTINCT l.role_name) AS roles,
-		   pg_catalog.count(DISTINCT l.grant_id) AS grants,
-		   pg_catalog.min(l.at) AS first_at,
-		   pg_catalog.max(l.at) AS last_at
-	  FROM pubdata.access_log l
-	  LEFT JOIN pubdata.resource r ON r.code OPERATOR(pg_catalog.=) l.resource
-	  LEFT JOIN pubdata.department p ON p.id OPERATOR(pg_catalog.=) r.provider_id
-	 GROUP BY l.department, l.resource, p.code;
-COMMENT ON VIEW pubdata.usage_stats IS
-	'Use of shared data (Art 15, 27) per reading department and resource, from the access audit';
-COMMENT ON COLUMN pubdata.usage_stats.provider IS 'code of the department that provides the resource';
-COMMENT ON COLUMN pubdata.usage_stats.statements IS 'audited statements that read the resource';
-COMMENT ON COLUMN pubdata.usage_stats.rows IS 'rows those statements returned (a statement reading several resources counts for each)';
-COMMENT ON COLUMN pubdata.usage_stats.roles IS 'distinct roles that read';
-COMMENT ON COLUMN pubdata.usage_stats.grants IS 'distinct grants relied on';
-
 CREATE FUNCTION pubdata.verify_audit_chain(
 	anchor_seq bigint DEFAULT NULL, anchor_hash text DEFAULT NULL,
 	OUT ok boolean, OUT records bigint, OUT first_broken_seq bigint, OUT detail text)
@@ -122,6 +102,6 @@ COMMENT ON FUNCTION pubdata.audit_chain_head() IS
 
 GRANT EXECUTE ON FUNCTION pubdata._audit_records(), pubdata.verify_audit_chain(bigint, text),
 	pubdata.audit_chain_head() TO pubdata_admin, pubdata_auditor;
-GRANT SELECT ON pubdata.access_log, pubdata.usage_stats TO pubdata_admin, pubdata_auditor;
+GRANT SELECT ON pubdata.access_log TO pubdata_admin, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata._my_access_log() TO pubdata_department;
 GRANT SELECT ON pubdata.my_access_log TO pubdata_department;

@@ -208,15 +208,11 @@ BEGIN
 				ORDER BY q.%1$I, q.%2$I DESC) s GROUP BY s.provider_id', c_res, c_at, c_score), t0, t1);
 	END IF;
 
-	-- shared data used (Art 19, 28): reads recorded by the access audit
-	c_at := pubdata._eval_col('pubdata.access_log', ARRAY['at', 'logged_at', 'ts']);
-	c_dept := pubdata._eval_col('pubdata.access_log', ARRAY['department', 'department_id', 'department_code']);
-	IF c_at IS NOT NULL AND c_dept IS NOT NULL THEN
-		m_reads := pubdata._eval_map(pg_catalog.format(
-			'SELECT d.id, pg_catalog.count(*) FROM pubdata.access_log a JOIN pubdata.department d
-				 ON a.%1$I::text IN (d.code, d.id::text)
-			  WHERE a.%2$I >= $1 AND a.%2$I < $2 GROUP BY d.id', c_dept, c_at), t0, t1);
-	END IF;
+	-- shared data used (Art 19, 28): reads recorded by the access audit, from
+	-- the per-day usage summaries and the log's unsummarised tail
+	m_reads := pubdata._eval_map(
+		'SELECT d.id, pg_catalog.sum(u.statements) FROM pubdata._usage_reads($1, $2) u JOIN pubdata.department d
+			 ON u.department IN (d.code, d.id::text) GROUP BY d.id', t0, t1);
 
 	SELECT pg_catalog.jsonb_object_agg(ew.indicator, ew.weight) INTO w FROM pubdata.evaluation_weight ew;
 

@@ -5,7 +5,7 @@
 \set QUIET on
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(20);
+SELECT plan(21);
 
 -- the extension's own objects (pg_depend 'e'), in both schemas
 CREATE TEMP VIEW sec_fn AS
@@ -53,6 +53,11 @@ SELECT is_empty($$SELECT r.rolname FROM pg_roles r
 	WHERE has_function_privilege(r.oid, 'pubdata._owner_count(regclass,text,jsonb)', 'EXECUTE')
 	  AND NOT r.rolsuper$$,
 	'pubdata._owner_count is executable by no role but superusers (the extension owner)');
+-- the benchmark helper writes synthetic audit records: superusers only
+SELECT is_empty($$SELECT r.rolname FROM pg_roles r
+	WHERE has_function_privilege(r.oid, 'pubdata._audit_bench_fill(bigint,integer,integer,integer)', 'EXECUTE')
+	  AND NOT r.rolsuper$$,
+	'pubdata._audit_bench_fill is executable by no role but superusers');
 SELECT set_eq($$SELECT sig FROM sec_fn WHERE lanname IN ('sql', 'plpgsql') AND def ~ 'pubdata\._owner_count\('$$,
 	ARRAY['pubdata._objection_in_scope(bigint,jsonb)', 'pubdata.resolve_objection(bigint,text,text,jsonb)'],
 	'the functions that build queries for pubdata._owner_count are the reviewed ones');
@@ -65,7 +70,9 @@ SELECT is_empty($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_d
 		'pubdata.sweep_objections', 'pubdata.check_overdue', 'pubdata.load_calendar_year',
 		'pubdata.unload_calendar_year', 'pubdata.recompute_deadlines', 'pubdata.check_calendar', 'pubdata.rotate_pseudonym_key',
 		'pubdata.record_lineage', 'pubdata.lineage_compact', 'pubdata.evaluation', 'pubdata.evaluation_report',
-		'pubdata.verify_audit_chain', 'pubdata.audit_chain_head', 'pubdata._audit_records')$$,
+		'pubdata.verify_audit_chain', 'pubdata.audit_chain_head', 'pubdata._audit_records',
+		'pubdata.verify_audit_chain_incremental', 'pubdata.audit_records', 'pubdata._audit_records_where',
+		'pubdata._access_rows', 'pubdata.audit_summarise', 'pubdata._usage_reads', 'pubdata._audit_bench_fill')$$,
 	'departments cannot execute the bureau''s functions');
 
 -- 5. SECURITY DEFINER functions identify the caller with pubdata.caller():

@@ -732,6 +732,44 @@ pin_search_path(void)
 }
 
 /*
+ * launcher_audit_summarise
+ *		Bring the access audit's per-day usage summaries up to the head of
+ *		the log (pubdata.audit_summarise(), issue 18), in a subtransaction:
+ *		a failure is a warning and the next housekeeping tries again, since
+ *		usage_stats reads the unsummarised tail from the log meanwhile.
+ */
+static void
+launcher_audit_summarise(void)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+
+	pgstat_report_activity(STATE_RUNNING, "pubdata launcher: audit usage summaries");
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		SPI_execute("SELECT pubdata.audit_summarise()", false, 0);
+		ReleaseCurrentSubTransaction();
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		ereport(WARNING,
+				(errmsg("pubdata launcher: could not update the audit usage summaries: %s", edata->message),
+				 errhint("usage_stats reads the records not yet summarised from the log; the next housekeeping tries again.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+}
+
+/*
  * launcher_iteration
  *		Reap finished workers, do housekeeping when due, start due jobs;
  *		return how long to sleep (ms) before the next look.
@@ -805,6 +843,7 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 		if (SPI_execute_with_args("SELECT pubdata._housekeeping($1)", 1, argtypes, args,
 								  NULL, false, 0) != SPI_OK_SELECT)
 			elog(ERROR, "pubdata launcher: housekeeping failed");
+		launcher_audit_summarise();
 		*last_housekeeping = now;
 
 		/* once a day: years without an official working-day calendar */

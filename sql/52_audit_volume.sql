@@ -83,7 +83,7 @@ INSERT INTO av_filters VALUES ('AV-INS', NULL, NULL, NULL), ('BENCH-R2', NULL, N
 	(NULL, 'BENCH-D1', NULL, NULL), (NULL, NULL, 'regress_av_other', NULL), (NULL, NULL, 'bench_d2', NULL),
 	(NULL, NULL, NULL, 2003), ('BENCH-R3', 'BENCH-D2', 'bench_d2', 2003), ('BENCH-R3', 'BENCH-D1', NULL, NULL),
 	('AV-INS', 'av_user', 'regress_av_user', NULL), ('nothing', NULL, NULL, NULL), (NULL, NULL, NULL, :req);
-SELECT f.resource, f.department, f.role_name, f.grant_id,
+SELECT f.resource, f.department, f.role_name, CASE WHEN f.grant_id = :req THEN 'the request' ELSE f.grant_id::text END AS grant_id,
 	   (SELECT count(*) FROM av_log l WHERE (f.resource IS NULL OR l.resource = f.resource)
 			AND (f.department IS NULL OR l.department = f.department) AND (f.role_name IS NULL OR l.role_name = f.role_name)
 			AND (f.grant_id IS NULL OR l.grant_id = f.grant_id OR f.grant_id = ANY (l.grant_ids))) AS full_scan,

@@ -149,11 +149,14 @@ SELECT e.department, e.shared_reads, e.shared_reads = (SELECT count(*) FROM pubd
   FROM pubdata.evaluation(timezone('Asia/Shanghai', now())::date, timezone('Asia/Shanghai', now())::date) e
  WHERE e.department IN ('av_user', 'av_other') ORDER BY 1;
 
--- incremental verification: a full check remembers the verified prefix, the
--- next check goes through the new records only
+-- incremental verification: a full check remembers the verified prefix (up
+-- to the last fsynced record), the next check goes through the new records only
+CREATE TEMP VIEW av_synced AS SELECT synced_seq = seq AS synced FROM pubdata.audit_chain_head();
+DO $$ BEGIN FOR i IN 1..200 LOOP EXIT WHEN (SELECT synced FROM av_synced); PERFORM pg_sleep(0.05); END LOOP; END $$;
 SELECT ok FROM pubdata.verify_audit_chain();
 SELECT ok, records FROM pubdata.verify_audit_chain_incremental();
 SELECT pubdata._audit_bench_fill(7) > 0 AS filled;
+DO $$ BEGIN FOR i IN 1..200 LOOP EXIT WHEN (SELECT synced FROM av_synced); PERFORM pg_sleep(0.05); END LOOP; END $$;
 SELECT ok, records, detail ~ 'verified from the remembered prefix' AS from_prefix FROM pubdata.verify_audit_chain_incremental();
 SELECT ok, records FROM pubdata.verify_audit_chain_incremental();
 SELECT ok FROM pubdata.verify_audit_chain();

@@ -1572,6 +1572,8 @@ typedef struct AuditCheckpoint
 	uint32		version;
 	uint64		seq;
 	uint8		hash[AUDIT_HASH_LEN];
+	uint8		prev[AUDIT_HASH_LEN];	/* the hash before it: its link is
+										 * checked again */
 	TimestampTz at;
 	uint64		segment;		/* the segment holding record seq */
 	uint64		offset;			/* byte after record seq's line in it */
@@ -1612,8 +1614,8 @@ audit_read_checkpoint(AuditCheckpoint *cp)
  *		place); a failure is a warning: the next check just does more work.
  */
 static void
-audit_write_checkpoint(uint64 seq, const uint8 *hash, TimestampTz at,
-					   uint64 segment, uint64 offset)
+audit_write_checkpoint(uint64 seq, const uint8 *hash, const uint8 *prev,
+					   TimestampTz at, uint64 segment, uint64 offset)
 {
 	AuditCheckpoint cp;
 	int			fd;
@@ -1624,6 +1626,7 @@ audit_write_checkpoint(uint64 seq, const uint8 *hash, TimestampTz at,
 	cp.version = 1;
 	cp.seq = seq;
 	memcpy(cp.hash, hash, AUDIT_HASH_LEN);
+	memcpy(cp.prev, prev, AUDIT_HASH_LEN);
 	cp.at = at;
 	cp.segment = segment;
 	cp.offset = offset;
@@ -1676,6 +1679,13 @@ typedef struct VerifyScan
 	bool		checkpoint_valid;	/* a verified prefix to check against */
 	AuditCheckpoint checkpoint;
 	bool		checkpoint_found;
+	uint64		durable_seq;	/* records up to here were fsynced */
+	uint64		cp_seq;			/* the last durable record verified */
+	uint8		cp_hash[AUDIT_HASH_LEN];
+	uint8		cp_prev[AUDIT_HASH_LEN];
+	TimestampTz cp_at;
+	uint64		cp_segment;
+	size_t		cp_end;
 	bool	   *stop;
 } VerifyScan;
 
@@ -1789,6 +1799,8 @@ verify_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 					   rec->seq, (unsigned long long) segment, offset);
 
 	/* resynchronise on this record to find further problems */
+	if (rec->seq <= v->durable_seq)
+		memcpy(v->cp_prev, v->prev, AUDIT_HASH_LEN);
 	memcpy(v->prev, rec->hash, AUDIT_HASH_LEN);
 	v->expected = rec->seq + 1;
 	v->last_seq = rec->seq;
@@ -1796,6 +1808,15 @@ verify_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 	v->last_at = rec->at;
 	v->last_segment = segment;
 	v->last_end = offset + strlen(raw) + 1;
+	if (rec->seq <= v->durable_seq)
+	{
+		/* a prefix may end only where a power failure cannot cut */
+		v->cp_seq = rec->seq;
+		memcpy(v->cp_hash, rec->hash, AUDIT_HASH_LEN);
+		v->cp_at = rec->at;
+		v->cp_segment = segment;
+		v->cp_end = v->last_end;
+	}
 
 	if (v->head_known && rec->seq == v->head_seq)
 	{
@@ -1904,11 +1925,20 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 		LWLockRelease(audit->lock);
 	}
 	v.state_valid = audit_read_state(&v.state);
+	v.durable_seq = PG_UINT64_MAX;
+	if (audit != NULL)
+	{
+		SpinLockAcquire(&audit->mutex);
+		v.durable_seq = audit->synced_seq;
+		SpinLockRelease(&audit->mutex);
+	}
 	cp_status = audit_read_checkpoint(&v.checkpoint);
 	v.checkpoint_valid = (cp_status == 1);
-	if (cp_status < 0)
-		verify_problem(&v, 0, "the verified prefix remembered in \"%s\" is damaged: the whole chain was verified",
+	if (cp_status < 0 && incremental)
+		verify_problem(&v, 0, "the verified prefix remembered in \"%s\" is damaged: the whole chain was verified (a full verification that finds it intact remembers a new one)",
 					   AUDIT_VERIFIED_FILE);
+	else if (cp_status < 0)
+		appendStringInfo(&note, "; the damaged verified prefix in \"%s\" was replaced", AUDIT_VERIFIED_FILE);
 	if (incremental && v.checkpoint_valid)
 	{
 		char		path[MAXPGPATH];
@@ -1923,14 +1953,22 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 		start = v.checkpoint.offset;
 		if (buf != NULL && start > 0 && start <= len && buf[start - 1] == '\n')
 		{
+			char	   *line;
+			uint8		computed[AUDIT_HASH_LEN];
+
 			start--;
 			while (start > 0 && buf[start - 1] != '\n')
 				start--;
-			buf[v.checkpoint.offset - 1] = '\0';
-			if (audit_parse_line(buf + start, v.checkpoint.offset - 1 - start, &rec) &&
+			line = pnstrdup(buf + start, v.checkpoint.offset - 1 - start);
+			/* its link to the record before it is recomputed too */
+			if (audit_parse_line(line, v.checkpoint.offset - 1 - start, &rec) &&
 				rec.seq == v.checkpoint.seq &&
 				memcmp(rec.hash, v.checkpoint.hash, AUDIT_HASH_LEN) == 0)
-				from_prefix = true;
+			{
+				audit_sha256(v.checkpoint.prev, buf + start, rec.hashed_len, computed);
+				from_prefix = (memcmp(computed, rec.hash, AUDIT_HASH_LEN) == 0);
+			}
+			pfree(line);
 		}
 		if (buf != NULL)
 			pfree(buf);
@@ -1943,6 +1981,12 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 			v.last_at = v.checkpoint.at;
 			v.last_segment = v.checkpoint.segment;
 			v.last_end = v.checkpoint.offset;
+			v.cp_seq = v.checkpoint.seq;
+			memcpy(v.cp_hash, v.checkpoint.hash, AUDIT_HASH_LEN);
+			memcpy(v.cp_prev, v.checkpoint.prev, AUDIT_HASH_LEN);
+			v.cp_at = v.checkpoint.at;
+			v.cp_segment = v.checkpoint.segment;
+			v.cp_end = v.checkpoint.offset;
 			v.cur_segment = v.checkpoint.segment;
 			v.checkpoint_found = true;
 			start_seg = v.checkpoint.segment;
@@ -1971,10 +2015,6 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 	}
 
 	nsegs = audit_scan(verify_cb, &v, &stop, &partial, start_seg, start_off);
-	if (v.checkpoint_valid && !v.checkpoint_found)
-		verify_problem(&v, v.checkpoint.seq,
-					   "record " UINT64_FORMAT " (the end of the verified prefix remembered) is missing from the log",
-					   v.checkpoint.seq);
 
 	if (partial && !v.head_found)
 		verify_problem(&v, v.expected,
@@ -2006,6 +2046,10 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 		verify_problem(&v, v.anchor_seq,
 					   "record " UINT64_FORMAT " (the anchor given) is missing from the log",
 					   v.anchor_seq);
+	if (v.checkpoint_valid && !v.checkpoint_found)
+		verify_problem(&v, v.checkpoint.seq,
+					   "record " UINT64_FORMAT " (the end of the verified prefix remembered) is missing from the log",
+					   v.checkpoint.seq);
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = BoolGetDatum(v.problems == 0);
@@ -2024,9 +2068,10 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 							 v.state_valid ? "; the durable head in the state file matches" : "",
 							 v.anchor ? "; the anchor matches" : "", note.data);
 		/* remember the verified prefix for the next incremental check */
-		if (v.last_seq > 0 && v.last_segment != 0)
-			audit_write_checkpoint(v.last_seq, v.last_hash, v.last_at,
-								   v.last_segment, v.last_end);
+		if (v.cp_seq > 0 && v.cp_segment != 0 &&
+			(!v.checkpoint_valid || v.cp_seq != v.checkpoint.seq))
+			audit_write_checkpoint(v.cp_seq, v.cp_hash, v.cp_prev, v.cp_at,
+								   v.cp_segment, v.cp_end);
 	}
 	else
 	{

@@ -518,8 +518,8 @@ pubdata_audit_bench_fill(PG_FUNCTION_ARGS)
 	for (i = 0; i < n; i++)
 	{
 		PubdataAccess a;
-		int32		d = (int32) ((i * 7919) % ndept) + 1;
-		int32		r = (int32) ((i * 104729 / 3) % nres) + 1;
+		int32		d = (int32) (i % ndept) + 1;	/* every pair equally often */
+		int32		r = (int32) ((i / ndept) % nres) + 1;
 		char		role[32],
 					dept[32],
 					res[32],

@@ -165,7 +165,7 @@ CREATE FUNCTION pubdata._usage_reads(t0 timestamptz, t1 timestamptz,
 	LANGUAGE sql VOLATILE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
-	WITH st AS (SELECT s.summarised_seq AS s FROM pubdata.audit_usage_state s),
+	WITH st AS MATERIALIZED (SELECT s.summarised_seq AS s FROM pubdata.audit_usage_state s LIMIT 1),
 	lt AS (SELECT pg_catalog.timezone('Asia/Shanghai', $1) AS l0, pg_catalog.timezone('Asia/Shanghai', $2) AS l1),
 	days AS (SELECT CASE WHEN lt.l0 OPERATOR(pg_catalog.=) pg_catalog.date_trunc('day', lt.l0)
 						 THEN lt.l0::date ELSE lt.l0::date OPERATOR(pg_catalog.+) 1 END AS d0,
@@ -191,13 +191,13 @@ COMMENT ON FUNCTION pubdata._usage_reads(timestamptz, timestamptz) IS
 	'access_log rows per reading department in a time range, from the usage summaries and the log (internal: the evaluation''s shared data used)';
 
 CREATE VIEW pubdata.usage_stats AS
-	WITH st AS (SELECT s.summarised_seq FROM pubdata.audit_usage_state s),
-	u AS (
+	WITH u AS (
 		SELECT d.department, d.resource, d.role_name, d.grant_id, d.statements, d.rows, d.first_at, d.last_at
 		  FROM pubdata.audit_usage_day d
 		UNION ALL
 		SELECT l.department, l.resource, l.role_name, l.grant_id, 1, l.rows, l.at, l.at
-		  FROM st, pubdata._access_rows(NULL, NULL, st.summarised_seq, NULL, NULL, NULL, NULL, NULL) l)
+		  FROM pubdata._access_rows(NULL, NULL, (SELECT s.summarised_seq FROM pubdata.audit_usage_state s),
+									NULL, NULL, NULL, NULL, NULL) l)
 	SELECT u.department, u.resource, p.code AS provider,
 		   pg_catalog.sum(u.statements)::bigint AS statements,
 		   pg_catalog.sum(u.rows) AS rows,

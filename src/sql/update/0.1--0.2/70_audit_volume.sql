@@ -292,9 +292,9 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Give a start date and an end date on or after it, e.g. evaluation(''2026-01-01'', ''2026-03-31'').';
 	END IF;
-	-- the period in the city's local time, both days included
-	t0 := pg_catalog.timezone('Asia/Shanghai', period_start::timestamp);
-	t1 := pg_catalog.timezone('Asia/Shanghai', (period_end OPERATOR(pg_catalog.+) 1)::timestamp);
+	-- the period in the city's local time (pubdata.timezone), both days included
+	t0 := pg_catalog.timezone(pubdata._timezone(), period_start::timestamp);
+	t1 := pg_catalog.timezone(pubdata._timezone(), (period_end OPERATOR(pg_catalog.+) 1)::timestamp);
 
 	-- share requests (Art 16, 19, 34), counted for the provider of the requested resource
 	c_res := pubdata._eval_col('pubdata.share_request', ARRAY['resource_id']);

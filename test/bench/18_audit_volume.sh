@@ -76,8 +76,13 @@ cmp=$(q -c "SELECT count(*) FROM (($old_usage) EXCEPT (SELECT department, resour
 [ "$cmp" = 0 ] || { echo "usage_stats differs from the full aggregate ($cmp rows)"; exit 1; }
 t_usage=$(secs "SELECT * FROM pubdata.usage_stats")
 t_usage_full=$(secs "$old_usage")
+# as the launcher keeps them: summarised up to a minute ago, a minute's reads in the tail
 q -c "SELECT pubdata.audit_summarise()" >/dev/null
-t_usage_sum=$(secs "SELECT * FROM pubdata.usage_stats")
+minute=$((N / 30 / 1440 + 1))
+q -c "SELECT pubdata._audit_bench_fill($minute, 1, 50, 20)" >/dev/null
+t_usage_min=$(secs "SELECT * FROM pubdata.usage_stats")
+cmp=$(q -c "SELECT count(*) FROM (($old_usage) EXCEPT (SELECT department, resource, statements, rows, roles, grants, first_at, last_at FROM pubdata.usage_stats)) x")
+[ "$cmp" = 0 ] || { echo "usage_stats differs from the full aggregate after a summary ($cmp rows)"; exit 1; }
 
 # incremental verification of the last day's records
 t_incr=$(secs "SELECT 1 FROM pubdata.verify_audit_chain_incremental() WHERE ok")
@@ -86,6 +91,7 @@ t_full_verify2=$(secs "SELECT 1 FROM pubdata.verify_audit_chain() WHERE ok")
 
 echo "one-day window ($fast_n rows of $day_n that day) by resource and department: ${t_win}s, full scan ${t_win_full}s, ratio $(ratio "$t_win" "$t_win_full")  (target <= 1 s)"
 echo "one-day window, every row ($day_n): ${t_day}s"
-echo "usage_stats (summaries + the last day's tail): ${t_usage}s; all summarised: ${t_usage_sum}s; full scan ${t_usage_full}s, ratio $(ratio "$t_usage" "$t_usage_full")  (target <= 1 s)"
+echo "usage_stats (summaries + a minute's tail, $minute records): ${t_usage_min}s, full scan ${t_usage_full}s, ratio $(ratio "$t_usage_min" "$t_usage_full")  (target <= 1 s)"
+echo "usage_stats with a whole day unsummarised (launcher stopped for a day, $last records): ${t_usage}s"
 echo "incremental verification of the last day ($last records): ${t_incr}s, full ${t_full_verify2}s, ratio $(ratio "$t_incr" "$t_full_verify2")  (target <= 2 s)"
 echo "(full verification of the first $((N - last)) records: ${t_full_verify}s; a second incremental check: [$incr])"

@@ -76,7 +76,7 @@ SELECT what || E'\n' || coalesce(CASE obj.classid
 						  WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped), '') || E'\n' ||
 				coalesce((SELECT string_agg('constraint ' || co.conname || ' ' || pg_get_constraintdef(co.oid), E'\n' ORDER BY co.conname)
 						   FROM pg_constraint co WHERE co.conrelid = c.oid), '') || E'\n' ||
-				coalesce((SELECT string_agg(pg_get_indexdef(i.indexrelid), E'\n' ORDER BY 1)
+				coalesce((SELECT string_agg(pg_get_indexdef(i.indexrelid), E'\n' ORDER BY pg_get_indexdef(i.indexrelid))
 						   FROM pg_index i WHERE i.indrelid = c.oid), '') || E'\n' ||
 				coalesce((SELECT string_agg(pg_get_triggerdef(t.oid), E'\n' ORDER BY t.tgname)
 						   FROM pg_trigger t WHERE t.tgrelid = c.oid AND NOT t.tgisinternal), '') || E'\n' ||

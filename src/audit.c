@@ -59,6 +59,12 @@
  * down), the chain continues from the state file's head: the gap stays in
  * the chain and verify_audit_chain() reports it.
  *
+ * A verification that finds the chain intact remembers its verified prefix
+ * (the last fsynced record's seq, hash, the hash before it and position) in
+ * "verified"; verify_audit_chain_incremental() starts after it.  Filtered
+ * reads (audit_query.c) rely on times being monotone along the chain, which
+ * verification checks too.
+ *
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
@@ -142,7 +148,6 @@ typedef struct AuditStateFile
 	uint64		segment;
 	pg_crc32c	crc;			/* of the bytes before it */
 } AuditStateFile;
-
 
 /* GUCs */
 bool		pubdata_audit_enabled = true;

@@ -395,6 +395,43 @@ WriteRecord(GuardFrame *f, const char *outcome)
 }
 
 /*
+ * RoleName
+ *		A role's name for the audit record, kept for the last role asked
+ *		(a session reads as one role, statement after statement) until
+ *		pg_authid changes.
+ */
+static Oid	role_name_oid = InvalidOid;
+static char role_name_buf[NAMEDATALEN];
+
+static void
+RoleNameInvalidate(Datum arg, int cacheid, uint32 hashvalue)
+{
+	role_name_oid = InvalidOid;
+}
+
+static char *
+RoleName(Oid userid)
+{
+	static bool registered = false;
+
+	if (!registered)
+	{
+		CacheRegisterSyscacheCallback(AUTHOID, RoleNameInvalidate, (Datum) 0);
+		registered = true;
+	}
+	if (userid != role_name_oid)
+	{
+		char	   *name = GetUserNameFromId(userid, true);
+
+		if (name == NULL)
+			return NULL;
+		strlcpy(role_name_buf, name, NAMEDATALEN);
+		role_name_oid = userid;
+	}
+	return pstrdup(role_name_buf);
+}
+
+/*
  * RecordDenied
  *		A refusal leaves a record: who, which resource, what statement.
  */
@@ -407,7 +444,7 @@ RecordDenied(QueryDesc *qd, Oid userid, int32 dept, const char *dept_code,
 	if (!pubdata_guard)
 		return;
 	memset(&a, 0, sizeof(a));
-	a.role_name = GetUserNameFromId(userid, true);
+	a.role_name = RoleName(userid);
 	a.department_id = dept;
 	a.department_code = dept_code;
 	a.resources = code;
@@ -985,43 +1022,6 @@ ColumnsRead(PlannedStmt *ps, Oid relid, Oid userid, Oid *userids)
 		cols = bms_del_member(cols, m);
 	}
 	return cols;
-}
-
-/*
- * RoleName
- *		A role's name for the audit record, kept for the last role asked
- *		(a session reads as one role, statement after statement) until
- *		pg_authid changes.
- */
-static Oid	role_name_oid = InvalidOid;
-static char role_name_buf[NAMEDATALEN];
-
-static void
-RoleNameInvalidate(Datum arg, int cacheid, uint32 hashvalue)
-{
-	role_name_oid = InvalidOid;
-}
-
-static char *
-RoleName(Oid userid)
-{
-	static bool registered = false;
-
-	if (!registered)
-	{
-		CacheRegisterSyscacheCallback(AUTHOID, RoleNameInvalidate, (Datum) 0);
-		registered = true;
-	}
-	if (userid != role_name_oid)
-	{
-		char	   *name = GetUserNameFromId(userid, true);
-
-		if (name == NULL)
-			return NULL;
-		strlcpy(role_name_buf, name, NAMEDATALEN);
-		role_name_oid = userid;
-	}
-	return pstrdup(role_name_buf);
 }
 
 /*

@@ -178,14 +178,6 @@ CREATE FUNCTION pubdata._on_ddl_end() RETURNS event_trigger
 DECLARE
 	rid bigint;
 BEGIN
-	-- a restore (pg_dump's output is run by a superuser with
-	-- check_function_bodies off) holds the items, policies and privileges as
-	-- they were: following its DDL would make them again in the middle of it,
-	-- and pg_restore -j would then fail on the dump's own CREATE POLICY
-	IF NOT pg_catalog.current_setting('check_function_bodies')::boolean
-	   AND (SELECT a.rolsuper FROM pg_catalog.pg_roles a WHERE a.rolname OPERATOR(pg_catalog.=) pg_catalog.current_user()) THEN
-		RETURN;
-	END IF;
 	FOR rid IN
 		SELECT DISTINCT r.id FROM pg_catalog.pg_event_trigger_ddl_commands() c
 		  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) c.objid

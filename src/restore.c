@@ -22,6 +22,20 @@
  * ALWAYS (src/sql/88_restore_drop.sql).  Nobody but a superuser can do this,
  * and a superuser could disable the triggers anyway.
  *
+ * One pair of tables is loaded in turn, not side by side: the resources and
+ * their items.  An item's column number must be its column's in the
+ * restored table (a dropped column leaves a gap in the source that the new
+ * table does not have); the item's trigger looks it up through its
+ * resource, and the resource's trigger fixes the items loaded before it.
+ * Two loads running at once see neither the other's rows, and the numbers
+ * would stay the source's: the grants' column privileges would be decided on
+ * the wrong columns, and the next ALTER TABLE of the restore would make
+ * pubdata re-derive the table's policies in the middle of the restore (whose
+ * own CREATE POLICY then fails).  So each of the two loads first takes
+ * pubdata.resource_item in SHARE ROW EXCLUSIVE mode, which conflicts with
+ * itself: the second load waits for the first to commit and then sees its
+ * rows.
+ *
  * Only with pubdata preloaded (the hook is in hooks.c): without it a
  * restore in one job still works, since the archive's order follows the
  * foreign keys.
@@ -34,6 +48,7 @@
 #include "catalog/namespace.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "storage/lmgr.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
@@ -49,6 +64,7 @@ pubdata_restore_begin(PlannedStmt *pstmt, ProcessUtilityContext context)
 	CopyStmt   *stmt;
 	Oid			nsp;
 	Oid			relid;
+	Oid			items;
 	int			level;
 
 	if (!IsA(pstmt->utilityStmt, CopyStmt) || context != PROCESS_UTILITY_TOPLEVEL)
@@ -62,6 +78,12 @@ pubdata_restore_begin(PlannedStmt *pstmt, ProcessUtilityContext context)
 	relid = RangeVarGetRelid(stmt->relation, NoLock, true);
 	if (!OidIsValid(relid) || get_rel_namespace(relid) != nsp)
 		return 0;
+
+	/* resources and items: one load after the other (see above) */
+	items = get_relname_relid("resource_item", nsp);
+	if (OidIsValid(items) &&
+		(relid == items || relid == get_relname_relid("resource", nsp)))
+		LockRelationOid(items, ShareRowExclusiveLock);
 
 	level = NewGUCNestLevel();
 	(void) set_config_option("session_replication_role", "replica", PGC_SUSET, PGC_S_SESSION,

@@ -7,12 +7,27 @@ MODULE_big  = pubdata
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
 SHLIB_LINK  = -ljson-c -lcrypto
 
-# The install script is built from its parts in src/sql/NN_*.sql, in order;
-# upgrade scripts pubdata--A--B.sql live beside them and are shipped as is.
-# Upgrade scripts pubdata--A--B.sql are built the same way from the parts in
-# src/sql/update/A--B/NN_*.sql; released install scripts (src/sql/pubdata--X.sql)
-# are frozen copies, shipped as they are.
-SQL_PARTS   = $(sort $(wildcard src/sql/[0-9][0-9]_*.sql))
+# The SQL is kept in two kinds of parts (the way TimescaleDB splits its
+# pre-install and re-runnable files):
+#   src/sql/once/NN_*.sql  run once, at CREATE EXTENSION: types, tables,
+#                          sequences, indexes, seed rows, pg_dump registration;
+#   src/sql/NN_*.sql       re-runnable: CREATE OR REPLACE FUNCTION / VIEW /
+#                          TRIGGER, event triggers and policies dropped if they
+#                          exist and made again, comments, privileges.
+# The install script pubdata--V.sql is both, by number (once/NN before NN).
+# An upgrade script pubdata--A--B.sql is the parts src/sql/update/A--B/NN_*.sql
+# numbered below 90 (what changes in run-once objects: ALTER TABLE, new tables,
+# DROP of what 0.2 no longer has or defines with another signature), then
+# every re-runnable part, then the update parts numbered 90 and up (what needs
+# the new functions: data rebuilt with them).  So a changed function is edited
+# in one place and reaches fresh installs and upgrades alike.  Released
+# install scripts (src/sql/pubdata--X.sql) are frozen copies, shipped as they
+# are; when B is released, pubdata--A--B.sql is frozen beside them the same way.
+SQL_ONCE    = $(sort $(wildcard src/sql/once/[0-9][0-9]_*.sql))
+SQL_RERUN   = $(sort $(wildcard src/sql/[0-9][0-9]_*.sql))
+part_no     = $(firstword $(subst _, ,$(notdir $(1))))
+SQL_PARTS   = $(foreach n,$(sort $(foreach f,$(SQL_ONCE) $(SQL_RERUN),$(call part_no,$(f)))),\
+				$(filter src/sql/once/$(n)_%,$(SQL_ONCE)) $(filter src/sql/$(n)_%,$(SQL_RERUN)))
 UPDATES     = $(notdir $(wildcard src/sql/update/*--*))
 UPDATE_SQL  = $(patsubst %,pubdata--%.sql,$(UPDATES))
 DATA_built  = pubdata--$(EXTVERSION).sql $(UPDATE_SQL)
@@ -42,8 +57,9 @@ pubdata--$(EXTVERSION).sql: $(SQL_PARTS) pubdata.control
 	cat $(SQL_PARTS) > $@
 
 .SECONDEXPANSION:
-$(UPDATE_SQL): pubdata--%.sql: $$(sort $$(wildcard src/sql/update/%/[0-9][0-9]_*.sql))
-	cat $(filter %.sql,$^) > $@
+$(UPDATE_SQL): pubdata--%.sql: $$(sort $$(wildcard src/sql/update/%/[0-9][0-9]_*.sql)) $(SQL_RERUN)
+	cat $(filter-out src/sql/update/$*/9%,$(filter src/sql/update/%,$^)) $(SQL_RERUN) \
+		$(filter src/sql/update/$*/9%,$^) > $@
 
 .PHONY: test demo demo-stop bench
 test:

@@ -2,21 +2,21 @@
 -- Internal helpers: who is calling, checked enum input, uniform errors
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION pubdata.caller() RETURNS name
+CREATE OR REPLACE FUNCTION pubdata.caller() RETURNS name
 	AS 'MODULE_PATHNAME', 'pubdata_caller'
 	LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION pubdata.caller() IS
 	'The role acting in this session (current_user after SET ROLE), also inside pubdata''s SECURITY DEFINER functions';
 
 -- is_admin(): the caller is a member of pubdata_admin (or a superuser)
-CREATE FUNCTION pubdata.is_admin() RETURNS boolean
+CREATE OR REPLACE FUNCTION pubdata.is_admin() RETURNS boolean
 	LANGUAGE sql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$ SELECT pg_catalog.pg_has_role(pubdata.caller(), 'pubdata_admin', 'MEMBER') $$;
 COMMENT ON FUNCTION pubdata.is_admin() IS 'true when the calling role is pubdata_admin (directly, by membership or as superuser)';
 
 -- _require_admin(action): error unless the caller is pubdata_admin
-CREATE FUNCTION pubdata._require_admin(action text) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata._require_admin(action text) RETURNS void
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -31,7 +31,7 @@ END
 $$;
 
 -- _check_enum(value, type, what): the value, or a clear error listing the allowed ones
-CREATE FUNCTION pubdata._check_enum(val text, typ regtype, what text) RETURNS text
+CREATE OR REPLACE FUNCTION pubdata._check_enum(val text, typ regtype, what text) RETURNS text
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -57,7 +57,7 @@ $$;
 -- relation's views, policies, index predicates, operators and functions run
 -- with that department's rights, never the extension owner's.  Granted to
 -- no role: only pubdata's SECURITY DEFINER functions call it.
-CREATE FUNCTION pubdata._owner_count(relation regclass, query text, args jsonb) RETURNS bigint
+CREATE OR REPLACE FUNCTION pubdata._owner_count(relation regclass, query text, args jsonb) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'pubdata_owner_count'
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION pubdata._owner_count(regclass, text, jsonb) IS

@@ -4,7 +4,7 @@
 
 -- department_of(role): the department a role acts for: its own, or the single
 -- department role it is a member of (SET ROLE picks one when there are several)
-CREATE FUNCTION pubdata.department_of(role_name name) RETURNS integer
+CREATE OR REPLACE FUNCTION pubdata.department_of(role_name name) RETURNS integer
 	LANGUAGE sql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -20,7 +20,7 @@ COMMENT ON FUNCTION pubdata.department_of(name) IS
 	'The department id a role acts for (its own mapping, or its only department membership); NULL if none';
 
 -- current_department(): the caller's department id, or a clear error
-CREATE FUNCTION pubdata.current_department() RETURNS integer
+CREATE OR REPLACE FUNCTION pubdata.current_department() RETURNS integer
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -39,7 +39,7 @@ $$;
 COMMENT ON FUNCTION pubdata.current_department() IS 'The calling role''s department id; an error if it acts for none';
 
 -- department_id(code): a department by code, or a clear error
-CREATE FUNCTION pubdata.department_id(code text) RETURNS integer
+CREATE OR REPLACE FUNCTION pubdata.department_id(code text) RETURNS integer
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -58,7 +58,7 @@ $$;
 COMMENT ON FUNCTION pubdata.department_id(text) IS 'A department''s id from its code; an error naming it if unknown';
 
 -- resource_id(code): a resource by code, or a clear error
-CREATE FUNCTION pubdata.resource_id(code text) RETURNS bigint
+CREATE OR REPLACE FUNCTION pubdata.resource_id(code text) RETURNS bigint
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$

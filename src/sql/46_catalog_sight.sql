@@ -12,7 +12,7 @@
 -- _catalog_sight(resource): how much of a catalog entry the calling role
 -- sees: 'whole', 'exists' (another department's published non-shared entry)
 -- or NULL (nothing)
-CREATE FUNCTION pubdata._catalog_sight(resource_id bigint) RETURNS text
+CREATE OR REPLACE FUNCTION pubdata._catalog_sight(resource_id bigint) RETURNS text
 	LANGUAGE sql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -34,26 +34,34 @@ ALTER TABLE pubdata.resource ENABLE ROW LEVEL SECURITY;
 ALTER TABLE pubdata.resource_item ENABLE ROW LEVEL SECURITY;
 ALTER TABLE pubdata.resource_history ENABLE ROW LEVEL SECURITY;
 ALTER TABLE pubdata.resource_element ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS resource_oversight ON pubdata.resource;
 CREATE POLICY resource_oversight ON pubdata.resource FOR SELECT TO pubdata_admin, pubdata_auditor
 	USING (true);
+DROP POLICY IF EXISTS resource_departments ON pubdata.resource;
 CREATE POLICY resource_departments ON pubdata.resource FOR SELECT TO pubdata_department
 	USING (provider_id OPERATOR(pg_catalog.=) (SELECT pubdata.department_of(pubdata.caller()))
 		   OR (status OPERATOR(pg_catalog.=) 'published' AND share_class OPERATOR(pg_catalog.<>) 'non_shared'));
+DROP POLICY IF EXISTS resource_item_oversight ON pubdata.resource_item;
 CREATE POLICY resource_item_oversight ON pubdata.resource_item FOR SELECT TO pubdata_admin, pubdata_auditor
 	USING (true);
+DROP POLICY IF EXISTS resource_item_departments ON pubdata.resource_item;
 CREATE POLICY resource_item_departments ON pubdata.resource_item FOR SELECT TO pubdata_department
 	USING (EXISTS (SELECT 1 FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) resource_id));
+DROP POLICY IF EXISTS resource_history_oversight ON pubdata.resource_history;
 CREATE POLICY resource_history_oversight ON pubdata.resource_history FOR SELECT TO pubdata_admin, pubdata_auditor
 	USING (true);
+DROP POLICY IF EXISTS resource_history_departments ON pubdata.resource_history;
 CREATE POLICY resource_history_departments ON pubdata.resource_history FOR SELECT TO pubdata_department
 	USING (EXISTS (SELECT 1 FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) resource_id));
+DROP POLICY IF EXISTS resource_element_oversight ON pubdata.resource_element;
 CREATE POLICY resource_element_oversight ON pubdata.resource_element FOR SELECT TO pubdata_admin, pubdata_auditor
 	USING (true);
+DROP POLICY IF EXISTS resource_element_departments ON pubdata.resource_element;
 CREATE POLICY resource_element_departments ON pubdata.resource_element FOR SELECT TO pubdata_department
 	USING (EXISTS (SELECT 1 FROM pubdata.resource r WHERE r.id OPERATOR(pg_catalog.=) resource_id));
 
 -- resource_directory: every entry the calling role may know exists
-CREATE VIEW pubdata.resource_directory AS
+CREATE OR REPLACE VIEW pubdata.resource_directory AS
 SELECT r.id, r.code,
 	   CASE WHEN s.sight OPERATOR(pg_catalog.=) 'whole' THEN r.name END AS name,
 	   p.code AS provider, r.share_class, r.status, r.legal_basis,

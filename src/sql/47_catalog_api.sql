@@ -3,7 +3,7 @@
 -- ---------------------------------------------------------------------------
 
 -- add_region: the bureau adds a division (e.g. a township) to the region table
-CREATE FUNCTION pubdata.add_region(code text, name text, level text, parent text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION pubdata.add_region(code text, name text, level text, parent text DEFAULT NULL)
 	RETURNS text
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -30,7 +30,7 @@ $$;
 COMMENT ON FUNCTION pubdata.add_region(text, text, text, text) IS 'Add an administrative division (pubdata_admin)';
 
 -- add_department: the bureau maps a department to its role
-CREATE FUNCTION pubdata.add_department(code text, name text, region text, kind text, role_name name,
+CREATE OR REPLACE FUNCTION pubdata.add_department(code text, name text, region text, kind text, role_name name,
 									   data_commissioner text DEFAULT NULL, responsible_leader text DEFAULT NULL)
 	RETURNS integer
 	LANGUAGE plpgsql SECURITY DEFINER
@@ -74,7 +74,7 @@ COMMENT ON FUNCTION pubdata.add_department(text, text, text, text, name, text, t
 	'Register a department and map it to its role, which joins pubdata_department (pubdata_admin)';
 
 -- add_system: a system and its city-level responsible department (Art 8)
-CREATE FUNCTION pubdata.add_system(code text, name text, department text, description text DEFAULT NULL)
+CREATE OR REPLACE FUNCTION pubdata.add_system(code text, name text, department text, description text DEFAULT NULL)
 	RETURNS text
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -91,7 +91,7 @@ $$;
 COMMENT ON FUNCTION pubdata.add_system(text, text, text, text) IS 'Register a system and its city-level responsible department (pubdata_admin)';
 
 -- _resource_for_edit: lock a resource the caller may edit, or raise
-CREATE FUNCTION pubdata._resource_for_edit(code text, action text)
+CREATE OR REPLACE FUNCTION pubdata._resource_for_edit(code text, action text)
 	RETURNS pubdata.resource
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -117,7 +117,7 @@ END
 $$;
 
 -- _sync_items: make the items of a resource match its relation's columns
-CREATE FUNCTION pubdata._sync_items(resource_id bigint, quiet boolean DEFAULT false)
+CREATE OR REPLACE FUNCTION pubdata._sync_items(resource_id bigint, quiet boolean DEFAULT false)
 	RETURNS integer
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -191,7 +191,7 @@ END
 $$;
 
 -- register_resource: a department turns a table it owns into a catalog entry
-CREATE FUNCTION pubdata.register_resource(relation regclass, code text, name text, provider text,
+CREATE OR REPLACE FUNCTION pubdata.register_resource(relation regclass, code text, name text, provider text,
 										  share_class text, open_class text, update_frequency text,
 										  security_level integer, legal_basis text DEFAULT NULL,
 										  summary text DEFAULT NULL, category text DEFAULT NULL,
@@ -302,7 +302,7 @@ COMMENT ON FUNCTION pubdata.register_resource(regclass, text, text, text, text, 
 	'Register a table the department owns as a catalog entry (draft); its columns become data items';
 
 -- set_item: describe a data item
-CREATE FUNCTION pubdata.set_item(resource text, column_name name, title text DEFAULT NULL, personal text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION pubdata.set_item(resource text, column_name name, title text DEFAULT NULL, personal text DEFAULT NULL,
 								 share_class text DEFAULT NULL, mask text DEFAULT NULL, description text DEFAULT NULL,
 								 is_key boolean DEFAULT NULL)
 	RETURNS void
@@ -360,7 +360,7 @@ COMMENT ON FUNCTION pubdata.set_item(text, name, text, text, text, text, text, b
 	'Describe a data item: title, personal-data kind, stricter share class, mask, description, key flag';
 
 -- update_resource: change a catalog entry's description (any field while draft/returned)
-CREATE FUNCTION pubdata.update_resource(resource text, name text DEFAULT NULL, summary text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION pubdata.update_resource(resource text, name text DEFAULT NULL, summary text DEFAULT NULL,
 										share_class text DEFAULT NULL, open_class text DEFAULT NULL,
 										update_frequency text DEFAULT NULL, security_level integer DEFAULT NULL,
 										category text DEFAULT NULL, keywords text[] DEFAULT NULL,
@@ -404,7 +404,7 @@ COMMENT ON FUNCTION pubdata.update_resource(text, text, text, text, text, text, 
 	'Edit a catalog entry: every field while draft or returned, descriptive fields afterwards';
 
 -- submit_resource: the department sends its entry for review
-CREATE FUNCTION pubdata.submit_resource(resource text) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.submit_resource(resource text) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -430,7 +430,7 @@ $$;
 COMMENT ON FUNCTION pubdata.submit_resource(text) IS 'Submit a draft or returned catalog entry for the bureau''s review';
 
 -- review_resource: the bureau approves or returns a submitted entry
-CREATE FUNCTION pubdata.review_resource(resource text, approve boolean, comment text DEFAULT NULL) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.review_resource(resource text, approve boolean, comment text DEFAULT NULL) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -479,7 +479,7 @@ $$;
 COMMENT ON FUNCTION pubdata.review_resource(text, boolean, text) IS 'Approve, or return with a comment, a submitted catalog entry, or the new items of an approved or published one (pubdata_admin)';
 
 -- publish_resource: the bureau publishes an approved entry
-CREATE FUNCTION pubdata.publish_resource(resource text) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.publish_resource(resource text) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -500,7 +500,7 @@ $$;
 COMMENT ON FUNCTION pubdata.publish_resource(text) IS 'Publish an approved catalog entry (pubdata_admin)';
 
 -- retire_resource: the provider or the bureau retires an entry
-CREATE FUNCTION pubdata.retire_resource(resource text, reason text) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.retire_resource(resource text, reason text) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$

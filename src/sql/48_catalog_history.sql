@@ -3,7 +3,7 @@
 -- ---------------------------------------------------------------------------
 
 -- _resource_snapshot(id): the entry with its items, as JSON
-CREATE FUNCTION pubdata._resource_snapshot(resource_id bigint) RETURNS jsonb
+CREATE OR REPLACE FUNCTION pubdata._resource_snapshot(resource_id bigint) RETURNS jsonb
 	LANGUAGE sql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -18,7 +18,7 @@ $$;
 -- Called by every catalog function that changes an entry or its items (one call, one
 -- version).  Not a trigger, so that pg_dump's restore of the catalog tables does not
 -- invent versions.
-CREATE FUNCTION pubdata._record_version(resource_id bigint) RETURNS integer
+CREATE OR REPLACE FUNCTION pubdata._record_version(resource_id bigint) RETURNS integer
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -45,7 +45,7 @@ END
 $$;
 
 -- catalog_as_of: what the catalog said at a moment
-CREATE FUNCTION pubdata.catalog_as_of(at timestamptz)
+CREATE OR REPLACE FUNCTION pubdata.catalog_as_of(at timestamptz)
 	RETURNS TABLE (code text, name text, provider text, status pubdata.resource_status,
 				   share_class pubdata.share_class, open_class pubdata.open_class, version integer, entry jsonb)
 	LANGUAGE sql STABLE SECURITY DEFINER
@@ -73,7 +73,7 @@ $$;
 COMMENT ON FUNCTION pubdata.catalog_as_of(timestamptz) IS 'The catalog as it stood at a moment: one row per entry then in force, with its items (a department: its own entries and the others'' entries then published and shared)';
 
 -- resource_catalog: the catalog as people read it
-CREATE VIEW pubdata.resource_catalog AS
+CREATE OR REPLACE VIEW pubdata.resource_catalog AS
 	SELECT r.code, r.name, p.code AS provider, p.name AS provider_name, r.share_class, r.open_class,
 		   r.update_frequency, r.security_level, r.catalog_level, r.region, r.high_value, r.status, r.version,
 		   r.relation_name AS relation,

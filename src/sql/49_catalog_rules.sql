@@ -3,7 +3,7 @@
 -- ---------------------------------------------------------------------------
 
 -- add_data_element: the bureau names a data element
-CREATE FUNCTION pubdata.add_data_element(code text, name text, description text DEFAULT NULL) RETURNS integer
+CREATE OR REPLACE FUNCTION pubdata.add_data_element(code text, name text, description text DEFAULT NULL) RETURNS integer
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -24,7 +24,7 @@ $$;
 COMMENT ON FUNCTION pubdata.add_data_element(text, text, text) IS 'Name a data element such as the resident identity number (pubdata_admin)';
 
 -- declare_element: a resource carries a data element, as its source or as a collection
-CREATE FUNCTION pubdata.declare_element(resource text, element text, item name DEFAULT NULL,
+CREATE OR REPLACE FUNCTION pubdata.declare_element(resource text, element text, item name DEFAULT NULL,
 										authoritative boolean DEFAULT false, legal_basis text DEFAULT NULL)
 	RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
@@ -80,7 +80,7 @@ COMMENT ON FUNCTION pubdata.declare_element(text, text, name, boolean, text) IS
 	'Declare that a resource carries a data element: as its one authoritative source, or as a collection (needs a legal basis when the element is already shared)';
 
 -- element_source: the authoritative source of each element
-CREATE VIEW pubdata.element_source AS
+CREATE OR REPLACE VIEW pubdata.element_source AS
 	SELECT e.code AS element, e.name, r.code AS source_resource, d.code AS source_department, re.item
 	  FROM pubdata.data_element e
 	  LEFT JOIN pubdata.resource_element re ON re.element_id = e.id AND re.authoritative
@@ -89,7 +89,7 @@ CREATE VIEW pubdata.element_source AS
 COMMENT ON VIEW pubdata.element_source IS 'Each data element and its single authoritative source resource (one data, one source)';
 
 -- register_project: a department registers an IT project and the catalog entries it will produce
-CREATE FUNCTION pubdata.register_project(code text, name text, resources text[]) RETURNS integer
+CREATE OR REPLACE FUNCTION pubdata.register_project(code text, name text, resources text[]) RETURNS integer
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -117,7 +117,7 @@ $$;
 COMMENT ON FUNCTION pubdata.register_project(text, text, text[]) IS 'Register an IT project of the calling department with the resource codes it will catalog (Art 29)';
 
 -- _project_gate: approve or accept a project when its catalog entries are ready
-CREATE FUNCTION pubdata._project_gate(code text, target pubdata.project_status) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata._project_gate(code text, target pubdata.project_status) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -158,11 +158,11 @@ BEGIN
 END
 $$;
 
-CREATE FUNCTION pubdata.approve_project(code text) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.approve_project(code text) RETURNS void
 	LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $$ SELECT pubdata._project_gate($1, 'approved') $$;
 COMMENT ON FUNCTION pubdata.approve_project(text) IS 'Approve an IT project; its catalog entries must be submitted or further (pubdata_admin)';
-CREATE FUNCTION pubdata.accept_project(code text) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.accept_project(code text) RETURNS void
 	LANGUAGE sql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 	AS $$ SELECT pubdata._project_gate($1, 'accepted') $$;
 COMMENT ON FUNCTION pubdata.accept_project(text) IS 'Accept an IT project; its catalog entries must be published (pubdata_admin)';
@@ -171,7 +171,7 @@ COMMENT ON FUNCTION pubdata.accept_project(text) IS 'Accept an IT project; its c
 -- silently.  A resource without items is one whose items a parallel restore
 -- (pg_restore -j) has not loaded yet: registration gives every resource at
 -- least one, and items are never deleted.
-CREATE FUNCTION pubdata._on_ddl_end() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION pubdata._on_ddl_end() RETURNS event_trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -188,11 +188,12 @@ BEGIN
 	END LOOP;
 END
 $$;
+DROP EVENT TRIGGER IF EXISTS pubdata_ddl_end;
 CREATE EVENT TRIGGER pubdata_ddl_end ON ddl_command_end
 	WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'CREATE VIEW')
 	EXECUTE FUNCTION pubdata._on_ddl_end();
 
-CREATE FUNCTION pubdata._on_sql_drop() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION pubdata._on_sql_drop() RETURNS event_trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -213,6 +214,7 @@ BEGIN
 	END LOOP;
 END
 $$;
+DROP EVENT TRIGGER IF EXISTS pubdata_sql_drop;
 CREATE EVENT TRIGGER pubdata_sql_drop ON sql_drop
 	EXECUTE FUNCTION pubdata._on_sql_drop();
 

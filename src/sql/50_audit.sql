@@ -4,7 +4,7 @@
 -- are written by the executor hook; here is how they are read and verified.
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION pubdata._audit_records(
+CREATE OR REPLACE FUNCTION pubdata._audit_records(
 	OUT seq bigint, OUT at timestamptz, OUT database oid, OUT role_name text,
 	OUT department_id integer, OUT department_code text, OUT resources text,
 	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
@@ -15,7 +15,7 @@ CREATE FUNCTION pubdata._audit_records(
 COMMENT ON FUNCTION pubdata._audit_records() IS
 	'Every access audit record of the cluster, read from the segment files in chain order (internal: use pubdata.access_log)';
 
-CREATE VIEW pubdata.access_log AS
+CREATE OR REPLACE VIEW pubdata.access_log AS
 	SELECT r.at, r.role_name, r.department_code AS department, res.resource,
 		   CASE WHEN r.grants IS NULL THEN r.grant_id ELSE g.ids[1] END AS grant_id,
 		   r.purpose, r.command, r.query_id, r.rows, r.seq, r.hash,
@@ -48,7 +48,7 @@ COMMENT ON COLUMN pubdata.access_log.masked IS 'items of this resource the state
 
 -- A department sees the records of its own reads, and of reads of resources
 -- it provides (who used its data, for what purpose); nothing else.
-CREATE FUNCTION pubdata._my_access_log(
+CREATE OR REPLACE FUNCTION pubdata._my_access_log(
 	OUT at timestamptz, OUT role_name text, OUT department text, OUT resource text,
 	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
 	OUT rows bigint, OUT seq bigint, OUT as_provider boolean, OUT outcome text, OUT masked text)
@@ -75,7 +75,7 @@ $$;
 COMMENT ON FUNCTION pubdata._my_access_log() IS
 	'The calling department''s reads, and reads of the resources it provides (internal: use pubdata.my_access_log)';
 
-CREATE VIEW pubdata.my_access_log AS
+CREATE OR REPLACE VIEW pubdata.my_access_log AS
 	SELECT * FROM pubdata._my_access_log();
 COMMENT ON VIEW pubdata.my_access_log IS
 	'For departments: the access audit records of your own reads, and of other departments'' reads of the resources you provide';
@@ -83,7 +83,7 @@ COMMENT ON COLUMN pubdata.my_access_log.as_provider IS 'true when the row is the
 COMMENT ON COLUMN pubdata.my_access_log.outcome IS 'ok; error: the statement failed after it started reading; denied: pubdata refused it';
 COMMENT ON COLUMN pubdata.my_access_log.masked IS 'items of this resource the statement read masked, with their rules (item=rule,...)';
 
-CREATE FUNCTION pubdata.verify_audit_chain(
+CREATE OR REPLACE FUNCTION pubdata.verify_audit_chain(
 	anchor_seq bigint DEFAULT NULL, anchor_hash text DEFAULT NULL,
 	OUT ok boolean, OUT records bigint, OUT first_broken_seq bigint, OUT detail text)
 	RETURNS record
@@ -92,7 +92,7 @@ CREATE FUNCTION pubdata.verify_audit_chain(
 COMMENT ON FUNCTION pubdata.verify_audit_chain(bigint, text) IS
 	'Recompute the access audit hash chain; report the first broken link (edit, deletion, insertion, reordering, truncated tail), optionally against an anchor from audit_chain_head()';
 
-CREATE FUNCTION pubdata.audit_chain_head(
+CREATE OR REPLACE FUNCTION pubdata.audit_chain_head(
 	OUT seq bigint, OUT hash text, OUT at timestamptz, OUT synced_seq bigint, OUT segment text)
 	RETURNS record
 	LANGUAGE C VOLATILE

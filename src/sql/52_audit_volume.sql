@@ -4,7 +4,7 @@
 -- and a benchmark helper.
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION pubdata._audit_records_where(
+CREATE OR REPLACE FUNCTION pubdata._audit_records_where(
 	since timestamptz, before timestamptz, after_seq bigint, upto_seq bigint,
 	of_resource text, of_department text, of_role text, of_grant bigint,
 	OUT seq bigint, OUT at timestamptz, OUT database oid, OUT role_name text,
@@ -19,7 +19,7 @@ COMMENT ON FUNCTION pubdata._audit_records_where(timestamptz, timestamptz, bigin
 
 -- _access_rows: access_log's rows of the records _audit_records_where picks,
 -- with the row filters applied exactly as a WHERE on access_log would
-CREATE FUNCTION pubdata._access_rows(
+CREATE OR REPLACE FUNCTION pubdata._access_rows(
 	since timestamptz, before timestamptz, after_seq bigint, upto_seq bigint,
 	resource text, department text, role_name text, grant_id bigint)
 	RETURNS SETOF pubdata.access_log
@@ -43,7 +43,7 @@ $$;
 COMMENT ON FUNCTION pubdata._access_rows(timestamptz, timestamptz, bigint, bigint, text, text, text, bigint) IS
 	'access_log rows from the records after after_seq up to upto_seq, in a time range, by resource, department, role or grant (internal)';
 
-CREATE FUNCTION pubdata.audit_records(
+CREATE OR REPLACE FUNCTION pubdata.audit_records(
 	since timestamptz, before timestamptz,
 	resource text DEFAULT NULL, department text DEFAULT NULL,
 	role_name text DEFAULT NULL, grant_id bigint DEFAULT NULL)
@@ -57,7 +57,7 @@ COMMENT ON FUNCTION pubdata.audit_records(timestamptz, timestamptz, text, text, 
 	'The rows of access_log with since <= at < before (NULL: unbounded) and the resource, department, role and grant given (NULL: any; a grant matches grant_id or any of grant_ids), reading only the audit segments of that time';
 
 -- my_audit_records: my_access_log's rows in a time range, filtered the same way
-CREATE FUNCTION pubdata.my_audit_records(
+CREATE OR REPLACE FUNCTION pubdata.my_audit_records(
 	since timestamptz, before timestamptz,
 	resource text DEFAULT NULL, department text DEFAULT NULL,
 	role_name text DEFAULT NULL, grant_id bigint DEFAULT NULL)
@@ -84,41 +84,9 @@ $$;
 COMMENT ON FUNCTION pubdata.my_audit_records(timestamptz, timestamptz, text, text, text, bigint) IS
 	'For departments: the rows of my_access_log with since <= at < before (NULL: unbounded) and the resource, department, role and grant given (NULL: any), reading only the audit segments of that time';
 
--- ---------------------------------------------------------------------------
--- Usage summaries: access_log's rows counted per local day (Asia/Shanghai, as
--- the evaluation's periods), reading department, resource, role and grant,
--- for the records up to summarised_seq.  A cache of the log, not evidence:
--- it is rebuilt by emptying it and setting summarised_seq to 0.
--- ---------------------------------------------------------------------------
-CREATE TABLE pubdata.audit_usage_day (
-	day			date NOT NULL,
-	department	text,
-	resource	text,
-	role_name	text,
-	grant_id	bigint,
-	statements	bigint NOT NULL,
-	rows		numeric NOT NULL,
-	first_at	timestamptz NOT NULL,
-	last_at		timestamptz NOT NULL,
-	CONSTRAINT audit_usage_day_key UNIQUE NULLS NOT DISTINCT (day, department, resource, role_name, grant_id)
-);
-COMMENT ON TABLE pubdata.audit_usage_day IS
-	'Per-day usage summaries of the access audit (Asia/Shanghai days) for the records up to audit_usage_state.summarised_seq, kept by the launcher; usage_stats adds the unsummarised tail';
-COMMENT ON COLUMN pubdata.audit_usage_day.statements IS 'access_log rows (audited statements reading the resource) that day';
-COMMENT ON COLUMN pubdata.audit_usage_day.rows IS 'rows those statements returned';
-
-CREATE TABLE pubdata.audit_usage_state (
-	one				boolean PRIMARY KEY DEFAULT true CHECK (one),
-	summarised_seq	bigint NOT NULL,
-	summarised_at	timestamptz
-);
-COMMENT ON TABLE pubdata.audit_usage_state IS
-	'How far pubdata.audit_usage_day goes: every audit record up to summarised_seq (of this database) is counted there';
-INSERT INTO pubdata.audit_usage_state VALUES (true, 0, NULL);
-
 -- audit_summarise(): count the records written since the last summary into
 -- audit_usage_day; returns how many records it went through
-CREATE FUNCTION pubdata.audit_summarise() RETURNS bigint
+CREATE OR REPLACE FUNCTION pubdata.audit_summarise() RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -152,7 +120,7 @@ COMMENT ON FUNCTION pubdata.audit_summarise() IS
 -- _usage_reads(t0, t1): access_log rows per reading department with
 -- t0 <= at < t1: whole local days from the summaries, the rest (the
 -- unsummarised tail, and parts of a day at either end) from the log
-CREATE FUNCTION pubdata._usage_reads(t0 timestamptz, t1 timestamptz,
+CREATE OR REPLACE FUNCTION pubdata._usage_reads(t0 timestamptz, t1 timestamptz,
 	OUT department text, OUT statements bigint)
 	RETURNS SETOF record
 	LANGUAGE sql VOLATILE
@@ -183,7 +151,7 @@ $$;
 COMMENT ON FUNCTION pubdata._usage_reads(timestamptz, timestamptz) IS
 	'access_log rows per reading department in a time range, from the usage summaries and the log (internal: the evaluation''s shared data used)';
 
-CREATE VIEW pubdata.usage_stats AS
+CREATE OR REPLACE VIEW pubdata.usage_stats AS
 	WITH u AS (
 		SELECT d.department, d.resource, d.role_name, d.grant_id, d.statements, d.rows, d.first_at, d.last_at
 		  FROM pubdata.audit_usage_day d
@@ -219,7 +187,7 @@ GRANT EXECUTE ON FUNCTION pubdata.audit_summarise() TO pubdata_admin;
 GRANT EXECUTE ON FUNCTION pubdata.my_audit_records(timestamptz, timestamptz, text, text, text, bigint) TO pubdata_department;
 GRANT SELECT ON pubdata.audit_usage_day, pubdata.audit_usage_state, pubdata.usage_stats TO pubdata_admin, pubdata_auditor;
 
-CREATE FUNCTION pubdata.verify_audit_chain_incremental(
+CREATE OR REPLACE FUNCTION pubdata.verify_audit_chain_incremental(
 	OUT ok boolean, OUT records bigint, OUT first_broken_seq bigint, OUT detail text)
 	RETURNS record
 	LANGUAGE C VOLATILE
@@ -229,7 +197,7 @@ COMMENT ON FUNCTION pubdata.verify_audit_chain_incremental() IS
 GRANT EXECUTE ON FUNCTION pubdata.verify_audit_chain_incremental() TO pubdata_admin, pubdata_auditor;
 
 -- for benchmarks only (superusers): a synthetic log through the real write path
-CREATE FUNCTION pubdata._audit_bench_fill(n bigint, days integer DEFAULT 30,
+CREATE OR REPLACE FUNCTION pubdata._audit_bench_fill(n bigint, days integer DEFAULT 30,
 	resources integer DEFAULT 50, departments integer DEFAULT 20) RETURNS bigint
 	LANGUAGE C VOLATILE STRICT
 	AS 'MODULE_PATHNAME', 'pubdata_audit_bench_fill';

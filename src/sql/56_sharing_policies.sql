@@ -10,7 +10,7 @@
 -- composite or range type, may be a department's function, which would run
 -- there with the extension owner's privileges; base types (made only by
 -- superusers) and enums convert with built-in code.
-CREATE FUNCTION pubdata._plain_type(relation regclass, column_name text) RETURNS regtype
+CREATE OR REPLACE FUNCTION pubdata._plain_type(relation regclass, column_name text) RETURNS regtype
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -42,7 +42,7 @@ COMMENT ON FUNCTION pubdata._plain_type(regclass, text) IS
 	'Internal: a key or scope column''s type without its domains; refuses types whose input could run a department''s code';
 
 -- _scope_predicate: a grant's row scope as SQL, every name and value quoted
-CREATE FUNCTION pubdata._scope_predicate(resource_id bigint, scope jsonb) RETURNS text
+CREATE OR REPLACE FUNCTION pubdata._scope_predicate(resource_id bigint, scope jsonb) RETURNS text
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -87,7 +87,7 @@ END
 $$;
 
 -- _grant_columns: the columns a grant gives (never a non-shared item)
-CREATE FUNCTION pubdata._grant_columns(resource_id bigint, items name[]) RETURNS text
+CREATE OR REPLACE FUNCTION pubdata._grant_columns(resource_id bigint, items name[]) RETURNS text
 	LANGUAGE sql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -110,7 +110,7 @@ $$;
 -- owner's other objects, so its owner grants it (decide_share warns).  The
 -- extension owner is a superuser, so the GRANT is recorded as the schema
 -- owner's, as PostgreSQL does for a superuser's GRANT.
-CREATE FUNCTION pubdata._sync_schema_usage(nsp oid) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata._sync_schema_usage(nsp oid) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -177,7 +177,7 @@ $$;
 COMMENT ON FUNCTION pubdata._sync_schema_usage(oid) IS 'Give the schema USAGE that live grants need and take back what pubdata gave when none needs it (internal)';
 
 -- _refresh_sharing: rebuild a resource's policies and privileges from the catalog and its grants
-CREATE FUNCTION pubdata._refresh_sharing(resource_id bigint) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata._refresh_sharing(resource_id bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -334,7 +334,7 @@ END
 $$;
 
 -- a change of status, class or items re-derives the privileges
-CREATE FUNCTION pubdata._resource_sharing_changed() RETURNS trigger
+CREATE OR REPLACE FUNCTION pubdata._resource_sharing_changed() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -350,7 +350,7 @@ BEGIN
 	RETURN NULL;
 END
 $$;
-CREATE TRIGGER resource_sharing AFTER UPDATE ON pubdata.resource
+CREATE OR REPLACE TRIGGER resource_sharing AFTER UPDATE ON pubdata.resource
 	FOR EACH ROW EXECUTE FUNCTION pubdata._resource_sharing_changed();
-CREATE TRIGGER resource_item_sharing AFTER UPDATE ON pubdata.resource_item
+CREATE OR REPLACE TRIGGER resource_item_sharing AFTER UPDATE ON pubdata.resource_item
 	FOR EACH ROW EXECUTE FUNCTION pubdata._resource_sharing_changed();

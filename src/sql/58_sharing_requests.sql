@@ -7,7 +7,7 @@
 -- scenario's row is locked until commit: an approval waits for the change (and
 -- approves the scenario with it), or the change waits for the approval and is
 -- refused; a resource never joins an approved scenario unseen.
-CREATE FUNCTION pubdata.add_scenario_resource(scenario text, resource text, items text[] DEFAULT NULL,
+CREATE OR REPLACE FUNCTION pubdata.add_scenario_resource(scenario text, resource text, items text[] DEFAULT NULL,
 											  masks jsonb DEFAULT NULL) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -44,7 +44,7 @@ COMMENT ON FUNCTION pubdata.add_scenario_resource(text, text, text[], jsonb) IS 
 
 -- approve_scenario: the bureau approves a scenario (Art 19(3)), its row locked
 -- first: a change of its resources in progress commits before the approval
-CREATE FUNCTION pubdata.approve_scenario(scenario text, valid_until timestamptz DEFAULT NULL) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.approve_scenario(scenario text, valid_until timestamptz DEFAULT NULL) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -64,7 +64,7 @@ $$;
 COMMENT ON FUNCTION pubdata.approve_scenario(text, timestamptz) IS 'Approve a scenario: its departments get its resources at once (pubdata_admin)';
 
 -- request_share: a department asks for a resource, stating its purpose (Art 19)
-CREATE FUNCTION pubdata.request_share(resource text, purpose text, items text[] DEFAULT NULL,
+CREATE OR REPLACE FUNCTION pubdata.request_share(resource text, purpose text, items text[] DEFAULT NULL,
 									  scenario text DEFAULT NULL, mode text DEFAULT 'api', masks jsonb DEFAULT NULL)
 	RETURNS bigint
 	LANGUAGE plpgsql SECURITY DEFINER
@@ -182,7 +182,7 @@ COMMENT ON FUNCTION pubdata.request_share(text, text, text[], text, text, jsonb)
 	'Request a resource for a stated purpose; granted at once for unconditional data or an approved scenario, otherwise the provider decides';
 
 -- decide_share: the provider answers a request; a refusal needs a reason (Art 34)
-CREATE FUNCTION pubdata.decide_share(request bigint, approve boolean, reason text DEFAULT NULL,
+CREATE OR REPLACE FUNCTION pubdata.decide_share(request bigint, approve boolean, reason text DEFAULT NULL,
 									 row_scope jsonb DEFAULT NULL, expires_at timestamptz DEFAULT NULL)
 	RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
@@ -247,7 +247,7 @@ COMMENT ON FUNCTION pubdata.decide_share(bigint, boolean, text, jsonb, timestamp
 	'The provider approves (optionally with a row scope and an expiry) or refuses with a reason a share request';
 
 -- approve_copy: the bureau consents (or not) to a copy grant (Art 17)
-CREATE FUNCTION pubdata.approve_copy(request bigint, approve boolean, reason text DEFAULT NULL) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.approve_copy(request bigint, approve boolean, reason text DEFAULT NULL) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -280,7 +280,7 @@ $$;
 COMMENT ON FUNCTION pubdata.approve_copy(bigint, boolean, text) IS 'The bureau consents to, or refuses with a reason, copying under a grant (pubdata_admin, Art 17)';
 
 -- revoke_share: the provider, the requester or the bureau ends a grant
-CREATE FUNCTION pubdata.revoke_share(request bigint, reason text) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.revoke_share(request bigint, reason text) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -312,7 +312,7 @@ $$;
 COMMENT ON FUNCTION pubdata.revoke_share(bigint, text) IS 'End a grant (provider, requester or pubdata_admin); effective at the next query';
 
 -- sweep_grants: mark expired grants and drop their privileges (run by the scheduler)
-CREATE FUNCTION pubdata.sweep_grants() RETURNS integer
+CREATE OR REPLACE FUNCTION pubdata.sweep_grants() RETURNS integer
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -335,7 +335,7 @@ $$;
 COMMENT ON FUNCTION pubdata.sweep_grants() IS 'Mark expired grants and remove their privileges; returns the number of resources touched (expired grants already stop working at their expiry)';
 
 -- share_request_status: requests with their deadlines, as people read them
-CREATE VIEW pubdata.share_request_status AS
+CREATE OR REPLACE VIEW pubdata.share_request_status AS
 	SELECT s.id, r.code AS resource, p.code AS provider, q.code AS requester, s.purpose, s.items, sc.code AS scenario,
 		   s.mode, s.status, s.requested_at, s.due_at, s.decided_at, s.reason, s.row_scope, s.expires_at,
 		   s.copy_approved_at IS NOT NULL AS copy_approved,

@@ -6,7 +6,7 @@
 
 -- _ddl_exempt(): the DDL guards stand aside for pubdata's own changes and for
 -- superusers (a restore of pg_dump's output, say)
-CREATE FUNCTION pubdata._ddl_exempt() RETURNS boolean
+CREATE OR REPLACE FUNCTION pubdata._ddl_exempt() RETURNS boolean
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -14,7 +14,7 @@ CREATE FUNCTION pubdata._ddl_exempt() RETURNS boolean
 		OR coalesce((SELECT a.rolsuper FROM pg_catalog.pg_roles a
 					  WHERE a.rolname OPERATOR(pg_catalog.=) pubdata.caller()), false)
 $$;
-CREATE FUNCTION pubdata._guard_ddl_end() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION pubdata._guard_ddl_end() RETURNS event_trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -45,11 +45,12 @@ BEGIN
 	END IF;
 END
 $$;
+DROP EVENT TRIGGER IF EXISTS pubdata_guard_ddl;
 CREATE EVENT TRIGGER pubdata_guard_ddl ON ddl_command_end
 	WHEN TAG IN ('CREATE POLICY', 'ALTER POLICY', 'ALTER TABLE')
 	EXECUTE FUNCTION pubdata._guard_ddl_end();
 
-CREATE FUNCTION pubdata._guard_policy_drop() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION pubdata._guard_policy_drop() RETURNS event_trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -74,6 +75,7 @@ BEGIN
 	END IF;
 END
 $$;
+DROP EVENT TRIGGER IF EXISTS pubdata_guard_policy_drop;
 CREATE EVENT TRIGGER pubdata_guard_policy_drop ON sql_drop
 	WHEN TAG IN ('DROP POLICY')
 	EXECUTE FUNCTION pubdata._guard_policy_drop();
@@ -82,7 +84,7 @@ CREATE EVENT TRIGGER pubdata_guard_policy_drop ON sql_drop
 -- GRANT by its owner would give columns or rows no share request decided
 -- (Art 16-18).  The privileges of the registered tables are fingerprinted
 -- before a GRANT and compared after it.
-CREATE FUNCTION pubdata._guard_acl_state() RETURNS jsonb
+CREATE OR REPLACE FUNCTION pubdata._guard_acl_state() RETURNS jsonb
 	LANGUAGE sql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -95,7 +97,7 @@ CREATE FUNCTION pubdata._guard_acl_state() RETURNS jsonb
 $$;
 COMMENT ON FUNCTION pubdata._guard_acl_state() IS 'Fingerprints of the privileges of every registered table, by resource code (internal)';
 
-CREATE FUNCTION pubdata._guard_grant_start() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION pubdata._guard_grant_start() RETURNS event_trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -109,7 +111,7 @@ END
 $$;
 COMMENT ON FUNCTION pubdata._guard_grant_start() IS 'Before a GRANT: fingerprint the privileges of the registered tables (internal)';
 
-CREATE FUNCTION pubdata._guard_grant_end() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION pubdata._guard_grant_end() RETURNS event_trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -134,9 +136,11 @@ END
 $$;
 COMMENT ON FUNCTION pubdata._guard_grant_end() IS 'After a GRANT: refuse it if it changed the privileges of a registered table (internal)';
 
+DROP EVENT TRIGGER IF EXISTS pubdata_guard_grant_start;
 CREATE EVENT TRIGGER pubdata_guard_grant_start ON ddl_command_start
 	WHEN TAG IN ('GRANT')
 	EXECUTE FUNCTION pubdata._guard_grant_start();
+DROP EVENT TRIGGER IF EXISTS pubdata_guard_grant;
 CREATE EVENT TRIGGER pubdata_guard_grant ON ddl_command_end
 	WHEN TAG IN ('GRANT')
 	EXECUTE FUNCTION pubdata._guard_grant_end();

@@ -1,22 +1,7 @@
 -- ---------------------------------------------------------------------------
--- Provisional deadlines (Art 13, 19): a deadline counted over a year without
--- the State Council's arrangement is provisional (marked on share requests
--- and objections); the open ones are recomputed when the bureau loads the
--- year, and from 1 November the launcher warns once a day while next year
--- has no arrangement.  Business never stops for a missing calendar.
+-- The provisional calendar (tables: once/66_provisional_calendar.sql):
+-- deadlines recomputed when a year is loaded, the launcher's warnings.
 -- ---------------------------------------------------------------------------
-
-CREATE TABLE pubdata.calendar_alert (
-	year		integer PRIMARY KEY,
-	first_alerted_on date NOT NULL,
-	last_alerted_on date NOT NULL,
-	alerts		integer NOT NULL DEFAULT 1
-);
-COMMENT ON TABLE pubdata.calendar_alert IS
-	'Warnings about years without an official arrangement: one a day per year (WARNING in the log, NOTIFY pubdata_alert); the row goes when the year is loaded';
-COMMENT ON COLUMN pubdata.calendar_alert.first_alerted_on IS 'the day (in pubdata.timezone) of the first warning';
-COMMENT ON COLUMN pubdata.calendar_alert.last_alerted_on IS 'the day of the latest warning: no other warning that day';
-COMMENT ON COLUMN pubdata.calendar_alert.alerts IS 'warnings given, one a day';
 
 -- recompute_deadlines(year): count the open deadlines again on the calendar
 -- as it is now: pending share requests and unresolved objections whose
@@ -26,7 +11,7 @@ COMMENT ON COLUMN pubdata.calendar_alert.alerts IS 'warnings given, one a day';
 -- load_calendar_year and unload_calendar_year; the bureau calls it after
 -- changing pubdata.calendar by hand.  Strictness is off inside: business
 -- never stops because another year is missing.
-CREATE FUNCTION pubdata.recompute_deadlines(year integer DEFAULT NULL) RETURNS integer
+CREATE OR REPLACE FUNCTION pubdata.recompute_deadlines(year integer DEFAULT NULL) RETURNS integer
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	SET pubdata.calendar_strict = off
@@ -93,7 +78,7 @@ COMMENT ON FUNCTION pubdata.recompute_deadlines(integer) IS
 -- calendar_warnings(today): the years a warning is due about on that day (the
 -- calendar's "today" by default): the year of today and, from 1 November,
 -- the next one, while they have no official arrangement
-CREATE FUNCTION pubdata.calendar_warnings(today date DEFAULT NULL)
+CREATE OR REPLACE FUNCTION pubdata.calendar_warnings(today date DEFAULT NULL)
 	RETURNS TABLE (year integer, warn_from date, provisional_deadlines bigint, message text)
 	LANGUAGE sql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -124,7 +109,7 @@ $$;
 COMMENT ON FUNCTION pubdata.calendar_warnings(date) IS
 	'The years without an official arrangement that a warning is due about on a day (default: today in pubdata.timezone): that day''s year, and from 1 November the next one; with the open deadlines counted on their provisional calendar';
 
-CREATE VIEW pubdata.calendar_warning AS
+CREATE OR REPLACE VIEW pubdata.calendar_warning AS
 SELECT w.year, w.warn_from, w.provisional_deadlines, w.message, a.first_alerted_on, a.last_alerted_on
   FROM pubdata.calendar_warnings() w
   LEFT JOIN pubdata.calendar_alert a ON a.year OPERATOR(pg_catalog.=) w.year;
@@ -140,7 +125,7 @@ COMMENT ON COLUMN pubdata.calendar_warning.last_alerted_on IS 'the last day the 
 -- NOTIFY pubdata_alert).  The
 -- launcher calls it every day with the calendar's today; returns the number
 -- of warnings given.
-CREATE FUNCTION pubdata.check_calendar(today date DEFAULT NULL) RETURNS integer
+CREATE OR REPLACE FUNCTION pubdata.check_calendar(today date DEFAULT NULL) RETURNS integer
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$

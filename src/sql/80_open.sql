@@ -1,65 +1,14 @@
 -- ---------------------------------------------------------------------------
--- Open data (Art 20, 21): masked views in schema pubdata_open for BI tools
---
--- A published resource whose open class is 'open' (or 'conditional') gets a
--- view pubdata_open.<name from its code>.  AFTER triggers on pubdata.resource
--- and pubdata.resource_item keep the views in step with the catalog: publish
--- creates, an item change rebuilds, retiring drops.  What a view exposes is
--- decided here, item by item: restricted, non-shared, redacted and unmasked
--- personal items are left out, masked items are shown masked.
---
--- A view does not read the registered table itself: a reader's query that
--- did would plan the department's index expressions and run its views,
--- functions and casts with the reader's rights (or the bureau's, or a
--- superuser's).  Its rows come from pubdata.open_dataset_rows(), which reads
--- the table as the table's owner in a security-restricted operation
--- (pubdata._open_source, src/open.c) and applies the masks as pubdata.
+-- Open data (Art 21): open views, masks, named readers (tables and the
+-- schema pubdata_open: once/80_open.sql).
 -- ---------------------------------------------------------------------------
 
-CREATE SCHEMA pubdata_open;
-COMMENT ON SCHEMA pubdata_open IS
-	'开放数据：公共数据开放视图与开放目录（第二十、二十一条）. Open-data views and the open catalog, for BI tools';
 REVOKE ALL ON SCHEMA pubdata_open FROM PUBLIC;
 GRANT USAGE ON SCHEMA pubdata_open TO pubdata_open_reader, pubdata_admin, pubdata_auditor, pubdata_department;
 
--- The view of each open resource; the row stays after retirement so that the
--- name is stable if the resource is published again.
-CREATE TABLE pubdata.open_dataset (
-	resource_id	bigint PRIMARY KEY,
-	view_name	name NOT NULL UNIQUE,
-	columns		integer NOT NULL DEFAULT 0,
-	created_at	timestamptz NOT NULL DEFAULT now(),
-	refreshed_at timestamptz NOT NULL DEFAULT now(),
-	dropped_at	timestamptz
-);
-COMMENT ON TABLE pubdata.open_dataset IS 'The open-data view of each resource ever opened (Art 20); maintained by triggers, the name is kept when a view is dropped';
-COMMENT ON COLUMN pubdata.open_dataset.view_name IS 'name of the view in schema pubdata_open (stable for the resource)';
-COMMENT ON COLUMN pubdata.open_dataset.columns IS 'number of items the view exposes';
-COMMENT ON COLUMN pubdata.open_dataset.refreshed_at IS 'when the view was last (re)built';
-COMMENT ON COLUMN pubdata.open_dataset.dropped_at IS 'when the view was dropped (resource retired or no longer open); NULL while it exists';
-
--- Roles that may read a conditional resource's view, named by its provider
-CREATE TABLE pubdata.open_reader (
-	resource_id	bigint NOT NULL REFERENCES pubdata.resource (id) ON DELETE CASCADE,
-	role_name	name NOT NULL,
-	granted_by	name NOT NULL,
-	granted_at	timestamptz NOT NULL DEFAULT now(),
-	PRIMARY KEY (resource_id, role_name)
-);
-COMMENT ON TABLE pubdata.open_reader IS 'Roles allowed to read a conditional open resource (Art 20), named by its provider with pubdata.allow_open_reader()';
-
--- The pseudonymization key: readable by pubdata_admin only
-CREATE TABLE pubdata.open_pseudonym_key (
-	singleton	boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-	key			bytea NOT NULL CHECK (pg_catalog.length(key) >= 32),
-	created_at	timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE pubdata.open_pseudonym_key IS 'Secret key of the keyed pseudonyms (HMAC-SHA256) in open views; generated at install, readable by pubdata_admin only';
-INSERT INTO pubdata.open_pseudonym_key (key) VALUES (gen_random_bytes(32));
-
 -- Restoring a dump: CREATE EXTENSION has just generated a key, and the dumped
 -- key arrives by COPY; the dumped one replaces it, so pseudonyms stay stable.
-CREATE FUNCTION pubdata._open_key_replace() RETURNS trigger
+CREATE OR REPLACE FUNCTION pubdata._open_key_replace() RETURNS trigger
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -69,18 +18,14 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION pubdata._open_key_replace() IS 'A key inserted (by a restore) replaces the one generated at install (internal)';
-CREATE TRIGGER open_key_replace BEFORE INSERT ON pubdata.open_pseudonym_key
+CREATE OR REPLACE TRIGGER open_key_replace BEFORE INSERT ON pubdata.open_pseudonym_key
 	FOR EACH ROW EXECUTE FUNCTION pubdata._open_key_replace();
-
-SELECT pg_catalog.pg_extension_config_dump('pubdata.open_dataset', '');
-SELECT pg_catalog.pg_extension_config_dump('pubdata.open_reader', '');
-SELECT pg_catalog.pg_extension_config_dump('pubdata.open_pseudonym_key', '');
 -- the executor's pseudonym keys follow the key (masked grants, src/mask.c)
-CREATE TRIGGER open_key_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.open_pseudonym_key
+CREATE OR REPLACE TRIGGER open_key_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.open_pseudonym_key
 	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._catalog_invalidate();
 
 -- _pgcrypto_schema(): where pgcrypto lives (it is relocatable)
-CREATE FUNCTION pubdata._pgcrypto_schema() RETURNS name
+CREATE OR REPLACE FUNCTION pubdata._pgcrypto_schema() RETURNS name
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -91,7 +36,7 @@ $$;
 COMMENT ON FUNCTION pubdata._pgcrypto_schema() IS 'The schema pgcrypto is installed in';
 
 -- rotate_pseudonym_key(): a new key; every pseudonym in every view changes
-CREATE FUNCTION pubdata.rotate_pseudonym_key() RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.rotate_pseudonym_key() RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -107,7 +52,7 @@ COMMENT ON FUNCTION pubdata.rotate_pseudonym_key() IS
 -- _open_mask_expr(rule, expr): SQL text of a masked expression.  One source for
 -- the views and for pubdata.mask_value().  Only built-in functions that PUBLIC
 -- may execute are used (a view calls functions with its reader's rights).
-CREATE FUNCTION pubdata._open_mask_expr(rule pubdata.mask_rule, expr text) RETURNS text
+CREATE OR REPLACE FUNCTION pubdata._open_mask_expr(rule pubdata.mask_rule, expr text) RETURNS text
 	LANGUAGE plpgsql IMMUTABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -142,7 +87,7 @@ $$;
 COMMENT ON FUNCTION pubdata._open_mask_expr(pubdata.mask_rule, text) IS 'SQL expression applying a mask rule to an expression (internal)';
 
 -- mask_value(value, rule): what an open view shows for a value under a mask rule
-CREATE FUNCTION pubdata.mask_value(value text, rule text) RETURNS text
+CREATE OR REPLACE FUNCTION pubdata.mask_value(value text, rule text) RETURNS text
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -158,7 +103,7 @@ COMMENT ON FUNCTION pubdata.mask_value(text, text) IS
 	'The value as an open view shows it under a mask rule (none, id_card, name, phone, email, pseudonym, redact); pseudonym needs the key (pubdata_admin)';
 
 -- _open_item_exposed(): does an item appear in the open view?
-CREATE FUNCTION pubdata._open_item_exposed(personal pubdata.personal_kind, item_class pubdata.share_class, rule pubdata.mask_rule)
+CREATE OR REPLACE FUNCTION pubdata._open_item_exposed(personal pubdata.personal_kind, item_class pubdata.share_class, rule pubdata.mask_rule)
 	RETURNS boolean
 	LANGUAGE sql IMMUTABLE
 	SET search_path = pg_catalog, pg_temp
@@ -171,7 +116,7 @@ COMMENT ON FUNCTION pubdata._open_item_exposed(pubdata.personal_kind, pubdata.sh
 	'An item is opened unless it is restricted or non-shared at item level, redacted, or personal/sensitive without a mask';
 
 -- _open_plain(type, expr): expr cast to a plain type a BI tool maps cleanly
-CREATE FUNCTION pubdata._open_plain(typ oid, expr text) RETURNS text
+CREATE OR REPLACE FUNCTION pubdata._open_plain(typ oid, expr text) RETURNS text
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -192,7 +137,7 @@ COMMENT ON FUNCTION pubdata._open_plain(oid, text) IS
 	'Cast to text, numeric, date or timestamp (timestamptz shown in Asia/Shanghai local time) (internal)';
 
 -- _open_view_name(resource): a readable, stable name for the resource's view
-CREATE FUNCTION pubdata._open_view_name(rid bigint) RETURNS name
+CREATE OR REPLACE FUNCTION pubdata._open_view_name(rid bigint) RETURNS name
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -225,7 +170,7 @@ COMMENT ON FUNCTION pubdata._open_view_name(bigint) IS
 	'View name for a resource: its code in lower case with other characters as underscores; kept once given (internal)';
 
 -- _open_plain_type(type): the plain type _open_plain converts a column of this type to
-CREATE FUNCTION pubdata._open_plain_type(typ oid) RETURNS text
+CREATE OR REPLACE FUNCTION pubdata._open_plain_type(typ oid) RETURNS text
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -246,7 +191,7 @@ COMMENT ON FUNCTION pubdata._open_plain_type(oid) IS
 -- order.  source_expr is what is read from the table (as its owner, see
 -- pubdata._open_source); open_expr is what the view shows of it (the mask,
 -- evaluated by pubdata over that plain value); col_type the column's type.
-CREATE FUNCTION pubdata._open_columns(rid bigint)
+CREATE OR REPLACE FUNCTION pubdata._open_columns(rid bigint)
 	RETURNS TABLE (column_name name, col_type text, source_expr text, open_expr text, comment text)
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
@@ -295,7 +240,7 @@ COMMENT ON FUNCTION pubdata._open_columns(bigint) IS
 -- with the department's rights, never with the reader's or the bureau's.
 -- open_sql applies the masks to those plain values (pubdata's code only);
 -- masked is false when there is none to apply.
-CREATE FUNCTION pubdata._open_queries(rid bigint,
+CREATE OR REPLACE FUNCTION pubdata._open_queries(rid bigint,
 	OUT code text, OUT relation oid, OUT source_sql text, OUT open_sql text, OUT column_defs text, OUT masked boolean)
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
@@ -338,14 +283,14 @@ COMMENT ON FUNCTION pubdata._open_queries(bigint) IS
 -- _open_source(resource): the exposed columns of a resource's table, read as
 -- the table's owner in a security-restricted operation (C, src/open.c).
 -- Executable by nobody: pubdata.open_dataset_rows calls it as the extension owner.
-CREATE FUNCTION pubdata._open_source(resource bigint) RETURNS SETOF record
+CREATE OR REPLACE FUNCTION pubdata._open_source(resource bigint) RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'pubdata_open_source'
 	LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION pubdata._open_source(bigint) IS
 	'Internal: the plain values of the open items of a resource''s table, read as its owner in a security-restricted operation';
 
 -- open_dataset_rows(resource): what a resource's open view shows (C, src/open.c)
-CREATE FUNCTION pubdata.open_dataset_rows(resource bigint) RETURNS SETOF record
+CREATE OR REPLACE FUNCTION pubdata.open_dataset_rows(resource bigint) RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'pubdata_open_dataset_rows'
 	LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION pubdata.open_dataset_rows(bigint) IS
@@ -356,7 +301,7 @@ COMMENT ON FUNCTION pubdata.open_dataset_rows(bigint) IS
 -- WITH clause, which nothing references and the planner therefore never plans,
 -- keeps the view dependent on the opened columns, as a view over them would be
 -- (dropping one needs CASCADE and rebuilds the view without it).
-CREATE FUNCTION pubdata._open_view_sql(rid bigint) RETURNS text
+CREATE OR REPLACE FUNCTION pubdata._open_view_sql(rid bigint) RETURNS text
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -373,7 +318,7 @@ COMMENT ON FUNCTION pubdata._open_view_sql(bigint) IS
 	'The query of a resource''s open view: its rows through pubdata.open_dataset_rows, its dependency on the opened columns (internal)';
 
 -- _open_sync(resource): create, rebuild or drop the resource's open view
-CREATE FUNCTION pubdata._open_sync(rid bigint) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata._open_sync(rid bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -466,7 +411,7 @@ COMMENT ON FUNCTION pubdata._open_sync(bigint) IS
 -- published by an UPDATE, and new items arrive as 'added', not yet opened;
 -- so restoring a dump (COPY = INSERT) leaves the dumped views, their grants
 -- and pubdata.open_dataset exactly as they were.
-CREATE FUNCTION pubdata._open_resource_trigger() RETURNS trigger
+CREATE OR REPLACE FUNCTION pubdata._open_resource_trigger() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -490,7 +435,7 @@ END
 $$;
 COMMENT ON FUNCTION pubdata._open_resource_trigger() IS 'Keeps open-data views in step with pubdata.resource (internal)';
 
-CREATE FUNCTION pubdata._open_item_trigger() RETURNS trigger
+CREATE OR REPLACE FUNCTION pubdata._open_item_trigger() RETURNS trigger
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -513,14 +458,14 @@ END
 $$;
 COMMENT ON FUNCTION pubdata._open_item_trigger() IS 'Rebuilds an open-data view when one of its items changes (internal)';
 
-CREATE TRIGGER open_view_sync AFTER UPDATE OR DELETE ON pubdata.resource
+CREATE OR REPLACE TRIGGER open_view_sync AFTER UPDATE OR DELETE ON pubdata.resource
 	FOR EACH ROW EXECUTE FUNCTION pubdata._open_resource_trigger();
-CREATE TRIGGER open_view_sync AFTER UPDATE OR DELETE ON pubdata.resource_item
+CREATE OR REPLACE TRIGGER open_view_sync AFTER UPDATE OR DELETE ON pubdata.resource_item
 	FOR EACH ROW EXECUTE FUNCTION pubdata._open_item_trigger();
 
 -- allow_open_reader(resource, role): the provider names a role that may read
 -- its conditional dataset
-CREATE FUNCTION pubdata.allow_open_reader(resource text, role_name name) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.allow_open_reader(resource text, role_name name) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -562,7 +507,7 @@ COMMENT ON FUNCTION pubdata.allow_open_reader(text, name) IS
 	'The provider (or pubdata_admin) lets a role read a conditional open dataset''s view (Art 20)';
 
 -- disallow_open_reader(resource, role): take it back
-CREATE FUNCTION pubdata.disallow_open_reader(resource text, role_name name) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata.disallow_open_reader(resource text, role_name name) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -595,7 +540,7 @@ COMMENT ON FUNCTION pubdata.disallow_open_reader(text, name) IS
 -- ---------------------------------------------------------------------------
 -- The open catalog (Art 21): high-value datasets first
 -- ---------------------------------------------------------------------------
-CREATE VIEW pubdata_open.catalog AS
+CREATE OR REPLACE VIEW pubdata_open.catalog AS
 	SELECT r.code::text AS dataset_code,
 		   r.name::text AS title,
 		   r.summary::text AS description,

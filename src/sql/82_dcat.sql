@@ -2,7 +2,7 @@
 -- DCAT-AP 3 export of the open catalog (Art 21), built with libjson-c
 -- ---------------------------------------------------------------------------
 
-CREATE FUNCTION pubdata.dcat_catalog() RETURNS jsonb
+CREATE OR REPLACE FUNCTION pubdata.dcat_catalog() RETURNS jsonb
 	AS 'MODULE_PATHNAME', 'pubdata_dcat_catalog'
 	LANGUAGE C STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp;
@@ -10,7 +10,7 @@ COMMENT ON FUNCTION pubdata.dcat_catalog() IS
 	'The open catalog as a DCAT-AP 3 JSON-LD document (Catalog, Dataset, Distribution, Agent; frequency, modified, contact point, keywords, theme)';
 
 -- The same document for the open-data role, which has no right on schema pubdata
-CREATE VIEW pubdata_open.dcat AS
+CREATE OR REPLACE VIEW pubdata_open.dcat AS
 	SELECT pubdata.dcat_catalog() AS document;
 COMMENT ON VIEW pubdata_open.dcat IS '开放目录的 DCAT-AP 3 JSON-LD 文档. The open catalog as a DCAT-AP 3 JSON-LD document';
 COMMENT ON COLUMN pubdata_open.dcat.document IS 'DCAT-AP 3 JSON-LD 文档 document';

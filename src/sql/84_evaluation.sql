@@ -1,34 +1,10 @@
 -- ---------------------------------------------------------------------------
--- Evaluation of each department's providing and using of shared data
--- (Art 16(4), 28, 34)
---
--- Indicators come from the catalog and from the tables of the sharing,
--- objection, scheduler, quality and audit modules.  Each of those is read
--- only if it is there (to_regclass and the columns it needs): an indicator
--- whose source is missing is NULL, not zero, and does not count in the total.
+-- Department evaluation (Art 30): weights and reports (the weights table:
+-- once/84_evaluation.sql).
 -- ---------------------------------------------------------------------------
 
-CREATE TABLE pubdata.evaluation_weight (
-	indicator	text PRIMARY KEY CHECK (indicator IN ('catalog', 'open', 'response', 'objection', 'timeliness', 'quality', 'usage')),
-	weight		numeric NOT NULL CHECK (weight >= 0),
-	description	text NOT NULL
-);
-COMMENT ON TABLE pubdata.evaluation_weight IS
-	'Weights of the evaluation indicators (Art 28), edited by the Big Data Bureau; the total is the weighted mean of the available indicator scores';
-COMMENT ON COLUMN pubdata.evaluation_weight.indicator IS 'indicator name (fixed set)';
-COMMENT ON COLUMN pubdata.evaluation_weight.weight IS 'non-negative weight; only ratios matter';
-INSERT INTO pubdata.evaluation_weight (indicator, weight, description) VALUES
-	('catalog', 15, '目录发布率：已发布资源 / 已编目资源 (published / catalogued)'),
-	('open', 10, '开放率：开放资源 / 已发布资源 (open or conditional / published)'),
-	('response', 20, '共享申请按时答复率 (share requests answered within the deadline / received)'),
-	('objection', 15, '疑义2个工作日内校核率 (objections resolved within 2 working days / received)'),
-	('timeliness', 15, '归集及时率：成功的归集运行 / 全部归集运行 (successful aggregation runs / runs)'),
-	('quality', 15, '数据质量得分 0-100 (mean of the latest quality score of each resource)'),
-	('usage', 10, '共享数据使用：读取他部门共享数据次数，相对最多者 (shared reads, relative to the most active department)');
-SELECT pg_catalog.pg_extension_config_dump('pubdata.evaluation_weight', '');
-
 -- Restoring a dump: the dumped weights replace the defaults CREATE EXTENSION inserted
-CREATE FUNCTION pubdata._evaluation_weight_replace() RETURNS trigger
+CREATE OR REPLACE FUNCTION pubdata._evaluation_weight_replace() RETURNS trigger
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -38,11 +14,11 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION pubdata._evaluation_weight_replace() IS 'A weight inserted (by a restore) replaces the default (internal)';
-CREATE TRIGGER evaluation_weight_replace BEFORE INSERT ON pubdata.evaluation_weight
+CREATE OR REPLACE TRIGGER evaluation_weight_replace BEFORE INSERT ON pubdata.evaluation_weight
 	FOR EACH ROW EXECUTE FUNCTION pubdata._evaluation_weight_replace();
 
 -- _eval_col(relation, candidates): the first of the candidate columns the relation has
-CREATE FUNCTION pubdata._eval_col(rel text, candidates text[]) RETURNS name
+CREATE OR REPLACE FUNCTION pubdata._eval_col(rel text, candidates text[]) RETURNS name
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -56,7 +32,7 @@ COMMENT ON FUNCTION pubdata._eval_col(text, text[]) IS 'First existing column am
 
 -- _eval_map(sql, from, to): run an indicator query returning (department id, value)
 -- rows as a JSON object {"<department id>": value}
-CREATE FUNCTION pubdata._eval_map(q text, t0 timestamptz, t1 timestamptz) RETURNS jsonb
+CREATE OR REPLACE FUNCTION pubdata._eval_map(q text, t0 timestamptz, t1 timestamptz) RETURNS jsonb
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -76,7 +52,7 @@ $$;
 COMMENT ON FUNCTION pubdata._eval_map(text, timestamptz, timestamptz) IS 'Indicator values per department id as a JSON object (internal)';
 
 -- evaluation(period_start, period_end): one row per department
-CREATE FUNCTION pubdata.evaluation(period_start date, period_end date)
+CREATE OR REPLACE FUNCTION pubdata.evaluation(period_start date, period_end date)
 	RETURNS TABLE (
 		department text,
 		department_name text,
@@ -268,7 +244,7 @@ COMMENT ON FUNCTION pubdata.evaluation(date, date) IS
 	'Evaluation per department for a period (Art 28, 34): catalog, open data, share requests and refusals, objections, aggregation, quality, shared data used, weighted total (pubdata_auditor, pubdata_admin)';
 
 -- _require_evaluation_reader(): the evaluation is for the bureau and the audit office
-CREATE FUNCTION pubdata._require_evaluation_reader() RETURNS void
+CREATE OR REPLACE FUNCTION pubdata._require_evaluation_reader() RETURNS void
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -284,7 +260,7 @@ $$;
 COMMENT ON FUNCTION pubdata._require_evaluation_reader() IS 'Error unless the caller is pubdata_admin or pubdata_auditor (internal)';
 
 -- evaluation_report(period_start, period_end): the evaluation as a JSON document for publication
-CREATE FUNCTION pubdata.evaluation_report(period_start date, period_end date) RETURNS jsonb
+CREATE OR REPLACE FUNCTION pubdata.evaluation_report(period_start date, period_end date) RETURNS jsonb
 	LANGUAGE plpgsql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$

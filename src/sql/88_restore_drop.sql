@@ -31,7 +31,7 @@
 -- _item_attnum: an item's column number is its column's.  A dump restored
 -- into new tables brings the numbers of the old ones, and the executor's
 -- grants and masks find items by number (src/grants.c).
-CREATE FUNCTION pubdata._item_attnum() RETURNS trigger
+CREATE OR REPLACE FUNCTION pubdata._item_attnum() RETURNS trigger
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -48,11 +48,11 @@ END
 $$;
 COMMENT ON FUNCTION pubdata._item_attnum() IS
 	'Internal trigger: an item inserted (by registration or by a restore) takes its column''s number in the table as it is';
-CREATE TRIGGER resource_item_attnum BEFORE INSERT ON pubdata.resource_item
+CREATE OR REPLACE TRIGGER resource_item_attnum BEFORE INSERT ON pubdata.resource_item
 	FOR EACH ROW EXECUTE FUNCTION pubdata._item_attnum();
 
 -- _resource_attnums: the same when a parallel restore loads the items first
-CREATE FUNCTION pubdata._resource_attnums() RETURNS trigger
+CREATE OR REPLACE FUNCTION pubdata._resource_attnums() RETURNS trigger
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -68,7 +68,7 @@ END
 $$;
 COMMENT ON FUNCTION pubdata._resource_attnums() IS
 	'Internal trigger: the items loaded before their resource (pg_restore -j) take their columns'' numbers';
-CREATE TRIGGER resource_attnums AFTER INSERT ON pubdata.resource
+CREATE OR REPLACE TRIGGER resource_attnums AFTER INSERT ON pubdata.resource
 	FOR EACH ROW EXECUTE FUNCTION pubdata._resource_attnums();
 
 -- what a restore's load needs fires in it (see above)
@@ -87,37 +87,11 @@ ALTER TABLE pubdata.open_pseudonym_key ENABLE ALWAYS TRIGGER open_key_invalidate
 ALTER TABLE pubdata.calendar ENABLE ALWAYS TRIGGER calendar_changed;
 ALTER TABLE pubdata.calendar_year ENABLE ALWAYS TRIGGER calendar_year_changed;
 ALTER TABLE pubdata.job ENABLE ALWAYS TRIGGER job_changed;
-
--- ---------------------------------------------------------------------------
--- What registration changed, and how DROP EXTENSION gives it back
--- ---------------------------------------------------------------------------
-
-CREATE TABLE pubdata.resource_origin (
-	resource_id	bigint PRIMARY KEY REFERENCES pubdata.resource (id) ON DELETE CASCADE,
-	exact		boolean NOT NULL,
-	row_security boolean NOT NULL,
-	force_row_security boolean NOT NULL,
-	table_acl	jsonb NOT NULL DEFAULT '[]',
-	column_acl	jsonb NOT NULL DEFAULT '{}',
-	policies	jsonb NOT NULL DEFAULT '[]',
-	recorded_at	timestamptz NOT NULL DEFAULT now()
-);
-COMMENT ON TABLE pubdata.resource_origin IS
-	'Each registered table as it was before registration changed it: what DROP EXTENSION pubdata gives back';
-COMMENT ON COLUMN pubdata.resource_origin.exact IS
-	'recorded at registration; false: guessed later (a table registered under version 0.1) from what pubdata did not make';
-COMMENT ON COLUMN pubdata.resource_origin.row_security IS 'row-level security was on (ALTER TABLE ... ENABLE ROW LEVEL SECURITY)';
-COMMENT ON COLUMN pubdata.resource_origin.force_row_security IS 'row-level security applied to the owner too (FORCE ROW LEVEL SECURITY)';
-COMMENT ON COLUMN pubdata.resource_origin.table_acl IS 'the table''s privileges: [{grantee (null: PUBLIC), privilege, grantable}]';
-COMMENT ON COLUMN pubdata.resource_origin.column_acl IS 'column privileges: {column: [{grantee, privilege, grantable}]}';
-COMMENT ON COLUMN pubdata.resource_origin.policies IS
-	'the table''s policies (registration drops those that would give rows to PUBLIC or other departments): [{name, permissive, command, roles, using, check}]';
-SELECT pg_catalog.pg_extension_config_dump('pubdata.resource_origin', '');
 GRANT SELECT ON pubdata.resource_origin TO pubdata_admin, pubdata_auditor;
 
 -- _managed_roles(): the roles whose privileges on a registered table are
 -- pubdata's to decide: its own, the departments' and their members
-CREATE FUNCTION pubdata._managed_roles() RETURNS oid[]
+CREATE OR REPLACE FUNCTION pubdata._managed_roles() RETURNS oid[]
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -132,7 +106,7 @@ COMMENT ON FUNCTION pubdata._managed_roles() IS
 
 -- _acl_json(acl, skip): privileges as JSON by role name (a dump restored into
 -- another cluster has other role oids), leaving out the roles in skip
-CREATE FUNCTION pubdata._acl_json(acl aclitem[], skip oid[]) RETURNS jsonb
+CREATE OR REPLACE FUNCTION pubdata._acl_json(acl aclitem[], skip oid[]) RETURNS jsonb
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -146,7 +120,7 @@ $$;
 COMMENT ON FUNCTION pubdata._acl_json(aclitem[], oid[]) IS 'Internal: privileges as [{grantee, privilege, grantable}], grantees by name';
 
 -- _pubdata_policy(name): one of the policies pubdata makes on a registered table
-CREATE FUNCTION pubdata._pubdata_policy(policy name) RETURNS boolean
+CREATE OR REPLACE FUNCTION pubdata._pubdata_policy(policy name) RETURNS boolean
 	LANGUAGE sql IMMUTABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -159,7 +133,7 @@ COMMENT ON FUNCTION pubdata._pubdata_policy(name) IS 'Internal: the policy is on
 -- (row-level security on only for the table's own policies; privileges of
 -- roles pubdata does not manage).  Schema usage needs no record here:
 -- pubdata.schema_usage holds what pubdata gave.
-CREATE FUNCTION pubdata._origin_state(relation oid, exact boolean) RETURNS pubdata.resource_origin
+CREATE OR REPLACE FUNCTION pubdata._origin_state(relation oid, exact boolean) RETURNS pubdata.resource_origin
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -197,7 +171,7 @@ COMMENT ON FUNCTION pubdata._origin_state(oid, boolean) IS
 	'Internal: a table''s row-level security, privileges and policies, as they are (exact) or as they were before registration';
 
 -- _record_origin(resource): registration records its table before changing it
-CREATE FUNCTION pubdata._record_origin(resource_id bigint) RETURNS void
+CREATE OR REPLACE FUNCTION pubdata._record_origin(resource_id bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -218,7 +192,7 @@ COMMENT ON FUNCTION pubdata._record_origin(bigint) IS 'Internal: record a table 
 -- roles in managed (and to PUBLIC when to_public), never to the owner.
 -- Privilege words are checked against the list PostgreSQL prints, names are
 -- quoted.
-CREATE FUNCTION pubdata._grant_back(target text, col name, entries jsonb, managed oid[], owner_id oid, to_public boolean)
+CREATE OR REPLACE FUNCTION pubdata._grant_back(target text, col name, entries jsonb, managed oid[], owner_id oid, to_public boolean)
 	RETURNS void
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
@@ -259,7 +233,7 @@ COMMENT ON FUNCTION pubdata._grant_back(text, name, jsonb, oid[], oid, boolean) 
 -- Roles are cluster-wide and other databases may use pubdata: they stay,
 -- and so do their memberships.  pubdata's own triggers stand aside
 -- (session_replication_role = replica) while it undoes its work.
-CREATE FUNCTION pubdata._uninstall(cascade boolean) RETURNS boolean
+CREATE OR REPLACE FUNCTION pubdata._uninstall(cascade boolean) RETURNS boolean
 	LANGUAGE plpgsql SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	SET session_replication_role = replica
@@ -382,7 +356,7 @@ COMMENT ON FUNCTION pubdata._uninstall(boolean) IS
 -- takes pubdata with it: DROP EXTENSION pubdata, or (CASCADE) an extension
 -- pubdata requires; DROP SCHEMA ... CASCADE of pubdata's schema or of one
 -- holding an extension it requires; DROP OWNED BY its owner
-CREATE FUNCTION pubdata._drops_pubdata(kind text, names text[], cascade boolean) RETURNS boolean
+CREATE OR REPLACE FUNCTION pubdata._drops_pubdata(kind text, names text[], cascade boolean) RETURNS boolean
 	LANGUAGE sql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -411,11 +385,12 @@ $$;
 COMMENT ON FUNCTION pubdata._drops_pubdata(text, text[], boolean) IS
 	'Internal: the DROP EXTENSION, DROP SCHEMA or DROP OWNED about to run takes pubdata with it';
 
-CREATE FUNCTION pubdata._drop_start() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION pubdata._drop_start() RETURNS event_trigger
 	AS 'MODULE_PATHNAME', 'pubdata_drop_start'
 	LANGUAGE C;
 COMMENT ON FUNCTION pubdata._drop_start() IS
 	'Internal event trigger: before a DROP that takes pubdata with it, undo registration on every registered table (pubdata._uninstall)';
+DROP EVENT TRIGGER IF EXISTS pubdata_uninstall;
 CREATE EVENT TRIGGER pubdata_uninstall ON ddl_command_start
 	WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
 	EXECUTE FUNCTION pubdata._drop_start();

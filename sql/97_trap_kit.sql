@@ -680,6 +680,43 @@ CALL trap.step('evaluation_report (superuser)');
 SELECT pubdata.evaluation_report(current_date - 1, current_date + 1) ? 'departments' AS report;
 
 --
+-- Partitions: pubdata governs each partition of a registered table (as the
+-- extension owner) at registration and whenever one is created, attached or
+-- changed; a partition named directly is refused to anyone but the planter
+--
+SET ROLE regress_trap_prov;
+SET trap.via = 'planter';
+CREATE TABLE trapprov.parted (id integer, region text, note text DEFAULT trapprov.t('parted: column default'),
+	CHECK (trapprov.p('parted: check constraint'))) PARTITION BY LIST (region);
+CREATE TABLE trapprov.parted_a PARTITION OF trapprov.parted FOR VALUES IN ('331102');
+CREATE INDEX parted_a_note ON trapprov.parted_a ((note || trapprov.t_imm('parted_a: index expression')));
+CREATE INDEX parted_a_id ON trapprov.parted_a (id) WHERE trapprov.p_imm('parted_a: partial index predicate');
+CREATE TRIGGER parted_a_row BEFORE INSERT OR UPDATE ON trapprov.parted_a
+	FOR EACH ROW EXECUTE FUNCTION trapprov.trg('parted_a: trigger');
+INSERT INTO trapprov.parted (id, region) VALUES (1, '331102');
+CREATE TABLE trapprov.parted_c (id integer, region text, note text,
+	CONSTRAINT parted_check CHECK (trapprov.p('parted: check constraint')));
+CREATE INDEX parted_c_note ON trapprov.parted_c ((note || trapprov.t_imm('parted_c: index expression')));
+CALL trap.step('partitioned table: register, create, attach, detach partitions (planter)');
+SELECT pubdata.register_resource('trapprov.parted', 'TRAP-PARTED', '陷阱分区', 'trapprov', 'restricted', 'not_open', 'daily', 2) > 0 AS registered;
+CREATE TABLE trapprov.parted_b PARTITION OF trapprov.parted FOR VALUES IN ('331121');
+ALTER TABLE trapprov.parted ATTACH PARTITION trapprov.parted_c FOR VALUES IN ('331127');
+ALTER TABLE trapprov.parted DETACH PARTITION trapprov.parted_c;
+SELECT pubdata.submit_resource('TRAP-PARTED') IS NOT NULL AS submitted;
+RESET ROLE;
+SET ROLE regress_trap_admin;
+CALL trap.step('partitioned table: review, publish (bureau)');
+SELECT pubdata.review_resource('TRAP-PARTED', true) IS NOT NULL AS reviewed,
+	   pubdata.publish_resource('TRAP-PARTED') IS NOT NULL AS published;
+RESET ROLE;
+SET ROLE regress_trap_other;
+CALL trap.step('direct:regress_trap_other');
+SELECT id FROM trapprov.parted_a WHERE note || '' <> '';
+INSERT INTO trapprov.parted_a (id, region) VALUES (2, '331102');
+RESET ROLE;
+RESET trap.via;
+
+--
 -- Retiring: the planter's own resources, then the bureau's
 --
 SET ROLE regress_trap_prov;

@@ -11,6 +11,12 @@
  * marks the cache stale.  Creating or dropping a schema (the extension) and
  * changes of role membership also mark it stale.
  *
+ * A partition of a registered table is part of its resource: a second, small
+ * map (relid -> the registered table above it) answers for partitions, filled
+ * as they are met and emptied by every relcache invalidation (ATTACH and
+ * DETACH PARTITION change the partition's pg_class row; emptying it for any
+ * invalidation keeps a detached sub-tree from being remembered).
+ *
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
@@ -19,7 +25,9 @@
 
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_authid.h"
+#include "nodes/parsenodes.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "fmgr.h"
@@ -39,6 +47,12 @@ typedef struct DeptEntry
 	char		code[PUBDATA_CODE_LEN];
 } DeptEntry;
 
+typedef struct PartEntry
+{
+	Oid			relid;			/* hash key: a partition */
+	Oid			registered;		/* the registered table above it, or InvalidOid */
+} PartEntry;
+
 typedef struct DeptRow
 {
 	Oid			roleid;
@@ -48,6 +62,8 @@ typedef struct DeptRow
 
 static HTAB *resource_cache = NULL;
 static HTAB *dept_cache = NULL;
+static HTAB *part_cache = NULL;
+static bool part_cache_valid = false;
 static DeptRow *dept_rows = NULL;
 static int	n_dept_rows = 0;
 static MemoryContext cache_cxt = NULL;
@@ -66,6 +82,7 @@ InvalidateRelcache(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == resource_relid || relid == department_relid)
 		cache_valid = false;
+	part_cache_valid = false;
 }
 
 /*
@@ -130,6 +147,8 @@ LoadCache(void)
 		MemoryContextReset(cache_cxt);
 	resource_cache = NULL;
 	dept_cache = NULL;
+	part_cache = NULL;
+	part_cache_valid = false;
 	dept_rows = NULL;
 	n_dept_rows = 0;
 
@@ -241,6 +260,100 @@ pubdata_catalog_lookup(Oid relid)
 	if (resource_cache == NULL || cache_loading)
 		return NULL;
 	return (PubdataResource *) hash_search(resource_cache, &relid, HASH_FIND, NULL);
+}
+
+/*
+ * pubdata_catalog_lookup_partition
+ *		The registered resource a partition belongs to (the nearest registered
+ *		table above it), or NULL: relid is not a partition, or no table above
+ *		it is registered.  A partitioned table's partitions carry neither its
+ *		row-level security nor its grants' policies, so a statement naming a
+ *		partition must be held to the resource.
+ */
+PubdataResource *
+pubdata_catalog_lookup_partition(Oid relid)
+{
+	PartEntry  *e;
+	bool		found;
+
+	EnsureCache();
+	if (resource_cache == NULL || cache_loading || !get_rel_relispartition(relid))
+		return NULL;
+	if (!part_cache_valid || part_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		if (part_cache != NULL)
+			hash_destroy(part_cache);
+		memset(&ctl, 0, sizeof(ctl));
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(PartEntry);
+		ctl.hcxt = cache_cxt;
+		part_cache = hash_create("pubdata partitions", 64, &ctl,
+								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		part_cache_valid = true;
+	}
+	e = hash_search(part_cache, &relid, HASH_ENTER, &found);
+	if (!found)
+	{
+		List	   *ancestors = get_partition_ancestors(relid);
+		ListCell   *lc;
+
+		e->registered = InvalidOid;
+		foreach(lc, ancestors)
+		{
+			Oid			anc = lfirst_oid(lc);
+
+			if (hash_search(resource_cache, &anc, HASH_FIND, NULL) != NULL)
+			{
+				e->registered = anc;
+				break;
+			}
+		}
+		list_free(ancestors);
+	}
+	if (!OidIsValid(e->registered))
+		return NULL;
+	return (PubdataResource *) hash_search(resource_cache, &e->registered, HASH_FIND, NULL);
+}
+
+/*
+ * pubdata_catalog_detaching
+ *		ALTER TABLE ... DETACH PARTITION of a partition of a registered table
+ *		(or of a partition of one): the resource's code, the partition's name
+ *		in *partition; NULL for any other statement.
+ */
+char *
+pubdata_catalog_detaching(Node *stmt, char **partition)
+{
+	AlterTableStmt *at;
+	ListCell   *lc;
+
+	if (!IsA(stmt, AlterTableStmt))
+		return NULL;
+	at = (AlterTableStmt *) stmt;
+	foreach(lc, at->cmds)
+	{
+		AlterTableCmd *cmd = (AlterTableCmd *) lfirst(lc);
+		PartitionCmd *pc;
+		Oid			parent;
+		PubdataResource *res;
+
+		if (cmd->subtype != AT_DetachPartition || !IsA(cmd->def, PartitionCmd))
+			continue;
+		pc = (PartitionCmd *) cmd->def;
+		parent = RangeVarGetRelid(at->relation, NoLock, true);
+		if (!OidIsValid(parent))
+			return NULL;
+		res = pubdata_catalog_lookup(parent);
+		if (res == NULL)
+			res = pubdata_catalog_lookup_partition(parent);
+		if (res == NULL)
+			return NULL;
+		*partition = pstrdup(pc->name->relname);
+		return pstrdup(res->code);
+	}
+	return NULL;
 }
 
 /*

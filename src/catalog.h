@@ -9,6 +9,7 @@
 #define PUBDATA_CATALOG_H
 
 #include "postgres.h"
+#include "nodes/nodes.h"
 
 #define PUBDATA_CODE_LEN 64
 
@@ -32,6 +33,8 @@ typedef struct PubdataResource
 
 extern void pubdata_catalog_init(void);
 extern PubdataResource *pubdata_catalog_lookup(Oid relid);
+extern PubdataResource *pubdata_catalog_lookup_partition(Oid relid);
+extern char *pubdata_catalog_detaching(Node *stmt, char **partition);
 extern int32 pubdata_catalog_department(Oid roleid, char *code_out);
 extern bool pubdata_catalog_loading(void);
 

@@ -905,6 +905,76 @@ RefuseBureauView(PlannedStmt *ps)
 }
 
 /* ------------------------------------------------------------------------
+ * Partitions of registered tables
+ * ------------------------------------------------------------------------
+ */
+
+static bool IsProvider(Oid roleid, PubdataResource *res);
+
+/*
+ * RefusePartition
+ *		A statement names a partition of a registered table, as someone else
+ *		than the table's provider.  A partition has neither the table's
+ *		row-level security nor its grants' policies: read or written
+ *		directly, it would give rows past every row scope and item a grant
+ *		decided.  So a partition is the provider's alone (a privilege on it,
+ *		granted by anyone, changes nothing); everyone else goes through the
+ *		partitioned table.  The refusal is audited under the resource.
+ */
+static void
+RefusePartition(QueryDesc *qd, RangeTblEntry *rte, PubdataResource *res, Oid userid,
+				const char *command)
+{
+	int32		dept;
+	char		dept_code[PUBDATA_CODE_LEN];
+	char	   *nsp = get_namespace_name(get_rel_namespace(res->relid));
+	char	   *table = get_rel_name(res->relid);
+
+	dept = pubdata_catalog_department(userid, dept_code);
+	RecordDenied(qd, userid, dept, dept_code, res->code, command);
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("permission denied for partition \"%s\" of resource \"%s\"",
+					get_rel_name(rte->relid), res->code),
+			 errdetail("A partition of a registered table is read and written through the table, where the resource's grants, row scopes and audit apply; directly, only by its provider."),
+			 errhint("Query %s instead.",
+					 quote_qualified_identifier(nsp ? nsp : "?", table ? table : "?"))));
+}
+
+/*
+ * CheckPartitions
+ *		Every partition of a registered table a statement names directly, to
+ *		read or to write, as someone else than the table's provider, is
+ *		refused (partitions a plan reaches through their table are not named:
+ *		their range table entries require no privilege).
+ */
+static void
+CheckPartitions(QueryDesc *qd, const char *utility_command)
+{
+	ListCell   *lc;
+
+	foreach(lc, qd->plannedstmt->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+		PubdataResource *res;
+		Oid			userid;
+
+		if (rte->rtekind != RTE_RELATION || rte->requiredPerms == 0 ||
+			!OidIsValid(rte->relid))
+			continue;
+		if (rte->relkind != RELKIND_RELATION && rte->relkind != RELKIND_PARTITIONED_TABLE &&
+			rte->relkind != RELKIND_FOREIGN_TABLE)
+			continue;
+		res = pubdata_catalog_lookup_partition(rte->relid);
+		if (res == NULL)
+			continue;
+		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		if (!IsProvider(userid, res))
+			RefusePartition(qd, rte, res, userid, CommandName(qd, utility_command));
+	}
+}
+
+/* ------------------------------------------------------------------------
  * Writes into another department's table
  * ------------------------------------------------------------------------
  */
@@ -1389,6 +1459,7 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 
 	/* refusals the executor would make anyway, said so that they help */
 	RefuseBureauView(ps);
+	CheckPartitions(qd, utility_command);
 	RefuseForeignWrite(qd, utility_command);
 
 	if (eflags & EXEC_FLAG_EXPLAIN_ONLY)

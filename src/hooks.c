@@ -421,6 +421,8 @@ hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	LineageUtility lineage;
 	bool		success = false;
 	int			restore_level;
+	char	   *detached = NULL;
+	char	   *detached_from = NULL;
 
 	if (nesting_level == 0 && ActivePortal != NULL)
 		pubdata_guard_statement_begin(pstmt);
@@ -439,6 +441,8 @@ hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 	if (IsDefinition(pstmt->utilityStmt))
 		defining++;
 	restore_level = pubdata_restore_begin(pstmt, context);
+	if (!IsParallelWorker() && !pubdata_catalog_loading())
+		detached_from = pubdata_catalog_detaching(pstmt->utilityStmt, &detached);
 	PG_TRY();
 	{
 		if (prev_ProcessUtility)
@@ -449,6 +453,12 @@ hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 									params, queryEnv, dest, qc);
 		success = true;
 		pubdata_restore_end(restore_level);
+		if (detached_from != NULL)
+			ereport(NOTICE,
+					(errmsg("partition \"%s\" left resource \"%s\": pubdata no longer governs it",
+							detached, detached_from),
+					 errdetail("It keeps the row-level security and the provider's policy it had as a partition: no other department reads it."),
+					 errhint("Register it with pubdata.register_resource() if it is still provided, or drop it.")));
 	}
 	PG_FINALLY();
 	{

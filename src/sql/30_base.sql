@@ -62,3 +62,11 @@ CREATE OR REPLACE FUNCTION pubdata._owner_count(relation regclass, query text, a
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION pubdata._owner_count(regclass, text, jsonb) IS
 	'Internal: run a counting query over a department''s relation as its owner (security-restricted, search_path pinned); callable only by pubdata''s own functions';
+
+-- _internal_ddl(): pubdata's own functions are changing policies and
+-- privileges (pubdata.internal_ddl, set by them only); the DDL follow-up and
+-- guards stand aside.  Here, before any table: the follow-up fires as soon
+-- as CREATE EXTENSION makes one.
+CREATE OR REPLACE FUNCTION pubdata._internal_ddl() RETURNS boolean
+	AS 'MODULE_PATHNAME', 'pubdata_internal_ddl_active' LANGUAGE C STABLE;
+

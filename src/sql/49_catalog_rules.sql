@@ -167,8 +167,8 @@ CREATE OR REPLACE FUNCTION pubdata.accept_project(code text) RETURNS void
 	AS $$ SELECT pubdata._project_gate($1, 'accepted') $$;
 COMMENT ON FUNCTION pubdata.accept_project(text) IS 'Accept an IT project; its catalog entries must be published (pubdata_admin)';
 
--- DDL follow-up: items follow ALTER TABLE; a registered table is not dropped
--- silently.  A resource without items is one whose items a parallel restore
+-- DDL follow-up: items follow ALTER TABLE; new partitions of a registered
+-- table are governed at once; a registered table is not dropped silently.  A resource without items is one whose items a parallel restore
 -- (pg_restore -j) has not loaded yet: registration gives every resource at
 -- least one, and items are never deleted.
 CREATE OR REPLACE FUNCTION pubdata._on_ddl_end() RETURNS event_trigger
@@ -177,6 +177,7 @@ CREATE OR REPLACE FUNCTION pubdata._on_ddl_end() RETURNS event_trigger
 	AS $$
 DECLARE
 	rid bigint;
+	bad text;
 BEGIN
 	FOR rid IN
 		SELECT DISTINCT r.id FROM pg_catalog.pg_event_trigger_ddl_commands() c
@@ -186,11 +187,46 @@ BEGIN
 	LOOP
 		PERFORM pubdata._sync_items(rid);
 	END LOOP;
+	-- a partition created in (CREATE TABLE ... PARTITION OF) or attached to a
+	-- registered table, or changed, is governed as the table's from now on;
+	-- its row-level security is not turned off (the guard below would not
+	-- see it: this trigger fires first and would turn it on again)
+	IF NOT pubdata._internal_ddl() THEN
+		SELECT r.code INTO bad FROM pg_catalog.pg_event_trigger_ddl_commands() c
+		  JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) c.objid
+		 CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(c.objid) a
+		  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) a.relid::oid
+		 WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+		   AND c.command_tag OPERATOR(pg_catalog.=) 'ALTER TABLE' AND k.relispartition
+		   AND k.relkind IN ('r', 'p') AND NOT k.relrowsecurity
+		 LIMIT 1;
+		IF bad IS NOT NULL THEN
+			IF NOT pubdata._ddl_exempt() THEN
+				RAISE EXCEPTION 'row-level security of resource "%" cannot be disabled', bad
+					USING ERRCODE = 'insufficient_privilege',
+						  DETAIL = 'The table is a partition of the resource''s table; its row-level security keeps it the provider''s alone.',
+						  HINT = 'Read and share the partition''s rows through the resource''s table.';
+			END IF;
+		END IF;
+		FOR rid IN
+			SELECT DISTINCT r.id FROM pg_catalog.pg_event_trigger_ddl_commands() c
+			 CROSS JOIN LATERAL (SELECT c.objid AS relid
+							 UNION SELECT x.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors(c.objid) x) a
+			  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) a.relid::oid
+			  JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) r.relation::oid
+			 WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+			   AND c.object_type IN ('table', 'foreign table') AND k.relkind OPERATOR(pg_catalog.=) 'p'
+			 ORDER BY r.id
+		LOOP
+			PERFORM pubdata._govern_partitions(rid);
+		END LOOP;
+	END IF;
 END
 $$;
 DROP EVENT TRIGGER IF EXISTS pubdata_ddl_end;
 CREATE EVENT TRIGGER pubdata_ddl_end ON ddl_command_end
-	WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'CREATE VIEW')
+	WHEN TAG IN ('ALTER TABLE', 'ALTER VIEW', 'ALTER MATERIALIZED VIEW', 'CREATE VIEW', 'CREATE TABLE',
+				 'CREATE FOREIGN TABLE')
 	EXECUTE FUNCTION pubdata._on_ddl_end();
 
 CREATE OR REPLACE FUNCTION pubdata._on_sql_drop() RETURNS event_trigger

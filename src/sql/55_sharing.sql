@@ -10,8 +10,6 @@ CREATE OR REPLACE TRIGGER resource_invalidate AFTER INSERT OR UPDATE OR DELETE O
 CREATE OR REPLACE TRIGGER department_invalidate AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON pubdata.department
 	FOR EACH STATEMENT EXECUTE FUNCTION pubdata._catalog_invalidate();
 
-CREATE OR REPLACE FUNCTION pubdata._internal_ddl() RETURNS boolean
-	AS 'MODULE_PATHNAME', 'pubdata_internal_ddl_active' LANGUAGE C STABLE;
 GRANT SELECT ON pubdata.schema_usage TO pubdata_admin, pubdata_auditor;
 
 -- _grant_live(g): a grant in force now

@@ -176,6 +176,29 @@ END
 $$;
 COMMENT ON FUNCTION pubdata._sync_schema_usage(oid) IS 'Give the schema USAGE that live grants need and take back what pubdata gave when none needs it (internal)';
 
+-- _other_roles(relation, provider): the roles that must hold no privilege on a
+-- registered table (or a partition of one) but what pubdata decides: every
+-- department but the provider, pubdata_department, and any member of a
+-- department (not of the provider) that holds a privilege on it now
+CREATE OR REPLACE FUNCTION pubdata._other_roles(relation regclass, provider name) RETURNS SETOF name
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT d.role_name FROM pubdata.department d
+	 WHERE d.role_name OPERATOR(pg_catalog.<>) $2
+	   AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) d.role_name)
+	UNION SELECT 'pubdata_department'::name
+	UNION SELECT x.rolname FROM pg_catalog.pg_roles x
+	 WHERE pg_catalog.pg_has_role(x.oid, 'pubdata_department', 'MEMBER')
+	   AND NOT pg_catalog.pg_has_role(x.oid, $2, 'MEMBER')
+	   AND x.oid OPERATOR(pg_catalog.=) ANY (
+			SELECT a.grantee FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
+			 WHERE c.oid OPERATOR(pg_catalog.=) $1::oid
+			UNION SELECT a.grantee FROM pg_catalog.pg_attribute t, pg_catalog.aclexplode(t.attacl) a
+			 WHERE t.attrelid OPERATOR(pg_catalog.=) $1::oid)
+$$;
+COMMENT ON FUNCTION pubdata._other_roles(regclass, name) IS 'Internal: the roles that hold no privilege on a registered table or its partitions but what pubdata decides';
+
 -- _refresh_sharing: rebuild a resource's policies and privileges from the catalog and its grants
 CREATE OR REPLACE FUNCTION pubdata._refresh_sharing(resource_id bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
@@ -238,18 +261,7 @@ BEGIN
 	-- decide: nor PUBLIC, nor a login of another department (a grant made
 	-- before registration, or by ALTER DEFAULT PRIVILEGES)
 	EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', r.relation);
-	FOR rol IN SELECT d.role_name FROM pubdata.department d
-				WHERE d.role_name OPERATOR(pg_catalog.<>) r.provider_role
-				  AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles x WHERE x.rolname OPERATOR(pg_catalog.=) d.role_name)
-			   UNION SELECT 'pubdata_department'::name
-			   UNION SELECT x.rolname FROM pg_catalog.pg_roles x
-					  WHERE pg_catalog.pg_has_role(x.oid, 'pubdata_department', 'MEMBER')
-						AND NOT pg_catalog.pg_has_role(x.oid, r.provider_role, 'MEMBER')
-						AND x.oid OPERATOR(pg_catalog.=) ANY (
-							SELECT a.grantee FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) a
-							 WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid
-							UNION SELECT a.grantee FROM pg_catalog.pg_attribute t, pg_catalog.aclexplode(t.attacl) a
-							 WHERE t.attrelid OPERATOR(pg_catalog.=) r.relation::oid)
+	FOR rol IN SELECT pubdata._other_roles(r.relation, r.provider_role)
 	LOOP
 		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %I', r.relation, rol);
 	END LOOP;
@@ -296,12 +308,85 @@ BEGIN
 		END LOOP;
 	END IF;
 	PERFORM pg_catalog.set_config('pubdata.internal_ddl', 'off', true);
+	IF r.relkind OPERATOR(pg_catalog.=) 'p' THEN
+		PERFORM pubdata._govern_partitions(r.id);
+	END IF;
 	-- an approved grant is enough to read: the schema's usage comes with it
 	PERFORM pubdata._sync_schema_usage((SELECT c.relnamespace FROM pg_catalog.pg_class c
 										 WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid));
 END
 $$;
 COMMENT ON FUNCTION pubdata._refresh_sharing(bigint) IS 'Rebuild the policies and column privileges of one resource from its class, status and live grants';
+
+-- _govern_partitions(resource): a partition of a registered table is part of
+-- its resource.  Read through the table, it is covered by the table's
+-- row-level security, grants and audit; named directly, it has none of them
+-- (PostgreSQL applies a table's policies and privileges to the table named
+-- in the query only).  So each partition, at registration and from the
+-- moment it is created or attached (pubdata._on_ddl_end), is the provider's
+-- alone: no privilege for PUBLIC or another department, row-level security
+-- on with the provider's policy only (a privilege given later, by anyone,
+-- reads nothing), and the access guard refuses everyone else who names it
+-- (src/guard.c).  Returns the number of partitions.
+CREATE OR REPLACE FUNCTION pubdata._govern_partitions(resource_id bigint) RETURNS integer
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	r record;
+	p record;
+	pol name;
+	rol name;
+	n integer := 0;
+	was text := pg_catalog.current_setting('pubdata.internal_ddl', true);
+BEGIN
+	SELECT x.relation, d.role_name AS provider_role INTO r
+	  FROM pubdata.resource x JOIN pubdata.department d ON d.id OPERATOR(pg_catalog.=) x.provider_id
+	  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.relation::oid
+	 WHERE x.id OPERATOR(pg_catalog.=) $1 AND c.relkind OPERATOR(pg_catalog.=) 'p';
+	IF NOT FOUND OR NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles o WHERE o.rolname OPERATOR(pg_catalog.=) r.provider_role) THEN
+		RETURN 0;
+	END IF;
+	PERFORM pg_catalog.set_config('pubdata.internal_ddl', 'on', true);
+	FOR p IN SELECT t.relid AS part, c.relkind, c.relrowsecurity
+			   FROM pg_catalog.pg_partition_tree(r.relation) t
+			   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+			  WHERE t.relid OPERATOR(pg_catalog.<>) r.relation AND c.relkind IN ('r', 'p', 'f')
+			  ORDER BY t.level, t.relid::oid
+	LOOP
+		IF p.relkind IN ('r', 'p') THEN
+			IF NOT p.relrowsecurity THEN
+				EXECUTE pg_catalog.format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', p.part);
+			END IF;
+			-- a permissive policy that would give rows to PUBLIC or another department goes
+			FOR pol IN SELECT y.polname FROM pg_catalog.pg_policy y
+						WHERE y.polrelid OPERATOR(pg_catalog.=) p.part::oid AND y.polpermissive
+						  AND y.polname OPERATOR(pg_catalog.<>) 'pubdata_provider'
+						  AND EXISTS (SELECT 1 FROM pg_catalog.unnest(y.polroles) pr(role)
+									   WHERE pr.role OPERATOR(pg_catalog.=) 0
+										  OR (pg_catalog.pg_has_role(pr.role, 'pubdata_department', 'MEMBER')
+											  AND NOT pg_catalog.pg_has_role(pr.role, r.provider_role, 'MEMBER')))
+			LOOP
+				EXECUTE pg_catalog.format('DROP POLICY %I ON %s', pol, p.part);
+			END LOOP;
+			IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_policy y WHERE y.polrelid OPERATOR(pg_catalog.=) p.part::oid
+							AND y.polname OPERATOR(pg_catalog.=) 'pubdata_provider') THEN
+				EXECUTE pg_catalog.format('CREATE POLICY pubdata_provider ON %s FOR ALL TO %I USING (true) WITH CHECK (true)',
+										  p.part, r.provider_role);
+			END IF;
+		END IF;
+		EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM PUBLIC', p.part);
+		FOR rol IN SELECT pubdata._other_roles(p.part, r.provider_role) LOOP
+			EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %I', p.part, rol);
+		END LOOP;
+		n := n OPERATOR(pg_catalog.+) 1;
+	END LOOP;
+	PERFORM pg_catalog.set_config('pubdata.internal_ddl', coalesce(nullif(was, ''), 'off'), true);
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION pubdata._govern_partitions(bigint) IS
+	'Internal: every partition of a registered partitioned table is its provider''s alone (no privilege for others, row-level security with the provider''s policy)';
 
 -- _on_register / _on_retire: called by the catalog functions.  Registration
 -- first records the table as it is (what DROP EXTENSION gives back, see

@@ -24,19 +24,26 @@ BEGIN
 	IF pubdata._ddl_exempt() THEN
 		RETURN;
 	END IF;
+	-- on the registered table or one of its partitions
 	SELECT r.code INTO bad FROM pg_catalog.pg_event_trigger_ddl_commands() c
 	  JOIN pg_catalog.pg_policy p ON p.oid OPERATOR(pg_catalog.=) c.objid
-	  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) p.polrelid
+	 CROSS JOIN LATERAL (SELECT p.polrelid AS relid
+						 UNION SELECT x.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors(p.polrelid) x) a
+	  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) a.relid
 	 WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::regclass LIMIT 1;
 	IF bad IS NOT NULL THEN
 		RAISE EXCEPTION 'policies of resource "%" are managed by pubdata', bad
 			USING ERRCODE = 'insufficient_privilege',
 				  HINT = 'Share through pubdata.request_share() and pubdata.decide_share(); only pubdata changes these policies.';
 	END IF;
+	-- the registered table or one of its partitions
 	SELECT r.code INTO bad FROM pg_catalog.pg_event_trigger_ddl_commands() d
-	  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) d.objid
-	  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.relation::oid
+	 CROSS JOIN LATERAL (SELECT d.objid AS relid
+							 UNION SELECT x.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors(d.objid) x) a
+	  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) a.relid::oid
+	  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objid
 	 WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
+	   AND d.object_type OPERATOR(pg_catalog.=) 'table'
 	   AND c.relkind IN ('r', 'p') AND NOT c.relrowsecurity LIMIT 1;
 	IF bad IS NOT NULL THEN
 		RAISE EXCEPTION 'row-level security of resource "%" cannot be disabled', bad
@@ -60,9 +67,11 @@ BEGIN
 	IF pubdata._ddl_exempt() THEN
 		RETURN;
 	END IF;
+	-- of the registered table or one of its partitions
 	SELECT r.code INTO bad FROM pg_catalog.pg_event_trigger_dropped_objects() o
-	  JOIN pubdata.resource r ON r.relation_name OPERATOR(pg_catalog.=)
-			pg_catalog.format('%I.%I', o.address_names[1], o.address_names[2])
+	 CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', o.address_names[1], o.address_names[2]))::pg_catalog.oid AS relid) t
+	 CROSS JOIN LATERAL (SELECT t.relid UNION SELECT x.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors(t.relid) x) a
+	  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) a.relid
 	 WHERE o.object_type OPERATOR(pg_catalog.=) 'policy'
 	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() t
 					   WHERE t.object_type OPERATOR(pg_catalog.=) 'table'
@@ -80,22 +89,28 @@ CREATE EVENT TRIGGER pubdata_guard_policy_drop ON sql_drop
 	WHEN TAG IN ('DROP POLICY')
 	EXECUTE FUNCTION pubdata._guard_policy_drop();
 
--- Nobody grants privileges on a registered table behind pubdata's back: a
--- GRANT by its owner would give columns or rows no share request decided
--- (Art 16-18).  The privileges of the registered tables are fingerprinted
+-- Nobody grants privileges on a registered table or one of its partitions
+-- behind pubdata's back: a GRANT by its owner would give columns or rows no
+-- share request decided (Art 16-18).  The privileges of the registered tables are fingerprinted
 -- before a GRANT and compared after it.
 CREATE OR REPLACE FUNCTION pubdata._guard_acl_state() RETURNS jsonb
 	LANGUAGE sql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
-	SELECT coalesce(pg_catalog.jsonb_object_agg(r.code,
-			pg_catalog.md5(coalesce(c.relacl::text, '') OPERATOR(pg_catalog.||)
-				coalesce((SELECT pg_catalog.string_agg(a.attnum::text OPERATOR(pg_catalog.||) a.attacl::text, ';' ORDER BY a.attnum)
-						   FROM pg_catalog.pg_attribute a
-						  WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attacl IS NOT NULL), ''))), '{}')
-	  FROM pubdata.resource r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.relation::oid
+	SELECT coalesce(pg_catalog.jsonb_object_agg(r.code, (
+			SELECT pg_catalog.md5(pg_catalog.string_agg(c.oid::text OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||)
+						coalesce(c.relacl::text, '') OPERATOR(pg_catalog.||)
+						coalesce((SELECT pg_catalog.string_agg(a.attnum::text OPERATOR(pg_catalog.||) a.attacl::text, ';' ORDER BY a.attnum)
+								   FROM pg_catalog.pg_attribute a
+								  WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attacl IS NOT NULL), ''),
+						'|' ORDER BY c.oid))
+			  FROM pg_catalog.pg_class c
+			 WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid
+				OR c.oid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree(r.relation) t))), '{}')
+	  FROM pubdata.resource r
+	 WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid)
 $$;
-COMMENT ON FUNCTION pubdata._guard_acl_state() IS 'Fingerprints of the privileges of every registered table, by resource code (internal)';
+COMMENT ON FUNCTION pubdata._guard_acl_state() IS 'Fingerprints of the privileges of every registered table and its partitions, by resource code (internal)';
 
 CREATE OR REPLACE FUNCTION pubdata._guard_grant_start() RETURNS event_trigger
 	LANGUAGE plpgsql SECURITY DEFINER

@@ -243,6 +243,7 @@ DECLARE
 	r record;
 	o pubdata.resource_origin;
 	p record;
+	q record;
 	g oid;
 	s record;
 	col record;
@@ -314,6 +315,25 @@ BEGIN
 			ELSIF NOT r.relforcerowsecurity AND o.force_row_security THEN
 				EXECUTE pg_catalog.format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', r.relation);
 			END IF;
+		END IF;
+		-- its partitions (pubdata._govern_partitions): pubdata's policy goes,
+		-- row-level security is as the table's was; the privileges pubdata
+		-- took from other departments on a partition do not come back
+		IF r.relkind OPERATOR(pg_catalog.=) 'p' THEN
+			FOR q IN SELECT t.relid::pg_catalog.regclass AS part, c.relrowsecurity
+					   FROM pg_catalog.pg_partition_tree(r.relation) t
+					   JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) t.relid
+					  WHERE t.relid::pg_catalog.oid OPERATOR(pg_catalog.<>) r.relid AND c.relkind IN ('r', 'p')
+			LOOP
+				FOR p IN SELECT y.polname FROM pg_catalog.pg_policy y
+						  WHERE y.polrelid OPERATOR(pg_catalog.=) q.part::pg_catalog.oid AND pubdata._pubdata_policy(y.polname)
+				LOOP
+					EXECUTE pg_catalog.format('DROP POLICY %I ON %s', p.polname, q.part);
+				END LOOP;
+				IF q.relrowsecurity AND NOT o.row_security THEN
+					EXECUTE pg_catalog.format('ALTER TABLE %s DISABLE ROW LEVEL SECURITY', q.part);
+				END IF;
+			END LOOP;
 		END IF;
 
 		-- privileges: what pubdata's roles hold now goes, what they and

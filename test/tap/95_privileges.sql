@@ -86,6 +86,7 @@ SELECT is_empty($$SELECT sig FROM sec_fn WHERE prosecdef AND lanname IN ('sql', 
 -- here until it is reviewed and added
 SELECT set_eq($$SELECT sig FROM sec_fn WHERE lanname = 'plpgsql' AND def ~ '\mEXECUTE\M\s+(?!FUNCTION)'$$,
 	ARRAY['pubdata.add_department(text,text,text,text,name,text,text)', 'pubdata._refresh_sharing(bigint)',
+		  'pubdata._govern_partitions(bigint)',
 		  'pubdata._sync_schema_usage(oid)',
 		  'pubdata._objection_key(bigint,jsonb,text)',
 		  'pubdata.measure_quality(text)', 'pubdata.enable_quality_trigger(text)',

@@ -2,7 +2,7 @@
  *
  * scheduler.c
  *	  The pubdata scheduler (Art 8(5), 14, 15): a supervisor, a launcher
- *	  background worker and one dynamic job worker per run.
+ *	  background worker and a pool of job workers.
  *
  * The launcher lives in the database named by pubdata.database.  A
  * supervisor, registered when the library is preloaded and connected to no
@@ -13,9 +13,10 @@
  * but LOG lines.  The launcher sleeps on its latch until the next job in
  * pubdata.job is due, the job table changes (a statement trigger sets the
  * launcher's latch when the changing transaction commits), a job worker
- * exits, or housekeeping is due.  For each due job it registers a dynamic
- * background worker ("pubdata job worker"), at most pubdata.max_job_workers
- * at once, and moves the job's next_run_at to its next occurrence after now:
+ * exits, or housekeeping is due.  It hands each due run to a pool of
+ * long-lived job workers ("pubdata job worker", at most
+ * pubdata.max_job_workers; see "The pool of job workers" below), and moves
+ * the job's next_run_at to its next occurrence after now:
  * a server that was down for a while therefore runs each job at most once to
  * catch up.  A scheduled run of a built-in job (the sweeps every minute,
  * lineage compaction) that found nothing to do leaves no row in job_run.
@@ -71,7 +72,9 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "commands/async.h"
 #include "commands/dbcommands.h"
+#include "commands/prepare.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
@@ -95,6 +98,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timeout.h"
@@ -116,12 +120,35 @@ int			pubdata_overdue_grace = 5;	/* minutes */
 /* supervisor restart delay after a crash; launcher restart delay after it stops */
 #define LAUNCHER_RESTART_SECONDS	2
 
+/* the most job workers in the pool (pubdata.max_job_workers is capped by it) */
+#define POOL_SLOTS					64
+/* a pool worker with nothing to do for this long exits */
+#define POOL_IDLE_MS				60000L
+
+/*
+ * One place of the pool of job workers.  The launcher hands a run to the
+ * worker of a place (assigned, with the run's ids) and sets its latch; the
+ * worker runs it and clears assigned.  Only the launcher sets assigned and
+ * starts a place's worker; only the worker sets pid and latch.
+ */
+typedef struct PoolSlot
+{
+	pid_t		pid;			/* the worker in this place, 0 if none */
+	Latch	   *latch;
+	pid_t		launcher_pid;	/* the launcher that started it */
+	bool		assigned;		/* a run is handed over and not finished */
+	int64		job_id;
+	int64		run_id;
+	TimestampTz scheduled_at;
+} PoolSlot;
+
 /* state shared between the launcher and every backend */
 typedef struct SchedShmem
 {
 	slock_t		mutex;
 	pid_t		launcher_pid;	/* 0 when no launcher is running */
 	Latch	   *launcher_latch;
+	PoolSlot	pool[POOL_SLOTS];
 } SchedShmem;
 
 static SchedShmem *sched = NULL;
@@ -152,13 +179,23 @@ typedef struct JobWorkerArgs
 	Oid			dboid;
 } JobWorkerArgs;
 
-/* a job worker the launcher started and waits for */
+/* a run the launcher handed to the pool and waits for */
 typedef struct LaunchedJob
 {
 	int64		job_id;
 	int64		run_id;
-	BackgroundWorkerHandle *handle;
+	int			slot;			/* its place in the pool */
 } LaunchedJob;
+
+/* what a pool worker is told at start, in bgw_extra */
+typedef struct PoolWorkerArgs
+{
+	int			slot;
+	Oid			dboid;
+} PoolWorkerArgs;
+
+/* the launcher's handles of the pool's workers, by place */
+static BackgroundWorkerHandle *pool_handles[POOL_SLOTS];
 
 /* a job's definition, as the job worker reads it */
 typedef struct JobDef
@@ -188,6 +225,13 @@ static void launcher_check_calendar(DateADT today);
 static bool start_job_worker(int64 job_id, int64 run_id, TimestampTz scheduled_at,
 							 pid_t notify_pid, BackgroundWorkerHandle **handle);
 static void run_job(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten);
+static void run_one(const JobWorkerArgs *args);
+static bool pool_worker_gone(int slot);
+static void pool_reap(void);
+static int	pool_dispatch(int64 job_id, int64 run_id, TimestampTz scheduled_at);
+static bool start_pool_worker(int slot, BackgroundWorkerHandle **handle);
+static void pool_detach(int code, Datum arg);
+static void pool_reset_session(void);
 static int64 run_sweep(const char *sql);
 static void run_aggregation(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten);
 static void check_single_select(const char *query);
@@ -215,7 +259,7 @@ pubdata_scheduler_init(void)
 							   NULL, NULL, NULL);
 	DefineCustomIntVariable("pubdata.max_job_workers",
 							"Maximum number of pubdata job workers running at once.",
-							"Each run of a job is a background worker; they count against max_worker_processes.",
+							"The job workers are a pool of background workers (at most 64); they count against max_worker_processes.",
 							&pubdata_max_job_workers,
 							4, 1, 1024,
 							PGC_SIGHUP,
@@ -289,6 +333,7 @@ sched_shmem_startup(void)
 		SpinLockInit(&sched->mutex);
 		sched->launcher_pid = 0;
 		sched->launcher_latch = NULL;
+		memset(sched->pool, 0, sizeof(sched->pool));
 	}
 	LWLockRelease(AddinShmemInitLock);
 }
@@ -779,6 +824,7 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 {
 	List	   *still_running = NIL;
 	List	   *finished_runs = NIL;
+	List	   *done_runs = NIL;
 	ListCell   *lc;
 	TimestampTz now = GetCurrentTimestamp();
 	long		sleep_ms = HOUSEKEEPING_INTERVAL_MS;
@@ -790,19 +836,32 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 	MemoryContext oldcxt;
 	bool		no_slot = false;
 
-	/* reap job workers that have exited */
+	/*
+	 * Reap the runs that are over: recorded by their worker (which cleared
+	 * its place), or lost with a worker that exited in the middle of one.
+	 */
 	foreach(lc, *launched)
 	{
 		LaunchedJob *lj = (LaunchedJob *) lfirst(lc);
-		pid_t		pid;
+		PoolSlot   *ps = &sched->pool[lj->slot];
+		bool		over;
 
-		if (GetBackgroundWorkerPid(lj->handle, &pid) == BGWH_STOPPED)
+		SpinLockAcquire(&sched->mutex);
+		over = !(ps->assigned && ps->run_id == lj->run_id);
+		SpinLockRelease(&sched->mutex);
+		if (over)
+			done_runs = lappend(done_runs, lj);
+		else if (pool_worker_gone(lj->slot))
 		{
+			SpinLockAcquire(&sched->mutex);
+			ps->assigned = false;
+			SpinLockRelease(&sched->mutex);
 			finished_runs = lappend(finished_runs, lj);
 		}
 		else
 			still_running = lappend(still_running, lj);
 	}
+	pool_reap();
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
@@ -869,7 +928,7 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 		running_ids[nrunning++] = Int64GetDatum(((LaunchedJob *) lfirst(lc))->job_id);
 	exclude = construct_array(running_ids, nrunning, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 
-	free_slots = pubdata_max_job_workers - list_length(still_running);
+	free_slots = Min(pubdata_max_job_workers, POOL_SLOTS) - list_length(still_running);
 	if (free_slots > 0)
 	{
 		Oid			argtypes[2] = {INT4OID, INT8ARRAYOID};
@@ -899,7 +958,7 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 			Datum		v1[1] = {Int64GetDatum(due_ids[i])};
 			int64		run_id;
 			bool		isnull;
-			BackgroundWorkerHandle *handle;
+			int			slot;
 			LaunchedJob *lj;
 
 			if (SPI_execute_with_args("SELECT pg_catalog.nextval('pubdata.job_run_id_seq')",
@@ -908,7 +967,14 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 			run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 			oldcxt = MemoryContextSwitchTo(TopMemoryContext);
-			if (!start_job_worker(due_ids[i], run_id, due_at[i], MyProcPid, &handle))
+			slot = pool_dispatch(due_ids[i], run_id, due_at[i]);
+			if (slot == -1)
+			{
+				/* every worker busy (or starting): the run waits */
+				MemoryContextSwitchTo(oldcxt);
+				break;
+			}
+			if (slot < 0)
 			{
 				static TimestampTz last_warning = 0;
 
@@ -928,7 +994,7 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 			lj = palloc(sizeof(LaunchedJob));
 			lj->job_id = due_ids[i];
 			lj->run_id = run_id;
-			lj->handle = handle;
+			lj->slot = slot;
 			still_running = lappend(still_running, lj);
 			MemoryContextSwitchTo(oldcxt);
 
@@ -938,7 +1004,7 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 	}
 
 	/* sleep until the next job is due (a worker's exit also sets our latch) */
-	if (list_length(still_running) < pubdata_max_job_workers)
+	if (list_length(still_running) < Min(pubdata_max_job_workers, POOL_SLOTS))
 	{
 		Datum	   *ids = palloc(sizeof(Datum) * (list_length(still_running) + 1));
 		int			n = 0;
@@ -983,12 +1049,9 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 	*launched = list_copy(still_running);
 	MemoryContextSwitchTo(oldcxt);
 	foreach(lc, finished_runs)
-	{
-		LaunchedJob *lj = (LaunchedJob *) lfirst(lc);
-
-		pfree(lj->handle);
-		pfree(lj);
-	}
+		pfree(lfirst(lc));
+	foreach(lc, done_runs)
+		pfree(lfirst(lc));
 
 	return sleep_ms;
 }
@@ -1072,6 +1135,282 @@ start_job_worker(int64 job_id, int64 run_id, TimestampTz scheduled_at,
 	return RegisterDynamicBackgroundWorker(&worker, handle);
 }
 
+/* ------------------------------------------------------------------------
+ * The pool of job workers
+ *
+ * A scheduled run is handed to a long-lived job worker instead of a worker
+ * started for it: starting a background worker (a process, its connection,
+ * its caches) costs more than most runs.  The launcher keeps up to
+ * pubdata.max_job_workers of them, each in a place of shared memory; it
+ * hands a run to an idle one (or starts one, the run handed over before it
+ * starts) and sets its latch.  Between runs a worker keeps nothing of the
+ * last job: the job ran as its role in a security-restricted operation with
+ * its own GUC nest level (no SET ROLE, no temporary object, no WITH HOLD
+ * cursor; every setting undone), its advisory lock is released, prepared
+ * statements, cached plans and LISTENs are dropped.  A worker that crashes
+ * costs its own run; one idle for a minute, or whose launcher is gone,
+ * exits.  run_job_now() still starts a worker of its own for its run.
+ * ------------------------------------------------------------------------
+ */
+
+/*
+ * pool_worker_gone
+ *		The launcher's worker of a place has exited (or was never started).
+ */
+static bool
+pool_worker_gone(int slot)
+{
+	pid_t		pid;
+
+	return pool_handles[slot] == NULL ||
+		GetBackgroundWorkerPid(pool_handles[slot], &pid) == BGWH_STOPPED;
+}
+
+/*
+ * pool_reap
+ *		Forget the handles of the launcher's workers that have exited (a run
+ *		one of them left unfinished is failed by the next reaping of runs).
+ */
+static void
+pool_reap(void)
+{
+	int			i;
+
+	for (i = 0; i < POOL_SLOTS; i++)
+	{
+		if (pool_handles[i] == NULL || !pool_worker_gone(i))
+			continue;
+		pfree(pool_handles[i]);
+		pool_handles[i] = NULL;
+	}
+}
+
+/*
+ * pool_dispatch
+ *		Hand a run to an idle worker of the pool, or to a new one; returns
+ *		its place, -1 when every worker the pool may have is busy, -2 when
+ *		no background worker could be started.
+ */
+static int
+pool_dispatch(int64 job_id, int64 run_id, TimestampTz scheduled_at)
+{
+	int			limit = Min(pubdata_max_job_workers, POOL_SLOTS);
+	int			live = 0;
+	int			free_place = -1;
+	int			i;
+	PoolSlot   *ps;
+	BackgroundWorkerHandle *handle;
+
+	for (i = 0; i < POOL_SLOTS; i++)
+	{
+		Latch	   *latch = NULL;
+
+		ps = &sched->pool[i];
+		SpinLockAcquire(&sched->mutex);
+		if (pool_handles[i] != NULL)
+		{
+			live++;
+			if (ps->pid != 0 && ps->latch != NULL && !ps->assigned)
+			{
+				ps->assigned = true;
+				ps->job_id = job_id;
+				ps->run_id = run_id;
+				ps->scheduled_at = scheduled_at;
+				latch = ps->latch;
+			}
+		}
+		else if (free_place < 0 && ps->pid == 0)
+			free_place = i;
+		SpinLockRelease(&sched->mutex);
+		if (latch != NULL)
+		{
+			SetLatch(latch);
+			return i;
+		}
+	}
+	if (live >= limit || free_place < 0)
+		return -1;
+
+	ps = &sched->pool[free_place];
+	SpinLockAcquire(&sched->mutex);
+	ps->assigned = true;
+	ps->job_id = job_id;
+	ps->run_id = run_id;
+	ps->scheduled_at = scheduled_at;
+	ps->launcher_pid = MyProcPid;
+	SpinLockRelease(&sched->mutex);
+	if (!start_pool_worker(free_place, &handle))
+	{
+		SpinLockAcquire(&sched->mutex);
+		ps->assigned = false;
+		SpinLockRelease(&sched->mutex);
+		return -2;
+	}
+	pool_handles[free_place] = handle;
+	return free_place;
+}
+
+/*
+ * start_pool_worker
+ *		Register a job worker for a place of the pool.
+ */
+static bool
+start_pool_worker(int slot, BackgroundWorkerHandle **handle)
+{
+	BackgroundWorker worker;
+	PoolWorkerArgs args;
+
+	memset(&worker, 0, sizeof(worker));
+	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker.bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker.bgw_library_name, BGW_MAXLEN, "pubdata");
+	snprintf(worker.bgw_function_name, BGW_MAXLEN, "pubdata_pool_worker_main");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "pubdata job worker %d", slot);
+	snprintf(worker.bgw_type, BGW_MAXLEN, "pubdata job worker");
+	worker.bgw_notify_pid = MyProcPid;
+
+	args.slot = slot;
+	args.dboid = MyDatabaseId;
+	StaticAssertStmt(sizeof(PoolWorkerArgs) <= BGW_EXTRALEN, "PoolWorkerArgs too large");
+	memcpy(worker.bgw_extra, &args, sizeof(args));
+
+	return RegisterDynamicBackgroundWorker(&worker, handle);
+}
+
+/*
+ * pool_detach
+ *		A pool worker exits: its place has no worker any more.  A run it was
+ *		given and did not finish stays assigned: the launcher marks it failed.
+ */
+static void
+pool_detach(int code, Datum arg)
+{
+	PoolSlot   *ps = &sched->pool[DatumGetInt32(arg)];
+
+	SpinLockAcquire(&sched->mutex);
+	if (ps->pid == MyProcPid)
+	{
+		ps->pid = 0;
+		ps->latch = NULL;
+	}
+	SpinLockRelease(&sched->mutex);
+}
+
+/*
+ * pool_reset_session
+ *		What a job could leave in the session, gone before the next run.
+ */
+static void
+pool_reset_session(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	DropAllPreparedStatements();
+	ResetPlanCache();
+	Async_UnlistenAll();
+	CommitTransactionCommand();
+	pgstat_report_appname("pubdata job worker");
+	pgstat_report_activity(STATE_IDLE, NULL);
+}
+
+/*
+ * pubdata_pool_worker_main
+ *		Entry point of a job worker of the pool: the runs the launcher hands
+ *		to its place, one after the other.
+ */
+void
+pubdata_pool_worker_main(Datum main_arg)
+{
+	PoolWorkerArgs pa;
+	PoolSlot   *ps;
+	pid_t		launcher = MyBgworkerEntry->bgw_notify_pid;
+	TimestampTz idle_since;
+	bool		attached = false;
+
+	memcpy(&pa, MyBgworkerEntry->bgw_extra, sizeof(pa));
+
+	pqsignal(SIGTERM, job_worker_sigterm);
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	BackgroundWorkerUnblockSignals();
+	if (sched == NULL || pa.slot < 0 || pa.slot >= POOL_SLOTS)
+		proc_exit(0);
+	BackgroundWorkerInitializeConnectionByOid(pa.dboid, InvalidOid, 0);
+	pin_search_path();
+
+	/* the place is ours if the launcher that started us still holds it for us */
+	ps = &sched->pool[pa.slot];
+	SpinLockAcquire(&sched->mutex);
+	if (ps->pid == 0 && ps->launcher_pid == launcher && sched->launcher_pid == launcher)
+	{
+		ps->pid = MyProcPid;
+		ps->latch = MyLatch;
+		attached = true;
+	}
+	SpinLockRelease(&sched->mutex);
+	if (!attached)
+		proc_exit(0);
+	before_shmem_exit(pool_detach, Int32GetDatum(pa.slot));
+	pgstat_report_appname("pubdata job worker");
+	idle_since = GetCurrentTimestamp();
+
+	for (;;)
+	{
+		JobWorkerArgs args;
+		bool		have = false;
+		bool		leave = false;
+		Latch	   *launcher_latch = NULL;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+		}
+
+		SpinLockAcquire(&sched->mutex);
+		if (ps->assigned)
+		{
+			have = true;
+			args.job_id = ps->job_id;
+			args.run_id = ps->run_id;
+			args.scheduled_at = ps->scheduled_at;
+			args.dboid = MyDatabaseId;
+		}
+		else if (got_sigterm || sched->launcher_pid != launcher ||
+				 TimestampDifferenceExceeds(idle_since, GetCurrentTimestamp(), POOL_IDLE_MS))
+		{
+			/* nothing handed over: leave the place before anything can be */
+			ps->pid = 0;
+			ps->latch = NULL;
+			leave = true;
+		}
+		SpinLockRelease(&sched->mutex);
+		if (leave)
+			break;
+
+		if (have)
+		{
+			run_one(&args);
+			pool_reset_session();
+			SpinLockAcquire(&sched->mutex);
+			ps->assigned = false;
+			if (sched->launcher_pid == launcher)
+				launcher_latch = sched->launcher_latch;
+			SpinLockRelease(&sched->mutex);
+			if (launcher_latch != NULL)
+				SetLatch(launcher_latch);
+			idle_since = GetCurrentTimestamp();
+			continue;
+		}
+
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 1000L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+	}
+	proc_exit(0);
+}
+
 PG_FUNCTION_INFO_V1(pubdata_launch_job);
 
 /*
@@ -1128,19 +1467,13 @@ spi_text(int col)
 
 /*
  * pubdata_job_worker_main
- *		Entry point of a job worker: one run of one job.
+ *		Entry point of a one-run job worker (run_job_now()): one run of one
+ *		job, then exit.
  */
 void
 pubdata_job_worker_main(Datum main_arg)
 {
 	JobWorkerArgs args;
-	JobDef	   *jd;
-	LOCKTAG		tag;
-	volatile int64 nread = 0;
-	volatile int64 nwritten = 0;
-	TimestampTz started;
-	MemoryContext workcxt;
-	PubdataIdentity book;
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
 
@@ -1148,13 +1481,36 @@ pubdata_job_worker_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(args.dboid, InvalidOid, 0);
 	pin_search_path();
+	run_one(&args);
+	proc_exit(0);
+}
+
+/*
+ * run_one
+ *		One run of one job, in this worker: the run recorded as running, the
+ *		job as its role, the result recorded (see the file's header).  The
+ *		job's advisory lock is released before returning.
+ */
+static void
+run_one(const JobWorkerArgs *argp)
+{
+	JobWorkerArgs args = *argp;
+	JobDef	   *jd;
+	LOCKTAG		tag;
+	volatile int64 nread = 0;
+	volatile int64 nwritten = 0;
+	TimestampTz started;
+	MemoryContext workcxt;
+	MemoryContext callercxt = CurrentMemoryContext;
+	PubdataIdentity book;
+
 	{
 		char		appname[64];
 
 		snprintf(appname, sizeof(appname), "pubdata job %lld", (long long) args.job_id);
 		pgstat_report_appname(appname);
 	}
-	workcxt = AllocSetContextCreate(TopMemoryContext, "pubdata job worker",
+	workcxt = AllocSetContextCreate(TopMemoryContext, "pubdata job run",
 									ALLOCSET_DEFAULT_SIZES);
 
 	/* one job never runs twice at once: a session lock held until exit */
@@ -1170,7 +1526,9 @@ pubdata_job_worker_main(Datum main_arg)
 		ereport(LOG,
 				(errmsg("pubdata job %lld is already running; run %lld not started",
 						(long long) args.job_id, (long long) args.run_id)));
-		proc_exit(0);
+		MemoryContextSwitchTo(callercxt);
+		MemoryContextDelete(workcxt);
+		return;
 	}
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
@@ -1212,7 +1570,10 @@ pubdata_job_worker_main(Datum main_arg)
 			SPI_finish();
 			PopActiveSnapshot();
 			CommitTransactionCommand();
-			proc_exit(0);
+			LockRelease(&tag, ExclusiveLock, true);
+			MemoryContextSwitchTo(callercxt);
+			MemoryContextDelete(workcxt);
+			return;
 		}
 		old = MemoryContextSwitchTo(workcxt);
 		jd = palloc0(sizeof(JobDef));
@@ -1353,17 +1714,17 @@ pubdata_job_worker_main(Datum main_arg)
 		ErrorData  *edata;
 		const char *status = "failed";
 		StringInfoData msg;
-		MemoryContext old;
 
 		job_running = false;
 		QueryCancelPending = false;	/* a cancel that came too late to act */
 		disable_all_timeouts(false);
-		old = MemoryContextSwitchTo(workcxt);
+		MemoryContextSwitchTo(workcxt);
 		edata = CopyErrorData();
 		FlushErrorState();
 		/* also undoes pubdata_become(): user id, security context, GUCs */
 		AbortCurrentTransaction();
-		MemoryContextSwitchTo(old);
+		/* what was current at the error went with the transaction */
+		MemoryContextSwitchTo(workcxt);
 
 		initStringInfo(&msg);
 		if (got_sigterm && edata->sqlerrcode == ERRCODE_QUERY_CANCELED)
@@ -1418,7 +1779,9 @@ pubdata_job_worker_main(Datum main_arg)
 	(void) nread;
 	(void) nwritten;
 	pgstat_report_activity(STATE_IDLE, NULL);
-	proc_exit(0);
+	LockRelease(&tag, ExclusiveLock, true);
+	MemoryContextSwitchTo(callercxt);
+	MemoryContextDelete(workcxt);
 }
 
 /*

@@ -27,6 +27,7 @@ extern void pubdata_scheduler_init(void);
 extern PGDLLEXPORT void pubdata_supervisor_main(Datum main_arg);
 extern PGDLLEXPORT void pubdata_launcher_main(Datum main_arg);
 extern PGDLLEXPORT void pubdata_job_worker_main(Datum main_arg);
+extern PGDLLEXPORT void pubdata_pool_worker_main(Datum main_arg);
 
 /* wake the launcher (no-op when it is not running or not preloaded) */
 extern void pubdata_wake_launcher(void);

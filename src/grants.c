@@ -10,8 +10,11 @@
  * the department's approved grants with the columns each gives (the
  * resource's unconditional items included, which are open to every row),
  * its expiry, row-scope flag, purpose and scenario, and the resource's shared
- * items.  The cache is loaded whole, with one query, the first time it is
- * needed after a change: statement triggers on share_request, scenario,
+ * items.  The cache is filled as it is needed: the resources' shared items
+ * with one query, then each department's grants with one query the first
+ * time that department is looked up (a session acts for one department, and
+ * a city has hundreds: a session does not load the others' grants).  After a
+ * change it is emptied: statement triggers on share_request, scenario,
  * scenario_resource, resource and resource_item send a relcache invalidation
  * of the changed table, and every backend's callback marks the cache stale
  * (delivered at the next transaction or lock, the way PostgreSQL's own
@@ -53,9 +56,13 @@ static MemoryContext grant_cxt = NULL;
 static bool grants_valid = false;
 static bool grants_loading = false;
 static bool grants_callback = false;
+static bool installed = false;	/* pubdata's tables exist in this database */
+static HTAB *loaded_depts = NULL;	/* the departments whose grants are read */
 static Oid	watched[7];
 
 static const PubdataGrantSet empty_set = {0, NULL, NULL};
+
+static const PubdataGrantSet *LookupLoaded(int64 resource_id, int32 dept);
 
 static const char *const watched_names[] = {
 	"share_request", "scenario", "scenario_resource", "resource", "resource_item",
@@ -69,7 +76,7 @@ static const char *const watched_names[] = {
  * bureau has reviewed it (state 'added').  Runs as the extension owner with
  * search_path pinned; reads pubdata's own tables only.
  */
-static const char load_sql[] =
+static const char dept_sql[] =
 "SELECT s.resource_id, s.requester_id, s.id,"
 "       coalesce(s.expires_at, 'infinity'::pg_catalog.timestamptz),"
 "       s.row_scope IS NOT NULL AND s.row_scope OPERATOR(pg_catalog.<>) '{}'::pg_catalog.jsonb,"
@@ -100,7 +107,11 @@ static const char load_sql[] =
 "  FROM pubdata.share_request s"
 "  LEFT JOIN pubdata.scenario sc ON sc.id OPERATOR(pg_catalog.=) s.scenario_id"
 " WHERE s.status OPERATOR(pg_catalog.=) 'approved'"
-" UNION ALL "
+"   AND s.requester_id OPERATOR(pg_catalog.=) $1"
+" ORDER BY 1, 2, 3";
+
+/* every published unconditional resource's shared items (dept 0) */
+static const char shared_sql[] =
 "SELECT r.id, 0, 0, 'infinity'::pg_catalog.timestamptz, false, false, NULL, NULL,"
 "       ARRAY(SELECT i.attnum FROM pubdata.resource_item i"
 "             WHERE i.resource_id OPERATOR(pg_catalog.=) r.id"
@@ -167,38 +178,28 @@ ColsFromArray(Datum arr)
 }
 
 /*
- * LoadGrants
- *		Rebuild the cache from pubdata's tables.
+ * ReadGrants
+ *		Run one of the queries above (dept_sql with its department) and add
+ *		its rows to the cache.
  */
 static void
-LoadGrants(void)
+ReadGrants(const char *sql, int32 dept)
 {
 	PubdataIdentity id;
-	Oid			nsp = pubdata_schema_oid();
-	HASH_SEQ_STATUS seq;
 	GrantEntry *e;
-	int			i;
-
-	pubdata_fresh_context(&grant_cxt, CacheMemoryContext, "pubdata grant cache");
-	grant_cache = pubdata_blob_hash("pubdata grants", sizeof(GrantKey), sizeof(GrantEntry), 256, grant_cxt);
-
-	for (i = 0; i < lengthof(watched); i++)
-		watched[i] = pubdata_relation_oid(watched_names[i]);
-	if (!OidIsValid(nsp) || !OidIsValid(watched[0]))
-	{
-		grants_valid = true;	/* not installed here: nothing is granted */
-		return;
-	}
 
 	grants_loading = true;
 	pubdata_become(&id, pubdata_extension_owner(), 0);
 	PG_TRY();
 	{
 		uint64		r;
+		Oid			argtypes[1] = {INT4OID};
+		Datum		values[1] = {Int32GetDatum(dept)};
 
 		if (SPI_connect() != SPI_OK_CONNECT)
 			elog(ERROR, "SPI_connect failed");
-		if (SPI_execute(load_sql, true, 0) != SPI_OK_SELECT)
+		if (SPI_execute_with_args(sql, sql == dept_sql ? 1 : 0, argtypes, values, NULL,
+								  true, 0) != SPI_OK_SELECT)
 			elog(ERROR, "could not read pubdata's grants");
 		for (r = 0; r < SPI_processed; r++)
 		{
@@ -305,15 +306,55 @@ LoadGrants(void)
 		grants_loading = false;
 	}
 	PG_END_TRY();
+}
 
-	/* every grant also covers its resource's shared items */
+/*
+ * ResetGrants
+ *		Empty the cache and read the resources' shared items.
+ */
+static void
+ResetGrants(void)
+{
+	Oid			nsp = pubdata_schema_oid();
+	int			i;
+
+	pubdata_fresh_context(&grant_cxt, CacheMemoryContext, "pubdata grant cache");
+	grant_cache = pubdata_blob_hash("pubdata grants", sizeof(GrantKey), sizeof(GrantEntry), 256, grant_cxt);
+	loaded_depts = pubdata_blob_hash("pubdata grant departments", sizeof(int32), sizeof(int32), 16, grant_cxt);
+
+	for (i = 0; i < lengthof(watched); i++)
+		watched[i] = pubdata_relation_oid(watched_names[i]);
+	installed = OidIsValid(nsp) && OidIsValid(watched[0]);
+	/* valid from here: an invalidation while reading marks it stale again */
+	grants_valid = true;
+	if (installed)
+		ReadGrants(shared_sql, 0);
+}
+
+/*
+ * LoadDepartment
+ *		Read a department's grants into the cache; each also covers its
+ *		resource's shared items.
+ */
+static void
+LoadDepartment(int32 dept)
+{
+	HASH_SEQ_STATUS seq;
+	GrantEntry *e;
+	int			i;
+
+	(void) hash_search(loaded_depts, &dept, HASH_ENTER, NULL);
+	if (!installed)
+		return;
+	ReadGrants(dept_sql, dept);
+
 	hash_seq_init(&seq, grant_cache);
 	while ((e = hash_seq_search(&seq)) != NULL)
 	{
 		GrantKey	skey;
 		GrantEntry *shared;
 
-		if (e->key.dept == 0)
+		if (e->key.dept != dept)
 			continue;
 		memset(&skey, 0, sizeof(skey));
 		skey.resource_id = e->key.resource_id;
@@ -330,7 +371,6 @@ LoadGrants(void)
 			MemoryContextSwitchTo(old);
 		}
 	}
-	grants_valid = true;
 }
 
 /*
@@ -340,12 +380,28 @@ LoadGrants(void)
 const PubdataGrantSet *
 pubdata_grants_lookup(int64 resource_id, int32 dept)
 {
+	if (grants_loading)
+		return &empty_set;
+	if (!IsTransactionState())
+		return LookupLoaded(resource_id, dept);
+	if (!grants_valid || grant_cache == NULL)
+		ResetGrants();
+	if (dept != 0 && hash_search(loaded_depts, &dept, HASH_FIND, NULL) == NULL)
+		LoadDepartment(dept);
+	return LookupLoaded(resource_id, dept);
+}
+
+/*
+ * LookupLoaded
+ *		The department's grants on the resource, from what the cache holds.
+ */
+static const PubdataGrantSet *
+LookupLoaded(int64 resource_id, int32 dept)
+{
 	GrantKey	key;
 	GrantEntry *e;
 
-	if (!grants_valid && !grants_loading && IsTransactionState())
-		LoadGrants();
-	if (grant_cache == NULL || grants_loading)
+	if (grant_cache == NULL)
 		return &empty_set;
 	memset(&key, 0, sizeof(key));
 	key.resource_id = resource_id;

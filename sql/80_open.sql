@@ -237,3 +237,108 @@ SELECT n, pubdata.mask_value(left('33110219900101123456', n), 'id_card') AS id_c
 SELECT count(*) AS unchanged FROM generate_series(1, 20) n, unnest(ARRAY['id_card', 'phone', 'name', 'email']) r
  WHERE pubdata.mask_value(left('33110219900101123456', n), r) = left('33110219900101123456', n)
 	OR pubdata.mask_value(left('欧阳锋张三李四王五赵六钱七孙八周九吴十郑', n), r) = left('欧阳锋张三李四王五赵六钱七孙八周九吴十郑', n);
+
+-- ---------------------------------------------------------------------------
+-- Honest types: a column keeps its type unless masked; a domain shows its
+-- built-in base type; a department's own type (an enum) is text, converted by
+-- the table owner's read; masked columns are text and their comments say so
+-- ---------------------------------------------------------------------------
+SET ROLE regress_open_stats;
+CREATE DOMAIN regress_open_stats.district_code AS varchar(6) CHECK (VALUE ~ '^[0-9]{6}$');
+CREATE TYPE regress_open_stats.grade AS ENUM ('甲', '乙');
+CREATE TABLE regress_open_stats.typed (
+	id			bigint PRIMARY KEY,
+	score		numeric(5,1),
+	ratio		double precision,
+	district	regress_open_stats.district_code,
+	grade		regress_open_stats.grade,
+	born		date,
+	seen		timestamptz,
+	seen_local	timestamp,
+	active		boolean,
+	tags		text[],
+	note		varchar(20)
+);
+INSERT INTO regress_open_stats.typed VALUES
+	(9007199254740993, 98.5, 0.25, '331102', '甲', '1990-05-17', '2026-03-04 10:00:00+08', '2026-03-04 10:00:00', true,
+	 ARRAY['a', 'b'], '备注'),
+	(2, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+SELECT pubdata.register_resource('regress_open_stats.typed', 'SJ-TYPE-1', '类型样例', 'regress_open_stats',
+	'unconditional', 'open', 'weekly', 1, summary => '类型样例') > 0 AS registered;
+-- a description equal to the title is not repeated; another one is added once
+SELECT pubdata.set_item('SJ-TYPE-1', 'score', '得分', description => '得分');
+SELECT pubdata.set_item('SJ-TYPE-1', 'ratio', '比例', description => '占总数的比例');
+SELECT pubdata.set_item('SJ-TYPE-1', 'born', '出生日期', personal => 'personal', mask => 'year');
+SELECT pubdata.set_item('SJ-TYPE-1', 'seen', '到访时间', personal => 'personal', mask => 'month');
+SELECT pubdata.set_item('SJ-TYPE-1', 'note', '备注', personal => 'personal', mask => 'pseudonym');
+SELECT pubdata.submit_resource('SJ-TYPE-1');
+RESET ROLE;
+SET ROLE regress_open_admin;
+SELECT pubdata.review_resource('SJ-TYPE-1', true), pubdata.publish_resource('SJ-TYPE-1');
+RESET ROLE;
+SELECT a.attname, format_type(a.atttypid, a.atttypmod) AS type, col_description(a.attrelid, a.attnum) AS comment
+  FROM pg_attribute a WHERE a.attrelid = 'pubdata_open.sj_type_1'::regclass AND a.attnum > 0 ORDER BY a.attnum;
+-- the summary equal to the name is not repeated; the frequency in Chinese
+SELECT obj_description('pubdata_open.sj_type_1'::regclass, 'pg_class') AS view_comment;
+SET ROLE regress_open_bi;
+SET TIME ZONE 'Asia/Shanghai';
+-- bigint beyond 2^53, numeric scale, the domain's value, the enum as text,
+-- year and month of the date and the timestamptz (session time zone)
+SELECT id, score, ratio, district, grade, born, seen, seen_local, active, tags, length(note) AS pseudonym_length
+  FROM pubdata_open.sj_type_1 ORDER BY id;
+SELECT pg_typeof(id) AS id, pg_typeof(score) AS score, pg_typeof(active) AS active, pg_typeof(tags) AS tags,
+	   pg_typeof(seen_local) AS seen_local
+  FROM pubdata_open.sj_type_1 LIMIT 1;
+-- the reader's operators work on the real types: filters and sums
+SELECT sum(score) AS total, count(*) FILTER (WHERE id > 9007199254740992) AS big_ids
+  FROM pubdata_open.sj_type_1;
+RESET TIME ZONE;
+RESET ROLE;
+
+-- the views' pseudonym is HMAC-SHA256 under the key, as pgcrypto computes it
+-- (the same values as before the masks moved to C)
+SET ROLE regress_open_admin;
+-- a direct call must declare the view's columns and types
+SELECT * FROM pubdata.open_dataset_rows(pubdata.resource_id('SJ-TYPE-1'))
+	AS r(id numeric, score numeric, ratio float8, district varchar, grade text, born text, seen text, seen_local timestamp,
+		 active bool, tags text[], note text);
+SELECT id, grade, born FROM pubdata.open_dataset_rows(pubdata.resource_id('SJ-TYPE-1'))
+	AS r(id bigint, score numeric, ratio float8, district varchar, grade text, born text, seen text, seen_local timestamp,
+		 active bool, tags text[], note text) ORDER BY id;
+SELECT (SELECT email FROM pubdata_open.sj_qy_001 WHERE uscc = '91331100MA2A000001')
+	 = encode(hmac(convert_to('zhang@example.cn', 'UTF8'), (SELECT key FROM pubdata.open_pseudonym_key), 'sha256'), 'hex')
+	   AS same_as_pgcrypto,
+	   pubdata.mask_value('备注', 'pseudonym')
+	 = encode(hmac(convert_to('备注', 'UTF8'), (SELECT key FROM pubdata.open_pseudonym_key), 'sha256'), 'hex')
+	   AS mask_value_too;
+-- year and month of text, and the other masks' edges
+SELECT pubdata.mask_value('1990-05-17', 'year') AS year, pubdata.mask_value('1990-05-17', 'month') AS month,
+	   pubdata.mask_value('', 'name') AS empty_name, pubdata.mask_value('@x', 'email') AS at_first,
+	   pubdata.mask_value(NULL, 'pseudonym') AS null_value, pubdata.mask_value('x', 'redact') AS redacted;
+SELECT pubdata.mask_value('x', NULL);
+SELECT pubdata.mask_value('x', 'custom:mine#1');
+RESET ROLE;
+
+-- a leaky function of the reader's in WHERE, against every view the reader
+-- can reach: it sees only what the views show (masked values, open items)
+SET ROLE regress_open_bi;
+CREATE TEMP TABLE seen (t text);
+CREATE FUNCTION pg_temp.leak_row(t text) RETURNS boolean LANGUAGE plpgsql COST 0.0000001
+	AS $$BEGIN INSERT INTO pg_temp.seen VALUES (t); RETURN true; END$$;
+DO $$
+DECLARE
+	v regclass;
+BEGIN
+	FOR v IN SELECT c.oid::regclass FROM pg_class c
+			  WHERE c.relnamespace = 'pubdata_open'::regnamespace AND c.relkind = 'v'
+				AND has_table_privilege(c.oid, 'SELECT') ORDER BY 1
+	LOOP
+		EXECUTE format('SELECT count(*) FROM %s x WHERE pg_temp.leak_row(x::text)', v);
+	END LOOP;
+END
+$$;
+SELECT bool_or(t LIKE '%3301**********1234%') AS saw_masked_rows, bool_or(t LIKE '%9007199254740993%') AS saw_typed_rows,
+	   count(*) FILTER (WHERE t LIKE ANY (ARRAY['%330102199001011234%', '%13812345678%', '%zhang@example.cn%',
+			'%张小三%', '%内部备注%', '%某路1号%', '%1990-05-17%', '%备注)%', '%52000%'])) AS raw_values_seen
+  FROM pg_temp.seen;
+RESET ROLE;

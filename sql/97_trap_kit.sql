@@ -644,7 +644,7 @@ SELECT pubdata.allow_open_reader('TRAP-OPENCOND', 'regress_trap_user') IS NOT NU
 RESET ROLE;
 SET ROLE regress_trap_user;
 CALL trap.step('open_dataset_rows, _open_source called directly (user, a named reader)');
-SELECT * FROM pubdata.open_dataset_rows(pubdata.resource_id('TRAP-OPENCOND')) AS r(id numeric, kind text);
+SELECT * FROM pubdata.open_dataset_rows(pubdata.resource_id('TRAP-OPENCOND')) AS r(id integer, kind text);
 SELECT * FROM pubdata.open_dataset_rows(pubdata.resource_id('TRAP-OPEN')) AS r(id numeric);
 SELECT * FROM pubdata.open_dataset_rows(pubdata.resource_id('TRAP-OPENCOND')) AS r(id text);
 SELECT * FROM pubdata._open_source(pubdata.resource_id('TRAP-OPENCOND')) AS r(id numeric, kind text);

@@ -36,6 +36,13 @@
  * and a key, so it joins two resources it was granted pseudonymously, and
  * unlike another department's.
  *
+ * The open-data views (open_rows.c) and pubdata.mask_value() use the same
+ * masks through pubdata_mask_open_text(); their pseudonym is the public one,
+ * HMAC-SHA256 under the key itself (as pgcrypto's hmac() computed it in
+ * version 0.1), with the server's OpenSSL: the key's inner and outer states
+ * are computed once when the key is loaded, so a value costs two SHA-256
+ * blocks.
+ *
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
@@ -79,6 +86,8 @@
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+
+#include <openssl/evp.h>
 
 /* true while WrapRelation analyzes the subquery it builds */
 static bool building = false;
@@ -492,12 +501,19 @@ static const uint8 *last_key = NULL;
 static bool key_callback = false;
 static Oid	key_relid = InvalidOid;
 
+/* HMAC-SHA256 under the key itself: the states after the padded key */
+static EVP_MD_CTX *hmac_inner = NULL;
+static EVP_MD_CTX *hmac_outer = NULL;
+static EVP_MD_CTX *hmac_work = NULL;
+static bool hmac_valid = false;
+
 static void
 KeyInvalidate(Datum arg, Oid relid)
 {
 	if (relid == InvalidOid || relid == key_relid)
 	{
 		master_valid = false;
+		hmac_valid = false;
 		last_key = NULL;
 		if (dept_keys)
 		{
@@ -505,6 +521,56 @@ KeyInvalidate(Datum arg, Oid relid)
 			dept_keys = NULL;
 		}
 	}
+}
+
+/*
+ * HmacPrepare
+ *		The HMAC-SHA256 states of a key (RFC 2104): SHA-256 over the key
+ *		padded to the block and XORed with 0x36 (inner) and 0x5c (outer), so
+ *		that each value hashes only itself and the inner digest.  A key longer
+ *		than the block is first hashed, as HMAC requires.
+ */
+static void
+HmacPrepare(const uint8 *key, size_t len)
+{
+	uint8		block[64];
+	uint8		pad[64];
+	int			i;
+
+	hmac_valid = false;
+	memset(block, 0, sizeof(block));
+	if (hmac_inner == NULL)
+		hmac_inner = EVP_MD_CTX_new();
+	if (hmac_outer == NULL)
+		hmac_outer = EVP_MD_CTX_new();
+	if (hmac_work == NULL)
+		hmac_work = EVP_MD_CTX_new();
+	if (hmac_inner == NULL || hmac_outer == NULL || hmac_work == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory preparing the pseudonymization key")));
+	if (len > sizeof(block))
+	{
+		if (EVP_DigestInit_ex(hmac_work, EVP_sha256(), NULL) != 1 ||
+			EVP_DigestUpdate(hmac_work, key, len) != 1 ||
+			EVP_DigestFinal_ex(hmac_work, block, NULL) != 1)
+			elog(ERROR, "could not hash the pseudonymization key");
+	}
+	else
+		memcpy(block, key, len);
+	for (i = 0; i < 64; i++)
+		pad[i] = block[i] ^ 0x36;
+	if (EVP_DigestInit_ex(hmac_inner, EVP_sha256(), NULL) != 1 ||
+		EVP_DigestUpdate(hmac_inner, pad, sizeof(pad)) != 1)
+		elog(ERROR, "could not prepare the pseudonymization key");
+	for (i = 0; i < 64; i++)
+		pad[i] = block[i] ^ 0x5c;
+	if (EVP_DigestInit_ex(hmac_outer, EVP_sha256(), NULL) != 1 ||
+		EVP_DigestUpdate(hmac_outer, pad, sizeof(pad)) != 1)
+		elog(ERROR, "could not prepare the pseudonymization key");
+	explicit_bzero(block, sizeof(block));
+	explicit_bzero(pad, sizeof(pad));
+	hmac_valid = true;
 }
 
 /*
@@ -545,6 +611,7 @@ LoadMasterKey(void)
 					pg_cryptohash_final(ctx, master_key, sizeof(master_key)) < 0)
 					elog(ERROR, "could not hash the pseudonymization key");
 				pg_cryptohash_free(ctx);
+				HmacPrepare((const uint8 *) VARDATA_ANY(b), VARSIZE_ANY_EXHDR(b));
 				found = true;
 			}
 		}
@@ -781,6 +848,200 @@ MaskDate(Datum value, Oid type, PubdataMask rule)
 			elog(ERROR, "mask %s does not apply to type %u", field, type);
 	}
 	return (Datum) 0;
+}
+
+/*
+ * pubdata_mask_open_prepare
+ *		See mask.h.  Loads the key as the extension owner, before the caller
+ *		becomes anyone else.
+ */
+void
+pubdata_mask_open_prepare(void)
+{
+	if (!master_valid || !hmac_valid)
+		LoadMasterKey();
+}
+
+/*
+ * OpenPseudonym
+ *		Hex HMAC-SHA256 of the value's UTF-8 bytes under the key: what
+ *		encode(hmac(convert_to(v, 'UTF8'), key, 'sha256'), 'hex') gives.
+ */
+static text *
+OpenPseudonym(const char *s, int len)
+{
+	static const char digits[] = "0123456789abcdef";
+	const char *utf8 = s;
+	uint8		inner[32];
+	uint8		mac[32];
+	text	   *out;
+	char	   *w;
+	int			i;
+
+	/* prepared before the read began; a key rotated meanwhile is for the next */
+	if (hmac_inner == NULL)
+		elog(ERROR, "the pseudonymization key was not loaded");
+	if (GetDatabaseEncoding() != PG_UTF8)
+	{
+		utf8 = pg_server_to_any(s, len, PG_UTF8);
+		if (utf8 != s)
+			len = strlen(utf8);
+	}
+	if (EVP_MD_CTX_copy_ex(hmac_work, hmac_inner) != 1 ||
+		EVP_DigestUpdate(hmac_work, utf8, len) != 1 ||
+		EVP_DigestFinal_ex(hmac_work, inner, NULL) != 1 ||
+		EVP_MD_CTX_copy_ex(hmac_work, hmac_outer) != 1 ||
+		EVP_DigestUpdate(hmac_work, inner, sizeof(inner)) != 1 ||
+		EVP_DigestFinal_ex(hmac_work, mac, NULL) != 1)
+		elog(ERROR, "could not compute a pseudonym");
+	out = (text *) palloc(VARHDRSZ + 64);
+	w = VARDATA(out);
+	for (i = 0; i < 32; i++)
+	{
+		*w++ = digits[mac[i] >> 4];
+		*w++ = digits[mac[i] & 0xf];
+	}
+	SET_VARSIZE(out, VARHDRSZ + 64);
+	return out;
+}
+
+/*
+ * LeftChars
+ *		The first n characters of a value.
+ */
+static text *
+LeftChars(const char *s, int len, int n)
+{
+	return cstring_to_text_with_len(s, pg_mbcharcliplen(s, len, n));
+}
+
+/*
+ * pubdata_mask_open_text
+ *		See mask.h.
+ */
+text *
+pubdata_mask_open_text(text *value, PubdataMask rule)
+{
+	char	   *s = VARDATA_ANY(value);
+	int			len = VARSIZE_ANY_EXHDR(value);
+
+	switch (rule)
+	{
+		case PUBDATA_MASK_NONE:
+			return value;
+		case PUBDATA_MASK_ID_CARD:
+		case PUBDATA_MASK_NAME:
+		case PUBDATA_MASK_PHONE:
+		case PUBDATA_MASK_EMAIL:
+			return DatumGetTextPP(MaskText(value, rule, 0));
+		case PUBDATA_MASK_PSEUDONYM:
+			return OpenPseudonym(s, len);
+		case PUBDATA_MASK_YEAR:		/* 1990 of 1990-01-01 */
+			return LeftChars(s, len, 4);
+		case PUBDATA_MASK_MONTH:	/* 1990-01 */
+			return LeftChars(s, len, 7);
+		default:
+			elog(ERROR, "mask %d has no open form", (int) rule);
+	}
+	return NULL;
+}
+
+/*
+ * pubdata_mask_open_date
+ *		See mask.h.  The fields of the value itself, so that the result does
+ *		not depend on DateStyle; a timestamptz in the session's time zone.
+ */
+text *
+pubdata_mask_open_date(Datum value, Oid type, PubdataMask rule)
+{
+	struct pg_tm tm;
+	fsec_t		fsec;
+	int			tz;
+	int			year;
+	bool		finite = true;
+	bool		before = false;	/* -infinity */
+
+	memset(&tm, 0, sizeof(tm));
+	switch (type)
+	{
+		case DATEOID:
+			if (DATE_NOT_FINITE(DatumGetDateADT(value)))
+			{
+				finite = false;
+				before = DATE_IS_NOBEGIN(DatumGetDateADT(value));
+			}
+			else
+				j2date(DatumGetDateADT(value) + POSTGRES_EPOCH_JDATE, &tm.tm_year, &tm.tm_mon, &tm.tm_mday);
+			break;
+		case TIMESTAMPOID:
+		case TIMESTAMPTZOID:
+			if (TIMESTAMP_NOT_FINITE(DatumGetTimestamp(value)))
+			{
+				finite = false;
+				before = TIMESTAMP_IS_NOBEGIN(DatumGetTimestamp(value));
+			}
+			else if (timestamp2tm(DatumGetTimestamp(value), type == TIMESTAMPTZOID ? &tz : NULL,
+								  &tm, &fsec, NULL, NULL) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_DATETIME_VALUE_OUT_OF_RANGE),
+						 errmsg("timestamp out of range")));
+			break;
+		default:
+			elog(ERROR, "mask %s does not apply to type %u", pubdata_mask_names[rule], type);
+	}
+	if (!finite)
+		return cstring_to_text(before ? "-infinity" : "infinity");
+	year = tm.tm_year > 0 ? tm.tm_year : -(tm.tm_year - 1);	/* 1 BC is year 0 */
+	if (rule == PUBDATA_MASK_YEAR)
+		return cstring_to_text(psprintf("%04d", year));
+	if (rule == PUBDATA_MASK_MONTH)
+		return cstring_to_text(psprintf("%04d-%02d", year, tm.tm_mon));
+	elog(ERROR, "mask %s does not apply to type %u", pubdata_mask_names[rule], type);
+	return NULL;
+}
+
+PG_FUNCTION_INFO_V1(pubdata_mask_value);
+
+/*
+ * pubdata.mask_value(value text, rule text) returns text
+ *		What an open view shows of a value under a mask rule: the same C code
+ *		as the views.  A pseudonym needs the key, which only roles that may
+ *		read pubdata.open_pseudonym_key (pubdata_admin) may use.
+ */
+Datum
+pubdata_mask_value(PG_FUNCTION_ARGS)
+{
+	char	   *name;
+	int			rule;
+
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("mask rule must not be null"),
+				 errhint("Use one of: none, id_card, name, phone, email, pseudonym, redact, year, month.")));
+	name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	rule = pubdata_mask_from_name(name);
+	if (rule < 0 || rule >= PUBDATA_MASK_COUNT)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid mask rule \"%s\"", name),
+				 errhint("Use one of: none, id_card, name, phone, email, pseudonym, redact, year, month.")));
+	if (rule == PUBDATA_MASK_PSEUDONYM)
+	{
+		Oid			key_table = pubdata_relation_oid("open_pseudonym_key");
+
+		if (!OidIsValid(key_table) ||
+			pg_class_aclcheck(key_table, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("permission denied for table open_pseudonym_key"),
+					 errdetail("A pseudonym is computed with the pseudonymization key, which only pubdata_admin may use."),
+					 errhint("Compare pseudonyms through the open views instead.")));
+		pubdata_mask_open_prepare();
+	}
+	if (PG_ARGISNULL(0) || rule == PUBDATA_MASK_REDACT)
+		PG_RETURN_NULL();
+	PG_RETURN_TEXT_P(pubdata_mask_open_text(PG_GETARG_TEXT_PP(0), (PubdataMask) rule));
 }
 
 /*

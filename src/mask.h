@@ -44,6 +44,19 @@ extern int	pubdata_mask_from_name(const char *name);
  */
 extern void pubdata_mask_rewrite(Query *parse);
 
+/*
+ * Open-data views (open_rows.c) and pubdata.mask_value(): what a view shows of
+ * a value under a rule.  Text: id_card, name, phone and email mask characters,
+ * pseudonym is the hex HMAC-SHA256 under the pseudonymization key, year and
+ * month keep the first 4 or 7 characters.  A date, timestamp or timestamptz
+ * under year or month: "1990" or "1990-01" from its fields.
+ * pubdata_mask_open_prepare() loads the key (as the extension owner): call it
+ * before acting as anyone else when a pseudonym will be needed.
+ */
+extern void pubdata_mask_open_prepare(void);
+extern text *pubdata_mask_open_text(text *value, PubdataMask rule);
+extern text *pubdata_mask_open_date(Datum value, Oid type, PubdataMask rule);
+
 /* A relation range table entry made by pubdata_mask_rewrite (the inner one). */
 #define PubdataRteIsMasked(rte) \
 	((rte)->rtekind == RTE_RELATION && (rte)->security_barrier)

@@ -5,10 +5,11 @@
  *	  its GUCs.
  *
  * The open-data views themselves are maintained in SQL (src/sql/80_open.sql)
- * by triggers on the catalog.  Here the rows of pubdata_open.catalog are read
- * through SPI and handed as plain C strings to json_io.c, which builds the
- * JSON-LD with libjson-c; the text comes back and becomes jsonb.  Everything
- * is read-only, so it works on a hot standby.
+ * by triggers on the catalog and read their rows through open_rows.c.  Here
+ * the rows of pubdata_open.catalog are read through SPI and handed as plain
+ * C strings to json_io.c, which builds the JSON-LD with libjson-c; the text
+ * comes back and becomes jsonb.  Everything is read-only, so it works on a
+ * hot standby.
  *
  *-------------------------------------------------------------------------
  */
@@ -17,21 +18,15 @@
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "executor/spi.h"
-#include "executor/tstoreReceiver.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "lib/stringinfo.h"
 #include "miscadmin.h"
-#include "nodes/params.h"
-#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/jsonb.h"
-#include "utils/plancache.h"
-#include "utils/tuplestore.h"
 
-#include "identity.h"
 #include "json_io.h"
 #include "open.h"
 
@@ -427,212 +422,3 @@ pubdata_dcat_catalog(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
 }
 
-/*
- * RunIntoTuplestore
- *		Run a read-only query through SPI straight into the tuplestore of a
- *		materialized set-returning function, after checking that its columns
- *		have the types the caller declared (the view's column list).  nargs
- *		is 0 or 1 (a bigint: the resource).
- */
-static void
-RunIntoTuplestore(const char *sql, int nargs, Datum arg, ReturnSetInfo *rsinfo, const char *code)
-{
-	Oid			argtypes[1] = {INT8OID};
-	SPIPlanPtr	plan;
-	CachedPlanSource *source;
-	TupleDesc	got;
-	TupleDesc	expected = rsinfo->setDesc;
-	bool		same;
-	int			a;
-	SPIExecuteOptions options;
-	DestReceiver *dest;
-
-	plan = SPI_prepare(sql, nargs, argtypes);
-	if (plan == NULL)
-		elog(ERROR, "could not prepare the open-data query: %s", SPI_result_code_string(SPI_result));
-	source = (CachedPlanSource *) linitial(SPI_plan_get_plan_sources(plan));
-	got = source->resultDesc;
-	same = got != NULL && got->natts == expected->natts;
-	for (a = 0; same && a < got->natts; a++)
-		same = TupleDescAttr(got, a)->atttypid == TupleDescAttr(expected, a)->atttypid;
-	if (!same)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATATYPE_MISMATCH),
-				 errmsg("the open-data view of resource \"%s\" does not match its catalog entry", code),
-				 errdetail("The columns the view declares differ from the items the catalog opens."),
-				 errhint("The view is rebuilt when the entry or its items change; "
-						 "a direct call must declare the view's columns.")));
-
-	dest = CreateTuplestoreDestReceiver();
-	SetTuplestoreDestReceiverParams(dest, rsinfo->setResult, rsinfo->econtext->ecxt_per_query_memory,
-									false, NULL, NULL);
-	memset(&options, 0, sizeof(options));
-	if (nargs > 0)
-	{
-		options.params = makeParamList(1);
-		options.params->numParams = 1;
-		options.params->params[0].value = arg;
-		options.params->params[0].isnull = false;
-		options.params->params[0].pflags = PARAM_FLAG_CONST;
-		options.params->params[0].ptype = INT8OID;
-	}
-	options.read_only = true;
-	options.dest = dest;
-	if (SPI_execute_plan_extended(plan, &options) != SPI_OK_SELECT)
-		elog(ERROR, "the open-data query of resource \"%s\" failed", code);
-	dest->rDestroy(dest);
-}
-
-/*
- * ReadAsOwner
- *		Run the read of a resource's table (pubdata._open_queries' source_sql)
- *		into the tuplestore, as the table's owner in a security-restricted
- *		operation with search_path pinned: the department's index
- *		expressions, views, functions and casts run with the department's
- *		rights, never with those of whoever reads the open view.
- */
-static void
-ReadAsOwner(Oid relid, const char *source_sql, ReturnSetInfo *rsinfo, const char *code)
-{
-	PubdataIdentity as;
-
-	pubdata_become_owner(&as, relid);
-	RunIntoTuplestore(source_sql, 0, (Datum) 0, rsinfo, code);
-	pubdata_restore(&as);
-}
-
-PG_FUNCTION_INFO_V1(pubdata_open_source);
-
-/*
- * pubdata._open_source(resource bigint) returns setof record
- *		The plain values of the open items of a resource's table (the query
- *		built by pubdata._open_queries), read as the table's owner in a
- *		security-restricted operation: the department's index expressions,
- *		views, functions and casts run with the department's rights, never
- *		with those of whoever reads the open view.  Internal: only the
- *		extension owner calls it, from pubdata.open_dataset_rows.
- */
-Datum
-pubdata_open_source(PG_FUNCTION_ARGS)
-{
-	int64		resource_id = PG_GETARG_INT64(0);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
-	Oid			relid = InvalidOid;
-	char	   *source_sql = NULL;
-	char	   *code = NULL;
-
-	if (!has_privs_of_role(GetUserId(), pubdata_extension_owner()))
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for function _open_source"),
-				 errhint("Read the open data through its view in schema pubdata_open.")));
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-
-	args[0] = Int64GetDatum(resource_id);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT q.relation, q.source_sql, q.code FROM pubdata._open_queries($1) q",
-							  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-		{
-			relid = DatumGetObjectId(d);
-			source_sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-			code = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-		}
-	}
-	if (!OidIsValid(relid) || source_sql == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("resource %lld has no table", (long long) resource_id)));
-
-	ReadAsOwner(relid, source_sql, rsinfo, code);
-	SPI_finish();
-	return (Datum) 0;
-}
-
-PG_FUNCTION_INFO_V1(pubdata_open_dataset_rows);
-
-/*
- * pubdata.open_dataset_rows(resource bigint) returns setof record
- *		What the open view of a resource shows: its open items read as the
- *		table's owner (pubdata._open_source), masked by pubdata as the
- *		extension owner (the pseudonym key never reaches the department or the
- *		reader); when no item is masked, the owner's read as it is.  The views
- *		in pubdata_open call it with their reader's rights; it answers only a
- *		role that may SELECT from the resource's view, so calling it directly
- *		shows nothing more than the view.
- */
-Datum
-pubdata_open_dataset_rows(PG_FUNCTION_ARGS)
-{
-	int64		resource_id = PG_GETARG_INT64(0);
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			reader = GetUserId();
-	Oid			argtypes[1] = {INT8OID};
-	Datum		args[1];
-	Oid			viewid = InvalidOid;
-	char	   *view_name = NULL;
-	char	   *open_sql = NULL;
-	char	   *source_sql = NULL;
-	char	   *code = NULL;
-	Oid			relid = InvalidOid;
-	bool		masked = true;
-	PubdataIdentity as;
-
-	InitMaterializedSRF(fcinfo, MAT_SRF_USE_EXPECTED_DESC);
-	args[0] = Int64GetDatum(resource_id);
-
-	/* pubdata's own bookkeeping, as the extension owner */
-	pubdata_become(&as, pubdata_extension_owner(), 0);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	if (SPI_execute_with_args("SELECT pg_catalog.to_regclass(pg_catalog.format('pubdata_open.%I', o.view_name))::pg_catalog.oid,"
-							  "       o.view_name, q.open_sql, q.code, q.relation, q.source_sql, q.masked"
-							  "  FROM pubdata.open_dataset o, pubdata._open_queries(o.resource_id) q"
-							  " WHERE o.resource_id OPERATOR(pg_catalog.=) $1 AND o.dropped_at IS NULL",
-							  1, argtypes, args, NULL, true, 1) == SPI_OK_SELECT &&
-		SPI_processed == 1)
-	{
-		bool		isnull;
-		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-
-		if (!isnull)
-			viewid = DatumGetObjectId(d);
-		view_name = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
-		open_sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3);
-		code = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 4);
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 5, &isnull);
-		if (!isnull)
-			relid = DatumGetObjectId(d);
-		source_sql = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 6);
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 7, &isnull);
-		masked = isnull || DatumGetBool(d);
-	}
-	if (!OidIsValid(viewid) || !OidIsValid(relid) || open_sql == NULL || source_sql == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_UNDEFINED_OBJECT),
-				 errmsg("resource %lld has no open-data view", (long long) resource_id),
-				 errhint("See SELECT dataset_code, access_view FROM pubdata_open.catalog.")));
-	if (pg_class_aclcheck(viewid, reader, ACL_SELECT) != ACLCHECK_OK)
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("permission denied for view %s", quote_identifier(view_name)),
-				 errdetail("Only the roles that may read pubdata_open.%s read its rows.", quote_identifier(view_name)),
-				 errhint("A conditional dataset is read by the roles its provider names with pubdata.allow_open_reader().")));
-
-	/* the masks over the owner's read, or the owner's read when none */
-	if (masked)
-		RunIntoTuplestore(open_sql, 1, args[0], rsinfo, code);
-	else
-		ReadAsOwner(relid, source_sql, rsinfo, code);
-	SPI_finish();
-	pubdata_restore(&as);
-	return (Datum) 0;
-}

@@ -49,58 +49,13 @@ $$;
 COMMENT ON FUNCTION pubdata.rotate_pseudonym_key() IS
 	'Replace the pseudonymization key (pubdata_admin): all pseudonyms in open views change, links to old ones are lost';
 
--- _open_mask_expr(rule, expr): SQL text of a masked expression.  One source for
--- the views and for pubdata.mask_value().  Only built-in functions that PUBLIC
--- may execute are used (a view calls functions with its reader's rights).
-CREATE OR REPLACE FUNCTION pubdata._open_mask_expr(rule pubdata.mask_rule, expr text) RETURNS text
-	LANGUAGE plpgsql IMMUTABLE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	v text := '(' || expr || ')::pg_catalog.text';
-	n text;
-BEGIN
-	n := 'pg_catalog.length(' || v || ')';
-	CASE rule
-	WHEN 'none' THEN
-		RETURN v;
-	WHEN 'id_card' THEN		-- 3301**********1234; under 12 characters all stars
-		RETURN pg_catalog.format('CASE WHEN %2$s >= 12 THEN pg_catalog.left(%1$s, 4) || pg_catalog.repeat(''*'', %2$s - 8) || pg_catalog.right(%1$s, 4) ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
-	WHEN 'name' THEN		-- 张* / 张*三 / 欧**锋
-		RETURN pg_catalog.format('CASE WHEN %2$s >= 3 THEN pg_catalog.left(%1$s, 1) || pg_catalog.repeat(''*'', %2$s - 2) || pg_catalog.right(%1$s, 1) WHEN %2$s = 2 THEN pg_catalog.left(%1$s, 1) || ''*'' ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
-	WHEN 'phone' THEN		-- 138****5678; under 11 characters all stars
-		RETURN pg_catalog.format('CASE WHEN %2$s >= 11 THEN pg_catalog.left(%1$s, 3) || pg_catalog.repeat(''*'', %2$s - 7) || pg_catalog.right(%1$s, 4) ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
-	WHEN 'email' THEN		-- z***@example.cn
-		RETURN pg_catalog.format('CASE WHEN pg_catalog.strpos(%1$s, ''@'') > 1 THEN pg_catalog.left(%1$s, 1) || ''***'' || pg_catalog.substr(%1$s, pg_catalog.strpos(%1$s, ''@'')) ELSE pg_catalog.repeat(''*'', %2$s) END', v, n);
-	WHEN 'pseudonym' THEN	-- hex HMAC-SHA256 under the secret key: stable, joinable, not reversible
-		RETURN pg_catalog.format('pg_catalog.encode(%I.hmac(pg_catalog.convert_to(%s, ''UTF8''), (SELECT k.key FROM pubdata.open_pseudonym_key k), ''sha256''), ''hex'')',
-								 pubdata._pgcrypto_schema(), v);
-	WHEN 'redact' THEN
-		RETURN 'NULL::pg_catalog.text';
-	WHEN 'year' THEN		-- 1990 of 1990-01-01 (dates and timestamps, ISO)
-		RETURN pg_catalog.format('pg_catalog.left(%s, 4)', v);
-	WHEN 'month' THEN		-- 1990-01
-		RETURN pg_catalog.format('pg_catalog.left(%s, 7)', v);
-	END CASE;
-END
-$$;
-COMMENT ON FUNCTION pubdata._open_mask_expr(pubdata.mask_rule, text) IS 'SQL expression applying a mask rule to an expression (internal)';
-
--- mask_value(value, rule): what an open view shows for a value under a mask rule
+-- mask_value(value, rule): what an open view shows for a value under a mask
+-- rule; the same C code as the views (src/mask.c)
 CREATE OR REPLACE FUNCTION pubdata.mask_value(value text, rule text) RETURNS text
-	LANGUAGE plpgsql STABLE
-	SET search_path = pg_catalog, pg_temp
-	AS $$
-DECLARE
-	result text;
-BEGIN
-	EXECUTE 'SELECT ' || pubdata._open_mask_expr(pubdata._check_enum(rule, 'pubdata.mask_rule', 'mask rule')::pubdata.mask_rule, '$1')
-		INTO result USING value;
-	RETURN result;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'pubdata_mask_value'
+	LANGUAGE C STABLE;
 COMMENT ON FUNCTION pubdata.mask_value(text, text) IS
-	'The value as an open view shows it under a mask rule (none, id_card, name, phone, email, pseudonym, redact); pseudonym needs the key (pubdata_admin)';
+	'The value as an open view shows it under a mask rule (none, id_card, name, phone, email, pseudonym, redact, year, month); pseudonym needs the key (pubdata_admin)';
 
 -- _open_item_exposed(): does an item appear in the open view?
 CREATE OR REPLACE FUNCTION pubdata._open_item_exposed(personal pubdata.personal_kind, item_class pubdata.share_class, rule pubdata.mask_rule)
@@ -115,26 +70,36 @@ $$;
 COMMENT ON FUNCTION pubdata._open_item_exposed(pubdata.personal_kind, pubdata.share_class, pubdata.mask_rule) IS
 	'An item is opened unless it is restricted or non-shared at item level, redacted, or personal/sensitive without a mask';
 
--- _open_plain(type, expr): expr cast to a plain type a BI tool maps cleanly
-CREATE OR REPLACE FUNCTION pubdata._open_plain(typ oid, expr text) RETURNS text
-	LANGUAGE sql STABLE
+-- _open_base_type(type, typmod): the type an open view shows a column of
+-- this type as, spelled for a column definition: the type itself, or the
+-- base type of a domain (with the domain's typmod), when it is built in;
+-- NULL for a type created in the database (a department's enum, composite,
+-- or a domain over one), which the view shows as text, converted by the
+-- table owner's read, so that the reader never runs the department's code.
+CREATE OR REPLACE FUNCTION pubdata._open_base_type(typ oid, typmod integer) RETURNS text
+	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
-	SELECT CASE
-		WHEN b IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
-				   'float4'::regtype, 'float8'::regtype, 'money'::regtype)
-			THEN '(' || expr || ')::pg_catalog.numeric'
-		WHEN b OPERATOR(pg_catalog.=) 'date'::regtype THEN '(' || expr || ')::pg_catalog.date'
-		WHEN b OPERATOR(pg_catalog.=) 'timestamp'::regtype THEN '(' || expr || ')::pg_catalog.timestamp'
-		WHEN b OPERATOR(pg_catalog.=) 'timestamptz'::regtype
-			THEN 'pg_catalog.timezone(''Asia/Shanghai''::pg_catalog.text, ' || expr || ')'
-		ELSE '(' || expr || ')::pg_catalog.text'
-	END
-	FROM (SELECT CASE WHEN t.typtype OPERATOR(pg_catalog.=) 'd' THEN t.typbasetype ELSE t.oid END AS b
-			FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) typ) s
+DECLARE
+	t record;
+BEGIN
+	LOOP
+		SELECT y.typtype, y.typbasetype, y.typtypmod INTO t FROM pg_catalog.pg_type y WHERE y.oid OPERATOR(pg_catalog.=) typ;
+		EXIT WHEN NOT FOUND OR t.typtype OPERATOR(pg_catalog.<>) 'd';
+		IF t.typtypmod OPERATOR(pg_catalog.>=) 0 THEN
+			typmod := t.typtypmod;
+		END IF;
+		typ := t.typbasetype;
+	END LOOP;
+	-- built in: made by initdb (FirstNormalObjectId), not a pseudo-type
+	IF t IS NULL OR typ OPERATOR(pg_catalog.>=) 16384 OR t.typtype OPERATOR(pg_catalog.=) 'p' THEN
+		RETURN NULL;
+	END IF;
+	RETURN pg_catalog.format_type(typ, typmod);
+END
 $$;
-COMMENT ON FUNCTION pubdata._open_plain(oid, text) IS
-	'Cast to text, numeric, date or timestamp (timestamptz shown in Asia/Shanghai local time) (internal)';
+COMMENT ON FUNCTION pubdata._open_base_type(oid, integer) IS
+	'The built-in type (a domain''s base type) an open view shows a column as, NULL when the column is shown as text (internal)';
 
 -- _open_view_name(resource): a readable, stable name for the resource's view
 CREATE OR REPLACE FUNCTION pubdata._open_view_name(rid bigint) RETURNS name
@@ -169,38 +134,37 @@ $$;
 COMMENT ON FUNCTION pubdata._open_view_name(bigint) IS
 	'View name for a resource: its code in lower case with other characters as underscores; kept once given (internal)';
 
--- _open_plain_type(type): the plain type _open_plain converts a column of this type to
-CREATE OR REPLACE FUNCTION pubdata._open_plain_type(typ oid) RETURNS text
-	LANGUAGE sql STABLE
+-- _open_frequency(frequency): the Chinese name of an update frequency
+CREATE OR REPLACE FUNCTION pubdata._open_frequency(f pubdata.update_frequency) RETURNS text
+	LANGUAGE sql IMMUTABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
-	SELECT CASE
-		WHEN b IN ('int2'::regtype, 'int4'::regtype, 'int8'::regtype, 'numeric'::regtype,
-				   'float4'::regtype, 'float8'::regtype, 'money'::regtype) THEN 'pg_catalog.numeric'
-		WHEN b OPERATOR(pg_catalog.=) 'date'::regtype THEN 'pg_catalog.date'
-		WHEN b IN ('timestamp'::regtype, 'timestamptz'::regtype) THEN 'pg_catalog.timestamp'
-		ELSE 'pg_catalog.text'
-	END
-	FROM (SELECT CASE WHEN t.typtype OPERATOR(pg_catalog.=) 'd' THEN t.typbasetype ELSE t.oid END AS b
-			FROM pg_catalog.pg_type t WHERE t.oid OPERATOR(pg_catalog.=) typ) s
+	SELECT CASE f::text
+		WHEN 'realtime' THEN '实时' WHEN 'hourly' THEN '每小时' WHEN 'daily' THEN '每日'
+		WHEN 'weekly' THEN '每周' WHEN 'monthly' THEN '每月' WHEN 'quarterly' THEN '每季度'
+		WHEN 'semiannual' THEN '每半年' WHEN 'annual' THEN '每年' WHEN 'on_demand' THEN '按需'
+		ELSE f::text END
 $$;
-COMMENT ON FUNCTION pubdata._open_plain_type(oid) IS
-	'The type pubdata._open_plain() converts a column of this type to: numeric, date, timestamp or text (internal)';
+COMMENT ON FUNCTION pubdata._open_frequency(pubdata.update_frequency) IS
+	'The Chinese name of an update frequency, for the comments of open views (internal)';
 
 -- _open_columns(resource): the columns of a resource's open view, in table
--- order.  source_expr is what is read from the table (as its owner, see
--- pubdata._open_source); open_expr is what the view shows of it (the mask,
--- evaluated by pubdata over that plain value); col_type the column's type.
+-- order.  source_expr is what the table owner's read takes from the table
+-- (see pubdata.open_dataset_rows); mask the rule pubdata applies to it (none:
+-- shown as read); col_type the view column's type: the column's own when it
+-- is built in and not masked, else text; comment the item's title and
+-- description, and how it is masked.
 CREATE OR REPLACE FUNCTION pubdata._open_columns(rid bigint)
-	RETURNS TABLE (column_name name, col_type text, source_expr text, open_expr text, comment text)
+	RETURNS TABLE (column_name name, col_type text, source_expr text, mask text, comment text)
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	i record;
+	base text;
 BEGIN
 	FOR i IN
-		SELECT it.column_name, it.title, it.description, it.personal, it.mask, a.atttypid
+		SELECT it.column_name, it.title, it.description, it.personal, it.mask, a.atttypid, a.atttypmod
 		  FROM pubdata.resource res
 		  JOIN pubdata.resource_item it ON it.resource_id OPERATOR(pg_catalog.=) res.id
 		  JOIN pg_catalog.pg_attribute a
@@ -213,41 +177,53 @@ BEGIN
 		 ORDER BY a.attnum
 	LOOP
 		column_name := i.column_name;
+		mask := i.mask::text;
+		base := pubdata._open_base_type(i.atttypid, i.atttypmod);
+		-- the title, and the description when it says more than the title
+		comment := i.title || CASE WHEN nullif(pg_catalog.btrim(i.description), '') IS NULL
+									 OR pg_catalog.btrim(i.description) OPERATOR(pg_catalog.=) pg_catalog.btrim(i.title)
+								   THEN '' ELSE '：' || pg_catalog.btrim(i.description) END;
 		IF i.mask OPERATOR(pg_catalog.=) 'none' THEN
-			col_type := pubdata._open_plain_type(i.atttypid);
-			source_expr := pubdata._open_plain(i.atttypid, pg_catalog.format('t.%I', i.column_name));
-			open_expr := pg_catalog.format('s.%I', i.column_name);
-			comment := i.title || coalesce('：' || nullif(i.description, ''), '');
+			col_type := coalesce(base, 'pg_catalog.text');
+			source_expr := CASE WHEN base IS NULL THEN pg_catalog.format('(t.%I)::pg_catalog.text', i.column_name)
+								WHEN i.atttypid OPERATOR(pg_catalog.=) pg_catalog.to_regtype(base)
+									THEN pg_catalog.format('t.%I', i.column_name)
+								ELSE pg_catalog.format('(t.%I)::%s', i.column_name, base) END;
 		ELSE
 			col_type := 'pg_catalog.text';
-			source_expr := pg_catalog.format('(t.%I)::pg_catalog.text', i.column_name);
-			open_expr := pubdata._open_mask_expr(i.mask, pg_catalog.format('s.%I', i.column_name));
-			comment := i.title || coalesce('：' || nullif(i.description, ''), '')
-				|| CASE i.mask WHEN 'pseudonym' THEN '（化名：HMAC-SHA256 密钥化名，可关联，不可还原）'
-							   ELSE '（已脱敏：部分遮盖）' END;
+			-- year and month take the fields of a date or timestamp, else the text
+			source_expr := CASE WHEN mask IN ('year', 'month')
+									 AND pg_catalog.to_regtype(base) IN ('pg_catalog.date'::pg_catalog.regtype,
+										'pg_catalog.timestamp'::pg_catalog.regtype, 'pg_catalog.timestamptz'::pg_catalog.regtype)
+								THEN pg_catalog.format('(t.%I)::%s', i.column_name, base)
+								ELSE pg_catalog.format('(t.%I)::pg_catalog.text', i.column_name) END;
+			comment := comment || CASE mask
+				WHEN 'pseudonym' THEN '（化名：HMAC-SHA256 密钥化名，可关联，不可还原；文本）'
+				WHEN 'year' THEN '（已脱敏：仅保留年份；文本）'
+				WHEN 'month' THEN '（已脱敏：仅保留年月；文本）'
+				ELSE '（已脱敏：部分遮盖；文本）' END;
 		END IF;
 		RETURN NEXT;
 	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION pubdata._open_columns(bigint) IS
-	'The columns of a resource''s open view: what is read from its table, what the view shows, the type and the comment (internal)';
+	'The columns of a resource''s open view: what is read from its table, the mask applied, the type and the comment (internal)';
 
--- _open_queries(resource): the two queries behind an open view.  source_sql
--- reads the exposed columns of the table, run by pubdata._open_source as the
+-- _open_queries(resource): what an open view is made of.  source_sql reads
+-- the exposed columns of the table, run by pubdata.open_dataset_rows as the
 -- table's owner in a security-restricted operation: whatever the department
 -- planted in its table or view (index expressions, functions, casts) runs
 -- with the department's rights, never with the reader's or the bureau's.
--- open_sql applies the masks to those plain values (pubdata's code only);
--- masked is false when there is none to apply.
+-- masks holds each column's rule, applied in C to what that read gives;
+-- column_defs the view's column definitions.
 CREATE OR REPLACE FUNCTION pubdata._open_queries(rid bigint,
-	OUT code text, OUT relation oid, OUT source_sql text, OUT open_sql text, OUT column_defs text, OUT masked boolean)
+	OUT code text, OUT relation oid, OUT source_sql text, OUT column_defs text, OUT masks text[])
 	LANGUAGE plpgsql STABLE
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
 	src text[] := '{}';
-	opn text[] := '{}';
 	defs text[] := '{}';
 	c record;
 BEGIN
@@ -255,33 +231,31 @@ BEGIN
 	IF relation IS NULL THEN
 		RETURN;
 	END IF;
-	masked := false;
+	masks := '{}';
 	FOR c IN SELECT * FROM pubdata._open_columns(rid) LOOP
-		masked := masked OR c.open_expr OPERATOR(pg_catalog.<>) pg_catalog.format('s.%I', c.column_name);
 		src := src || pg_catalog.format('%s AS %I', c.source_expr, c.column_name);
-		opn := opn || pg_catalog.format('%s AS %I', c.open_expr, c.column_name);
 		defs := defs || pg_catalog.format('%I %s', c.column_name, c.col_type);
+		masks := masks || c.mask;
 	END LOOP;
 	-- a view without open columns still has its rows
 	IF pg_catalog.cardinality(defs) OPERATOR(pg_catalog.=) 0 THEN
 		src := ARRAY['NULL::pg_catalog.bool AS pubdata_row'];
-		opn := ARRAY['s.pubdata_row'];
 		defs := ARRAY['pubdata_row pg_catalog.bool'];
+		masks := ARRAY['none'];
 	END IF;
 	source_sql := pg_catalog.format('SELECT %s FROM %I.%I t', pg_catalog.array_to_string(src, ', '),
 		(SELECT n.nspname FROM pg_catalog.pg_class k JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) k.relnamespace
 		  WHERE k.oid OPERATOR(pg_catalog.=) relation),
 		(SELECT k.relname FROM pg_catalog.pg_class k WHERE k.oid OPERATOR(pg_catalog.=) relation));
 	column_defs := pg_catalog.array_to_string(defs, ', ');
-	open_sql := pg_catalog.format('SELECT %s FROM pubdata._open_source($1) AS s(%s)',
-		pg_catalog.array_to_string(opn, ', '), column_defs);
 END
 $$;
 COMMENT ON FUNCTION pubdata._open_queries(bigint) IS
-	'The queries behind a resource''s open view: the read of its table (run as the table''s owner) and the masks over it (internal)';
+	'What a resource''s open view is made of: the read of its table (run as the table''s owner), each column''s mask and the column definitions (internal)';
 
 -- _open_source(resource): the exposed columns of a resource's table, read as
--- the table's owner in a security-restricted operation (C, src/open.c).
+-- the table's owner in a security-restricted operation, masks not applied
+-- (C, src/open_rows.c).
 -- Executable by nobody: pubdata.open_dataset_rows calls it as the extension owner.
 CREATE OR REPLACE FUNCTION pubdata._open_source(resource bigint) RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'pubdata_open_source'
@@ -289,7 +263,8 @@ CREATE OR REPLACE FUNCTION pubdata._open_source(resource bigint) RETURNS SETOF r
 COMMENT ON FUNCTION pubdata._open_source(bigint) IS
 	'Internal: the plain values of the open items of a resource''s table, read as its owner in a security-restricted operation';
 
--- open_dataset_rows(resource): what a resource's open view shows (C, src/open.c)
+-- open_dataset_rows(resource): what a resource's open view shows: one read of
+-- the table as its owner, masked in C (src/open_rows.c)
 CREATE OR REPLACE FUNCTION pubdata.open_dataset_rows(resource bigint) RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'pubdata_open_dataset_rows'
 	LANGUAGE C STRICT VOLATILE;
@@ -317,6 +292,37 @@ $$;
 COMMENT ON FUNCTION pubdata._open_view_sql(bigint) IS
 	'The query of a resource''s open view: its rows through pubdata.open_dataset_rows, its dependency on the opened columns (internal)';
 
+-- _open_comments(resource, view): the comments BI tools show, one language,
+-- no repetition: on the view, the dataset (high-value mark, name, summary,
+-- provider, code, frequency, open class); on each column, the item's title
+-- and description and how it is masked
+CREATE OR REPLACE FUNCTION pubdata._open_comments(rid bigint, vname name) RETURNS void
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	r record;
+	c record;
+BEGIN
+	SELECT res.*, d.name AS provider_name INTO r
+	  FROM pubdata.resource res
+	  JOIN pubdata.department d ON d.id OPERATOR(pg_catalog.=) res.provider_id
+	 WHERE res.id OPERATOR(pg_catalog.=) rid;
+	EXECUTE pg_catalog.format('COMMENT ON VIEW pubdata_open.%I IS %L', vname,
+		CASE WHEN r.high_value THEN '【高价值数据】' ELSE '' END || r.name
+		|| CASE WHEN nullif(pg_catalog.btrim(r.summary), '') IS NULL
+				  OR pg_catalog.btrim(r.summary) OPERATOR(pg_catalog.=) pg_catalog.btrim(r.name)
+				THEN '' ELSE '：' || pg_catalog.btrim(r.summary) END
+		|| '（提供部门：' || r.provider_name || '；资源代码：' || r.code || '；更新频率：' || pubdata._open_frequency(r.update_frequency)
+		|| CASE WHEN r.open_class OPERATOR(pg_catalog.=) 'conditional' THEN '；有条件开放' ELSE '；无条件开放' END || '）');
+	FOR c IN SELECT * FROM pubdata._open_columns(rid) LOOP
+		EXECUTE pg_catalog.format('COMMENT ON COLUMN pubdata_open.%I.%I IS %L', vname, c.column_name, c.comment);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION pubdata._open_comments(bigint, name) IS
+	'Comment a resource''s open view and its columns from the catalog (internal)';
+
 -- _open_sync(resource): create, rebuild or drop the resource's open view
 CREATE OR REPLACE FUNCTION pubdata._open_sync(rid bigint) RETURNS void
 	LANGUAGE plpgsql SECURITY DEFINER
@@ -324,11 +330,8 @@ CREATE OR REPLACE FUNCTION pubdata._open_sync(rid bigint) RETURNS void
 	AS $$
 DECLARE
 	r record;
-	c record;
 	vname name;
 	ncols integer := 0;
-	comments text[] := '{}';
-	expr text;
 	readers name[];
 	reader name;
 	want boolean;
@@ -355,24 +358,14 @@ BEGIN
 	END IF;
 
 	vname := pubdata._open_view_name(rid);
-	FOR c IN SELECT * FROM pubdata._open_columns(rid) LOOP
-		ncols := ncols OPERATOR(pg_catalog.+) 1;
-		comments := comments || pg_catalog.format('COMMENT ON COLUMN pubdata_open.%I.%I IS %L', vname, c.column_name, c.comment);
-	END LOOP;
+	SELECT pg_catalog.count(*) INTO ncols FROM pubdata._open_columns(rid);
 
 	-- rebuilt from scratch: a changed item may change a column's type or position
 	IF pg_catalog.to_regclass(pg_catalog.format('pubdata_open.%I', vname)) IS NOT NULL THEN
 		EXECUTE pg_catalog.format('DROP VIEW pubdata_open.%I', vname);
 	END IF;
 	EXECUTE pg_catalog.format('CREATE VIEW pubdata_open.%I WITH (security_barrier) AS %s', vname, pubdata._open_view_sql(rid));
-	EXECUTE pg_catalog.format('COMMENT ON VIEW pubdata_open.%I IS %L', vname,
-		CASE WHEN r.high_value THEN '【高价值数据】' ELSE '' END || r.name
-		|| coalesce('：' || nullif(r.summary, ''), '')
-		|| '（提供部门：' || r.provider_name || '；资源代码：' || r.code || '；更新频率：' || r.update_frequency::text
-		|| CASE WHEN r.open_class OPERATOR(pg_catalog.=) 'conditional' THEN '；有条件开放' ELSE '；无条件开放' END || '）');
-	FOREACH expr IN ARRAY comments LOOP
-		EXECUTE expr;
-	END LOOP;
+	PERFORM pubdata._open_comments(rid, vname);
 
 	-- who reads it: everyone with pubdata_open_reader, or the named roles
 	IF r.open_class OPERATOR(pg_catalog.=) 'open' THEN
@@ -581,8 +574,8 @@ GRANT SELECT ON pubdata.open_dataset, pubdata.open_reader TO pubdata_admin, pubd
 GRANT SELECT ON pubdata.open_pseudonym_key TO pubdata_admin;
 GRANT EXECUTE ON FUNCTION pubdata.allow_open_reader(text, name), pubdata.disallow_open_reader(text, name),
 	pubdata.mask_value(text, text) TO pubdata_admin, pubdata_department;
-GRANT EXECUTE ON FUNCTION pubdata._check_enum(text, regtype, text), pubdata._open_mask_expr(pubdata.mask_rule, text),
-	pubdata._pgcrypto_schema() TO pubdata_admin, pubdata_department;
+GRANT EXECUTE ON FUNCTION pubdata._check_enum(text, regtype, text), pubdata._pgcrypto_schema()
+	TO pubdata_admin, pubdata_department;
 GRANT EXECUTE ON FUNCTION pubdata.rotate_pseudonym_key() TO pubdata_admin;
 -- the views call it with their reader's rights; it checks SELECT on the view
 GRANT EXECUTE ON FUNCTION pubdata.open_dataset_rows(bigint) TO pubdata_open_reader, pubdata_admin, pubdata_open_conditional;

@@ -159,3 +159,18 @@ rows=$($P -At -d $OPEN -c "SET ROLE regress_upg_bi" -c "SELECT string_agg(code |
 rows=$($P -At -d $OPEN -c "SET ROLE regress_upg_partner" -c "SELECT string_agg(year || ':' || cases, ',') FROM pubdata_open.ps_tj")
 [ "$rows" = "2025:42" ] || { echo "not ok - the named reader reads '$rows' after the update"; exit 1; }
 echo "ok - open views made before the update read through open_dataset_rows, for the same readers"
+# rebuilt with honest types (0.1 showed integers as numeric), their comments,
+# and no initial privileges recorded for them (pg_dump dumps their grants)
+types=$($P -At -d $OPEN -c "SELECT string_agg(a.attrelid::regclass || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod), ',' ORDER BY a.attrelid::regclass::text, a.attnum)
+	FROM pg_attribute a WHERE a.attrelid IN ('pubdata_open.ps_st'::regclass, 'pubdata_open.ps_tj'::regclass) AND a.attnum > 0")
+[ "$types" = "pubdata_open.ps_st.code:text,pubdata_open.ps_st.name:text,pubdata_open.ps_st.chief:text,pubdata_open.ps_st.opened:date,pubdata_open.ps_tj.year:integer,pubdata_open.ps_tj.cases:integer" ] \
+	|| { echo "not ok - open view column types after the update: $types"; exit 1; }
+comments=$($P -At -d $OPEN -c "SELECT col_description('pubdata_open.ps_st'::regclass, 3) || ' / ' || obj_description('pubdata_open.ps_tj'::regclass, 'pg_class')")
+[ "$comments" = "所长（已脱敏：部分遮盖；文本） / 案件统计（提供部门：市公安局；资源代码：PS-TJ；更新频率：每年；有条件开放）" ] \
+	|| { echo "not ok - open view comments after the update: $comments"; exit 1; }
+init=$($P -At -d $OPEN -c "SELECT count(*) FROM pg_init_privs i JOIN pg_class c ON c.oid = i.objoid AND i.classoid = 'pg_class'::regclass
+	WHERE c.relnamespace = 'pubdata_open'::regnamespace AND c.relname IN ('ps_st', 'ps_tj')")
+[ "$init" = "0" ] || { echo "not ok - the rebuilt open views have $init initial privileges recorded"; exit 1; }
+acl=$($P -At -d $OPEN -c "SELECT relacl::text FROM pg_class WHERE oid = 'pubdata_open.ps_tj'::regclass")
+case "$acl" in *regress_upg_partner=r/*) ;; *) echo "not ok - the named reader lost its privilege: $acl"; exit 1 ;; esac
+echo "ok - the rebuilt open views have their columns' types, comments and privileges, none recorded as initial"

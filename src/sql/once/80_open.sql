@@ -13,7 +13,7 @@
 -- functions and casts with the reader's rights (or the bureau's, or a
 -- superuser's).  Its rows come from pubdata.open_dataset_rows(), which reads
 -- the table as the table's owner in a security-restricted operation
--- (pubdata._open_source, src/open.c) and applies the masks as pubdata.
+-- (src/open_rows.c) and applies the masks in C.
 -- ---------------------------------------------------------------------------
 
 CREATE SCHEMA pubdata_open;

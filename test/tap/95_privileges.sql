@@ -40,7 +40,7 @@ SELECT set_eq($$SELECT sig FROM sec_fn WHERE sig ~ '^pubdata\._'
 	ARRAY['pubdata._catalog_sight(bigint)', 'pubdata._check_enum(text,regtype,text)', 'pubdata._grant_ok(bigint)', 'pubdata._may_see_job(bigint)',
 		  'pubdata._objection_key_for(bigint,integer,jsonb)',
 		  'pubdata._objection_visible(bigint)', 'pubdata._shared_ok(bigint)', 'pubdata._grant_mask(anyelement,oid,smallint,oid)', 'pubdata._grant_rule(oid,smallint,oid)',
-		  'pubdata._my_access_log()', 'pubdata._open_mask_expr(pubdata.mask_rule,text)', 'pubdata._pgcrypto_schema()',
+		  'pubdata._my_access_log()', 'pubdata._pgcrypto_schema()',
 		  'pubdata._quality_may_see(bigint,boolean)', 'pubdata._reads(bigint,text)', 'pubdata._record_view_lineage(regclass)'],
 	'departments execute only the internal functions policies and views need');
 SELECT is_empty($$SELECT sig FROM sec_fn WHERE sig ~ '^pubdata\._'
@@ -91,13 +91,12 @@ SELECT set_eq($$SELECT sig FROM sec_fn WHERE lanname = 'plpgsql' AND def ~ '\mEX
 		  'pubdata._objection_key(bigint,jsonb,text)',
 		  'pubdata.measure_quality(text)', 'pubdata.enable_quality_trigger(text)',
 		  'pubdata.disable_quality_trigger(text)', 'pubdata.rotate_pseudonym_key()', 'pubdata._open_sync(bigint)',
-		  'pubdata.disallow_open_reader(text,name)', 'pubdata.mask_value(text,text)',
+		  'pubdata._open_comments(bigint,name)', 'pubdata.disallow_open_reader(text,name)',
 		  'pubdata._eval_map(text,timestamp with time zone,timestamp with time zone)',
 		  'pubdata._grant_back(text,name,jsonb,oid[],oid,boolean)', 'pubdata._uninstall(boolean)'],
 	'the functions that run dynamic SQL are the reviewed ones');
-SELECT is_empty($$SELECT sig FROM sec_fn WHERE lanname = 'plpgsql' AND def ~ 'EXECUTE\s+''[^'']*''\s*\|\|'
-	AND sig <> 'pubdata.mask_value(text,text)'$$,
-	'dynamic SQL is built with format(), not by concatenating text (but mask_value''s enum-built expression)');
+SELECT is_empty($$SELECT sig FROM sec_fn WHERE lanname = 'plpgsql' AND def ~ 'EXECUTE\s+''[^'']*''\s*\|\|'$$,
+	'dynamic SQL is built with format(), not by concatenating text');
 
 -- 7. every function is owned by the extension owner and nothing is owned by a department
 SELECT is_empty($$SELECT p.oid::regprocedure::text FROM pg_proc p

@@ -205,6 +205,8 @@ pubdata_lineage_init(void)
 							   "https://pubdata.lishui.gov.cn/spec/openlineage/",
 							   PGC_SUSET, 0, NULL, NULL, NULL);
 
+	pubdata_lineage_stream_init();
+
 	if (!pubdata_preloaded)
 		return;
 
@@ -1013,7 +1015,7 @@ lineage_append_spi(EdgeEntry **sorted, int n)
  *		and never conflicts with one.  Now and then, fold the observations.
  */
 static void
-lineage_flush(void)
+lineage_flush(bool prepare)
 {
 	HASH_SEQ_STATUS seq;
 	EdgeEntry  *entry;
@@ -1072,6 +1074,25 @@ lineage_flush(void)
 	table_close(rel, NoLock);
 	if (!direct)
 		lineage_append_spi(sorted, n);
+
+	/* the runs of this transaction, as OpenLineage events (lineage_stream.c) */
+	if (pubdata_openlineage_stream)
+	{
+		PubdataStreamEdge *edges = palloc(sizeof(PubdataStreamEdge) * n);
+		int			i;
+
+		for (i = 0; i < n; i++)
+		{
+			edges[i].source = sorted[i]->key.source;
+			edges[i].target = sorted[i]->key.target;
+			edges[i].source_name = sorted[i]->source_name;
+			edges[i].target_name = sorted[i]->target_name;
+			edges[i].kind = lineage_kind_names[sorted[i]->key.kind];
+			edges[i].count = sorted[i]->count;
+			edges[i].first_seen = sorted[i]->first_seen;
+		}
+		pubdata_lineage_stream_emit(edges, n, prepare);
+	}
 	lineage_writing = false;
 
 	/*
@@ -1111,7 +1132,7 @@ lineage_xact_callback(XactEvent event, void *arg)
 		case XACT_EVENT_PRE_COMMIT:
 		case XACT_EVENT_PRE_PREPARE:
 			if (pending_edges != NULL && hash_get_num_entries(pending_edges) > 0)
-				lineage_flush();
+				lineage_flush(event == XACT_EVENT_PRE_PREPARE);
 			break;
 		case XACT_EVENT_COMMIT:
 		case XACT_EVENT_PREPARE:
@@ -1135,6 +1156,7 @@ lineage_xact_callback(XactEvent event, void *arg)
 			lineage_writing = false;
 			utility_collect = false;
 			utility_sources = NIL;
+			pubdata_lineage_stream_reset();
 			break;
 		default:
 			break;
@@ -1293,7 +1315,9 @@ text_array_strings(ArrayType *arr, int *count)
  * pubdata._openlineage_build(event_time text, run_id text, producer text,
  *		job_namespace text, job_name text, aggregation_run bigint,
  *		hidden_inputs integer, output text[], inputs text[]) returns text
- *		Assemble an OpenLineage run event with json-c (src/json_io.c).
+ *		Assemble an OpenLineage COMPLETE run event with json-c (src/json_io.c);
+ *		pubdata._openlineage_event(event_type text, ...) the same with the
+ *		event type (START, COMPLETE, FAIL, ABORT) first.
  *
  * output is {namespace, name, resource, department}; inputs is an n x 8
  * array of {namespace, name, resource, department, kinds (comma
@@ -1313,28 +1337,45 @@ pubdata_openlineage_build(PG_FUNCTION_ARGS)
 	char	   *json;
 	text	   *result;
 
-	for (i = 0; i <= 4; i++)
+	/* pubdata._openlineage_event(event_type, ...) has the event type first */
+	int			off = PG_NARGS() == 10 ? 1 : 0;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.event_type = "COMPLETE";
+	if (off)
+	{
+		if (PG_ARGISNULL(0))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("OpenLineage event type must not be null")));
+		ev.event_type = text_to_cstring(PG_GETARG_TEXT_PP(0));
+		if (strcmp(ev.event_type, "START") != 0 && strcmp(ev.event_type, "COMPLETE") != 0 &&
+			strcmp(ev.event_type, "FAIL") != 0 && strcmp(ev.event_type, "ABORT") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid OpenLineage event type \"%s\"", ev.event_type),
+					 errhint("Use START, COMPLETE, FAIL or ABORT.")));
+	}
+	for (i = off; i <= 4 + off; i++)
 		if (PG_ARGISNULL(i))
 			ereport(ERROR,
 					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 					 errmsg("OpenLineage event time, run id, producer and job must not be null")));
-	if (PG_ARGISNULL(7))
+	if (PG_ARGISNULL(7 + off))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
 				 errmsg("OpenLineage output dataset must not be null")));
 
-	memset(&ev, 0, sizeof(ev));
-	ev.event_type = "COMPLETE";
 	ev.schema_base = openlineage_schema_base ? openlineage_schema_base : "";
-	ev.event_time = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	ev.run_id = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	ev.producer = text_to_cstring(PG_GETARG_TEXT_PP(2));
-	ev.job_namespace = text_to_cstring(PG_GETARG_TEXT_PP(3));
-	ev.job_name = text_to_cstring(PG_GETARG_TEXT_PP(4));
-	ev.aggregation_run = PG_ARGISNULL(5) ? -1 : PG_GETARG_INT64(5);
-	ev.hidden_inputs = PG_ARGISNULL(6) ? 0 : PG_GETARG_INT32(6);
+	ev.event_time = text_to_cstring(PG_GETARG_TEXT_PP(0 + off));
+	ev.run_id = text_to_cstring(PG_GETARG_TEXT_PP(1 + off));
+	ev.producer = text_to_cstring(PG_GETARG_TEXT_PP(2 + off));
+	ev.job_namespace = text_to_cstring(PG_GETARG_TEXT_PP(3 + off));
+	ev.job_name = text_to_cstring(PG_GETARG_TEXT_PP(4 + off));
+	ev.aggregation_run = PG_ARGISNULL(5 + off) ? -1 : PG_GETARG_INT64(5 + off);
+	ev.hidden_inputs = PG_ARGISNULL(6 + off) ? 0 : PG_GETARG_INT32(6 + off);
 
-	out = text_array_strings(PG_GETARG_ARRAYTYPE_P(7), &nout);
+	out = text_array_strings(PG_GETARG_ARRAYTYPE_P(7 + off), &nout);
 	if (nout != 4 || out[0] == NULL || out[1] == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -1345,11 +1386,11 @@ pubdata_openlineage_build(PG_FUNCTION_ARGS)
 	ev.output.department = out[3];
 	ev.output.count = -1;
 
-	if (!PG_ARGISNULL(8))
+	if (!PG_ARGISNULL(8 + off))
 	{
 		int			nelem;
 
-		in = text_array_strings(PG_GETARG_ARRAYTYPE_P(8), &nelem);
+		in = text_array_strings(PG_GETARG_ARRAYTYPE_P(8 + off), &nelem);
 		if (nelem % 8 != 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

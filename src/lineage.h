@@ -11,6 +11,7 @@
 /* pubdata.lineage: capture edges (PGC_SUSET, default on) */
 extern bool pubdata_lineage_enabled;
 
+#include "datatype/timestamp.h"
 #include "executor/execdesc.h"
 #include "nodes/plannodes.h"
 #include "nodes/primnodes.h"
@@ -30,5 +31,28 @@ extern void pubdata_lineage_init(void);
 extern void pubdata_lineage_executor_end(QueryDesc *queryDesc);
 extern void pubdata_lineage_utility_begin(PlannedStmt *pstmt, LineageUtility *state);
 extern void pubdata_lineage_utility_end(LineageUtility *state, bool success);
+
+/*
+ * The OpenLineage event stream (lineage_stream.c): at commit, every target's
+ * edges become one run (START and COMPLETE events) of
+ * pubdata.openlineage_event, in commit order.
+ */
+extern bool pubdata_openlineage_stream;
+
+typedef struct PubdataStreamEdge
+{
+	Oid			source;
+	Oid			target;
+	const char *source_name;
+	const char *target_name;
+	const char *kind;			/* pubdata.lineage_kind label */
+	int64		count;
+	TimestampTz first_seen;
+} PubdataStreamEdge;
+
+extern void pubdata_lineage_stream_init(void);
+/* sorts edges by target; prepare: PREPARE TRANSACTION, which cannot notify */
+extern void pubdata_lineage_stream_emit(PubdataStreamEdge *edges, int n, bool prepare);
+extern void pubdata_lineage_stream_reset(void);
 
 #endif							/* PUBDATA_LINEAGE_H */

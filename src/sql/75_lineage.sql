@@ -291,8 +291,10 @@ DECLARE
 	src oid;
 	rel regclass;
 	n integer := 0;
+	srcs oid[] := '{}';
+	names text[] := '{}';
 BEGIN
-	SELECT jb.kind, jb.source, jb.source_is_query, r.relation INTO j
+	SELECT jb.kind, jb.name, jb.source, jb.source_is_query, r.relation INTO j
 	  FROM pubdata.job jb JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) jb.resource_id
 	 WHERE jb.id OPERATOR(pg_catalog.=) NEW.job_id;
 	IF NOT FOUND OR j.kind::text OPERATOR(pg_catalog.<>) 'aggregation' OR j.relation IS NULL THEN
@@ -304,6 +306,8 @@ BEGIN
 				pubdata._lineage_relname(j.relation), 'aggregation', pubdata.caller(),
 				pg_catalog.statement_timestamp(), pg_catalog.statement_timestamp(), 1, NEW.id);
 			n := n OPERATOR(pg_catalog.+) 1;
+			srcs := srcs || src;
+			names := names || pubdata._lineage_relname(src);
 		END LOOP;
 		IF n OPERATOR(pg_catalog.=) 0 AND NOT j.source_is_query THEN
 			BEGIN
@@ -311,10 +315,21 @@ BEGIN
 			EXCEPTION WHEN OTHERS THEN
 				rel := NULL;
 			END;
-			PERFORM pubdata._lineage_store(rel, coalesce(pubdata._lineage_relname(rel), j.source), j.relation,
-				pubdata._lineage_relname(j.relation), 'aggregation', pubdata.caller(),
-				pg_catalog.statement_timestamp(), pg_catalog.statement_timestamp(), 1, NEW.id)
-			 WHERE rel IS DISTINCT FROM j.relation;
+			IF rel IS DISTINCT FROM j.relation THEN
+				PERFORM pubdata._lineage_store(rel, coalesce(pubdata._lineage_relname(rel), j.source), j.relation,
+					pubdata._lineage_relname(j.relation), 'aggregation', pubdata.caller(),
+					pg_catalog.statement_timestamp(), pg_catalog.statement_timestamp(), 1, NEW.id);
+				srcs := srcs || coalesce(rel::pg_catalog.oid, 0::pg_catalog.oid);
+				names := names || coalesce(pubdata._lineage_relname(rel), j.source);
+			END IF;
+		END IF;
+		-- the run in the OpenLineage stream, in place of its statements' run
+		IF pg_catalog.current_setting('pubdata.openlineage_stream', true) IS DISTINCT FROM 'off' THEN
+			PERFORM pubdata._lineage_stream_claim(j.relation);
+			PERFORM pubdata._openlineage_emit(j.relation::pg_catalog.oid, pubdata._lineage_relname(j.relation),
+				srcs, names, pg_catalog.array_fill('aggregation'::text, ARRAY[pg_catalog.cardinality(srcs)]),
+				pg_catalog.array_fill(1::bigint, ARRAY[pg_catalog.cardinality(srcs)]),
+				NEW.started_at, 'aggregation:' || j.name, NEW.id, 'COMPLETE', true);
 		END IF;
 	EXCEPTION WHEN OTHERS THEN
 		-- lineage never fails an aggregation run
@@ -328,6 +343,52 @@ COMMENT ON FUNCTION pubdata._lineage_job_run_succeeded() IS
 CREATE OR REPLACE TRIGGER lineage_aggregation_run AFTER UPDATE OF status ON pubdata.job_run
 	FOR EACH ROW WHEN (NEW.status = 'succeeded' AND OLD.status IS DISTINCT FROM 'succeeded')
 	EXECUTE FUNCTION pubdata._lineage_job_run_succeeded();
+
+-- a failed or timed-out aggregation run: its START and FAIL in the stream
+-- (nothing was written, so no edge), in the scheduler's bookkeeping
+-- transaction; the error's text stays in pubdata.job_run
+CREATE OR REPLACE FUNCTION pubdata._lineage_job_run_failed() RETURNS trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	j record;
+	rel regclass;
+BEGIN
+	IF pg_catalog.current_setting('pubdata.openlineage_stream', true) IS NOT DISTINCT FROM 'off' THEN
+		RETURN NULL;
+	END IF;
+	SELECT jb.kind, jb.name, jb.source, jb.source_is_query, r.relation INTO j
+	  FROM pubdata.job jb JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) jb.resource_id
+	 WHERE jb.id OPERATOR(pg_catalog.=) NEW.job_id;
+	IF NOT FOUND OR j.kind::text OPERATOR(pg_catalog.<>) 'aggregation' OR j.relation IS NULL THEN
+		RETURN NULL;
+	END IF;
+	BEGIN
+		IF NOT j.source_is_query THEN
+			BEGIN
+				rel := pg_catalog.to_regclass(j.source);
+			EXCEPTION WHEN OTHERS THEN
+				rel := NULL;
+			END;
+		END IF;
+		PERFORM pubdata._openlineage_emit(j.relation::pg_catalog.oid, pubdata._lineage_relname(j.relation),
+			CASE WHEN j.source_is_query THEN '{}'::oid[] ELSE ARRAY[coalesce(rel::pg_catalog.oid, 0::pg_catalog.oid)] END,
+			CASE WHEN j.source_is_query THEN '{}'::text[] ELSE ARRAY[coalesce(pubdata._lineage_relname(rel), j.source)] END,
+			CASE WHEN j.source_is_query THEN '{}'::text[] ELSE ARRAY['aggregation'] END,
+			CASE WHEN j.source_is_query THEN '{}'::bigint[] ELSE ARRAY[1::bigint] END,
+			NEW.started_at, 'aggregation:' || j.name, NEW.id, 'FAIL', true);
+	EXCEPTION WHEN OTHERS THEN
+		RAISE WARNING 'could not record the failed job run % in the OpenLineage stream: %', NEW.id, SQLERRM;
+	END;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION pubdata._lineage_job_run_failed() IS
+	'Internal trigger: a failed or timed-out aggregation run is a START and a FAIL event in the OpenLineage stream';
+CREATE OR REPLACE TRIGGER lineage_aggregation_failed AFTER UPDATE OF status ON pubdata.job_run
+	FOR EACH ROW WHEN (NEW.status IN ('failed', 'timed_out') AND OLD.status IS DISTINCT FROM NEW.status)
+	EXECUTE FUNCTION pubdata._lineage_job_run_failed();
 
 -- _lineage_department(rel): the department responsible for a relation's data
 -- (Art 24): the provider of its resource, else the department of its owner
@@ -596,6 +657,154 @@ $$;
 COMMENT ON FUNCTION pubdata.lineage_openlineage_events(regclass) IS
 	'The OpenLineage run of the edges that produce a table as its two RunEvents, START (first write seen) then COMPLETE, with one runId';
 
+-- ---------------------------------------------------------------------------
+-- The OpenLineage event stream (src/lineage_stream.c): each run that moved
+-- data is written once, as its START and COMPLETE (or FAIL) events, in
+-- commit order; consumers read after a cursor and LISTEN pubdata_lineage
+-- ---------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION pubdata._openlineage_event(event_type text, event_time text, run_id text, producer text,
+		job_namespace text, job_name text, aggregation_run bigint, hidden_inputs integer, output text[], inputs text[])
+	RETURNS text
+	AS 'MODULE_PATHNAME', 'pubdata_openlineage_build'
+	LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION pubdata._openlineage_event(text, text, text, text, text, text, bigint, integer, text[], text[]) IS
+	'Internal: shape an OpenLineage run event of the given type (START, COMPLETE, FAIL, ABORT) with libjson-c';
+
+CREATE OR REPLACE FUNCTION pubdata._openlineage_lock() RETURNS void
+	AS 'MODULE_PATHNAME', 'pubdata_openlineage_lock'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pubdata._openlineage_lock() IS
+	'Internal: the stream''s order lock (exclusive on its sequence, to the end of the transaction): ids follow commit order';
+
+CREATE OR REPLACE FUNCTION pubdata._lineage_stream_claim(target regclass) RETURNS void
+	AS 'MODULE_PATHNAME', 'pubdata_lineage_stream_claim'
+	LANGUAGE C VOLATILE STRICT;
+COMMENT ON FUNCTION pubdata._lineage_stream_claim(regclass) IS
+	'Internal: an aggregation run sent the events of its table; the statements of its transaction send none';
+
+-- _openlineage_emit(...): one run's two events, appended to the stream under
+-- its order lock; returns the id of the last.  sources are relation oids (0
+-- for an external source named in source_names), with each one's kind and
+-- count (a source may come once per kind).
+CREATE OR REPLACE FUNCTION pubdata._openlineage_emit(target oid, target_name text, sources oid[], source_names text[],
+		kinds text[], counts bigint[], started timestamptz, job_name text, job_run bigint, outcome text, notify boolean)
+	RETURNS bigint
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	ns text := coalesce(NULLIF(pg_catalog.current_setting('pubdata.lineage_namespace', true), ''),
+		'postgres://localhost:' || pg_catalog.current_setting('port'));
+	db text := pg_catalog.current_database();
+	producer text := 'urn:pubdata:'
+		|| (SELECT x.extversion FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.=) 'pubdata');
+	ended timestamptz := pg_catalog.clock_timestamp();
+	out_name text;
+	inputs text[];
+	first_id bigint;
+	last_id bigint;
+	run uuid;
+	job text;
+BEGIN
+	PERFORM pubdata._openlineage_lock();
+	first_id := pg_catalog.nextval('pubdata.openlineage_event_id_seq');
+	last_id := pg_catalog.nextval('pubdata.openlineage_event_id_seq');
+	started := LEAST(started, ended);
+
+	SELECT n.nspname || '.' || c.relname INTO out_name
+	  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+	 WHERE c.oid OPERATOR(pg_catalog.=) target;
+	job := coalesce(job_name, 'produce:' || coalesce(out_name, target_name));
+	out_name := db || '.' || coalesce(out_name, target_name);
+
+	SELECT pg_catalog.array_agg(ARRAY[
+			CASE WHEN s.oid OPERATOR(pg_catalog.=) 0 THEN 'pubdata-external' ELSE ns END,
+			CASE WHEN s.oid OPERATOR(pg_catalog.=) 0 THEN s.name
+				 ELSE db || '.' || coalesce((SELECT n.nspname || '.' || c.relname
+											   FROM pg_catalog.pg_class c
+											   JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+											  WHERE c.oid OPERATOR(pg_catalog.=) s.oid), s.name) END,
+			(SELECT r.code FROM pubdata.resource r WHERE r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) s.oid),
+			pubdata._lineage_department(NULLIF(s.oid, 0)),
+			s.kinds, s.count::text,
+			pg_catalog.to_char(started AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+			pg_catalog.to_char(ended AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')] ORDER BY s.name)
+	  INTO inputs
+	  FROM (SELECT u.oid, pg_catalog.min(u.name) AS name,
+				   pg_catalog.string_agg(DISTINCT u.kind, ',') AS kinds, pg_catalog.sum(u.count)::bigint AS count
+			  FROM ROWS FROM (pg_catalog.unnest(sources), pg_catalog.unnest(source_names), pg_catalog.unnest(kinds),
+							  pg_catalog.unnest(counts)) AS u(oid, name, kind, count)
+			 GROUP BY u.oid, CASE WHEN u.oid OPERATOR(pg_catalog.=) 0 THEN u.name END) s;
+
+	run := pubdata._uuid_v7(started, db || ':openlineage:' || first_id::text);
+	INSERT INTO pubdata.openlineage_event (id, event_type, event_time, run_id, event)
+	SELECT e.id, e.event_type, e.at, run,
+		   pubdata._openlineage_event(e.event_type,
+				pg_catalog.to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+				run::text, producer, 'pubdata://' || db, job, job_run, 0,
+				ARRAY[ns, out_name, (SELECT r.code FROM pubdata.resource r WHERE r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) target),
+					  pubdata._lineage_department(target)],
+				inputs)::jsonb
+	  FROM (VALUES (first_id, 'START', started), (last_id, outcome, ended)) e(id, event_type, at);
+	IF notify THEN
+		PERFORM pg_catalog.pg_notify('pubdata_lineage', last_id::text);
+	END IF;
+	RETURN last_id;
+END
+$$;
+COMMENT ON FUNCTION pubdata._openlineage_emit(oid, text, oid[], text[], text[], bigint[], timestamptz, text, bigint, text, boolean) IS
+	'Internal: append one run''s START and COMPLETE (or FAIL) events to the stream, in commit order, and NOTIFY pubdata_lineage with the last id';
+
+-- openlineage_events(after, max_events): the stream after a cursor
+CREATE OR REPLACE FUNCTION pubdata.openlineage_events(after bigint DEFAULT 0, max_events integer DEFAULT 1000)
+	RETURNS TABLE (id bigint, event jsonb)
+	LANGUAGE plpgsql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	IF after IS NULL THEN
+		RAISE EXCEPTION 'the cursor "after" of pubdata.openlineage_events must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Pass 0 to read the stream from its start, then the id of the last event you processed.';
+	END IF;
+	IF max_events IS NULL OR max_events OPERATOR(pg_catalog.<) 1 OR max_events OPERATOR(pg_catalog.>) 10000 THEN
+		RAISE EXCEPTION 'invalid max_events % for pubdata.openlineage_events', coalesce(max_events::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Read from 1 to 10000 events at a time; call again after the last id to read on.';
+	END IF;
+	RETURN QUERY
+		SELECT e.id, e.event FROM pubdata.openlineage_event e
+		 WHERE e.id OPERATOR(pg_catalog.>) after
+		 ORDER BY e.id
+		 LIMIT max_events;
+END
+$$;
+COMMENT ON FUNCTION pubdata.openlineage_events(bigint, integer) IS
+	'The OpenLineage events after the cursor (an event id; 0: from the start), in commit order, at most max_events: a consumer resumes after the last id it processed, without loss or duplicates; NOTIFY pubdata_lineage (payload: the newest id) tells it there are more. pubdata_admin and pubdata_auditor';
+
+-- openlineage_events_prune(through): drop the events a consumer no longer needs
+CREATE OR REPLACE FUNCTION pubdata.openlineage_events_prune(through bigint) RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	n bigint;
+BEGIN
+	PERFORM pubdata._require_admin('prune the OpenLineage event stream');
+	IF through IS NULL THEN
+		RAISE EXCEPTION 'the last event id to prune must not be null'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Pass the id up to which every consumer has read the stream.';
+	END IF;
+	DELETE FROM pubdata.openlineage_event e WHERE e.id OPERATOR(pg_catalog.<=) through;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION pubdata.openlineage_events_prune(bigint) IS
+	'Delete the OpenLineage events up to an id (inclusive), once every consumer has read them; returns how many (pubdata_admin)';
+
 REVOKE ALL ON pubdata.lineage_edge, pubdata.lineage_edge_data, pubdata.lineage_observation, pubdata.lineage_edge_run FROM PUBLIC;
 GRANT SELECT ON pubdata.lineage_edge, pubdata.lineage_edge_data, pubdata.lineage_observation, pubdata.lineage_edge_run
 	TO pubdata_admin, pubdata_auditor;
@@ -607,3 +816,8 @@ GRANT EXECUTE ON FUNCTION pubdata.record_lineage(regclass, regclass, text, bigin
 	pubdata.record_lineage(text, regclass, text, bigint), pubdata._record_view_lineage(regclass)
 	TO pubdata_admin;
 GRANT EXECUTE ON FUNCTION pubdata._record_view_lineage(regclass) TO pubdata_department;
+-- the stream names every table that moved data: the bureau and the auditors
+REVOKE ALL ON pubdata.openlineage_event FROM PUBLIC;
+GRANT SELECT ON pubdata.openlineage_event TO pubdata_admin, pubdata_auditor;
+GRANT EXECUTE ON FUNCTION pubdata.openlineage_events(bigint, integer) TO pubdata_admin, pubdata_auditor;
+GRANT EXECUTE ON FUNCTION pubdata.openlineage_events_prune(bigint) TO pubdata_admin;

@@ -5,7 +5,7 @@
 \set QUIET on
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(21);
+SELECT plan(22);
 
 -- the extension's own objects (pg_depend 'e'), in both schemas
 CREATE TEMP VIEW sec_fn AS
@@ -58,6 +58,14 @@ SELECT is_empty($$SELECT r.rolname FROM pg_roles r
 	WHERE has_function_privilege(r.oid, 'pubdata._audit_bench_fill(bigint,integer,integer,integer)', 'EXECUTE')
 	  AND NOT r.rolsuper$$,
 	'pubdata._audit_bench_fill is executable by no role but superusers');
+-- the OpenLineage stream's order lock and writer: pubdata's own code only (a
+-- role that could take the lock would hold every lineage-making commit)
+SELECT is_empty($$SELECT r.rolname || ' ' || f FROM pg_roles r,
+		unnest(ARRAY['pubdata._openlineage_lock()',
+					 'pubdata._openlineage_emit(oid,text,oid[],text[],text[],bigint[],timestamptz,text,bigint,text,boolean)',
+					 'pubdata._lineage_stream_claim(regclass)']) f
+	WHERE has_function_privilege(r.oid, f, 'EXECUTE') AND NOT r.rolsuper$$,
+	'the OpenLineage stream''s lock and writer are executable by no role but superusers (the extension owner)');
 SELECT set_eq($$SELECT sig FROM sec_fn WHERE lanname IN ('sql', 'plpgsql') AND def ~ 'pubdata\._owner_count\('$$,
 	ARRAY['pubdata._objection_in_scope(bigint,jsonb)', 'pubdata.resolve_objection(bigint,text,text,jsonb)'],
 	'the functions that build queries for pubdata._owner_count are the reviewed ones');
@@ -72,7 +80,8 @@ SELECT is_empty($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_d
 		'pubdata.record_lineage', 'pubdata.lineage_compact', 'pubdata.evaluation', 'pubdata.evaluation_report',
 		'pubdata.verify_audit_chain', 'pubdata.audit_chain_head', 'pubdata._audit_records',
 		'pubdata.verify_audit_chain_incremental', 'pubdata.audit_records', 'pubdata._audit_records_where',
-		'pubdata._access_rows', 'pubdata.audit_summarise', 'pubdata._usage_reads', 'pubdata._audit_bench_fill')$$,
+		'pubdata._access_rows', 'pubdata.audit_summarise', 'pubdata._usage_reads', 'pubdata._audit_bench_fill',
+		'pubdata.openlineage_events', 'pubdata.openlineage_events_prune')$$,
 	'departments cannot execute the bureau''s functions');
 
 -- 5. SECURITY DEFINER functions identify the caller with pubdata.caller():

@@ -1,4 +1,4 @@
--- DCAT-AP 3 JSON-LD export of the open catalog (built with libjson-c)
+-- DCAT-AP 3 export of the open catalog: JSON-LD (built with libjson-c) and Turtle
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 CREATE ROLE regress_dcat_admin IN ROLE pubdata_admin;
@@ -122,6 +122,26 @@ SET ROLE regress_dcat_dept;
 SET pubdata.open_base_url = 'http://evil.example/';
 SET pubdata.open_license = 'http://evil.example/';
 RESET ROLE;
+
+-- the same catalog in Turtle (text/turtle), as harvesters read it; the
+-- open-data role reads it through pubdata_open.dcat_turtle
+SET ROLE regress_dcat_bi;
+SELECT count(*) AS documents, bool_and(document LIKE E'@prefix dcat: <http://www.w3.org/ns/dcat#> .\n%') AS prefixed,
+	   bool_and(document LIKE '%<postgresql:///contrib_regression#catalog> a dcat:Catalog ;%') AS has_catalog
+  FROM pubdata_open.dcat_turtle;
+SELECT pubdata.dcat_catalog(format => 'turtle');
+RESET ROLE;
+-- one dataset per JSON-LD dataset; the same document as JSON-LD text
+SELECT (SELECT count(*) FROM regexp_matches(pubdata.dcat_catalog('turtle'), ' a dcat:Dataset', 'g'))
+		 = jsonb_array_length(pubdata.dcat_catalog() -> 'dcat:dataset') AS same_datasets,
+	   pubdata.dcat_catalog(format => 'jsonld')::jsonb = pubdata.dcat_catalog() AS same_jsonld;
+-- quotes, backslashes, tabs, line breaks and control characters escaped as
+-- Turtle strings; keywords one triple each; the distribution a blank node
+SELECT regexp_replace((regexp_match(pubdata.dcat_catalog('turtle'), '<[^>]*?#dataset-JT-BUS-1> a dcat:Dataset.*? \] \.\n'))[1],
+					  '"[0-9T:+-]+"\^\^xsd:dateTime', '"(time)"^^xsd:dateTime', 'g') AS bus_dataset;
+-- bad formats
+SELECT pubdata.dcat_catalog(format => 'rdf/xml');
+SELECT pubdata.dcat_catalog(NULL::text);
 
 -- retiring a dataset takes it out of the document
 SET ROLE regress_dcat_dept;

@@ -92,6 +92,13 @@ typedef struct PubdataDcatCatalog
 extern char *pubdata_json_dcat(const PubdataDcatCatalog *catalog,
 							   const PubdataDcatDataset *datasets, int ndatasets);
 
+/*
+ * The same catalog as a DCAT-AP 3 Turtle document (the same graph), written
+ * by dcat_turtle.c without json-c; a palloc'd UTF-8 string.
+ */
+extern char *pubdata_turtle_dcat(const PubdataDcatCatalog *catalog,
+								 const PubdataDcatDataset *datasets, int ndatasets);
+
 /* ==== end section: open data ==== */
 
 /* ==== section: lineage (OpenLineage run events), module lineage.c ==== */

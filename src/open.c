@@ -1,15 +1,15 @@
 /*-------------------------------------------------------------------------
  *
  * open.c
- *	  Open data (Art 20, 21): the DCAT-AP 3 export of the open catalog and
- *	  its GUCs.
+ *	  Open data (Art 20, 21): the DCAT-AP 3 export of the open catalog
+ *	  (JSON-LD and Turtle) and its GUCs.
  *
  * The open-data views themselves are maintained in SQL (src/sql/80_open.sql)
  * by triggers on the catalog and read their rows through open_rows.c.  Here
  * the rows of pubdata_open.catalog are read through SPI and handed as plain
- * C strings to json_io.c, which builds the JSON-LD with libjson-c; the text
- * comes back and becomes jsonb.  Everything is read-only, so it works on a
- * hot standby.
+ * C strings to json_io.c, which builds the JSON-LD with libjson-c (the text
+ * comes back and becomes jsonb), or to dcat_turtle.c, which writes the same
+ * graph as Turtle.  Everything is read-only, so it works on a hot standby.
  *
  *-------------------------------------------------------------------------
  */
@@ -301,18 +301,18 @@ CitySpatial(const char *base)
 	return node;
 }
 
-PG_FUNCTION_INFO_V1(pubdata_dcat_catalog);
-
 /*
- * pubdata.dcat_catalog() returns jsonb
- *		The open catalog as a DCAT-AP 3 JSON-LD document.
+ * DcatDocument
+ *		The open catalog as a DCAT-AP 3 document, JSON-LD or Turtle (the same
+ *		graph), as a palloc'd string in the caller's memory context.
  *
- * Declared SECURITY DEFINER with a fixed search_path: it reads the catalog as
- * the extension owner, so that pubdata_open_reader may call it (through the
- * view pubdata_open.dcat) without any right on schema pubdata.
+ * The SQL functions are declared SECURITY DEFINER with a fixed search_path:
+ * they read the catalog as the extension owner, so that pubdata_open_reader
+ * may call them (through the views pubdata_open.dcat and
+ * pubdata_open.dcat_turtle) without any right on schema pubdata.
  */
-Datum
-pubdata_dcat_catalog(PG_FUNCTION_ARGS)
+static char *
+DcatDocument(bool turtle)
 {
 	static const char *query =
 		"SELECT c.dataset_code, c.title, c.description, c.publisher, c.theme, r.keywords,"
@@ -414,11 +414,54 @@ pubdata_dcat_catalog(PG_FUNCTION_ARGS)
 	}
 	catalog.spatial = CitySpatial(base);
 
-	json = pubdata_json_dcat(&catalog, datasets, (int) n);
+	json = turtle ? pubdata_turtle_dcat(&catalog, datasets, (int) n)
+		: pubdata_json_dcat(&catalog, datasets, (int) n);
 	result = SPI_palloc(strlen(json) + 1);
 	strcpy(result, json);
 	SPI_finish();
+	return result;
+}
 
-	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(result)));
+PG_FUNCTION_INFO_V1(pubdata_dcat_catalog);
+
+/*
+ * pubdata.dcat_catalog() returns jsonb
+ *		The open catalog as a DCAT-AP 3 JSON-LD document.
+ */
+Datum
+pubdata_dcat_catalog(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_DATUM(DirectFunctionCall1(jsonb_in, CStringGetDatum(DcatDocument(false))));
+}
+
+PG_FUNCTION_INFO_V1(pubdata_dcat_catalog_as);
+
+/*
+ * pubdata.dcat_catalog(format text) returns text
+ *		The open catalog as a DCAT-AP 3 document in a serialisation:
+ *		'turtle' (text/turtle) or 'jsonld' (application/ld+json).
+ */
+Datum
+pubdata_dcat_catalog_as(PG_FUNCTION_ARGS)
+{
+	char	   *format;
+
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("the format of pubdata.dcat_catalog must not be null"),
+				 errhint("Use format => 'turtle' or format => 'jsonld'.")));
+	format = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	if (pg_strcasecmp(format, "turtle") == 0 || pg_strcasecmp(format, "text/turtle") == 0 ||
+		pg_strcasecmp(format, "ttl") == 0)
+		PG_RETURN_TEXT_P(cstring_to_text(DcatDocument(true)));
+	if (pg_strcasecmp(format, "jsonld") == 0 || pg_strcasecmp(format, "json-ld") == 0 ||
+		pg_strcasecmp(format, "application/ld+json") == 0)
+		PG_RETURN_TEXT_P(cstring_to_text(DcatDocument(false)));
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("unknown DCAT catalog format \"%s\"", format),
+			 errhint("Use format => 'turtle' (text/turtle) or format => 'jsonld' (application/ld+json).")));
+	PG_RETURN_NULL();
 }
 

@@ -3,7 +3,9 @@
 # validators (issue 12): pubdata.dcat_catalog() of a realistic catalog,
 # expanded with jsonld and validated with rdf-validate-shacl against the
 # DCAT-AP 3.0.1 SHACL shapes (any violation fails; recommended-property
-# warnings are printed), and every OpenLineage event validated with ajv
+# warnings are printed), its Turtle serialisation validated the same way and
+# compared with it (the same graph), and every OpenLineage event (of the
+# per-table export and of the event stream) validated with ajv
 # against the OpenLineage 2-0-2 JSON Schema, its facets' schemas and the
 # rules the spec states in prose (RFC 4122 UUIDv7 run ids, a START and a
 # COMPLETE per run, custom facets' _schemaURL resolving to a schema in this
@@ -117,6 +119,20 @@ rc=$?
 grep -v '^Warning' "$OUT/dcat.txt"
 grep '^Warning' "$OUT/dcat.txt" | sed 's/^/  /'
 [ $rc = 0 ] || fail "the DCAT-AP document has SHACL violations (above; document in $OUT/catalog.jsonld)"
+# the same catalog in Turtle (text/turtle), as a harvester reads it: the same
+# shapes, and the same graph as the JSON-LD
+PGOPTIONS="-c pubdata.open_license=http://publications.europa.eu/resource/authority/licence/CC_BY_4_0 -c pubdata.open_homepage=https://data.lishui.gov.cn/" \
+	$P -At -d $DB -c "SELECT pubdata.dcat_catalog(format => 'turtle')" >"$OUT/catalog.ttl" || fail "dcat_catalog(format => 'turtle')"
+echo "82_conformance: DCAT-AP 3.0.1 SHACL of the Turtle document"
+node "$HERE/validate_dcat.mjs" "$OUT/catalog.ttl" turtle >"$OUT/dcat_ttl.txt" 2>&1
+rc=$?
+grep -v '^Warning' "$OUT/dcat_ttl.txt"
+[ $rc = 0 ] || fail "the Turtle document has SHACL violations (above; document in $OUT/catalog.ttl)"
+node "$HERE/compare_dcat.mjs" "$OUT/catalog.jsonld" "$OUT/catalog.ttl" || fail "Turtle and JSON-LD differ"
+# the open-data role reads it through pubdata_open.dcat_turtle, with the same content
+PGOPTIONS="-c pubdata.open_license=http://publications.europa.eu/resource/authority/licence/CC_BY_4_0 -c pubdata.open_homepage=https://data.lishui.gov.cn/" \
+	$P -At -d $DB -c "SET ROLE conform_bi" -c "SELECT document FROM pubdata_open.dcat_turtle" >"$OUT/catalog_bi.ttl" || fail "dcat_turtle as the open-data role"
+cmp -s "$OUT/catalog.ttl" "$OUT/catalog_bi.ttl" || fail "the open-data role's Turtle differs from the bureau's"
 
 # ---- OpenLineage 2-0-2 ----
 # every table written with lineage: its run's START and COMPLETE events
@@ -126,6 +142,10 @@ SQL
 base=$($P -At -d $DB -c "SHOW pubdata.openlineage_schema_base") || fail "schema base"
 echo "82_conformance: OpenLineage 2-0-2 (schema, facets, prose rules)"
 node "$HERE/validate_openlineage.mjs" "$OUT/events.jsonl" "$base" || fail "OpenLineage events (in $OUT/events.jsonl)"
+# and the event stream a consumer reads, every event in commit order
+$P -At -d $DB -c "SELECT event FROM pubdata.openlineage_events(0, 10000)" >"$OUT/stream.jsonl" || fail "openlineage_events()"
+echo "82_conformance: the OpenLineage event stream"
+node "$HERE/validate_openlineage.mjs" "$OUT/stream.jsonl" "$base" || fail "OpenLineage stream (in $OUT/stream.jsonl)"
 # the namespace does not change with the connection: socket and TCP agree
 ns=$($P -At -d $DB -c "SELECT pubdata.lineage_openlineage('stats.transport') -> 'outputs' -> 0 ->> 'namespace'")
 [ "$ns" = "postgres://localhost:$PGPORT" ] || fail "dataset namespace $ns"

@@ -143,3 +143,26 @@ SQL
 echo "INSERT ... SELECT per transaction (one edge written at each commit), -c 2 -T 5"
 compare "insert_select" 5 -n -f "$WORK/insert_select.sql"
 "$BIN/psql" -X -At -d $DB -c "SELECT 'edges: ' || count(*) || ', count ' || sum(count) FROM pubdata.lineage_edge"
+
+# the OpenLineage event stream on top of it: the same INSERT ... SELECT per
+# transaction with lineage on, the stream off and on (each commit then writes
+# a run's two events under the stream's order lock and notifies)
+stream_tps() {
+	local mode=$1; shift
+	"$BIN/psql" -X -q -d $DB -c CHECKPOINT >/dev/null
+	PGOPTIONS="-c pubdata.openlineage_stream=$mode" "$BIN/pgbench" "$@" $DB 2>/dev/null \
+		| sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p'
+}
+echo "INSERT ... SELECT per transaction, OpenLineage stream off / on (lineage on), -c 2 -T 5, ABBA"
+s_off=0; s_on=0
+for i in 1 2 3 4; do
+	if [ $((i % 2)) -eq 1 ]; then
+		a=$(stream_tps off -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql"); b=$(stream_tps on -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql")
+	else
+		b=$(stream_tps on -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql"); a=$(stream_tps off -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql")
+	fi
+	awk -v i="$i" -v a="$a" -v b="$b" 'BEGIN { printf "  stream pair %d: off %.0f tps, on %.0f tps, ratio %.3f\n", i, a, b, b / a }'
+	s_off=$(awk -v s="$s_off" -v t="$a" 'BEGIN { print s + t }'); s_on=$(awk -v s="$s_on" -v t="$b" 'BEGIN { print s + t }')
+done
+awk -v a="$s_off" -v b="$s_on" 'BEGIN { printf "insert_select: stream on / off = %.3f (mean tps %.0f / %.0f)\n", b / a, b / 4, a / 4 }'
+"$BIN/psql" -X -At -d $DB -c "SELECT 'stream events: ' || count(*) FROM pubdata.openlineage_event"

@@ -692,6 +692,8 @@ CREATE OR REPLACE FUNCTION pubdata._openlineage_emit(target oid, target_name tex
 	RETURNS bigint
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
+	-- planned once per session, not at every commit (the arguments are arrays)
+	SET plan_cache_mode = force_generic_plan
 	AS $$
 DECLARE
 	ns text := coalesce(NULLIF(pg_catalog.current_setting('pubdata.lineage_namespace', true), ''),
@@ -700,10 +702,11 @@ DECLARE
 	producer text := 'urn:pubdata:'
 		|| (SELECT x.extversion FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.=) 'pubdata');
 	ended timestamptz := pg_catalog.clock_timestamp();
-	out_name text;
+	output text[];
 	inputs text[];
 	first_id bigint;
 	last_id bigint;
+	h text;
 	run uuid;
 	job text;
 BEGIN
@@ -712,40 +715,57 @@ BEGIN
 	last_id := pg_catalog.nextval('pubdata.openlineage_event_id_seq');
 	started := LEAST(started, ended);
 
-	SELECT n.nspname || '.' || c.relname INTO out_name
-	  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-	 WHERE c.oid OPERATOR(pg_catalog.=) target;
-	job := coalesce(job_name, 'produce:' || coalesce(out_name, target_name));
-	out_name := db || '.' || coalesce(out_name, target_name);
+	-- every dataset's name, resource and responsible department (as
+	-- _lineage_department says: the resource's provider, else the department
+	-- the owning role acts for), in one query whose plan stays cached: this
+	-- runs at the commit of every transaction that made lineage
+	WITH ds AS (
+		SELECT u.ord, u.oid, u.name, u.kind, u.count
+		  FROM ROWS FROM (pg_catalog.unnest(target || sources), pg_catalog.unnest(target_name || source_names),
+						  pg_catalog.unnest(NULL::text || kinds), pg_catalog.unnest(NULL::bigint || counts))
+			   WITH ORDINALITY AS u(oid, name, kind, count, ord)
+	), meta AS (
+		SELECT ds.ord, ds.oid, ds.kind, ds.count,
+			   CASE WHEN ds.oid OPERATOR(pg_catalog.=) 0 THEN ds.name
+					ELSE db || '.' || coalesce(n.nspname || '.' || c.relname, ds.name) END AS name,
+			   CASE WHEN ds.oid OPERATOR(pg_catalog.=) 0 THEN 'pubdata-external' ELSE ns END AS namespace,
+			   r.code AS resource,
+			   coalesce(dp.code,
+				   (SELECT d.code FROM pubdata.department d WHERE d.role_name OPERATOR(pg_catalog.=) ow.rolname),
+				   (SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.=) 1 THEN pg_catalog.min(d.code) END
+					  FROM pubdata.department d
+					  JOIN pg_catalog.pg_roles dr ON dr.rolname OPERATOR(pg_catalog.=) d.role_name
+					 WHERE NOT ow.rolsuper AND pg_catalog.pg_has_role(ow.oid, dr.oid, 'MEMBER'))) AS department
+		  FROM ds
+		  LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) ds.oid
+		  LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
+		  LEFT JOIN pg_catalog.pg_roles ow ON ow.oid OPERATOR(pg_catalog.=) c.relowner
+		  LEFT JOIN pubdata.resource r ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) ds.oid
+		  LEFT JOIN pubdata.department dp ON dp.id OPERATOR(pg_catalog.=) r.provider_id
+	)
+	SELECT (SELECT ARRAY[m.namespace, m.name, m.resource, m.department] FROM meta m WHERE m.ord OPERATOR(pg_catalog.=) 1),
+		   (SELECT pg_catalog.array_agg(ARRAY[s.namespace, s.name, s.resource, s.department, s.kinds, s.count::text,
+				pg_catalog.to_char(started AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+				pg_catalog.to_char(ended AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')] ORDER BY s.name)
+			  FROM (SELECT m.namespace, m.name, pg_catalog.min(m.resource) AS resource, pg_catalog.min(m.department) AS department,
+						   pg_catalog.string_agg(DISTINCT m.kind, ',') AS kinds, pg_catalog.sum(m.count)::bigint AS count
+					  FROM meta m WHERE m.ord OPERATOR(pg_catalog.>) 1
+					 GROUP BY m.namespace, m.name) s)
+	  INTO output, inputs;
+	job := coalesce(job_name, 'produce:' || pg_catalog.substr(output[2], pg_catalog.length(db) OPERATOR(pg_catalog.+) 2));
 
-	SELECT pg_catalog.array_agg(ARRAY[
-			CASE WHEN s.oid OPERATOR(pg_catalog.=) 0 THEN 'pubdata-external' ELSE ns END,
-			CASE WHEN s.oid OPERATOR(pg_catalog.=) 0 THEN s.name
-				 ELSE db || '.' || coalesce((SELECT n.nspname || '.' || c.relname
-											   FROM pg_catalog.pg_class c
-											   JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-											  WHERE c.oid OPERATOR(pg_catalog.=) s.oid), s.name) END,
-			(SELECT r.code FROM pubdata.resource r WHERE r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) s.oid),
-			pubdata._lineage_department(NULLIF(s.oid, 0)),
-			s.kinds, s.count::text,
-			pg_catalog.to_char(started AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-			pg_catalog.to_char(ended AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')] ORDER BY s.name)
-	  INTO inputs
-	  FROM (SELECT u.oid, pg_catalog.min(u.name) AS name,
-				   pg_catalog.string_agg(DISTINCT u.kind, ',') AS kinds, pg_catalog.sum(u.count)::bigint AS count
-			  FROM ROWS FROM (pg_catalog.unnest(sources), pg_catalog.unnest(source_names), pg_catalog.unnest(kinds),
-							  pg_catalog.unnest(counts)) AS u(oid, name, kind, count)
-			 GROUP BY u.oid, CASE WHEN u.oid OPERATOR(pg_catalog.=) 0 THEN u.name END) s;
-
-	run := pubdata._uuid_v7(started, db || ':openlineage:' || first_id::text);
+	-- a UUIDv7 (as pubdata._uuid_v7): the start in milliseconds, the version
+	-- and variant, the rest from the md5 of the database and the first id
+	h := pg_catalog.md5(db || ':openlineage:' || first_id::text);
+	run := (pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.floor(pg_catalog.date_part('epoch', started) * 1000)::bigint), 12, '0')
+			|| '7' || pg_catalog.substr(h, 1, 3)
+			|| pg_catalog.substr('89ab', pg_catalog.get_byte(pg_catalog.decode(h, 'hex'), 15) % 4 + 1, 1)
+			|| pg_catalog.substr(h, 4, 15))::pg_catalog.uuid;
 	INSERT INTO pubdata.openlineage_event (id, event_type, event_time, run_id, event)
 	SELECT e.id, e.event_type, e.at, run,
 		   pubdata._openlineage_event(e.event_type,
 				pg_catalog.to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-				run::text, producer, 'pubdata://' || db, job, job_run, 0,
-				ARRAY[ns, out_name, (SELECT r.code FROM pubdata.resource r WHERE r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) target),
-					  pubdata._lineage_department(target)],
-				inputs)::jsonb
+				run::text, producer, 'pubdata://' || db, job, job_run, 0, output, inputs)::jsonb
 	  FROM (VALUES (first_id, 'START', started), (last_id, outcome, ended)) e(id, event_type, at);
 	IF notify THEN
 		PERFORM pg_catalog.pg_notify('pubdata_lineage', last_id::text);

@@ -15,6 +15,9 @@
  *	 post_parse_analyze, planner
  *					 masked grants: relations a department reads under masked
  *					 grants become masking subqueries (mask.c)
+ *	 planner		 lineage: what a write reads, views as themselves, and
+ *					 its column lineage, read from the query before the
+ *					 planner flattens it (lineage.c, lineage_query.c)
  *	 ExecutorStart   guard (refusals, grant choice, copy rule, the audit
  *					 record's parts), then the executor
  *	 ExecutorRun     the statement's frame becomes the running one (the
@@ -324,14 +327,18 @@ hooks_ExecutorEnd(QueryDesc *queryDesc)
 /*
  * hooks_planner
  *		Masked grants: relations a department reads with masked items become
- *		masking subqueries before they are planned (mask.c).
+ *		masking subqueries before they are planned (mask.c); then lineage
+ *		reads the query as written (a masked item is a transformation).
  */
 static PlannedStmt *
 hooks_planner(Query *parse, const char *query_string, int cursorOptions,
 			  ParamListInfo boundParams)
 {
 	if (!IsParallelWorker())
+	{
 		pubdata_mask_rewrite(parse);
+		pubdata_lineage_planning(parse);
+	}
 	if (prev_planner)
 		return prev_planner(parse, query_string, cursorOptions, boundParams);
 	return standard_planner(parse, query_string, cursorOptions, boundParams);

@@ -15,6 +15,17 @@
  * executor hook collects its sources for the utility hook, which knows the
  * target once the statement is done.
  *
+ * Views are nodes (issue 16).  The planner hook hands this module each
+ * write (and the query of CREATE TABLE AS / REFRESH) before the planner
+ * flattens it; lineage_query.c reads there what the statement names, a view
+ * as itself rather than its base tables, and each written column's source
+ * columns.  The result is kept per plan in a backend-local cache keyed by
+ * the statement's query id, role, command and target, which ExecutorEnd
+ * consults; a plan it does not find (compute_query_id off, a cache reset)
+ * falls back to the range table, as 0.1 did.  A view's own edges are
+ * recorded when it is created or replaced (event trigger, from its stored
+ * definition) and end when it is dropped or no longer reads a source.
+ *
  * Edges are deduplicated in a backend-local hash that lives for the
  * transaction, keyed by (source, target, kind, role, subtransaction level).
  * A rolled-back subtransaction drops its edges, a committed one hands them
@@ -32,6 +43,7 @@
 #include "pubdata.h"
 
 #include "access/htup_details.h"
+#include "access/relation.h"
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/parallel.h"
@@ -60,6 +72,9 @@
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
+#include "utils/json.h"
+#include "utils/jsonb.h"
+#include "funcapi.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -111,7 +126,36 @@ typedef struct EdgeEntry
 	TimestampTz last_seen;
 	char	   *source_name;	/* names as they were when first seen */
 	char	   *target_name;
+	List	   *columns;		/* JSON texts ["target col","source col","transform"] */
 } EdgeEntry;
+
+static const char *const lineage_transform_names[] = {
+	"identity", "transformation", "aggregation"
+};
+
+/*
+ * The lineage summaries of planned statements (lineage_query.c), by query
+ * id, role, command and target; in their own memory context, which is reset
+ * (with the cache) when the cache holds SUMMARY_CACHE_MAX plans.
+ */
+typedef struct SummaryKey
+{
+	uint64		queryid;
+	Oid			userid;
+	Oid			target;
+	int32		command;
+	int32		pad;			/* zeroed: the key is hashed as bytes */
+} SummaryKey;
+
+typedef struct SummaryEntry
+{
+	SummaryKey	key;
+	LineageSummary *summary;
+} SummaryEntry;
+
+#define SUMMARY_CACHE_MAX 4096
+static HTAB *summary_cache = NULL;
+static MemoryContext summary_cxt = NULL;
 
 bool		pubdata_lineage_enabled = true;
 
@@ -123,6 +167,8 @@ static int	pending_max_level = 0;
 /* CREATE TABLE AS / REFRESH in progress: sources of its query. */
 static bool utility_collect = false;
 static List *utility_sources = NIL;
+/* ... and the summary of its query, from the first plan made for it */
+static LineageSummary *utility_summary = NULL;
 
 /* true while this module writes edges (its own statements are not lineage) */
 static bool lineage_writing = false;
@@ -271,8 +317,9 @@ lineage_relation_name(Oid relid)
  *		hash, creating the hash and the entry on first sight.
  */
 static void
-lineage_note_edge(Oid source, Oid target, LineageKind kind)
+lineage_note_edge(Oid source, Oid target, LineageKind kind, List *columns)
 {
+	ListCell   *lc;
 	EdgeKey		key;
 	EdgeEntry  *entry;
 	TimestampTz now = GetCurrentStatementStartTimestamp();
@@ -312,6 +359,24 @@ lineage_note_edge(Oid source, Oid target, LineageKind kind)
 		entry->first_seen = now;
 		entry->source_name = source_name;
 		entry->target_name = target_name;
+		entry->columns = NIL;
+	}
+	foreach(lc, columns)
+	{
+		char	   *col = (char *) lfirst(lc);
+		ListCell   *le;
+		bool		known = false;
+
+		foreach(le, entry->columns)
+			if (strcmp((char *) lfirst(le), col) == 0)
+				known = true;
+		if (!known)
+		{
+			MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+
+			entry->columns = lappend(entry->columns, pstrdup(col));
+			MemoryContextSwitchTo(oldcxt);
+		}
 	}
 	entry->count++;
 	entry->last_seen = now;
@@ -320,12 +385,54 @@ lineage_note_edge(Oid source, Oid target, LineageKind kind)
 }
 
 /*
+ * lineage_edge_columns
+ *		The column lineage of the edge source -> target in a summary, as
+ *		JSON texts ["target column","source column","transform"].  Summary
+ *		columns without a target are a query's output, numbered like the
+ *		columns of the relation it fills.
+ */
+static List *
+lineage_edge_columns(LineageSummary *summary, Oid source, Oid target)
+{
+	List	   *out = NIL;
+	int			i;
+
+	if (summary == NULL)
+		return NIL;
+	for (i = 0; i < summary->ncols; i++)
+	{
+		LineageColumn *c = &summary->cols[i];
+		char	   *tname;
+		char	   *sname;
+		StringInfoData buf;
+
+		if (c->source != source || (OidIsValid(c->target) && c->target != target))
+			continue;
+		tname = get_attname(target, c->target_col, true);
+		sname = get_attname(source, c->source_col, true);
+		if (tname == NULL || sname == NULL)
+			continue;
+		initStringInfo(&buf);
+		appendStringInfoChar(&buf, '[');
+		escape_json(&buf, tname);
+		appendStringInfoChar(&buf, ',');
+		escape_json(&buf, sname);
+		appendStringInfoString(&buf, ",\"");
+		appendStringInfoString(&buf, lineage_transform_names[c->transform]);
+		appendStringInfoString(&buf, "\"]");
+		out = lappend(out, buf.data);
+	}
+	return out;
+}
+
+/*
  * lineage_note_edges
- *		Note an edge from every tracked source to every tracked target.
- *		Sources and targets are OID lists without duplicates.
+ *		Note an edge from every tracked source to every tracked target, with
+ *		its column lineage from the summary (if any).  Sources and targets
+ *		are OID lists without duplicates.
  */
 static void
-lineage_note_edges(List *sources, List *targets, List *kinds)
+lineage_note_edges(List *sources, List *targets, List *kinds, LineageSummary *summary)
 {
 	Oid			pubdata_nsp = get_namespace_oid("pubdata", true);
 	List	   *tracked_sources = NIL;
@@ -352,7 +459,8 @@ lineage_note_edges(List *sources, List *targets, List *kinds)
 		if (!lineage_relation_tracked(target, pubdata_nsp))
 			continue;
 		foreach(ls, tracked_sources)
-			lineage_note_edge(lfirst_oid(ls), target, (LineageKind) lfirst_int(lk));
+			lineage_note_edge(lfirst_oid(ls), target, (LineageKind) lfirst_int(lk),
+							  lineage_edge_columns(summary, lfirst_oid(ls), target));
 	}
 	list_free(tracked_sources);
 }
@@ -399,6 +507,136 @@ lineage_plan_target(PlannedStmt *pstmt, Plan *plan, List **targets, List **kinds
 }
 
 /*
+ * lineage_summary_copy
+ *		A copy of a summary in the given context.
+ */
+static LineageSummary *
+lineage_summary_copy(LineageSummary *s, MemoryContext cxt)
+{
+	MemoryContext oldcxt = MemoryContextSwitchTo(cxt);
+	LineageSummary *c = palloc0(sizeof(LineageSummary));
+
+	c->sources = list_copy(s->sources);
+	c->ncols = c->maxcols = s->ncols;
+	if (s->ncols > 0)
+	{
+		c->cols = palloc(sizeof(LineageColumn) * s->ncols);
+		memcpy(c->cols, s->cols, sizeof(LineageColumn) * s->ncols);
+	}
+	MemoryContextSwitchTo(oldcxt);
+	return c;
+}
+
+/*
+ * lineage_summary_free
+ *		Free a summary made by lineage_summary_copy.
+ */
+static void
+lineage_summary_free(LineageSummary *s)
+{
+	list_free(s->sources);
+	if (s->cols != NULL)
+		pfree(s->cols);
+	pfree(s);
+}
+
+/*
+ * lineage_summary_key
+ *		The cache key of a statement.
+ */
+static void
+lineage_summary_key(SummaryKey *key, uint64 queryid, CmdType command, Oid target)
+{
+	memset(key, 0, sizeof(*key));
+	key->queryid = queryid;
+	key->userid = GetUserId();
+	key->target = target;
+	key->command = (int32) command;
+}
+
+/*
+ * lineage_summary_lookup
+ *		The summary of a statement planned in this session, or NULL.
+ */
+static LineageSummary *
+lineage_summary_lookup(uint64 queryid, CmdType command, Oid target)
+{
+	SummaryKey	key;
+	SummaryEntry *entry;
+
+	if (summary_cache == NULL || queryid == UINT64CONST(0))
+		return NULL;
+	lineage_summary_key(&key, queryid, command, command == CMD_SELECT ? InvalidOid : target);
+	entry = (SummaryEntry *) hash_search(summary_cache, &key, HASH_FIND, NULL);
+	return entry ? entry->summary : NULL;
+}
+
+/*
+ * pubdata_lineage_planning
+ *		A statement is about to be planned (hooks.c's planner hook, after
+ *		masking): if it writes and reads other relations, or it is the
+ *		query of a CREATE TABLE AS or REFRESH, read what it names and its
+ *		column lineage before the planner flattens it.  A single-relation
+ *		write (TPC-B's UPDATE, INSERT ... VALUES) costs three comparisons.
+ */
+void
+pubdata_lineage_planning(Query *parse)
+{
+	bool		output;
+	LineageSummary *summary;
+	Oid			target = InvalidOid;
+	SummaryKey	key;
+	SummaryEntry *entry;
+	bool		found;
+
+	if (!pubdata_lineage_enabled || lineage_writing || parse->commandType == CMD_UTILITY)
+		return;
+	output = utility_collect && utility_summary == NULL && parse->commandType == CMD_SELECT;
+	if (parse->commandType == CMD_SELECT && !parse->hasModifyingCTE && !output)
+		return;
+	if (list_length(parse->rtable) <= 1 && !parse->hasSubLinks && parse->cteList == NIL && !output)
+		return;
+
+	summary = pubdata_lineage_analyze(parse, true, output);
+	if (output)
+	{
+		utility_summary = lineage_summary_copy(summary, TopTransactionContext);
+		return;
+	}
+	if (parse->queryId == UINT64CONST(0))
+		return;					/* compute_query_id = off: the range table will do */
+
+	if (summary_cxt == NULL)
+		summary_cxt = AllocSetContextCreate(TopMemoryContext, "pubdata lineage summaries",
+											ALLOCSET_SMALL_SIZES);
+	if (summary_cache != NULL && hash_get_num_entries(summary_cache) >= SUMMARY_CACHE_MAX)
+	{
+		/* plans not planned again from now on fall back to their range table */
+		hash_destroy(summary_cache);
+		summary_cache = NULL;
+		MemoryContextReset(summary_cxt);
+	}
+	if (summary_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(SummaryKey);
+		ctl.entrysize = sizeof(SummaryEntry);
+		ctl.hcxt = summary_cxt;
+		summary_cache = hash_create("pubdata lineage summaries", 64, &ctl,
+									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	if (parse->resultRelation > 0 && parse->commandType != CMD_SELECT)
+		target = rt_fetch(parse->resultRelation, parse->rtable)->relid;
+	lineage_summary_key(&key, parse->queryId, parse->commandType, target);
+	entry = (SummaryEntry *) hash_search(summary_cache, &key, HASH_ENTER, &found);
+	if (found && entry->summary != NULL)
+		lineage_summary_free(entry->summary);
+	entry->summary = NULL;
+	entry->summary = lineage_summary_copy(summary, summary_cxt);
+}
+
+/*
  * lineage_capture_write
  *		Note the edges of a statement that modified tables.
  */
@@ -428,7 +666,22 @@ lineage_capture_write(PlannedStmt *pstmt)
 		sources = list_append_unique_oid(sources, rte->relid);
 	}
 	if (sources != NIL)
-		lineage_note_edges(sources, targets, kinds);
+	{
+		/* what the statement named, views as themselves, if it was analysed */
+		LineageSummary *summary = lineage_summary_lookup(pstmt->queryId, pstmt->commandType,
+														 linitial_oid(targets));
+
+		if (summary != NULL)
+		{
+			list_free(sources);
+			sources = NIL;
+			foreach(lc, summary->sources)
+				if (!list_member_oid(targets, lfirst_oid(lc)))
+					sources = lappend_oid(sources, lfirst_oid(lc));
+		}
+		if (sources != NIL)
+			lineage_note_edges(sources, targets, kinds, summary);
+	}
 
 	list_free(sources);
 	list_free(targets);
@@ -520,8 +773,10 @@ pubdata_lineage_utility_begin(PlannedStmt *pstmt, LineageUtility *state)
 		return;
 	state->save_collect = utility_collect;
 	state->save_sources = utility_sources;
+	state->save_summary = utility_summary;
 	utility_collect = true;
 	utility_sources = NIL;
+	utility_summary = NULL;
 }
 
 /*
@@ -542,14 +797,21 @@ pubdata_lineage_utility_end(LineageUtility *state, bool success)
 			Oid			target = RangeVarGetRelid(state->target, NoLock, true);
 
 			if (OidIsValid(target))
-				lineage_note_edges(utility_sources, list_make1_oid(target),
-								   list_make1_int(state->kind));
+			{
+				List	   *sources = utility_sources;
+
+				if (utility_summary != NULL)
+					sources = utility_summary->sources;
+				lineage_note_edges(sources, list_make1_oid(target),
+								   list_make1_int(state->kind), utility_summary);
+			}
 		}
 	}
 	PG_FINALLY();
 	{
 		utility_collect = state->save_collect;
 		utility_sources = state->save_sources;
+		utility_summary = (LineageSummary *) state->save_summary;
 	}
 	PG_END_TRY();
 }
@@ -625,7 +887,7 @@ lineage_owner_end(LineageOwnerState *state)
 	"  DELETE FROM pubdata.lineage_observation" \
 	where \
 	"  RETURNING source, source_name, target, target_name, kind, role_name," \
-	"            first_seen, last_seen, count, run_id," \
+	"            first_seen, last_seen, count, run_id, columns," \
 	"            CASE WHEN source IS NULL THEN 'external:' OPERATOR(pg_catalog.||) source_name" \
 	"                 ELSE (source::pg_catalog.oid)::pg_catalog.text END AS source_key" \
 	"), agg AS (" \
@@ -636,18 +898,19 @@ lineage_owner_end(LineageOwnerState *state)
 	"         pg_catalog.min(m.first_seen) AS first_seen, pg_catalog.max(m.last_seen) AS last_seen," \
 	"         pg_catalog.sum(m.count)::pg_catalog.int8 AS count," \
 	"         (pg_catalog.array_agg(m.run_id ORDER BY m.last_seen DESC)" \
-	"            FILTER (WHERE m.run_id IS NOT NULL))[1] AS run_id" \
+	"            FILTER (WHERE m.run_id IS NOT NULL))[1] AS run_id," \
+	"         pubdata._lineage_columns_union(VARIADIC pg_catalog.array_agg(m.columns)) AS columns" \
 	"    FROM moved m" \
 	"   GROUP BY m.source_key, m.target::pg_catalog.oid, m.kind, m.role_name" \
 	"), up AS (" \
 	"  INSERT INTO pubdata.lineage_edge_data AS e" \
 	"    (source, source_name, target, target_name, kind, role_name," \
-	"     first_seen, last_seen, count, last_run_id)" \
+	"     first_seen, last_seen, count, last_run_id, columns)" \
 	"  SELECT a.source_oid::pg_catalog.regclass, a.source_name," \
 	"         a.target_oid::pg_catalog.regclass, a.target_name, a.kind, a.role_name," \
-	"         a.first_seen, a.last_seen, a.count, a.run_id" \
+	"         a.first_seen, a.last_seen, a.count, a.run_id, a.columns" \
 	"    FROM agg a" \
-	"  ON CONFLICT (source_key, target, kind, role_name) DO UPDATE" \
+	"  ON CONFLICT (source_key, target, kind, role_name) WHERE ended_at IS NULL DO UPDATE" \
 	"    SET source_name = CASE WHEN excluded.last_seen OPERATOR(pg_catalog.>=) e.last_seen" \
 	"                           THEN excluded.source_name ELSE e.source_name END," \
 	"        target_name = CASE WHEN excluded.last_seen OPERATOR(pg_catalog.>=) e.last_seen" \
@@ -655,7 +918,8 @@ lineage_owner_end(LineageOwnerState *state)
 	"        first_seen = LEAST(e.first_seen, excluded.first_seen)," \
 	"        last_seen = GREATEST(e.last_seen, excluded.last_seen)," \
 	"        count = e.count OPERATOR(pg_catalog.+) excluded.count," \
-	"        last_run_id = coalesce(excluded.last_run_id, e.last_run_id)" \
+	"        last_run_id = coalesce(excluded.last_run_id, e.last_run_id)," \
+	"        columns = pubdata._lineage_columns_union(e.columns, excluded.columns)" \
 	"  RETURNING e.id, e.source_key, e.target::pg_catalog.oid AS target_oid, e.kind, e.role_name" \
 	"), runs AS (" \
 	"  INSERT INTO pubdata.lineage_edge_run (edge_id, run_id, recorded_at)" \
@@ -833,12 +1097,40 @@ lineage_note_tid(ItemPointer tid)
 	xact_tids[n_xact_tids++] = *tid;
 }
 
-/* Columns of pubdata.lineage_observation, in the order the C code fills. */
+/*
+ * lineage_columns_jsonb
+ *		An edge's column lineage as a jsonb array, or (Datum) 0 when none.
+ */
+static Datum
+lineage_columns_jsonb(EdgeEntry *entry)
+{
+	StringInfoData buf;
+	ListCell   *lc;
+
+	if (entry->columns == NIL)
+		return (Datum) 0;
+	initStringInfo(&buf);
+	appendStringInfoChar(&buf, '[');
+	foreach(lc, entry->columns)
+	{
+		if (lc != list_head(entry->columns))
+			appendStringInfoChar(&buf, ',');
+		appendStringInfoString(&buf, (char *) lfirst(lc));
+	}
+	appendStringInfoChar(&buf, ']');
+	return DirectFunctionCall1(jsonb_in, CStringGetDatum(buf.data));
+}
+
+/*
+ * Columns of pubdata.lineage_observation, in the order the C code fills;
+ * the last ones are optional (a 0.1 table, before ALTER EXTENSION UPDATE).
+ */
 static const char *const observation_columns[] = {
 	"source", "source_name", "target", "target_name", "kind", "role_name",
-	"first_seen", "last_seen", "count", "run_id"
+	"first_seen", "last_seen", "count", "run_id", "columns"
 };
-#define OBSERVATION_NCOLS 10
+#define OBSERVATION_NCOLS 11
+#define OBSERVATION_REQUIRED 10
 
 /* oids of the pubdata.lineage_kind labels, for the type kind_oids_type */
 static Oid	kind_oids_type = InvalidOid;
@@ -874,7 +1166,7 @@ lineage_append_direct(Relation rel, Oid pubdata_nsp, EdgeEntry **sorted, int n)
 			if (!att->attisdropped && strcmp(NameStr(att->attname), observation_columns[c]) == 0)
 				attnums[c] = att->attnum;
 		}
-		if (attnums[c] == InvalidAttrNumber)
+		if (attnums[c] == InvalidAttrNumber && c < OBSERVATION_REQUIRED)
 			elog(ERROR, "pubdata.lineage_observation has no column \"%s\"", observation_columns[c]);
 	}
 	kind_type = GetSysCacheOid2(TYPENAMENSP, Anum_pg_type_oid,
@@ -919,6 +1211,8 @@ lineage_append_direct(Relation rel, Oid pubdata_nsp, EdgeEntry **sorted, int n)
 		SET_COL(6, TimestampTzGetDatum(entry->first_seen));
 		SET_COL(7, TimestampTzGetDatum(entry->last_seen));
 		SET_COL(8, Int64GetDatum(entry->count));
+		if (attnums[10] != InvalidAttrNumber && entry->columns != NIL)
+			SET_COL(10, lineage_columns_jsonb(entry));
 #undef SET_COL
 		ExecStoreVirtualTuple(slot);
 		simple_table_tuple_insert(rel, slot);
@@ -954,17 +1248,17 @@ lineage_append_spi(EdgeEntry **sorted, int n)
 
 	if (store_plan == NULL)
 	{
-		Oid			argtypes[9] = {OIDOID, TEXTOID, OIDOID, TEXTOID, TEXTOID,
-		TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID};
+		Oid			argtypes[10] = {OIDOID, TEXTOID, OIDOID, TEXTOID, TEXTOID,
+		TEXTOID, TIMESTAMPTZOID, TIMESTAMPTZOID, INT8OID, JSONBOID};
 		SPIPlanPtr	plan;
 
 		plan = SPI_prepare("INSERT INTO pubdata.lineage_observation"
 						   " (source, source_name, target, target_name, kind, role_name,"
-						   "  first_seen, last_seen, count)"
+						   "  first_seen, last_seen, count, columns)"
 						   " VALUES ($1::pg_catalog.regclass, $2, $3::pg_catalog.regclass, $4,"
-						   "  $5::pubdata.lineage_kind, $6::pg_catalog.name, $7, $8, $9)"
+						   "  $5::pubdata.lineage_kind, $6::pg_catalog.name, $7, $8, $9, $10)"
 						   " RETURNING ctid",
-						   9, argtypes);
+						   10, argtypes);
 		if (plan == NULL)
 			elog(ERROR, "SPI_prepare failed: %s", SPI_result_code_string(SPI_result));
 		if (SPI_keepplan(plan) != 0)
@@ -975,7 +1269,8 @@ lineage_append_spi(EdgeEntry **sorted, int n)
 	for (i = 0; i < n; i++)
 	{
 		EdgeEntry  *entry = sorted[i];
-		Datum		values[9];
+		Datum		values[10];
+		char		nulls[10];
 		char	   *rolname;
 		int			rc;
 
@@ -991,7 +1286,11 @@ lineage_append_spi(EdgeEntry **sorted, int n)
 		values[6] = TimestampTzGetDatum(entry->first_seen);
 		values[7] = TimestampTzGetDatum(entry->last_seen);
 		values[8] = Int64GetDatum(entry->count);
-		rc = SPI_execute_plan(store_plan, values, NULL, false, 0);
+		memset(nulls, ' ', sizeof(nulls));
+		values[9] = lineage_columns_jsonb(entry);
+		if (entry->columns == NIL)
+			nulls[9] = 'n';
+		rc = SPI_execute_plan(store_plan, values, nulls, false, 0);
 		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 			elog(ERROR, "storing a lineage edge failed: %s", SPI_result_code_string(rc));
 		else
@@ -1157,6 +1456,7 @@ lineage_xact_callback(XactEvent event, void *arg)
 			utility_collect = false;
 			utility_sources = NIL;
 			pubdata_lineage_stream_reset();
+			utility_summary = NULL;
 			break;
 		default:
 			break;
@@ -1215,9 +1515,27 @@ lineage_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 		}
 		else
 		{
+			ListCell   *lc;
+
 			entry->count += moved[i].count;
 			entry->first_seen = Min(entry->first_seen, moved[i].first_seen);
 			entry->last_seen = Max(entry->last_seen, moved[i].last_seen);
+			foreach(lc, moved[i].columns)
+			{
+				ListCell   *le;
+				bool		known = false;
+
+				foreach(le, entry->columns)
+					if (strcmp((char *) lfirst(le), (char *) lfirst(lc)) == 0)
+						known = true;
+				if (!known)
+				{
+					MemoryContext oldcxt = MemoryContextSwitchTo(TopTransactionContext);
+
+					entry->columns = lappend(entry->columns, lfirst(lc));
+					MemoryContextSwitchTo(oldcxt);
+				}
+			}
 		}
 	}
 	if (moved != NULL)
@@ -1422,4 +1740,81 @@ pubdata_openlineage_build(PG_FUNCTION_ARGS)
 	result = cstring_to_text(json);
 	pfree(json);
 	PG_RETURN_TEXT_P(result);
+}
+
+PG_FUNCTION_INFO_V1(pubdata_lineage_view_analysis);
+
+/*
+ * pubdata._lineage_view_analysis(relation regclass)
+ *		returns table (source oid, target_column name, source_column name,
+ *		transform text)
+ *		What a view's or materialized view's stored definition reads: one
+ *		row per source column of each of its columns, and one row with NULL
+ *		columns for a source none of its columns is computed from (read in
+ *		a condition only).  Reads the definition from the relcache; runs
+ *		nothing of it.
+ */
+Datum
+pubdata_lineage_view_analysis(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			relid = PG_GETARG_OID(0);
+	Relation	rel;
+	Query	   *query;
+	LineageSummary *summary;
+	ListCell   *lc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	rel = try_relation_open(relid, AccessShareLock);
+	if (rel == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_TABLE),
+				 errmsg("relation with OID %u does not exist", relid)));
+	if (rel->rd_rel->relkind != RELKIND_VIEW && rel->rd_rel->relkind != RELKIND_MATVIEW)
+		ereport(ERROR,
+				(errcode(ERRCODE_WRONG_OBJECT_TYPE),
+				 errmsg("\"%s\" is not a view or materialized view", RelationGetRelationName(rel)),
+				 errhint("Edges of tables are recorded by the executor hook when data is written.")));
+	query = pubdata_lineage_view_query(rel);
+	summary = query ? pubdata_lineage_analyze(query, false, true) : palloc0(sizeof(LineageSummary));
+
+	foreach(lc, summary->sources)
+	{
+		Oid			source = lfirst_oid(lc);
+		bool		any = false;
+		int			i;
+
+		if (source == relid)
+			continue;			/* the definition's OLD and NEW placeholders */
+		for (i = 0; i < summary->ncols; i++)
+		{
+			LineageColumn *c = &summary->cols[i];
+			Datum		values[4];
+			bool		nulls[4] = {false, false, false, false};
+			char	   *tname;
+			char	   *sname;
+
+			if (c->source != source)
+				continue;
+			tname = get_attname(relid, c->target_col, true);
+			sname = get_attname(source, c->source_col, true);
+			if (tname == NULL || sname == NULL)
+				continue;
+			values[0] = ObjectIdGetDatum(source);
+			values[1] = DirectFunctionCall1(namein, CStringGetDatum(tname));
+			values[2] = DirectFunctionCall1(namein, CStringGetDatum(sname));
+			values[3] = CStringGetTextDatum(lineage_transform_names[c->transform]);
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+			any = true;
+		}
+		if (!any)
+		{
+			Datum		values[4] = {ObjectIdGetDatum(source), 0, 0, 0};
+			bool		nulls[4] = {false, true, true, true};
+
+			tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+		}
+	}
+	relation_close(rel, AccessShareLock);
+	return (Datum) 0;
 }

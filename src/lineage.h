@@ -15,6 +15,42 @@ extern bool pubdata_lineage_enabled;
 #include "executor/execdesc.h"
 #include "nodes/plannodes.h"
 #include "nodes/primnodes.h"
+#include "nodes/parsenodes.h"
+#include "utils/relcache.h"
+
+/* How a target column's value is made from a source column (pubdata.lineage_transform) */
+typedef enum LineageTransform
+{
+	LT_IDENTITY = 0,			/* a copy of the value */
+	LT_TRANSFORMATION = 1,		/* computed from it */
+	LT_AGGREGATION = 2			/* aggregated over rows */
+} LineageTransform;
+
+/* One source column of one written column */
+typedef struct LineageColumn
+{
+	Oid			target;			/* relation written; InvalidOid: a query's output */
+	AttrNumber	target_col;		/* its attnum (or output position) */
+	Oid			source;			/* relation (or view) read */
+	AttrNumber	source_col;
+	int			transform;		/* LineageTransform */
+} LineageColumn;
+
+/* What a statement reads, as written (lineage_query.c) */
+typedef struct LineageSummary
+{
+	List	   *sources;		/* relation OIDs, views as themselves */
+	int			ncols;
+	int			maxcols;
+	LineageColumn *cols;
+} LineageSummary;
+
+extern LineageSummary *pubdata_lineage_analyze(Query *query, bool rewritten, bool output);
+extern Oid	pubdata_lineage_view_of(RangeTblEntry *rte);
+extern Query *pubdata_lineage_view_query(Relation rel);
+
+/* called by hooks.c's planner hook, before the planner changes the query */
+extern void pubdata_lineage_planning(Query *parse);
 
 /* What pubdata_lineage_utility_begin saved for pubdata_lineage_utility_end */
 typedef struct LineageUtility
@@ -23,6 +59,7 @@ typedef struct LineageUtility
 	int			kind;
 	bool		save_collect;
 	List	   *save_sources;
+	void	   *save_summary;
 } LineageUtility;
 
 extern void pubdata_lineage_init(void);

@@ -3,7 +3,19 @@
 -- (tables: once/75_lineage.sql).
 -- ---------------------------------------------------------------------------
 
--- the edges as users read them: folded rows plus observations not yet folded
+-- _lineage_columns_union(parts): the distinct column mappings of several edges' columns
+CREATE OR REPLACE FUNCTION pubdata._lineage_columns_union(VARIADIC parts jsonb[]) RETURNS jsonb
+	LANGUAGE sql IMMUTABLE PARALLEL SAFE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT pg_catalog.jsonb_agg(DISTINCT e ORDER BY e)
+	  FROM pg_catalog.unnest($1) p, pg_catalog.jsonb_array_elements(p) e
+$$;
+COMMENT ON FUNCTION pubdata._lineage_columns_union(jsonb[]) IS
+	'Internal: the union of lineage column arrays ([target column, source column, transform] each), NULL when all are';
+
+-- the edges as users read them: folded rows plus observations not yet folded,
+-- then the ended edges (history)
 CREATE OR REPLACE VIEW pubdata.lineage_edge AS
 	WITH obs AS (
 		SELECT CASE WHEN o.source IS NULL THEN 'external:' || o.source_name ELSE (o.source::oid)::text END AS source_key,
@@ -13,9 +25,12 @@ CREATE OR REPLACE VIEW pubdata.lineage_edge AS
 			   (pg_catalog.array_agg(o.target_name ORDER BY o.last_seen DESC))[1] AS target_name,
 			   pg_catalog.min(o.first_seen) AS first_seen, pg_catalog.max(o.last_seen) AS last_seen,
 			   pg_catalog.sum(o.count)::bigint AS count,
-			   (pg_catalog.array_agg(o.run_id ORDER BY o.last_seen DESC) FILTER (WHERE o.run_id IS NOT NULL))[1] AS run_id
+			   (pg_catalog.array_agg(o.run_id ORDER BY o.last_seen DESC) FILTER (WHERE o.run_id IS NOT NULL))[1] AS run_id,
+			   pubdata._lineage_columns_union(VARIADIC pg_catalog.array_agg(o.columns)) AS columns
 		  FROM pubdata.lineage_observation o
 		 GROUP BY 1, 2, 3, 4
+	), live AS (
+		SELECT * FROM pubdata.lineage_edge_data WHERE ended_at IS NULL
 	)
 	SELECT d.id,
 		   coalesce(d.source, o.source_oid::regclass) AS source,
@@ -28,10 +43,17 @@ CREATE OR REPLACE VIEW pubdata.lineage_edge AS
 		   GREATEST(d.last_seen, o.last_seen) AS last_seen,
 		   (coalesce(d.count, 0) + coalesce(o.count, 0))::bigint AS count,
 		   coalesce(o.run_id, d.last_run_id) AS last_run_id,
-		   coalesce(d.source_key, o.source_key) AS source_key
-	  FROM pubdata.lineage_edge_data d
+		   coalesce(d.source_key, o.source_key) AS source_key,
+		   pubdata._lineage_columns_union(d.columns, o.columns) AS columns,
+		   NULL::timestamptz AS ended_at
+	  FROM live d
 	  FULL JOIN obs o ON o.source_key = d.source_key AND o.target::oid = d.target::oid
-					 AND o.kind = d.kind AND o.role_name = d.role_name;
+					 AND o.kind = d.kind AND o.role_name = d.role_name
+	UNION ALL
+	SELECT e.id, e.source, e.source_name, e.target, e.target_name, e.kind, e.role_name, e.first_seen, e.last_seen,
+		   e.count, e.last_run_id, e.source_key, e.columns, e.ended_at
+	  FROM pubdata.lineage_edge_data e
+	 WHERE e.ended_at IS NOT NULL;
 COMMENT ON VIEW pubdata.lineage_edge IS
 	'Lineage: one row per (source, target, kind, role); written in the transaction that moved the data, so a rolled-back write leaves none';
 COMMENT ON COLUMN pubdata.lineage_edge.id IS 'id of the folded edge (NULL until lineage_compact() folds a new edge)';
@@ -46,6 +68,10 @@ COMMENT ON COLUMN pubdata.lineage_edge.last_seen IS 'start of the latest stateme
 COMMENT ON COLUMN pubdata.lineage_edge.count IS 'number of committed statements (or runs) that made the edge';
 COMMENT ON COLUMN pubdata.lineage_edge.last_run_id IS 'the latest aggregation job run (pubdata.job_run) that made the edge';
 COMMENT ON COLUMN pubdata.lineage_edge.source_key IS 'identity of the source: its oid, or external:<name>';
+COMMENT ON COLUMN pubdata.lineage_edge.columns IS
+	'column lineage: a JSON array of ["target column", "source column", "identity" | "transformation" | "aggregation"], NULL when not known (external sources, edges recorded by 0.1)';
+COMMENT ON COLUMN pubdata.lineage_edge.ended_at IS
+	'when the edge ended (a view no longer reading the source, a dropped view); NULL for a live edge';
 
 -- _lineage_relname(oid): schema-qualified, quoted name of a relation, or NULL
 CREATE OR REPLACE FUNCTION pubdata._lineage_relname(rel oid) RETURNS text
@@ -171,57 +197,167 @@ $$;
 COMMENT ON FUNCTION pubdata.record_lineage(text, regclass, text, bigint) IS
 	'Record an edge from an external source (any name; one that names an existing relation is recorded as that relation); pubdata_admin and the scheduler only';
 
--- _lineage_view_edges(view): view_definition edges of a view or materialized
--- view, and of the views it reads, from pg_rewrite / pg_depend
+-- _lineage_view_analysis(view): what a view's stored definition reads, column
+-- by column (src/lineage_query.c; reads the definition, runs none of it)
+CREATE OR REPLACE FUNCTION pubdata._lineage_view_analysis(relation regclass)
+	RETURNS TABLE (source oid, target_column name, source_column name, transform text)
+	AS 'MODULE_PATHNAME', 'pubdata_lineage_view_analysis'
+	LANGUAGE C STABLE STRICT;
+COMMENT ON FUNCTION pubdata._lineage_view_analysis(regclass) IS
+	'Internal: the relations a view''s or materialized view''s definition names (views as themselves) and, for each of its columns, the source columns and whether it copies, transforms or aggregates them';
+
+-- _lineage_view_define(view): the view_definition edges of one view as its
+-- definition stands now: live edges it no longer has end (kept as history),
+-- current ones are recorded or counted again
+CREATE OR REPLACE FUNCTION pubdata._lineage_view_define(rel oid) RETURNS integer
+	LANGUAGE plpgsql
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	at timestamptz := pg_catalog.statement_timestamp();
+	def jsonb;
+	n integer;
+BEGIN
+	-- the definition now: one element per source, with its columns
+	SELECT pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('source', x.source, 'columns', x.columns) ORDER BY x.source)
+	  INTO def
+	  FROM (SELECT a.source,
+				   pubdata._lineage_columns_union(pg_catalog.jsonb_agg(
+						pg_catalog.jsonb_build_array(a.target_column, a.source_column, a.transform))
+						FILTER (WHERE a.target_column IS NOT NULL)) AS columns
+			  FROM pubdata._lineage_view_analysis(rel::pg_catalog.regclass) a
+			  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.source
+			  JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
+			 WHERE c.relkind::text IN ('r', 'p', 'f', 'v', 'm') AND c.relpersistence OPERATOR(pg_catalog.<>) 't'
+			   AND ns.nspname NOT IN ('pubdata', 'pg_catalog', 'information_schema')
+			 GROUP BY a.source) x;
+
+	UPDATE pubdata.lineage_edge_data e SET ended_at = at
+	 WHERE e.target OPERATOR(pg_catalog.=) rel::pg_catalog.regclass AND e.kind OPERATOR(pg_catalog.=) 'view_definition'
+	   AND e.ended_at IS NULL
+	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.jsonb_to_recordset(coalesce(def, '[]')) AS d(source oid, columns jsonb)
+					   WHERE d.source OPERATOR(pg_catalog.=) e.source::pg_catalog.oid
+						 AND d.columns IS NOT DISTINCT FROM e.columns);
+
+	INSERT INTO pubdata.lineage_edge_data AS e
+		(source, source_name, target, target_name, kind, role_name, first_seen, last_seen, count, columns)
+	SELECT d.source::pg_catalog.regclass, pubdata._lineage_relname(d.source), rel::pg_catalog.regclass,
+		   pubdata._lineage_relname(rel), 'view_definition', pubdata.caller(), at, at, 1, d.columns
+	  FROM pg_catalog.jsonb_to_recordset(coalesce(def, '[]')) AS d(source oid, columns jsonb)
+	ON CONFLICT (source_key, target, kind, role_name) WHERE ended_at IS NULL DO UPDATE
+	   SET source_name = excluded.source_name, target_name = excluded.target_name,
+		   last_seen = GREATEST(e.last_seen, excluded.last_seen),
+		   count = e.count OPERATOR(pg_catalog.+) 1, columns = excluded.columns;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION pubdata._lineage_view_define(oid) IS
+	'Internal: record the view_definition edges (with column lineage) of a view or materialized view as defined now, ending those it no longer has';
+
+-- _lineage_view_edges(view): the same for a view and every view it reads
+-- (a view registered as a resource may predate pubdata)
 CREATE OR REPLACE FUNCTION pubdata._lineage_view_edges(rel oid) RETURNS integer
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 DECLARE
-	r record;
+	v oid;
 	n integer := 0;
 BEGIN
-	FOR r IN
-		WITH RECURSIVE view_deps(view_oid, source_oid) AS (
-			SELECT DISTINCT rw.ev_class, d.refobjid
-			  FROM pg_catalog.pg_rewrite rw
-			  JOIN pg_catalog.pg_depend d
-				ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-			   AND d.objid OPERATOR(pg_catalog.=) rw.oid
-			   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-			   AND d.deptype OPERATOR(pg_catalog.=) 'n'
-			 WHERE rw.ev_class OPERATOR(pg_catalog.=) rel AND rw.rulename OPERATOR(pg_catalog.=) '_RETURN'
-			   AND d.refobjid OPERATOR(pg_catalog.<>) rw.ev_class
+	FOR v IN
+		WITH RECURSIVE views(view_oid) AS (
+			SELECT rel
 			UNION
-			SELECT rw.ev_class, d.refobjid
-			  FROM view_deps v
-			  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class OPERATOR(pg_catalog.=) v.source_oid
+			SELECT d.refobjid
+			  FROM views w
+			  JOIN pg_catalog.pg_rewrite rw ON rw.ev_class OPERATOR(pg_catalog.=) w.view_oid
 				AND rw.rulename OPERATOR(pg_catalog.=) '_RETURN'
 			  JOIN pg_catalog.pg_depend d
 				ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
 			   AND d.objid OPERATOR(pg_catalog.=) rw.oid
 			   AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
 			   AND d.deptype OPERATOR(pg_catalog.=) 'n'
-			 WHERE d.refobjid OPERATOR(pg_catalog.<>) rw.ev_class
+			  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.refobjid
+			 WHERE d.refobjid OPERATOR(pg_catalog.<>) rw.ev_class AND c.relkind::text IN ('v', 'm')
 		)
-		SELECT DISTINCT v.source_oid, v.view_oid
-		  FROM view_deps v
-		  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) v.source_oid
+		SELECT w.view_oid FROM views w
+		  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) w.view_oid
 		  JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) c.relnamespace
-		 WHERE c.relkind::text IN ('r', 'p', 'f', 'v', 'm') AND c.relpersistence OPERATOR(pg_catalog.<>) 't'
+		 WHERE c.relkind::text IN ('v', 'm') AND c.relpersistence OPERATOR(pg_catalog.<>) 't'
 		   AND ns.nspname NOT IN ('pubdata', 'pg_catalog', 'information_schema')
-		 ORDER BY 1, 2
+		 ORDER BY 1
 	LOOP
-		PERFORM pubdata._lineage_store(r.source_oid::pg_catalog.regclass, pubdata._lineage_relname(r.source_oid),
-			r.view_oid::pg_catalog.regclass, pubdata._lineage_relname(r.view_oid), 'view_definition',
-			pubdata.caller(), pg_catalog.statement_timestamp(), pg_catalog.statement_timestamp(), 1, NULL);
-		n := n OPERATOR(pg_catalog.+) 1;
+		n := n OPERATOR(pg_catalog.+) pubdata._lineage_view_define(v);
 	END LOOP;
 	RETURN n;
 END
 $$;
 COMMENT ON FUNCTION pubdata._lineage_view_edges(oid) IS
-	'Internal: record view_definition edges of a view or materialized view (and of the views it reads) from the catalog''s dependencies';
+	'Internal: record the view_definition edges of a view or materialized view and of the views it reads';
+
+-- CREATE [OR REPLACE] VIEW and CREATE MATERIALIZED VIEW record the view's
+-- edges; a restore (a superuser with check_function_bodies off, as pg_dump's
+-- output and pg_restore set it) records none: it loads the dumped ones
+CREATE OR REPLACE FUNCTION pubdata._lineage_on_ddl_end() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	v oid;
+BEGIN
+	IF NOT coalesce(pg_catalog.current_setting('pubdata.lineage', true), 'on')::boolean
+	   OR (NOT pg_catalog.current_setting('check_function_bodies')::boolean
+		   AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
+					   WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER AND r.rolsuper)) THEN
+		RETURN;
+	END IF;
+	FOR v IN
+		SELECT DISTINCT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
+		 WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+		   AND c.objsubid OPERATOR(pg_catalog.=) 0
+		 ORDER BY 1
+	LOOP
+		IF EXISTS (SELECT 1 FROM pg_catalog.pg_class cl
+					 JOIN pg_catalog.pg_namespace ns ON ns.oid OPERATOR(pg_catalog.=) cl.relnamespace
+					WHERE cl.oid OPERATOR(pg_catalog.=) v AND cl.relkind::text IN ('v', 'm')
+					  AND cl.relpersistence OPERATOR(pg_catalog.<>) 't'
+					  AND ns.nspname NOT IN ('pubdata', 'pg_catalog', 'information_schema')) THEN
+			PERFORM pubdata._lineage_view_define(v);
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION pubdata._lineage_on_ddl_end() IS
+	'Internal event trigger: a created or replaced view or materialized view records its view_definition edges';
+DROP EVENT TRIGGER IF EXISTS pubdata_lineage_views;
+CREATE EVENT TRIGGER pubdata_lineage_views ON ddl_command_end
+	WHEN TAG IN ('CREATE VIEW', 'CREATE MATERIALIZED VIEW')
+	EXECUTE FUNCTION pubdata._lineage_on_ddl_end();
+
+-- DROP VIEW (and DROP MATERIALIZED VIEW, and what CASCADE takes) ends the
+-- view's edges; they stay in lineage_edge as history
+CREATE OR REPLACE FUNCTION pubdata._lineage_on_sql_drop() RETURNS event_trigger
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+BEGIN
+	UPDATE pubdata.lineage_edge_data e SET ended_at = pg_catalog.statement_timestamp()
+	 WHERE e.ended_at IS NULL AND e.kind OPERATOR(pg_catalog.=) 'view_definition'
+	   AND e.target::pg_catalog.oid IN (
+			SELECT o.objid FROM pg_catalog.pg_event_trigger_dropped_objects() o
+			 WHERE o.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+			   AND o.objsubid OPERATOR(pg_catalog.=) 0
+			   AND o.object_type IN ('view', 'materialized view'));
+END
+$$;
+COMMENT ON FUNCTION pubdata._lineage_on_sql_drop() IS
+	'Internal event trigger: a dropped view or materialized view ends its view_definition edges';
+DROP EVENT TRIGGER IF EXISTS pubdata_lineage_drop;
+CREATE EVENT TRIGGER pubdata_lineage_drop ON sql_drop
+	WHEN TAG IN ('DROP VIEW', 'DROP MATERIALIZED VIEW', 'DROP TABLE', 'DROP SCHEMA', 'DROP OWNED',
+				 'DROP FUNCTION', 'DROP TYPE', 'DROP DOMAIN', 'ALTER TABLE', 'DROP FOREIGN TABLE')
+	EXECUTE FUNCTION pubdata._lineage_on_sql_drop();
 
 -- _record_view_lineage(relation): the same, for the bureau or the view's owner
 CREATE OR REPLACE FUNCTION pubdata._record_view_lineage(relation regclass) RETURNS integer
@@ -266,7 +402,8 @@ BEGIN
 	   AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c
 				   WHERE c.oid OPERATOR(pg_catalog.=) rel AND c.relkind::text IN ('v', 'm'))
 	   AND NOT EXISTS (SELECT 1 FROM pubdata.lineage_edge e
-					   WHERE e.target OPERATOR(pg_catalog.=) rel AND e.kind OPERATOR(pg_catalog.=) 'view_definition') THEN
+					   WHERE e.target OPERATOR(pg_catalog.=) rel AND e.kind OPERATOR(pg_catalog.=) 'view_definition'
+						 AND e.ended_at IS NULL) THEN
 		PERFORM pubdata._lineage_view_edges(rel);
 	END IF;
 END
@@ -541,6 +678,88 @@ CREATE OR REPLACE FUNCTION pubdata.lineage_downstream(relation regclass, max_dep
 COMMENT ON FUNCTION pubdata.lineage_downstream(regclass, integer) IS
 	'Where a table''s data goes: every edge downstream of it, with depth, resources, the department responsible for each derived table (Art 24), and whether the edge is on a cycle';
 
+-- lineage_columns(relation, column, upstream, max_depth): column lineage walk
+CREATE OR REPLACE FUNCTION pubdata.lineage_columns(relation regclass, column_name name, upstream boolean DEFAULT true,
+		max_depth integer DEFAULT 32)
+	RETURNS TABLE (depth integer, source regclass, source_name text, source_column name, source_resource text,
+		source_department text, source_personal pubdata.personal_kind,
+		target regclass, target_name text, target_column name, target_resource text, responsible_department text,
+		transforms text[], kinds pubdata.lineage_kind[], ended boolean)
+	LANGUAGE plpgsql STABLE SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	privileged boolean := pubdata._lineage_check_start(lineage_columns.relation, lineage_columns.max_depth);
+BEGIN
+	IF lineage_columns.column_name IS NULL OR lineage_columns.upstream IS NULL THEN
+		RAISE EXCEPTION 'column and direction of a column lineage walk must not be null'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+				   WHERE a.attrelid OPERATOR(pg_catalog.=) lineage_columns.relation
+					 AND a.attname OPERATOR(pg_catalog.=) lineage_columns.column_name
+					 AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) THEN
+		RAISE EXCEPTION 'column "%" of relation "%" does not exist', lineage_columns.column_name, lineage_columns.relation
+			USING ERRCODE = 'undefined_column',
+				  HINT = 'Name a column of the relation as it is now (column lineage follows the names it recorded).';
+	END IF;
+	RETURN QUERY
+	WITH RECURSIVE
+	col AS (
+		SELECT e.source::pg_catalog.oid AS s, e.target::pg_catalog.oid AS t, e.source_name AS sname,
+			   e.target_name AS tname, c.value ->> 0 AS tcol, c.value ->> 1 AS scol, c.value ->> 2 AS transform,
+			   e.kind, e.ended_at
+		  FROM pubdata.lineage_edge e CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(e.columns) c
+		 WHERE e.source IS NOT NULL AND e.columns IS NOT NULL
+	),
+	-- (relation, column) reached, with the length of a path
+	reach(node, colname, d) AS (
+		SELECT lineage_columns.relation::pg_catalog.oid, lineage_columns.column_name::text, 0
+		UNION
+		SELECT CASE WHEN lineage_columns.upstream THEN c.s ELSE c.t END,
+			   CASE WHEN lineage_columns.upstream THEN c.scol ELSE c.tcol END, r.d OPERATOR(pg_catalog.+) 1
+		  FROM reach r JOIN col c
+			ON (CASE WHEN lineage_columns.upstream THEN c.t ELSE c.s END) OPERATOR(pg_catalog.=) r.node
+		   AND (CASE WHEN lineage_columns.upstream THEN c.tcol ELSE c.scol END) OPERATOR(pg_catalog.=) r.colname
+		 WHERE r.d OPERATOR(pg_catalog.<) lineage_columns.max_depth
+	),
+	node AS (SELECT r.node, r.colname, pg_catalog.min(r.d) AS d FROM reach r GROUP BY r.node, r.colname),
+	pair AS (
+		SELECT c.s, c.scol, c.t, c.tcol, pg_catalog.min(n.d) OPERATOR(pg_catalog.+) 1 AS d,
+			   pg_catalog.max(c.sname) AS sname, pg_catalog.max(c.tname) AS tname,
+			   pg_catalog.array_agg(DISTINCT c.transform ORDER BY c.transform) AS transforms,
+			   pg_catalog.array_agg(DISTINCT c.kind ORDER BY c.kind) AS kinds,
+			   pg_catalog.bool_and(c.ended_at IS NOT NULL) AS ended
+		  FROM col c
+		  JOIN node n ON n.node OPERATOR(pg_catalog.=) (CASE WHEN lineage_columns.upstream THEN c.t ELSE c.s END)
+		   AND n.colname OPERATOR(pg_catalog.=) (CASE WHEN lineage_columns.upstream THEN c.tcol ELSE c.scol END)
+		 WHERE n.d OPERATOR(pg_catalog.<) lineage_columns.max_depth
+		 GROUP BY c.s, c.scol, c.t, c.tcol
+	)
+	SELECT p.d,
+		   CASE WHEN sv.ok THEN p.s::pg_catalog.regclass END,
+		   CASE WHEN sv.ok THEN coalesce(pubdata._lineage_relname(p.s), p.sname) END,
+		   CASE WHEN sv.ok THEN p.scol::pg_catalog.name END,
+		   sr.code, pubdata._lineage_department(p.s),
+		   CASE WHEN sv.ok THEN (SELECT i.personal FROM pubdata.resource_item i
+								 WHERE i.resource_id OPERATOR(pg_catalog.=) sr.id
+								   AND i.column_name OPERATOR(pg_catalog.=) p.scol::pg_catalog.name) END,
+		   CASE WHEN tv.ok THEN p.t::pg_catalog.regclass END,
+		   CASE WHEN tv.ok THEN coalesce(pubdata._lineage_relname(p.t), p.tname) END,
+		   CASE WHEN tv.ok THEN p.tcol::pg_catalog.name END,
+		   tr.code, pubdata._lineage_department(p.t),
+		   p.transforms, p.kinds, p.ended
+	  FROM pair p
+	  LEFT JOIN pubdata.resource sr ON sr.relation::pg_catalog.oid OPERATOR(pg_catalog.=) p.s
+	  LEFT JOIN pubdata.resource tr ON tr.relation::pg_catalog.oid OPERATOR(pg_catalog.=) p.t
+	  CROSS JOIN LATERAL (SELECT pubdata._lineage_visible(p.s, privileged) AS ok) sv
+	  CROSS JOIN LATERAL (SELECT pubdata._lineage_visible(p.t, privileged) AS ok) tv
+	 ORDER BY 1, 3, 4, 9, 10;
+END
+$$;
+COMMENT ON FUNCTION pubdata.lineage_columns(regclass, name, boolean, integer) IS
+	'Column lineage: where a column''s values come from (upstream) or go to (downstream), edge by edge through views and tables, with each step''s transform (identity, transformation, aggregation), the resources, whether a source item is personal, and whether the edge ended; names of relations the caller may not read are left out';
+
 -- RFC 9562 (was 4122) UUID version 7: the 48-bit Unix time in milliseconds,
 -- then the version and variant, the rest from an md5 of the seed, so that
 -- the same run always gets the same id and ids sort by time
@@ -584,10 +803,21 @@ DECLARE
 	agg_run bigint;
 	hidden integer;
 	inputs text[];
+	col_fields jsonb;
+	doc jsonb;
 BEGIN
 	SELECT db || '.' || n.nspname || '.' || c.relname INTO out_name
 	  FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
 	 WHERE c.oid OPERATOR(pg_catalog.=) rel;
+	-- a dropped relation (a view) is named as its edges last saw it
+	IF out_name IS NULL THEN
+		SELECT db || '.' || pg_catalog.max(e.target_name) INTO out_name
+		  FROM pubdata.lineage_edge e WHERE e.target::pg_catalog.oid OPERATOR(pg_catalog.=) rel;
+	END IF;
+	IF out_name IS NULL THEN
+		RAISE EXCEPTION 'relation with OID % does not exist', rel
+			USING ERRCODE = 'undefined_table', HINT = 'Name a relation that exists or that lineage edges lead to.';
+	END IF;
 
 	WITH src AS (
 		SELECT e.source_key, pg_catalog.min(e.source::pg_catalog.oid) AS source_oid,
@@ -621,8 +851,30 @@ BEGIN
 	  INTO event_at, agg_run, hidden, inputs
 	  FROM shown s;
 
+	-- column lineage of the visible inputs: OpenLineage's ColumnLineageDatasetFacet
+	SELECT pg_catalog.jsonb_object_agg(f.tcol, pg_catalog.jsonb_build_object('inputFields', f.fields))
+	  INTO col_fields
+	  FROM (SELECT x.tcol,
+				   pg_catalog.jsonb_agg(pg_catalog.jsonb_build_object('namespace', ns, 'name', x.input_name,
+						'field', x.scol, 'transformations', x.transformations) ORDER BY x.input_name, x.scol) AS fields
+			  FROM (SELECT c.value ->> 0 AS tcol, c.value ->> 1 AS scol, nm.input_name,
+						   pg_catalog.jsonb_agg(DISTINCT pg_catalog.jsonb_build_object('type', 'DIRECT',
+								'subtype', pg_catalog.upper(c.value ->> 2), 'description', '', 'masking', false)) AS transformations
+					  FROM pubdata.lineage_edge e
+					 CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(e.columns) c
+					 CROSS JOIN LATERAL (SELECT coalesce(
+							(SELECT db || '.' || n.nspname || '.' || cl.relname
+							   FROM pg_catalog.pg_class cl
+							   JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) cl.relnamespace
+							  WHERE cl.oid OPERATOR(pg_catalog.=) e.source::pg_catalog.oid),
+							db || '.' || e.source_name) AS input_name) nm
+					 WHERE e.target::pg_catalog.oid OPERATOR(pg_catalog.=) rel AND e.source IS NOT NULL
+					   AND e.columns IS NOT NULL AND pubdata._lineage_visible(e.source::pg_catalog.oid, privileged)
+					 GROUP BY 1, 2, 3) x
+			 GROUP BY x.tcol) f;
+
 	event_at := coalesce(event_at, pg_catalog.statement_timestamp());
-	RETURN pubdata._openlineage_build(
+	doc := pubdata._openlineage_build(
 		pg_catalog.to_char(event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
 		pubdata._uuid_v7(event_at, db || ':' || rel::text || ':' || event_at::text)::text,
 		producer,
@@ -633,10 +885,17 @@ BEGIN
 			  (SELECT r.code FROM pubdata.resource r WHERE r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) rel),
 			  pubdata._lineage_department(rel)],
 		inputs)::jsonb;
+	IF col_fields IS NOT NULL THEN
+		doc := pg_catalog.jsonb_set(doc, '{outputs,0,facets,columnLineage}',
+			pg_catalog.jsonb_build_object('_producer', producer,
+				'_schemaURL', 'https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json#/$defs/ColumnLineageDatasetFacet',
+				'fields', col_fields));
+	END IF;
+	RETURN doc;
 END
 $$;
 COMMENT ON FUNCTION pubdata.lineage_openlineage(regclass) IS
-	'The OpenLineage COMPLETE RunEvent (JSON) of the edges that produce a table: job, run (UUIDv7), input datasets with pubdata facets, the output with its owning department';
+	'The OpenLineage COMPLETE RunEvent (JSON) of the edges that produce a table: job, run (UUIDv7), input datasets with pubdata facets, the output with its owning department and its column lineage (ColumnLineageDatasetFacet)';
 
 -- the run's two events, START (at the first write seen) and COMPLETE; an
 -- invoker's function, so that lineage_openlineage checks the caller's rights
@@ -829,8 +1088,11 @@ REVOKE ALL ON pubdata.lineage_edge, pubdata.lineage_edge_data, pubdata.lineage_o
 GRANT SELECT ON pubdata.lineage_edge, pubdata.lineage_edge_data, pubdata.lineage_observation, pubdata.lineage_edge_run
 	TO pubdata_admin, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata.lineage_compact() TO pubdata_admin;
+-- lineage_edge calls it: whoever may read the view may run it
+GRANT EXECUTE ON FUNCTION pubdata._lineage_columns_union(jsonb[]) TO pubdata_admin, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata.lineage_upstream(regclass, integer), pubdata.lineage_downstream(regclass, integer),
-	pubdata.lineage_openlineage(regclass), pubdata.lineage_openlineage_events(regclass)
+	pubdata.lineage_openlineage(regclass), pubdata.lineage_openlineage_events(regclass),
+	pubdata.lineage_columns(regclass, name, boolean, integer)
 	TO pubdata_admin, pubdata_department, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata.record_lineage(regclass, regclass, text, bigint),
 	pubdata.record_lineage(text, regclass, text, bigint), pubdata._record_view_lineage(regclass)

@@ -1,7 +1,8 @@
 -- ---------------------------------------------------------------------------
 -- Lineage (Art 15, 24): table-level edges source -> target, captured by the
--- executor hook (src/lineage.c), from view definitions at registration, and
--- from aggregation runs; walks in resource terms; OpenLineage export
+-- executor hook (src/lineage.c, views as themselves: lineage_query.c), from
+-- view definitions when a view is created or replaced, and from aggregation
+-- runs; with column lineage; walks in resource terms; OpenLineage export
 -- ---------------------------------------------------------------------------
 
 CREATE TYPE pubdata.lineage_kind AS ENUM (
@@ -30,10 +31,19 @@ CREATE TABLE pubdata.lineage_edge_data (
 	last_run_id	bigint,
 	source_key	text NOT NULL GENERATED ALWAYS AS
 		(CASE WHEN source IS NULL THEN 'external:' || source_name ELSE (source::oid)::text END) STORED,
-	CONSTRAINT lineage_edge_key UNIQUE (source_key, target, kind, role_name),
+	columns		jsonb,
+	ended_at	timestamptz,
 	CONSTRAINT lineage_edge_seen CHECK (last_seen >= first_seen)
 );
 CREATE INDEX lineage_edge_data_target ON pubdata.lineage_edge_data (target);
+-- one live row per edge; an ended edge (a view's source it no longer reads,
+-- a dropped view) stays as history beside a live one of the same key
+CREATE UNIQUE INDEX lineage_edge_live_key ON pubdata.lineage_edge_data (source_key, target, kind, role_name)
+	WHERE ended_at IS NULL;
+COMMENT ON COLUMN pubdata.lineage_edge_data.columns IS
+	'column lineage of the edge: a JSON array of ["target column", "source column", "identity" | "transformation" | "aggregation"]';
+COMMENT ON COLUMN pubdata.lineage_edge_data.ended_at IS
+	'when a view''s definition stopped reading the source (CREATE OR REPLACE VIEW, DROP VIEW); NULL while the edge is live';
 COMMENT ON TABLE pubdata.lineage_edge_data IS
 	'Lineage edges folded by lineage_compact(): one row per (source, target, kind, role); read pubdata.lineage_edge, which adds the observations not folded yet';
 
@@ -47,7 +57,8 @@ CREATE TABLE pubdata.lineage_observation (
 	first_seen	timestamptz NOT NULL,
 	last_seen	timestamptz NOT NULL,
 	count		bigint NOT NULL CHECK (count > 0),
-	run_id		bigint
+	run_id		bigint,
+	columns		jsonb
 ) WITH (autovacuum_vacuum_scale_factor = 0, autovacuum_vacuum_threshold = 10000);
 COMMENT ON TABLE pubdata.lineage_observation IS
 	'Lineage observations appended by committing transactions (one row per edge per transaction), folded into lineage_edge_data by lineage_compact()';

@@ -4,7 +4,8 @@
 // repository, found from their _schemaURL under the base given as second
 // argument), and the rules the spec states in prose: run ids are RFC 4122
 // UUIDv7, every run has one START and then a COMPLETE, FAIL or ABORT, custom
-// facet names follow {Prefix}{Name}{Entity}Facet.
+// facet names follow {Prefix}{Name}{Entity}Facet; every input field of a
+// column lineage facet names one of the event's input datasets.
 // Usage: node validate_openlineage.mjs EVENTS.jsonl SCHEMA_BASE
 import { readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +22,59 @@ const load = (f) => JSON.parse(readFileSync(f, 'utf8'));
 for (const f of ['OpenLineage-2-0-2.json', 'JobTypeJobFacet-2-0-2.json', 'OwnershipDatasetFacet-1-0-1.json'])
 	ajv.addSchema(load(path.join(here, 'openlineage', f)));
 const runEvent = ajv.getSchema('https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/RunEvent');
+
+// ColumnLineageDatasetFacet 1-2-0: the official schema when openlineage/ holds
+// it; until then the structure its specification documents (fields: output
+// column -> inputFields [{namespace, name, field, transformations [{type
+// DIRECT | INDIRECT, subtype, description, masking}]}]), written here
+const columnLineageId = 'https://openlineage.io/spec/facets/1-2-0/ColumnLineageDatasetFacet.json';
+const columnLineageFile = path.join(here, 'openlineage', 'ColumnLineageDatasetFacet-1-2-0.json');
+if (existsSync(columnLineageFile)) {
+	ajv.addSchema(load(columnLineageFile));
+} else {
+	const inputField = {
+		type: 'object', required: ['namespace', 'name', 'field'],
+		properties: {
+			namespace: { type: 'string' }, name: { type: 'string' }, field: { type: 'string' },
+			transformations: {
+				type: 'array',
+				items: {
+					type: 'object', required: ['type'],
+					properties: {
+						type: { enum: ['DIRECT', 'INDIRECT'] }, subtype: { type: 'string' },
+						description: { type: 'string' }, masking: { type: 'boolean' },
+					},
+				},
+			},
+		},
+	};
+	ajv.addSchema({
+		$schema: 'https://json-schema.org/draft/2020-12/schema',
+		$id: columnLineageId,
+		$defs: {
+			ColumnLineageDatasetFacet: {
+				allOf: [
+					{ $ref: 'https://openlineage.io/spec/2-0-2/OpenLineage.json#/$defs/DatasetFacet' },
+					{
+						type: 'object', required: ['fields'],
+						properties: {
+							fields: {
+								type: 'object',
+								additionalProperties: {
+									type: 'object', required: ['inputFields'],
+									properties: { inputFields: { type: 'array', items: inputField } },
+								},
+							},
+							dataset: { type: 'array', items: inputField },
+						},
+					},
+				],
+			},
+		},
+	});
+	console.log('openlineage: ColumnLineageDatasetFacet-1-2-0.json not in openlineage/: checked against its documented structure');
+}
+let columnFacets = 0;
 
 const errors = [];
 const runs = new Map();
@@ -68,6 +122,17 @@ lines.forEach((line, i) => {
 	runs.get(id).push(ev);
 	for (const [key, f] of Object.entries(ev.run?.facets ?? {})) checkFacet(`${where} run`, key, f);
 	for (const [key, f] of Object.entries(ev.job?.facets ?? {})) checkFacet(`${where} job`, key, f);
+	// column lineage names only the event's inputs
+	const inputs = new Set((ev.inputs ?? []).map((d) => `${d.namespace} ${d.name}`));
+	for (const out of ev.outputs ?? []) {
+		const cl = out.facets?.columnLineage;
+		if (!cl) continue;
+		columnFacets++;
+		for (const [col, f] of Object.entries(cl.fields ?? {}))
+			for (const i of f.inputFields ?? [])
+				if (!inputs.has(`${i.namespace} ${i.name}`))
+					errors.push(`${where} column ${col}: input field ${i.namespace} ${i.name}.${i.field} is not an input of the event`);
+	}
 	for (const ds of [...(ev.inputs ?? []), ...(ev.outputs ?? [])])
 		for (const [key, f] of Object.entries(ds.facets ?? {})) checkFacet(`${where} ${ds.name}`, key, f);
 });
@@ -82,5 +147,5 @@ for (const [id, evs] of runs) {
 		errors.push(`run ${id}: ends (${evs[end].eventTime}) before it starts (${evs[0].eventTime})`);
 }
 for (const e of errors) console.log(e);
-console.log(`openlineage: ${lines.length} events, ${runs.size} runs, ${errors.length} errors`);
+console.log(`openlineage: ${lines.length} events, ${runs.size} runs, ${columnFacets} column lineage facets, ${errors.length} errors`);
 process.exit(errors.length > 0 || lines.length === 0 ? 1 : 0);

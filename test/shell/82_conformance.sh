@@ -48,7 +48,8 @@ SQL
 
 # a realistic catalog: three departments, open and conditional datasets,
 # themes the EU vocabulary has and one it has not, keywords or none, a
-# county dataset; lineage by INSERT ... SELECT, a view and an aggregation run
+# county dataset; lineage by INSERT ... SELECT, a view and an aggregation run,
+# a staging view and a table built from it (column lineage)
 $P -d $DB >/dev/null <<'SQL' || fail "set-up"
 SET client_min_messages = warning;
 SET pubdata.lineage_compact_every = 0;
@@ -105,6 +106,9 @@ INSERT INTO stats.lots VALUES ('中山街', 120);
 CREATE TABLE stats.transport (line text, stops integer, lots integer);
 INSERT INTO stats.transport SELECT b.line, b.stops, 0 FROM pubdata_open.jt_bus_1 b;
 UPDATE stats.transport t SET lots = p.spaces FROM stats.lots p WHERE p.lot = '中山街';
+CREATE VIEW stats.stg_transport AS SELECT line AS bus_line, stops * 2 AS stop_visits, lots FROM stats.transport;
+CREATE TABLE stats.transport_mart AS
+	SELECT bus_line, sum(stop_visits) AS visits, max(lots) AS lots FROM stats.stg_transport GROUP BY bus_line;
 RESET ROLE;
 SELECT pubdata.record_lineage('county:331121.public.bus', 'stats.transport', 'aggregation');
 SQL
@@ -146,6 +150,11 @@ node "$HERE/validate_openlineage.mjs" "$OUT/events.jsonl" "$base" || fail "OpenL
 $P -At -d $DB -c "SELECT event FROM pubdata.openlineage_events(0, 10000)" >"$OUT/stream.jsonl" || fail "openlineage_events()"
 echo "82_conformance: the OpenLineage event stream"
 node "$HERE/validate_openlineage.mjs" "$OUT/stream.jsonl" "$base" || fail "OpenLineage stream (in $OUT/stream.jsonl)"
+# the column facet is there: the mart's visits aggregate the view's stop_visits
+facet=$($P -At -d $DB -c "SELECT i->>'field' || ' ' || (i->'transformations'->0->>'subtype')
+	FROM pubdata.lineage_openlineage('stats.transport_mart') d,
+	     jsonb_array_elements(d->'outputs'->0->'facets'->'columnLineage'->'fields'->'visits'->'inputFields') i")
+[ "$facet" = "stop_visits AGGREGATION" ] || fail "column lineage of stats.transport_mart.visits: '$facet'"
 # the namespace does not change with the connection: socket and TCP agree
 ns=$($P -At -d $DB -c "SELECT pubdata.lineage_openlineage('stats.transport') -> 'outputs' -> 0 ->> 'namespace'")
 [ "$ns" = "postgres://localhost:$PGPORT" ] || fail "dataset namespace $ns"

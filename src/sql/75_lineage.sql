@@ -754,7 +754,7 @@ BEGIN
 	  LEFT JOIN pubdata.resource tr ON tr.relation::pg_catalog.oid OPERATOR(pg_catalog.=) p.t
 	  CROSS JOIN LATERAL (SELECT pubdata._lineage_visible(p.s, privileged) AS ok) sv
 	  CROSS JOIN LATERAL (SELECT pubdata._lineage_visible(p.t, privileged) AS ok) tv
-	 ORDER BY 1, 3, 4, 9, 10;
+	 ORDER BY 1, 3, 4, 9, 10, 13, p.s, p.t;
 END
 $$;
 COMMENT ON FUNCTION pubdata.lineage_columns(regclass, name, boolean, integer) IS

@@ -81,6 +81,9 @@ static int	defining = 0;
 /* nesting of executor runs and utility statements, as pg_stat_statements */
 static int	nesting_level = 0;
 
+/* nesting of planner calls (masking's catalog queries plan inside a plan) */
+static int	planning_depth = 0;
+
 /* live frames (statements reading governed relations), innermost first */
 static dlist_head live_frames = DLIST_STATIC_INIT(live_frames);
 
@@ -334,14 +337,27 @@ static PlannedStmt *
 hooks_planner(Query *parse, const char *query_string, int cursorOptions,
 			  ParamListInfo boundParams)
 {
-	if (!IsParallelWorker())
+	PlannedStmt *result;
+
+	planning_depth++;
+	PG_TRY();
 	{
-		pubdata_mask_rewrite(parse);
-		pubdata_lineage_planning(parse);
+		if (!IsParallelWorker())
+		{
+			pubdata_mask_rewrite(parse);
+			pubdata_lineage_planning(parse, planning_depth);
+		}
+		if (prev_planner)
+			result = prev_planner(parse, query_string, cursorOptions, boundParams);
+		else
+			result = standard_planner(parse, query_string, cursorOptions, boundParams);
 	}
-	if (prev_planner)
-		return prev_planner(parse, query_string, cursorOptions, boundParams);
-	return standard_planner(parse, query_string, cursorOptions, boundParams);
+	PG_FINALLY();
+	{
+		planning_depth--;
+	}
+	PG_END_TRY();
+	return result;
 }
 
 /*
@@ -435,7 +451,7 @@ hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 		pubdata_guard_statement_begin(pstmt);
 	if (!IsParallelWorker() && !pubdata_catalog_loading())
 		pubdata_guard_utility(pstmt, &command);
-	pubdata_lineage_utility_begin(pstmt, &lineage);
+	pubdata_lineage_utility_begin(pstmt, &lineage, planning_depth);
 
 	nesting_level++;
 	if (command != NULL)

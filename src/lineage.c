@@ -167,8 +167,12 @@ static int	pending_max_level = 0;
 /* CREATE TABLE AS / REFRESH in progress: sources of its query. */
 static bool utility_collect = false;
 static List *utility_sources = NIL;
-/* ... and the summary of its query, from the first plan made for it */
+/*
+ * ... and the summary of its query: the first plan made one planner level
+ * below the utility (not the catalog queries that masking plans inside it)
+ */
 static LineageSummary *utility_summary = NULL;
+static int	utility_plan_depth = 0;
 
 /* true while this module writes edges (its own statements are not lineage) */
 static bool lineage_writing = false;
@@ -580,7 +584,7 @@ lineage_summary_lookup(uint64 queryid, CmdType command, Oid target)
  *		write (TPC-B's UPDATE, INSERT ... VALUES) costs three comparisons.
  */
 void
-pubdata_lineage_planning(Query *parse)
+pubdata_lineage_planning(Query *parse, int planning_depth)
 {
 	bool		output;
 	LineageSummary *summary;
@@ -591,7 +595,8 @@ pubdata_lineage_planning(Query *parse)
 
 	if (!pubdata_lineage_enabled || lineage_writing || parse->commandType == CMD_UTILITY)
 		return;
-	output = utility_collect && utility_summary == NULL && parse->commandType == CMD_SELECT;
+	output = utility_collect && utility_summary == NULL && parse->commandType == CMD_SELECT &&
+		planning_depth == utility_plan_depth + 1;
 	if (parse->commandType == CMD_SELECT && !parse->hasModifyingCTE && !output)
 		return;
 	if (list_length(parse->rtable) <= 1 && !parse->hasSubLinks && parse->cteList == NIL && !output)
@@ -746,7 +751,7 @@ pubdata_lineage_executor_end(QueryDesc *queryDesc)
  *		pubdata_lineage_utility_end after it, however it ends).
  */
 void
-pubdata_lineage_utility_begin(PlannedStmt *pstmt, LineageUtility *state)
+pubdata_lineage_utility_begin(PlannedStmt *pstmt, LineageUtility *state, int planning_depth)
 {
 	Node	   *parsetree = pstmt->utilityStmt;
 
@@ -774,9 +779,11 @@ pubdata_lineage_utility_begin(PlannedStmt *pstmt, LineageUtility *state)
 	state->save_collect = utility_collect;
 	state->save_sources = utility_sources;
 	state->save_summary = utility_summary;
+	state->save_plan_depth = utility_plan_depth;
 	utility_collect = true;
 	utility_sources = NIL;
 	utility_summary = NULL;
+	utility_plan_depth = planning_depth;
 }
 
 /*
@@ -812,6 +819,7 @@ pubdata_lineage_utility_end(LineageUtility *state, bool success)
 		utility_collect = state->save_collect;
 		utility_sources = state->save_sources;
 		utility_summary = (LineageSummary *) state->save_summary;
+		utility_plan_depth = state->save_plan_depth;
 	}
 	PG_END_TRY();
 }
@@ -1457,6 +1465,7 @@ lineage_xact_callback(XactEvent event, void *arg)
 			utility_sources = NIL;
 			pubdata_lineage_stream_reset();
 			utility_summary = NULL;
+			utility_plan_depth = 0;
 			break;
 		default:
 			break;

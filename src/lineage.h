@@ -50,7 +50,7 @@ extern Oid	pubdata_lineage_view_of(RangeTblEntry *rte);
 extern Query *pubdata_lineage_view_query(Relation rel);
 
 /* called by hooks.c's planner hook, before the planner changes the query */
-extern void pubdata_lineage_planning(Query *parse);
+extern void pubdata_lineage_planning(Query *parse, int planning_depth);
 
 /* What pubdata_lineage_utility_begin saved for pubdata_lineage_utility_end */
 typedef struct LineageUtility
@@ -60,13 +60,15 @@ typedef struct LineageUtility
 	bool		save_collect;
 	List	   *save_sources;
 	void	   *save_summary;
+	int			save_plan_depth;
 } LineageUtility;
 
 extern void pubdata_lineage_init(void);
 
 /* called by hooks.c, in this order relative to the guard and the audit */
 extern void pubdata_lineage_executor_end(QueryDesc *queryDesc);
-extern void pubdata_lineage_utility_begin(PlannedStmt *pstmt, LineageUtility *state);
+extern void pubdata_lineage_utility_begin(PlannedStmt *pstmt, LineageUtility *state,
+										  int planning_depth);
 extern void pubdata_lineage_utility_end(LineageUtility *state, bool success);
 
 /*

@@ -119,7 +119,32 @@ SET ROLE regress_lv_health;
 SELECT pubdata.register_resource('regress_lv.people', 'REGLV-PEOPLE', '人口信息', 'reglv-health',
 								 'restricted', 'not_open', 'daily', 3) > 0 AS registered;
 SELECT pubdata.set_item('REGLV-PEOPLE', 'id_number', personal => 'personal');
+SELECT pubdata.submit_resource('REGLV-PEOPLE');
 RESET ROLE;
+SET ROLE regress_lv_admin;
+SELECT pubdata.review_resource('REGLV-PEOPLE', true), pubdata.publish_resource('REGLV-PEOPLE');
+RESET ROLE;
+
+-- a copy of governed rows, granted and consented (Art 17), made through a
+-- view: the edge names the view and its columns, though the guard plans
+-- queries of its own while the copy's query is planned
+SET ROLE regress_lv_stats;
+SELECT pubdata.request_share('REGLV-PEOPLE', '统计建档', ARRAY['id_number', 'name', 'district', 'born'],
+							 mode => 'copy') AS copy_req \gset
+RESET ROLE;
+SET ROLE regress_lv_health;
+SELECT pubdata.decide_share(:copy_req, true, '同意');
+RESET ROLE;
+SET ROLE regress_lv_admin;
+SELECT pubdata.approve_copy(:copy_req, true, '依法归档');
+RESET ROLE;
+SET ROLE regress_lv_stats;
+SET pubdata.purpose = :'copy_req';
+CREATE TABLE regress_lv.governed_copy AS SELECT person_id, birth_year FROM regress_lv.stg_people;
+RESET pubdata.purpose;
+RESET ROLE;
+SELECT target_column, source, source_column, transform, kind FROM regress_lv.columns
+ WHERE target = 'regress_lv.governed_copy';
 
 -- CREATE OR REPLACE VIEW changing its sources: the edge it no longer has ends
 -- (kept as history), the new one is live; a rollback leaves the old state

@@ -48,3 +48,49 @@ SELECT doc->>'eventType' AS event, doc->'job'->>'name' AS job,
 	   doc->'outputs'->0->'facets'->'ownership'->'owners'->0->>'name' AS owner
   FROM pubdata.lineage_openlineage('liandu.population_by_town') AS doc;
 RESET ROLE;
+
+\echo
+\echo '== Column lineage through a view: which shared items ended up in this table? (Art 19(2), 24)'
+\echo '-- the civil affairs bureau asks for a copy of three household items, personal ones among them (Art 17)'
+SET ROLE lishui_civil;
+SELECT pubdata.request_share('LS-GA-HJRK', '低保对象名册归档', ARRAY['id_number', 'name', 'region'], mode => 'copy') AS copy_req \gset
+RESET ROLE;
+\o /dev/null
+SET ROLE lishui_police;
+SELECT pubdata.decide_share(:copy_req, true, '同意归档', row_scope => '{"region": "331102"}');
+RESET ROLE;
+SET ROLE lishui_bureau;
+SELECT pubdata.approve_copy(:copy_req, true, '低保档案依法归档');
+RESET ROLE;
+\o
+\echo '-- it stages the rows in a view, then builds its roll from the view'
+SET ROLE lishui_civil;
+SET pubdata.purpose = :'copy_req';
+CREATE VIEW civil.subsidy_candidates AS
+	SELECT h.id_number AS citizen_id, h.name, h.region FROM police.household h;
+CREATE TABLE civil.subsidy_roll AS
+	SELECT citizen_id, name AS holder, region, 'pending'::text AS status FROM civil.subsidy_candidates;
+RESET pubdata.purpose;
+\echo '-- the view is a node: police.household -> civil.subsidy_candidates -> civil.subsidy_roll'
+SELECT depth, source_name, target_name, kinds FROM pubdata.lineage_upstream('civil.subsidy_roll');
+\echo '-- where did the police''s id_number (a sensitive personal item) go, column by column?'
+SELECT depth, source_name, source_column, source_resource, source_personal, target_name, target_column, transforms
+  FROM pubdata.lineage_columns('police.household', 'id_number', upstream => false);
+\echo '-- which shared items ended up in the roll: each column traced back to its source item'
+SELECT c.attname AS roll_column, l.source_resource, l.source_column, l.source_personal, l.transforms
+  FROM pg_attribute c, pubdata.lineage_columns('civil.subsidy_roll', c.attname) l
+ WHERE c.attrelid = 'civil.subsidy_roll'::regclass AND c.attnum > 0 AND l.source_resource IS NOT NULL
+ ORDER BY c.attnum;
+\echo '-- the same as OpenLineage''s column lineage facet of the roll'
+SELECT f.key AS output_column, i->>'name' AS input, i->>'field' AS input_field,
+	   i->'transformations'->0->>'subtype' AS subtype
+  FROM pubdata.lineage_openlineage('civil.subsidy_roll') AS doc,
+	   jsonb_each(doc->'outputs'->0->'facets'->'columnLineage'->'fields') f,
+	   jsonb_array_elements(f.value->'inputFields') i
+ ORDER BY 1;
+RESET ROLE;
+\echo '-- the police see that the item went to the civil affairs bureau, not the names of tables they may not read'
+SET ROLE lishui_police;
+SELECT depth, source_column, target_name, target_column, responsible_department, transforms
+  FROM pubdata.lineage_columns('police.household', 'id_number', upstream => false);
+RESET ROLE;

@@ -101,6 +101,16 @@ INSERT INTO regress_lv.shapes (a, c)
 	SELECT district_title, sum(n) OVER (PARTITION BY label) FROM regress_lv.summary;
 RESET ROLE;
 SELECT target_column, source, source_column, transform, kind FROM regress_lv.columns WHERE target = 'regress_lv.shapes';
+-- a whole row is every column, transformed; a write into an auto-updatable
+-- view lands in its base table, and the view is no source of it
+SET ROLE regress_lv_stats;
+INSERT INTO regress_lv.shapes (d) SELECT dd::text FROM regress_lv.districts dd;
+CREATE VIEW regress_lv.shapes_ab AS SELECT a, b FROM regress_lv.shapes;
+INSERT INTO regress_lv.shapes_ab SELECT code, title FROM regress_lv.districts;
+RESET ROLE;
+SELECT target_column, source_column, transform FROM regress_lv.columns
+ WHERE target = 'regress_lv.shapes' AND source = 'regress_lv.districts';
+SELECT * FROM regress_lv.edges WHERE 'regress_lv.shapes_ab' IN (source, target);
 
 -- a prepared statement (a plan cached and run again, generic after five)
 -- still records the view and its columns

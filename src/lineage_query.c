@@ -27,24 +27,26 @@
  *	  query's GROUP BY keys).  Conditions (WHERE, JOIN ON) are not column
  *	  lineage.
  *
- * Nothing here runs, plans or opens anything but the relcache entries of the
- * relations already named (for whole-row Vars and views' rules): reading a
- * department's view definition runs none of its code.
+ * Nothing here runs, plans or opens anything: it reads query trees and the
+ * system caches, and the caller hands it a view's rule from the relcache;
+ * reading a department's view definition runs none of its code.
  *
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
 
-#include "access/relation.h"
-#include "access/table.h"
+#include "access/htup_details.h"
+#include "catalog/pg_attribute.h"
 #include "catalog/pg_class.h"
 #include "nodes/nodeFuncs.h"
 #include "optimizer/optimizer.h"
 #include "nodes/parsenodes.h"
 #include "parser/parsetree.h"
 #include "rewrite/prs2lock.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+#include "utils/syscache.h"
 
 #include "lineage.h"
 
@@ -129,7 +131,12 @@ sources_walker(Node *node, SourcesWalk *sw)
 			rti++;
 			if (rte->rtekind == RTE_RELATION)
 			{
-				if (rti != q->resultRelation)
+				/*
+				 * Read with SELECT privilege: not the result relation, not a
+				 * view's OLD and NEW placeholders, not ON CONFLICT's EXCLUDED,
+				 * not the auto-updatable view an INSERT was rewritten from
+				 */
+				if (rti != q->resultRelation && (rte->requiredPerms & ACL_SELECT) != 0)
 					add_source(sw->summary, rte->relid);
 			}
 			else if (rte->rtekind == RTE_SUBQUERY)
@@ -317,16 +324,30 @@ follow_var(Var *var, ColumnWalk *w)
 			else if (var->varattno == 0)
 			{
 				/* a whole row: every column, transformed into a record */
-				Relation	rel = relation_open(rte->relid, NoLock);
 				int			save = w->transform;
-				int			i;
+				HeapTuple	reltup = SearchSysCache1(RELOID, ObjectIdGetDatum(rte->relid));
+				AttrNumber	natts = 0;
+				AttrNumber	i;
+
+				if (HeapTupleIsValid(reltup))
+				{
+					natts = ((Form_pg_class) GETSTRUCT(reltup))->relnatts;
+					ReleaseSysCache(reltup);
+				}
 
 				w->transform = Max(w->transform, LT_TRANSFORMATION);
-				for (i = 0; i < RelationGetDescr(rel)->natts; i++)
-					if (!TupleDescAttr(RelationGetDescr(rel), i)->attisdropped)
-						add_column(w, rte->relid, (AttrNumber) (i + 1));
+				for (i = 1; i <= natts; i++)
+				{
+					HeapTuple	tp = SearchSysCache2(ATTNUM, ObjectIdGetDatum(rte->relid),
+													 Int16GetDatum(i));
+
+					if (!HeapTupleIsValid(tp))
+						continue;
+					if (!((Form_pg_attribute) GETSTRUCT(tp))->attisdropped)
+						add_column(w, rte->relid, i);
+					ReleaseSysCache(tp);
+				}
 				w->transform = save;
-				relation_close(rel, NoLock);
 			}
 			break;
 		case RTE_SUBQUERY:

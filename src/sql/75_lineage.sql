@@ -309,7 +309,7 @@ BEGIN
 	IF NOT coalesce(pg_catalog.current_setting('pubdata.lineage', true), 'on')::boolean
 	   OR (NOT pg_catalog.current_setting('check_function_bodies')::boolean
 		   AND EXISTS (SELECT 1 FROM pg_catalog.pg_roles r
-					   WHERE r.rolname OPERATOR(pg_catalog.=) SESSION_USER AND r.rolsuper)) THEN
+					   WHERE r.rolname OPERATOR(pg_catalog.=) pubdata.caller() AND r.rolsuper)) THEN
 		RETURN;
 	END IF;
 	FOR v IN

@@ -1,7 +1,9 @@
 #!/bin/bash
 # Lineage is history: pg_dump keeps the folded edges, the observations not yet
 # folded and the aggregation runs; after a restore the edges name the restored
-# tables (new oids) and new statements add to the same edges.
+# tables (new oids) and new statements add to the same edges.  Views' edges
+# and column lineage come back as dumped: the restore's CREATE VIEW records
+# none of its own (which would also clash with the dumped rows).
 set -euo pipefail
 BIN=${PUBDATA_BINDIR:-$(dirname "$(command -v psql)")}
 P="$BIN/psql -X -q -v ON_ERROR_STOP=1"
@@ -27,10 +29,14 @@ SELECT pubdata.lineage_compact();
 INSERT INTO public.dst SELECT * FROM "we""ird; schema".src;	-- left unfolded
 SELECT pubdata.record_lineage('county:331121/public.population', 'public.dst', 'aggregation', 7);
 SELECT pubdata.lineage_compact();
+CREATE VIEW public.v AS SELECT id AS key, upper(v) AS label FROM "we""ird; schema".src;
+CREATE TABLE public.mart AS SELECT key, label FROM public.v;
+CREATE OR REPLACE VIEW public.v AS SELECT id AS key, v AS label FROM public.dst;	-- ends src -> v
 SQL
 
 edges="SELECT string_agg(coalesce(source::text, '-') || '>' || source_name || '>' || target::text || '>' || kind || '>' || count
-                       || '>' || coalesce(last_run_id::text, '-'), E'\n' ORDER BY source_name, kind) FROM pubdata.lineage_edge"
+                       || '>' || coalesce(last_run_id::text, '-') || '>' || coalesce(columns::text, '-')
+                       || '>' || (ended_at IS NOT NULL), E'\n' ORDER BY source_name, target_name, kind, ended_at) FROM pubdata.lineage_edge"
 before=$($P -At -d $SRC -c "$edges")
 "$BIN/pg_dump" -d $SRC -f "$PUBDATA_WORK/lineage_dump.sql" 2>"$PUBDATA_WORK/lineage_dump.err"
 $P -d $DST -f "$PUBDATA_WORK/lineage_dump.sql" >/dev/null 2>"$PUBDATA_WORK/lineage_restore.err" || { cat "$PUBDATA_WORK/lineage_restore.err"; exit 1; }
@@ -42,6 +48,8 @@ else
 	echo "not ok - edges differ after restore"; echo "before:"; echo "$before"; echo "after:"; echo "$after"; fail=1
 fi
 [ -n "$before" ] && echo "$before" | grep -q 'we""ird' || { echo "not ok - expected edges missing: $before"; fail=1; }
+echo "$before" | grep -q 'view_definition>1>->\[\["key", "id", "identity"\], \["label", "v", "transformation"\]\]>true' \
+	|| { echo "not ok - the ended view edge with its columns is missing: $before"; fail=1; }
 
 # the restored edge points at the restored table, and new statements count on it
 check=$($P -At -d $DST <<'SQL'

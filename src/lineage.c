@@ -223,7 +223,7 @@ void
 pubdata_lineage_init(void)
 {
 	DefineCustomBoolVariable("pubdata.lineage",
-							 "Records table-level lineage edges of writes that read other tables.",
+							 "Records lineage edges, with column lineage, of writes that read other tables and of view definitions.",
 							 "Edges go to pubdata.lineage_edge when the transaction commits. "
 							 "Needs pubdata in shared_preload_libraries.",
 							 &pubdata_lineage_enabled,

@@ -237,6 +237,6 @@ RESET ROLE; SET ROLE regress_dump_police;
 INSERT INTO dump_police.household (id_number, name) VALUES ('331102200001011230', '王五');
 SQL
 )
-echo "$out" | grep -q '^3$' && echo "$out" | grep -q '^2$' && echo "$out" | grep -q "violates quality rule" ||
+grep -q '^3$' <<<"$out" && grep -q '^2$' <<<"$out" && grep -q "violates quality rule" <<<"$out" ||
 	fail "the restored catalog does not go on working: $out"
 ok "after restore: request 3 is new, its decision reads 2 rows, the quality trigger still rejects"

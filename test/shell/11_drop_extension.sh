@@ -147,7 +147,7 @@ $P -d postgres -c "CREATE DATABASE $COPY" >/dev/null || fail "copy database"
 # a DROP that fails (a view of the bureau's depends on pubdata) changes nothing
 out=$($P -d $DB -c "CREATE VIEW public.bureau_catalog AS SELECT code FROM pubdata.resource" -c "DROP EXTENSION pubdata" 2>&1) &&
 	fail "DROP EXTENSION succeeded with a view depending on pubdata: $out"
-echo "$out" | grep -q 'cannot drop extension pubdata because other objects depend on it' || fail "unexpected error: $out"
+grep -q 'cannot drop extension pubdata because other objects depend on it' <<<"$out" || fail "unexpected error: $out"
 same "a failed DROP EXTENSION changed the tables" $DB drop_registered.state
 ok "a DROP EXTENSION that fails leaves the sharing in place"
 $P -d $DB -c "DROP VIEW public.bureau_catalog" >/dev/null || fail "drop the bureau's view"

@@ -108,7 +108,7 @@ newest=$($P -At -d $DB -c "SELECT c.oid::regclass FROM pg_partition_tree('pmt.tr
 # a superuser's privilege on the newest partition (pg_partman's copy, say)
 $P -d $DB -c "GRANT SELECT ON $newest TO regress_pm_civil" >/dev/null || fail "superuser's GRANT"
 out=$($P -At -d $DB -c "SET ROLE regress_pm_civil" -c "SELECT count(*) FROM $newest" 2>&1)
-echo "$out" | grep -q "permission denied for partition .* of resource \"PM-TRIPS\"" ||
+grep -q "permission denied for partition .* of resource \"PM-TRIPS\"" <<<"$out" ||
 	fail "pm_civil read the new partition $newest directly: $out"
 ok "pm_civil's direct read of $newest is refused, a superuser's privilege notwithstanding"
 

@@ -82,7 +82,7 @@ mark
 for i in $(seq 1 30); do audited_read 1; done
 # a department cannot switch the audit off at connection time either
 out=$(PGOPTIONS='-c pubdata.audit=off' psql -qXAt -U audit50_user -c "SELECT 1" 2>&1)
-check "PGOPTIONS cannot switch the audit off" "yes" "$(echo "$out" | grep -q 'permission denied to set parameter "pubdata.audit"' && echo yes)"
+check "PGOPTIONS cannot switch the audit off" "yes" "$(grep -q 'permission denied to set parameter "pubdata.audit"' <<<"$out" && echo yes)"
 check "segments rotated" "yes" "$([ "$(ls "$SEGDIR"/*.log | wc -l)" -ge 3 ] && echo yes)"
 pg stop -m fast; pg start
 check "clean shutdown keeps all 30" 30 "$(count 1)"

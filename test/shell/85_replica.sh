@@ -113,14 +113,14 @@ got=$(sq -c "SET ROLE replica_open_dept; SELECT keeper_phone FROM rep.stop WHERE
 got=$(sq -c "SET ROLE replica_open_user; SELECT string_agg(id || ':' || name, ',' ORDER BY id) FROM rep.stop")
 [ "$got" = "1:丽水火车站,2:万象山" ] || fail "the granted read on the standby returned '$got'"
 out=$(sq -c "SET ROLE replica_open_user; SELECT keeper_phone FROM rep.stop" 2>&1)
-echo "$out" | grep -q "permission denied" || fail "an item outside the grant was readable on the standby: $out"
+grep -q "permission denied" <<<"$out" || fail "an item outside the grant was readable on the standby: $out"
 # still only pubdata_open for the open-data role, and the standby refuses writes
 out=$(sq -c "SET ROLE replica_open_bi; SELECT * FROM rep.stop" 2>&1)
-echo "$out" | grep -q "permission denied for schema rep" || fail "the open-data role read the base table on the standby: $out"
+grep -q "permission denied for schema rep" <<<"$out" || fail "the open-data role read the base table on the standby: $out"
 out=$(sq -c "SET ROLE replica_open_bi; SELECT * FROM pubdata.resource" 2>&1)
-echo "$out" | grep -q "permission denied for schema pubdata" || fail "the open-data role read pubdata.resource on the standby: $out"
+grep -q "permission denied for schema pubdata" <<<"$out" || fail "the open-data role read pubdata.resource on the standby: $out"
 out=$(sq -c "SET ROLE replica_open_dept; SELECT pubdata.set_item('JT-STOP-1', 'name', '站点名称')" 2>&1)
-echo "$out" | grep -q "read-only transaction" || fail "a catalog write was not refused on the standby: $out"
+grep -q "read-only transaction" <<<"$out" || fail "a catalog write was not refused on the standby: $out"
 
 stop_standby
 pq -c "SELECT 1" >/dev/null || fail "primary"

@@ -118,6 +118,15 @@ SET SESSION AUTHORIZATION regress_pt_health;
 SELECT id_number FROM ptp.household_2027_01;
 RESET SESSION AUTHORIZATION;
 
+-- lineage names the partitioned table, not the partition a statement named
+SET SESSION AUTHORIZATION regress_pt_police;
+CREATE TABLE ptp.by_region AS SELECT region, count(*) AS people FROM ptp.household_2026_11_ld GROUP BY region;
+INSERT INTO ptp.household_2026_12 (id_number, region, moved_in, name)
+	SELECT id_number || 'x', region, '2026-12-01', name FROM ptp.by_region b JOIN ptp.household h USING (region) LIMIT 1;
+RESET SESSION AUTHORIZATION;
+SELECT source_name, target_name, kind FROM pubdata.lineage_edge
+ WHERE source_name LIKE 'ptp.%' OR target_name LIKE 'ptp.%' ORDER BY 1, 2, 3;
+
 -- the refusals are in the audit, under the resource
 SELECT resource, command, outcome, role_name
   FROM pubdata.access_log WHERE seq > (SELECT seq FROM pt_before) ORDER BY seq, resource;

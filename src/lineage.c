@@ -51,6 +51,7 @@
 #include "access/xact.h"
 #include "catalog/catalog.h"
 #include "catalog/namespace.h"
+#include "catalog/partition.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_enum.h"
 #include "catalog/pg_type.h"
@@ -435,6 +436,26 @@ lineage_edge_columns(LineageSummary *summary, Oid source, Oid target)
  *		its column lineage from the summary (if any).  Sources and targets
  *		are OID lists without duplicates.
  */
+/*
+ * lineage_node
+ *		The node a relation is in the graph: a partition is its (topmost)
+ *		partitioned table, the dataset a resource and its readers know; a
+ *		statement that names a partition has the table's lineage.
+ */
+static Oid
+lineage_node(Oid relid)
+{
+	List	   *ancestors;
+	Oid			top;
+
+	if (!get_rel_relispartition(relid))
+		return relid;
+	ancestors = get_partition_ancestors(relid);
+	top = ancestors != NIL ? llast_oid(ancestors) : relid;
+	list_free(ancestors);
+	return top;
+}
+
 static void
 lineage_note_edges(List *sources, List *targets, List *kinds, LineageSummary *summary)
 {
@@ -463,7 +484,7 @@ lineage_note_edges(List *sources, List *targets, List *kinds, LineageSummary *su
 		if (!lineage_relation_tracked(target, pubdata_nsp))
 			continue;
 		foreach(ls, tracked_sources)
-			lineage_note_edge(lfirst_oid(ls), target, (LineageKind) lfirst_int(lk),
+			lineage_note_edge(lineage_node(lfirst_oid(ls)), lineage_node(target), (LineageKind) lfirst_int(lk),
 							  lineage_edge_columns(summary, lfirst_oid(ls), target));
 	}
 	list_free(tracked_sources);

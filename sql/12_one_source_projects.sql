@@ -30,13 +30,25 @@ RESET ROLE;
 SET ROLE regress_os_health;
 CREATE TABLE health.patient (id_number text PRIMARY KEY, diagnosis text);
 SELECT pubdata.register_resource('health.patient', 'HW-PT', '就诊记录', 'health', 'restricted', 'not_open', 'daily', 4) > 0 AS ok;
--- collecting the identity number again is refused: it is shared by the police
+-- collecting the identity number again is refused: the police catalogue it (its draft's code is not named)
 SELECT pubdata.declare_element('HW-PT', 'resident_id', 'id_number');
--- another department's resource cannot be declared
+-- another department's draft cannot be declared: it is not there for health
 SELECT pubdata.declare_element('PS-CE', 'resident_id');
 -- with a legal basis the collection is recorded
 SELECT pubdata.declare_element('HW-PT', 'resident_id', 'id_number',
 	legal_basis => '《医疗机构管理条例》第二十四条 实名就诊');
+RESET ROLE;
+-- once the household register is published, the refusal names it and how to request it
+SET ROLE regress_os_police;
+SELECT pubdata.submit_resource('PS-HH');
+RESET ROLE;
+SET ROLE regress_os_admin;
+SELECT pubdata.review_resource('PS-HH', true), pubdata.publish_resource('PS-HH');
+RESET ROLE;
+SET ROLE regress_os_health;
+CREATE TABLE health.clinic_visit (id_number text);
+SELECT pubdata.register_resource('health.clinic_visit', 'HW-CV', '门诊记录', 'health', 'restricted', 'not_open', 'daily', 3) > 0 AS ok;
+SELECT pubdata.declare_element('HW-CV', 'resident_id', 'id_number');
 RESET ROLE;
 SET ROLE regress_os_auditor;
 SELECT element, source_resource, source_department, item FROM pubdata.element_source;

@@ -32,6 +32,16 @@ SELECT pubdata.review_resource('RD-PERSON', true), pubdata.review_resource('RD-C
 SELECT pubdata.publish_resource('RD-PERSON'), pubdata.publish_resource('RD-CASE');
 SELECT pubdata.measure_quality('RD-CASE') > 0 AS measured;
 SELECT pubdata.measure_quality('RD-PERSON') > 0 AS measured;
+SELECT pubdata.resource_id('RD-CASE') AS rd_case, pubdata.resource_id('RD-DRAFT') AS rd_draft \gset
+-- data elements whose authoritative source is the draft, and the non-shared entry
+SELECT pubdata.add_data_element('rd_plan_no', '规划编号') > 0 AS added,
+	   pubdata.add_data_element('rd_case_no', '案件编号') > 0 AS added;
+SET ROLE regress_rd_police;
+SELECT pubdata.declare_element('RD-DRAFT', 'rd_plan_no', 'id', authoritative => true);
+SELECT pubdata.declare_element('RD-CASE', 'rd_case_no', 'case_no', authoritative => true);
+SELECT element, source_resource, source_department, item FROM pubdata.element_source
+ WHERE element LIKE 'rd_%' ORDER BY element;
+RESET ROLE;
 
 -- the provider sees its own entries whole
 SET ROLE regress_rd_police;
@@ -44,9 +54,20 @@ SELECT code, status FROM pubdata.resource WHERE code LIKE 'RD-%' ORDER BY code;
 SELECT r.code, i.column_name, i.personal FROM pubdata.resource_item i JOIN pubdata.resource r ON r.id = i.resource_id
  WHERE r.code LIKE 'RD-%' ORDER BY 1, 2;
 SELECT count(*) AS items_of_hidden_entries FROM pubdata.resource_item
- WHERE resource_id IN (pubdata.resource_id('RD-CASE'), pubdata.resource_id('RD-DRAFT'));
+ WHERE resource_id IN (:rd_case, :rd_draft);
 SELECT count(*) AS history_of_hidden_entries FROM pubdata.resource_history
- WHERE resource_id IN (pubdata.resource_id('RD-CASE'), pubdata.resource_id('RD-DRAFT'));
+ WHERE resource_id IN (:rd_case, :rd_draft);
+-- the draft's code is not there for another department: resource_id() and
+-- the functions that take a code answer as for a code that does not exist
+SELECT pubdata.resource_id('RD-NO-SUCH');
+SELECT pubdata.resource_id('RD-DRAFT');
+SELECT pubdata.resource_id('RD-CASE') = :rd_case AS non_shared_entry_exists;
+SELECT pubdata.request_share('RD-DRAFT', '核查');
+SELECT pubdata.submit_resource('RD-DRAFT');
+SELECT pubdata.declare_element('RD-DRAFT', 'rd_plan_no');
+-- element_source: no source in a draft, no item of a non-shared entry
+SELECT element, source_resource, source_department, item FROM pubdata.element_source
+ WHERE element LIKE 'rd_%' ORDER BY element;
 SELECT code FROM pubdata.resource_catalog WHERE code LIKE 'RD-%' ORDER BY code;
 SELECT code FROM pubdata.catalog_as_of(now()) WHERE code LIKE 'RD-%' ORDER BY code;
 -- of the non-shared entry: that it exists and its legal basis
@@ -69,6 +90,9 @@ RESET ROLE;
 -- the auditor reads the whole catalog
 SET ROLE regress_rd_auditor;
 SELECT code FROM pubdata.resource WHERE code LIKE 'RD-%' ORDER BY code;
+SELECT element, source_resource, source_department, item FROM pubdata.element_source
+ WHERE element LIKE 'rd_%' ORDER BY element;
+SELECT pubdata.resource_id('RD-DRAFT') = :rd_draft AS auditor_finds_the_draft;
 RESET ROLE;
 
 -- a job that fails on a constraint: the detail quotes the key's value
@@ -126,4 +150,6 @@ SELECT pubdata.drop_job(:job);
 SELECT pubdata.revoke_share(:req, 'end of test');
 SELECT count(pubdata.retire_resource(c, 'end of test')) FROM unnest(ARRAY['RD-PERSON', 'RD-CASE', 'RD-DRAFT']) c;
 DROP SCHEMA regress_rd CASCADE;
+DELETE FROM pubdata.resource_element WHERE element_id IN (SELECT id FROM pubdata.data_element WHERE code LIKE 'rd\_%');
+DELETE FROM pubdata.data_element WHERE code LIKE 'rd\_%';
 RESET client_min_messages;

@@ -66,7 +66,9 @@ DECLARE
 	r bigint;
 BEGIN
 	SELECT id INTO r FROM pubdata.resource WHERE resource.code OPERATOR(pg_catalog.=) $1;
-	IF r IS NULL THEN
+	-- an entry the caller may not see (another department's draft) is not
+	-- there for it: the same answer as an unknown code
+	IF r IS NULL OR pubdata._catalog_sight(r) IS NULL THEN
 		RAISE EXCEPTION 'resource "%" does not exist', $1
 			USING ERRCODE = 'undefined_object',
 				  HINT = 'See SELECT code, name FROM pubdata.resource.';
@@ -74,4 +76,4 @@ BEGIN
 	RETURN r;
 END
 $$;
-COMMENT ON FUNCTION pubdata.resource_id(text) IS 'A resource''s id from its code; an error naming it if unknown';
+COMMENT ON FUNCTION pubdata.resource_id(text) IS 'A resource''s id from its code; an error naming it if unknown or not visible to the caller (another department''s unpublished entry)';

@@ -100,7 +100,8 @@ DECLARE
 	r pubdata.resource;
 BEGIN
 	SELECT * INTO r FROM pubdata.resource x WHERE x.code OPERATOR(pg_catalog.=) $1 FOR UPDATE;
-	IF NOT FOUND THEN
+	-- another department's unpublished entry is not there for the caller
+	IF NOT FOUND OR pubdata._catalog_sight(r.id) IS NULL THEN
 		RAISE EXCEPTION 'resource "%" does not exist', $1
 			USING ERRCODE = 'undefined_object', HINT = 'See SELECT code, name FROM pubdata.resource.';
 	END IF;

@@ -45,29 +45,41 @@ BEGIN
 		RAISE EXCEPTION 'resource "%" has no item "%"', $1, $3 USING ERRCODE = 'undefined_column';
 	END IF;
 	IF $4 THEN
-		SELECT x.code, d.code AS dept INTO src
+		SELECT x.code, d.code AS dept, pubdata._catalog_sight(x.id) IS NOT NULL AS seen INTO src
 		  FROM pubdata.resource_element re JOIN pubdata.resource x ON x.id OPERATOR(pg_catalog.=) re.resource_id
 		  JOIN pubdata.department d ON d.id OPERATOR(pg_catalog.=) x.provider_id
 		 WHERE re.element_id OPERATOR(pg_catalog.=) e.id AND re.authoritative AND x.id OPERATOR(pg_catalog.<>) r.id;
-		IF FOUND THEN
+		IF FOUND AND src.seen THEN
 			RAISE EXCEPTION 'data element "%" already has an authoritative source: resource "%" of department "%"', $2, src.code, src.dept
 				USING ERRCODE = 'unique_violation',
 					  DETAIL = 'Article 10: one data, one source.',
 					  HINT = 'Declare this resource as a collection with a legal basis, or obtain the data by sharing from the source.';
+		ELSIF FOUND THEN
+			-- another department's unpublished entry: its code stays the provider's
+			RAISE EXCEPTION 'data element "%" already has an authoritative source in an unpublished catalog entry of department "%"', $2, src.dept
+				USING ERRCODE = 'unique_violation',
+					  DETAIL = 'Article 10: one data, one source.',
+					  HINT = 'Declare this resource as a collection with a legal basis, or obtain the data by sharing once the source is published.';
 		END IF;
 	ELSE
 		-- a collection of an element that is already shared elsewhere needs a legal basis (Art 16(3))
-		SELECT x.code, d.code AS dept INTO src
+		SELECT x.code, d.code AS dept, pubdata._catalog_sight(x.id) IS NOT NULL AS seen INTO src
 		  FROM pubdata.resource_element re JOIN pubdata.resource x ON x.id OPERATOR(pg_catalog.=) re.resource_id
 		  JOIN pubdata.department d ON d.id OPERATOR(pg_catalog.=) x.provider_id
 		 WHERE re.element_id OPERATOR(pg_catalog.=) e.id AND x.id OPERATOR(pg_catalog.<>) r.id
 		   AND x.share_class OPERATOR(pg_catalog.<>) 'non_shared' AND x.status OPERATOR(pg_catalog.<>) 'retired'
 		 ORDER BY re.authoritative DESC, x.id LIMIT 1;
-		IF FOUND AND coalesce(pg_catalog.btrim($5), '') OPERATOR(pg_catalog.=) '' THEN
+		IF FOUND AND src.seen AND coalesce(pg_catalog.btrim($5), '') OPERATOR(pg_catalog.=) '' THEN
 			RAISE EXCEPTION 'data element "%" is already shared by resource "%" of department "%"', $2, src.code, src.dept
 				USING ERRCODE = 'unique_violation',
 					  DETAIL = 'Article 16(3): data obtainable by sharing is not collected again.',
 					  HINT = pg_catalog.format('Request it with pubdata.request_share(%L, ...), or pass legal_basis if a law requires your own collection.', src.code);
+		ELSIF FOUND AND coalesce(pg_catalog.btrim($5), '') OPERATOR(pg_catalog.=) '' THEN
+			-- another department's unpublished entry: its code stays the provider's
+			RAISE EXCEPTION 'data element "%" is catalogued by department "%" in an entry not yet published', $2, src.dept
+				USING ERRCODE = 'unique_violation',
+					  DETAIL = 'Article 16(3): data obtainable by sharing is not collected again.',
+					  HINT = 'Request it once the entry is published, or pass legal_basis if a law requires your own collection.';
 		END IF;
 	END IF;
 	INSERT INTO pubdata.resource_element (resource_id, element_id, item, authoritative, legal_basis)
@@ -80,13 +92,20 @@ COMMENT ON FUNCTION pubdata.declare_element(text, text, name, boolean, text) IS
 	'Declare that a resource carries a data element: as its one authoritative source, or as a collection (needs a legal basis when the element is already shared)';
 
 -- element_source: the authoritative source of each element
-CREATE OR REPLACE VIEW pubdata.element_source AS
-	SELECT e.code AS element, e.name, r.code AS source_resource, d.code AS source_department, re.item
+-- (as pubdata.resource_directory: an entry the caller may not see gives no
+-- source; of another department's non-shared entry, no item)
+CREATE OR REPLACE VIEW pubdata.element_source WITH (security_barrier) AS
+	SELECT e.code AS element, e.name,
+		   CASE WHEN s.sight IS NOT NULL THEN r.code END AS source_resource,
+		   CASE WHEN s.sight IS NOT NULL THEN d.code END AS source_department,
+		   CASE WHEN s.sight OPERATOR(pg_catalog.=) 'whole' THEN re.item END AS item
 	  FROM pubdata.data_element e
-	  LEFT JOIN pubdata.resource_element re ON re.element_id = e.id AND re.authoritative
-	  LEFT JOIN pubdata.resource r ON r.id = re.resource_id
-	  LEFT JOIN pubdata.department d ON d.id = r.provider_id;
-COMMENT ON VIEW pubdata.element_source IS 'Each data element and its single authoritative source resource (one data, one source)';
+	  LEFT JOIN pubdata.resource_element re ON re.element_id OPERATOR(pg_catalog.=) e.id AND re.authoritative
+	  LEFT JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) re.resource_id
+	  LEFT JOIN pubdata.department d ON d.id OPERATOR(pg_catalog.=) r.provider_id
+	  LEFT JOIN LATERAL (SELECT pubdata._catalog_sight(r.id) AS sight) s ON true;
+COMMENT ON VIEW pubdata.element_source IS
+	'Each data element and its single authoritative source resource (one data, one source); a source the querying role may not see (another department''s unpublished entry) shows as NULL';
 
 -- register_project: a department registers an IT project and the catalog entries it will produce
 CREATE OR REPLACE FUNCTION pubdata.register_project(code text, name text, resources text[]) RETURNS integer

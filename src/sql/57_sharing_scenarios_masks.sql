@@ -59,7 +59,7 @@ DECLARE
 	mid integer;
 BEGIN
 	SELECT * INTO r FROM pubdata.resource x WHERE x.code OPERATOR(pg_catalog.=) $1;
-	IF NOT FOUND THEN
+	IF NOT FOUND OR pubdata._catalog_sight(r.id) IS NULL THEN
 		RAISE EXCEPTION 'resource "%" does not exist', $1 USING ERRCODE = 'undefined_object';
 	END IF;
 	IF NOT pubdata.is_admin() AND pubdata.department_of(pubdata.caller()) IS DISTINCT FROM r.provider_id THEN

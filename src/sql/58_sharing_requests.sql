@@ -82,7 +82,8 @@ DECLARE
 	due timestamptz;
 BEGIN
 	SELECT * INTO r FROM pubdata.resource x WHERE x.code OPERATOR(pg_catalog.=) $1;
-	IF NOT FOUND THEN
+	-- another department's unpublished entry is not there for the caller
+	IF NOT FOUND OR pubdata._catalog_sight(r.id) IS NULL THEN
 		RAISE EXCEPTION 'resource "%" does not exist', $1
 			USING ERRCODE = 'undefined_object', HINT = 'See SELECT code, name FROM pubdata.resource_catalog.';
 	END IF;

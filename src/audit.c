@@ -69,6 +69,8 @@
  */
 #include "pubdata.h"
 #include "audit.h"
+#include "audit_anchor.h"
+#include "audit_settings.h"
 #include "audit_store.h"
 
 #include <fcntl.h>
@@ -78,6 +80,8 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_control.h"
+#include "common/controldata_utils.h"
 #include "common/sha2.h"
 #include "commands/dbcommands.h"
 #include "fmgr.h"
@@ -95,6 +99,7 @@
 #include "storage/spin.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/datetime.h"
 #include "utils/guc.h"
 #include "utils/resowner.h"
 #include "utils/timestamp.h"
@@ -109,6 +114,9 @@
 #define AUDIT_STATE_SIZE	512
 #define AUDIT_STATE_MAGIC	0x50444144	/* "PDAD" */
 #define AUDIT_STATE_VERSION 1
+#define AUDIT_ANCHOR_FILE	"pg_pubdata/anchor"	/* outside the audit directory */
+#define AUDIT_ANCHOR_MAGIC	0x5044414e	/* "PDAN" */
+#define AUDIT_TAIL_CHUNK	16384	/* bytes read at a segment's either end */
 
 /* Shared state: the chain head and the current segment. */
 typedef struct AuditShared
@@ -127,6 +135,16 @@ typedef struct AuditShared
 	uint64		buf_head;		/* bytes ever put in the buffer */
 	uint64		buf_tail;		/* bytes ever written out of it */
 	Latch	   *sync_latch;		/* the sync worker's, to wake it early */
+
+	/* what recovery found missing, for the launcher's alert (under lock) */
+	AuditLossReport loss;
+	uint32		loss_alerted;	/* generation of the last report alerted */
+	uint64		recovered_seq;	/* the head when shared memory was set up */
+	uint8		file_settings;	/* pubdata.audit/guard as the configuration
+								 * file has them, last recorded (bits) */
+
+	/* audited reads not recorded because pubdata.audit or .guard was off */
+	pg_atomic_uint64 unrecorded;
 
 	slock_t		mutex;			/* protects the fields below */
 	uint64		synced_seq;		/* records up to this one were fsynced */
@@ -160,6 +178,9 @@ static AuditShared *audit = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
+/* the cluster's system identifier (pg_control), for the anchor's log line */
+static uint64 audit_system_identifier = 0;
+
 /* this process's descriptor for the current segment */
 static int	audit_fd = -1;
 static uint64 audit_fd_seg = 0;
@@ -171,6 +192,8 @@ PGDLLEXPORT void pubdata_audit_sync_main(Datum arg);
 static void audit_shmem_request(void);
 static void audit_shmem_startup(void);
 static void audit_shmem_shutdown(int code, Datum arg);
+static uint64 audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *jump);
+static void audit_check_recovered(bool had_segments);
 
 
 /* ------------------------------------------------------------------------
@@ -477,7 +500,7 @@ audit_append_uint(StringInfo s, uint64 v)
  *		locked property query) at every record, and that cost more than the
  *		hashing itself.
  */
-static void
+void
 audit_sha256(const uint8 *prev, const char *data, size_t len, uint8 *out)
 {
 	static EVP_MD *md = NULL;
@@ -770,6 +793,555 @@ audit_last_record_of(char *buf, size_t len, AuditRecord *rec)
 	return false;
 }
 
+/* What recovery keeps of a record at a segment's edge. */
+typedef struct AuditEdge
+{
+	uint64		seq;			/* 0: no record */
+	uint8		hash[AUDIT_HASH_LEN];
+	bool		gap;			/* a gap record */
+} AuditEdge;
+
+/*
+ * audit_edge_of
+ *		Parse one line of buf[start, end) (end excludes its newline) and keep
+ *		what recovery needs of it.  Never raises an error.
+ */
+static bool
+audit_edge_of(const char *buf, size_t start, size_t end, AuditEdge *e)
+{
+	AuditRecord rec;
+	char	   *line = pnstrdup(buf + start, end - start);
+	bool		ok = audit_parse_line(line, end - start, &rec);
+
+	if (ok)
+	{
+		e->seq = rec.seq;
+		memcpy(e->hash, rec.hash, AUDIT_HASH_LEN);
+		e->gap = rec.outcome != NULL && strcmp(rec.outcome, AUDIT_EVENT_GAP) == 0;
+	}
+	pfree(line);
+	return ok;
+}
+
+/*
+ * audit_read_at
+ *		Up to len bytes of a file from offset off, palloc'd; NULL (with errno)
+ *		if the file cannot be read.  *got gets the bytes read.
+ */
+static char *
+audit_read_at(int fd, off_t off, size_t len, size_t *got)
+{
+	char	   *buf = palloc(len + 1);
+	size_t		done = 0;
+
+	while (done < len)
+	{
+		ssize_t		n = pg_pread(fd, buf + done, len - done, off + done);
+
+		if (n < 0)
+		{
+			pfree(buf);
+			return NULL;
+		}
+		if (n == 0)
+			break;
+		done += n;
+	}
+	buf[done] = '\0';
+	*got = done;
+	return buf;
+}
+
+/*
+ * audit_segment_edges
+ *		The first and the last complete record of segment seg, read from the
+ *		file's two ends (a chunk each, the whole file if a line is longer).
+ *		Returns false if the file cannot be read; first->seq / last->seq stay
+ *		0 when there is no such record.  Used at startup on every segment, so
+ *		it reads two small chunks rather than the segment.
+ */
+static bool
+audit_segment_edges(uint64 seg, AuditEdge *first, AuditEdge *last)
+{
+	char		path[MAXPGPATH];
+	int			fd;
+	struct stat st;
+	char	   *buf;
+	size_t		got;
+	size_t		size;
+	char	   *nl;
+
+	memset(first, 0, sizeof(*first));
+	memset(last, 0, sizeof(*last));
+	audit_seg_path(path, sizeof(path), seg);
+	fd = BasicOpenFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+		return false;
+	if (fstat(fd, &st) < 0)
+	{
+		close(fd);
+		return false;
+	}
+	size = st.st_size;
+
+	/* the first line */
+	buf = audit_read_at(fd, 0, Min(size, AUDIT_TAIL_CHUNK), &got);
+	if (buf == NULL)
+	{
+		close(fd);
+		return false;
+	}
+	nl = memchr(buf, '\n', got);
+	if (nl == NULL && got < size)
+	{
+		/* a line longer than the chunk: read the file */
+		pfree(buf);
+		buf = audit_read_at(fd, 0, size, &got);
+		if (buf == NULL)
+		{
+			close(fd);
+			return false;
+		}
+		nl = memchr(buf, '\n', got);
+	}
+	if (nl != NULL)
+		(void) audit_edge_of(buf, 0, nl - buf, first);
+	pfree(buf);
+
+	/* the last complete line */
+	if (size > 0)
+	{
+		off_t		from = size > AUDIT_TAIL_CHUNK ? size - AUDIT_TAIL_CHUNK : 0;
+		AuditRecord rec;
+		size_t		complete;
+		bool		found;
+
+		buf = audit_read_at(fd, from, size - from, &got);
+		if (buf == NULL)
+		{
+			close(fd);
+			return false;
+		}
+		complete = got;
+		while (complete > 0 && buf[complete - 1] != '\n')
+			complete--;
+		found = audit_last_record_of(buf, complete, &rec);
+		if (!found && from > 0)
+		{
+			/* a line longer than the chunk: read the file */
+			pfree(buf);
+			buf = audit_read_at(fd, 0, size, &got);
+			if (buf == NULL)
+			{
+				close(fd);
+				return false;
+			}
+			complete = got;
+			while (complete > 0 && buf[complete - 1] != '\n')
+				complete--;
+			found = audit_last_record_of(buf, complete, &rec);
+		}
+		if (found)
+		{
+			last->seq = rec.seq;
+			memcpy(last->hash, rec.hash, AUDIT_HASH_LEN);
+		}
+		pfree(buf);
+	}
+	close(fd);
+	return true;
+}
+
+/*
+ * audit_find_record
+ *		See audit_store.h.  Reads the segment that would hold record seq (the
+ *		last one named at or before it).
+ */
+int
+audit_find_record(uint64 seq, uint8 *hash)
+{
+	uint64	   *segs;
+	int			nsegs;
+	int			i;
+	uint64		seg = 0;
+	char		path[MAXPGPATH];
+	char	   *buf;
+	size_t		len;
+	size_t		pos = 0;
+	int			result = 0;
+
+	segs = audit_list_segments(&nsegs, LOG);
+	for (i = 0; i < nsegs; i++)
+		if (segs[i] <= seq)
+			seg = segs[i];
+	pfree(segs);
+	if (seg == 0)
+		return 0;
+	audit_seg_path(path, sizeof(path), seg);
+	buf = audit_read_file(path, &len, LOG);
+	if (buf == NULL)
+		return -1;
+	while (pos < len)
+	{
+		char	   *nl = memchr(buf + pos, '\n', len - pos);
+		uint64		s = 0;
+		size_t		k;
+		AuditEdge	e;
+
+		if (nl == NULL)
+			break;
+		/* the seq leads the line: parse the rest only for the one wanted */
+		for (k = pos; k < (size_t) (nl - buf) && buf[k] >= '0' && buf[k] <= '9'; k++)
+			s = s * 10 + (buf[k] - '0');
+		if (s == seq && audit_edge_of(buf, pos, nl - buf, &e) && e.seq == seq)
+		{
+			memcpy(hash, e.hash, AUDIT_HASH_LEN);
+			result = 1;
+			break;
+		}
+		if (s > seq)
+			break;
+		pos = (nl - buf) + 1;
+	}
+	pfree(buf);
+	return result;
+}
+
+/*
+ * The anchor file pg_pubdata/anchor: the last anchor taken (by the launcher,
+ * and by the postmaster at a clean shutdown), beside the audit directory
+ * rather than in it.  It lets the postmaster, which cannot read tables, see
+ * at startup that records an anchor proves are gone, and continue the chain
+ * after them.  pubdata.audit_anchor is the stronger copy.
+ */
+typedef struct AuditAnchorFile
+{
+	uint32		magic;
+	uint32		version;
+	uint64		seq;
+	uint8		hash[AUDIT_HASH_LEN];
+	TimestampTz at;
+	TimestampTz taken_at;
+	pg_crc32c	crc;			/* of the bytes before it */
+} AuditAnchorFile;
+
+/*
+ * audit_read_anchor_file
+ *		See audit_store.h; false if missing or damaged.
+ */
+bool
+audit_read_anchor_file(AuditAnchor *an)
+{
+	AuditAnchorFile f;
+	int			fd;
+	ssize_t		n;
+	pg_crc32c	crc;
+
+	fd = BasicOpenFile(AUDIT_ANCHOR_FILE, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+		return false;
+	n = read(fd, &f, sizeof(f));
+	close(fd);
+	if (n != sizeof(f))
+		return false;
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, &f, offsetof(AuditAnchorFile, crc));
+	FIN_CRC32C(crc);
+	if (f.magic != AUDIT_ANCHOR_MAGIC || f.version != 1 || !EQ_CRC32C(crc, f.crc) || f.seq == 0)
+		return false;
+	an->seq = f.seq;
+	memcpy(an->hash, f.hash, AUDIT_HASH_LEN);
+	an->at = f.at;
+	an->taken_at = f.taken_at;
+	return true;
+}
+
+/*
+ * audit_write_anchor_file
+ *		See audit_store.h: written aside, fsynced, renamed into place.
+ */
+bool
+audit_write_anchor_file(const AuditAnchor *an, int elevel)
+{
+	AuditAnchorFile f;
+	int			fd;
+	const char *tmp = AUDIT_ANCHOR_FILE ".tmp";
+
+	memset(&f, 0, sizeof(f));
+	f.magic = AUDIT_ANCHOR_MAGIC;
+	f.version = 1;
+	f.seq = an->seq;
+	memcpy(f.hash, an->hash, AUDIT_HASH_LEN);
+	f.at = an->at;
+	f.taken_at = an->taken_at;
+	INIT_CRC32C(f.crc);
+	COMP_CRC32C(f.crc, &f, offsetof(AuditAnchorFile, crc));
+	FIN_CRC32C(f.crc);
+
+	fd = BasicOpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
+	if (fd < 0 || write(fd, &f, sizeof(f)) != sizeof(f) || pg_fsync(fd) != 0)
+	{
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not write the audit anchor file \"%s\": %m", tmp),
+				 errdetail("pubdata.audit_anchor and the server log keep the anchor.")));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
+	return durable_rename(tmp, AUDIT_ANCHOR_FILE, elevel) == 0;
+}
+
+/*
+ * audit_log_anchor
+ *		See audit_store.h.  One line, the same words every time, for a log
+ *		collector to keep and an auditor to grep:
+ *		pubdata: audit anchor seq=N hash=H at=YYYY-MM-DDTHH:MM:SS.ffffffZ system=S reason=R
+ *		(seq and hash are the arguments of pubdata.verify_audit_chain()).
+ */
+void
+audit_log_anchor(const AuditAnchor *an, const char *reason)
+{
+	char		hex[AUDIT_HASH_LEN * 2 + 1];
+	char		when[64];
+	struct pg_tm tm;
+	fsec_t		fsec;
+
+	audit_hex_encode(an->hash, hex);
+	if (timestamp2tm(an->at, NULL, &tm, &fsec, NULL, NULL) == 0)
+		snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
+				 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
+	else
+		strlcpy(when, "unknown", sizeof(when));
+	ereport(LOG,
+			(errmsg("pubdata: audit anchor seq=" UINT64_FORMAT " hash=%s at=%s system=" UINT64_FORMAT " reason=%s",
+					an->seq, hex, when, audit_system_identifier, reason),
+			 errhidestmt(true)));
+}
+
+/*
+ * audit_note_problem
+ *		Add one finding to the text recovery reports, and the records it
+ *		proves lost (first..last, 0: none) to the range.
+ */
+static void
+audit_note_problem(StringInfo problems, uint64 *first_lost, uint64 *last_lost,
+				   uint64 first, uint64 last, const char *fmt,...)
+pg_attribute_printf(6, 7);
+
+static void
+audit_note_problem(StringInfo problems, uint64 *first_lost, uint64 *last_lost,
+				   uint64 first, uint64 last, const char *fmt,...)
+{
+	va_list		ap;
+
+	if (problems->len > 0)
+		appendStringInfoString(problems, "; ");
+	for (;;)
+	{
+		int			needed;
+
+		va_start(ap, fmt);
+		needed = appendStringInfoVA(problems, fmt, ap);
+		va_end(ap);
+		if (needed == 0)
+			break;
+		enlargeStringInfo(problems, needed);
+	}
+	if (first > 0 && last >= first)
+	{
+		if (*first_lost == 0 || first < *first_lost)
+			*first_lost = first;
+		if (last > *last_lost)
+			*last_lost = last;
+	}
+}
+
+/*
+ * audit_check_head
+ *		A head kept apart from the segments (the state file's, the anchor
+ *		file's) at or before the log's last record: that record must be in
+ *		the log with that hash.
+ */
+static void
+audit_check_head(StringInfo problems, uint64 *first_lost, uint64 *last_lost,
+				 uint64 seq, const uint8 *hash, const char *what)
+{
+	uint8		found[AUDIT_HASH_LEN];
+	int			r = audit_find_record(seq, found);
+
+	if (r == 0)
+		audit_note_problem(problems, first_lost, last_lost, seq, seq,
+						   "record " UINT64_FORMAT " (%s) is missing from the log", seq, what);
+	else if (r > 0 && memcmp(found, hash, AUDIT_HASH_LEN) != 0)
+		audit_note_problem(problems, first_lost, last_lost, 0, 0,
+						   "record " UINT64_FORMAT " differs from %s: the log was rewritten", seq, what);
+}
+
+/*
+ * audit_check_segments
+ *		Segments follow each other: each begins right after the record that
+ *		ends the one before (record 1 for the first), or with a gap record
+ *		stating why not.  Reads a chunk at both ends of each segment.
+ */
+static void
+audit_check_segments(StringInfo problems, uint64 *first_lost, uint64 *last_lost)
+{
+	uint64	   *segs;
+	int			nsegs;
+	int			i;
+	uint64		prev_last = 0;
+	uint64		prev_seg = 0;
+
+	segs = audit_list_segments(&nsegs, LOG);
+	for (i = 0; i < nsegs; i++)
+	{
+		AuditEdge	first,
+					last;
+
+		if (!audit_segment_edges(segs[i], &first, &last))
+		{
+			audit_note_problem(problems, first_lost, last_lost, 0, 0,
+							   "segment %020llu cannot be read", (unsigned long long) segs[i]);
+			continue;
+		}
+		if (first.seq == 0)
+		{
+			/* only the current segment may be empty (created, not yet written) */
+			if (i < nsegs - 1)
+				audit_note_problem(problems, first_lost, last_lost, 0, 0,
+								   "segment %020llu holds no record", (unsigned long long) segs[i]);
+			continue;
+		}
+		if (!first.gap && first.seq > prev_last + 1)
+		{
+			if (prev_seg == 0)
+				audit_note_problem(problems, first_lost, last_lost, prev_last + 1, first.seq - 1,
+								   "records " UINT64_FORMAT " to " UINT64_FORMAT " are missing: the first segment is %020llu",
+								   prev_last + 1, first.seq - 1, (unsigned long long) segs[i]);
+			else
+				audit_note_problem(problems, first_lost, last_lost, prev_last + 1, first.seq - 1,
+								   "records " UINT64_FORMAT " to " UINT64_FORMAT " are missing between segments %020llu and %020llu",
+								   prev_last + 1, first.seq - 1,
+								   (unsigned long long) prev_seg, (unsigned long long) segs[i]);
+		}
+		prev_last = last.seq;
+		prev_seg = segs[i];
+	}
+	pfree(segs);
+}
+
+/*
+ * audit_check_recovered
+ *		Called by audit_recover once the head was found at the tail of the
+ *		files: compare the log with what is kept apart from the segments
+ *		(the state file, the anchor file) and with itself (segments that
+ *		follow each other).  Whatever is missing or inconsistent is a
+ *		WARNING, a loss report for the launcher's alert and a gap record;
+ *		when an anchor or the state file proves records beyond the files'
+ *		end, the chain continues after them, so that no seq is used twice.
+ *		Runs in the postmaster: never raises an error.
+ */
+static void
+audit_check_recovered(bool had_segments)
+{
+	AuditStateFile st;
+	bool		have_state;
+	bool		state_exists;
+	struct stat sb;
+	AuditAnchor an;
+	AuditAnchor jump;
+	bool		jumping = false;
+	uint64		files_seq = audit->head_seq;
+	uint64		first_lost = 0,
+				last_lost = 0;
+	StringInfoData problems;
+	uint64		gap_seq;
+
+	initStringInfo(&problems);
+	memset(&jump, 0, sizeof(jump));
+	state_exists = (stat(AUDIT_STATE_FILE, &sb) == 0);
+	have_state = audit_read_state(&st);
+
+	/* the state file: the durable head, rewritten after every sync */
+	if (!have_state && state_exists)
+		audit_note_problem(&problems, &first_lost, &last_lost, 0, 0,
+						   "the state file \"%s\" is damaged", AUDIT_STATE_FILE);
+	else if (!have_state && had_segments)
+		audit_note_problem(&problems, &first_lost, &last_lost, 0, 0,
+						   "the state file \"%s\" is missing", AUDIT_STATE_FILE);
+	else if (have_state && st.seq > files_seq)
+	{
+		audit_note_problem(&problems, &first_lost, &last_lost, files_seq + 1, st.seq,
+						   "the log ends at record " UINT64_FORMAT " but its state file records " UINT64_FORMAT,
+						   files_seq, st.seq);
+		jumping = true;
+		jump.seq = st.seq;
+		memcpy(jump.hash, st.hash, AUDIT_HASH_LEN);
+		jump.at = st.at;
+	}
+	else if (have_state && st.seq > 0)
+		audit_check_head(&problems, &first_lost, &last_lost, st.seq, st.hash,
+						 "the durable head in the state file");
+
+	/*
+	 * The anchor file.  A server started from a base backup (backup_label is
+	 * there until the startup process reads it) has the source server's,
+	 * which may be ahead of the copy of the directory taken before it: set
+	 * it aside, this server anchors its own chain.
+	 */
+	if (stat("backup_label", &sb) == 0 && stat(AUDIT_ANCHOR_FILE, &sb) == 0)
+	{
+		if (unlink(AUDIT_ANCHOR_FILE) == 0)
+			ereport(LOG,
+					(errmsg("pubdata: starting from a base backup: the audit anchor file of the source server was removed"),
+					 errdetail("This server anchors its own access audit chain from now on.")));
+	}
+	else if (audit_read_anchor_file(&an))
+	{
+		if (an.seq > files_seq && (!jumping || an.seq > jump.seq))
+		{
+			audit_note_problem(&problems, &first_lost, &last_lost, files_seq + 1, an.seq,
+							   "the log ends at record " UINT64_FORMAT " but the anchor \"%s\" proves record " UINT64_FORMAT,
+							   files_seq, AUDIT_ANCHOR_FILE, an.seq);
+			jumping = true;
+			jump = an;
+		}
+		else if (an.seq <= files_seq)
+			audit_check_head(&problems, &first_lost, &last_lost, an.seq, an.hash,
+							 "the anchor in " AUDIT_ANCHOR_FILE);
+	}
+	else if (stat(AUDIT_ANCHOR_FILE, &sb) == 0)
+		audit_note_problem(&problems, &first_lost, &last_lost, 0, 0,
+						   "the anchor file \"%s\" is damaged", AUDIT_ANCHOR_FILE);
+
+	/* the segments themselves */
+	audit_check_segments(&problems, &first_lost, &last_lost);
+
+	audit->synced_seq = have_state ? Min(st.seq, files_seq) : 0;
+	audit->state_seq = have_state ? st.seq : 0;
+	audit->last_sync_at = GetCurrentTimestamp();
+	if (problems.len == 0)
+	{
+		pfree(problems.data);
+		return;
+	}
+
+	if (first_lost > 0)
+		appendStringInfo(&problems, " (records " UINT64_FORMAT " to " UINT64_FORMAT " are gone)",
+						 first_lost, last_lost);
+	ereport(WARNING,
+			(errmsg("pubdata: the access audit log is incomplete or inconsistent: %s", problems.data),
+			 errdetail("Files under \"%s\" were removed, truncated, replaced or restored from an older copy, or a crash cut the log short.",
+					   AUDIT_DIR),
+			 errhint("%s pubdata.verify_audit_chain() reports it for good; see pubdata.audit_alerts.",
+					 jumping ? "The chain continues after the last record known to have existed (no seq is used twice), with a gap record stating what was lost." :
+					 "A gap record states it in the chain.")));
+	gap_seq = audit_write_gap(jumping ? &jump : NULL, first_lost, last_lost, "STARTUP", problems.data);
+	audit_report_loss(first_lost, last_lost, gap_seq, problems.data);
+}
+
 /*
  * audit_recover
  *		Called in the postmaster when shared memory is (re)initialised: find
@@ -782,8 +1354,6 @@ audit_recover(void)
 	uint64	   *segs;
 	int			nsegs;
 	int			i;
-	AuditStateFile st;
-	bool		have_state;
 	bool		found = false;
 	char		path[MAXPGPATH];
 
@@ -847,21 +1417,9 @@ audit_recover(void)
 	}
 	pfree(segs);
 
-	have_state = audit_read_state(&st);
-	if (have_state && st.seq > audit->head_seq)
-	{
-		ereport(WARNING,
-				(errmsg("pubdata: the access audit log ends at record " UINT64_FORMAT " but its state file records " UINT64_FORMAT,
-						audit->head_seq, st.seq),
-				 errdetail("Audit records were removed while the server was down."),
-				 errhint("The chain continues from the state file's head, so pubdata.verify_audit_chain() reports the gap.")));
-		audit->head_seq = st.seq;
-		memcpy(audit->head_hash, st.hash, AUDIT_HASH_LEN);
-		audit->head_at = st.at;
-	}
-	audit->synced_seq = have_state ? Min(st.seq, audit->head_seq) : 0;
-	audit->state_seq = have_state ? st.seq : 0;
-	audit->last_sync_at = GetCurrentTimestamp();
+	audit->recovered_seq = audit->head_seq;
+	audit_check_recovered(nsegs > 0);
+	audit->recovered_seq = audit->head_seq;
 	if (audit->head_seq > 0)
 		ereport(LOG,
 				(errmsg("pubdata: access audit chain head at record " UINT64_FORMAT,
@@ -889,6 +1447,16 @@ audit_shmem_startup(void)
 		memset(audit, 0, offsetof(AuditShared, buf));
 		audit->lock = &(GetNamedLWLockTranche("pubdata_audit"))->lock;
 		SpinLockInit(&audit->mutex);
+		pg_atomic_init_u64(&audit->unrecorded, 0);
+		audit->file_settings = 3;	/* both on, as they are by default */
+		if (audit_system_identifier == 0 && !IsUnderPostmaster)
+		{
+			bool		crc_ok;
+			ControlFileData *cf = get_controlfile(DataDir, &crc_ok);
+
+			audit_system_identifier = cf->system_identifier;
+			pfree(cf);
+		}
 		audit_recover();
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -991,12 +1559,13 @@ audit_drain(int elevel)
 /*
  * audit_sync
  *		Make every record written so far durable and record the durable head
- *		in the state file.  Used by the sync worker, by a writer when the
- *		worker is late, and at the postmaster's clean exit (locked = false:
- *		nobody else is left).
+ *		in the state file; *durable (when given) gets that head.  Used by the
+ *		sync worker, by a writer when the worker is late, by the launcher
+ *		before it takes an anchor, and at the postmaster's clean exit (locked
+ *		= false: nobody else is left).  False after reporting at elevel.
  */
-static void
-audit_sync(bool locked, int elevel)
+static bool
+audit_sync(bool locked, int elevel, AuditAnchor *durable)
 {
 	uint64		seq,
 				seg,
@@ -1012,7 +1581,7 @@ audit_sync(bool locked, int elevel)
 	{
 		if (locked)
 			LWLockRelease(audit->lock);
-		return;
+		return false;
 	}
 	seq = audit->head_seq;
 	memcpy(hash, audit->head_hash, AUDIT_HASH_LEN);
@@ -1031,19 +1600,19 @@ audit_sync(bool locked, int elevel)
 		int			fd = audit_open_segment(seg, elevel);
 
 		if (fd < 0)
-			return;
+			return false;
 		if (pg_fsync(fd) != 0)
 		{
 			ereport(elevel,
 					(errcode_for_file_access(),
 					 errmsg("could not fsync audit segment: %m")));
-			return;
+			return false;
 		}
 	}
 	if (seq != state_seq && seq > 0)
 	{
 		if (!audit_write_state(seq, hash, at, seg, elevel))
-			return;
+			return false;
 	}
 
 	SpinLockAcquire(&audit->mutex);
@@ -1052,18 +1621,29 @@ audit_sync(bool locked, int elevel)
 	audit->state_seq = seq;
 	audit->last_sync_at = GetCurrentTimestamp();
 	SpinLockRelease(&audit->mutex);
+	if (durable != NULL)
+	{
+		durable->seq = seq;
+		memcpy(durable->hash, hash, AUDIT_HASH_LEN);
+		durable->at = at;
+		durable->taken_at = GetCurrentTimestamp();
+	}
+	return true;
 }
 
 /*
  * audit_shmem_shutdown
  *		on_shmem_exit callback of the postmaster: on a clean exit write out
- *		the buffer and fsync the log and the state file (all backends are
- *		gone by then); at the reset after a child crashed, write out the
- *		buffer, which recovery then reads back from the files.
+ *		the buffer, fsync the log and the state file (all backends are gone
+ *		by then) and anchor the final head (the anchor file and the server
+ *		log); at the reset after a child crashed, write out the buffer, which
+ *		recovery then reads back from the files.
  */
 static void
 audit_shmem_shutdown(int code, Datum arg)
 {
+	AuditAnchor durable;
+
 	if (audit == NULL || !audit->available)
 		return;
 	if (code != 0)
@@ -1078,7 +1658,12 @@ audit_shmem_shutdown(int code, Datum arg)
 	}
 	/* the postmaster never held the lock; force a full sync */
 	audit->synced_seq = 0;
-	audit_sync(false, LOG);
+	if (audit_sync(false, LOG, &durable) && durable.seq > 0)
+	{
+		/* the final head, anchored outside the audit directory */
+		(void) audit_write_anchor_file(&durable, LOG);
+		audit_log_anchor(&durable, "shutdown");
+	}
 	if (audit_fd >= 0)
 		close(audit_fd);
 	audit_fd = -1;
@@ -1105,6 +1690,8 @@ pubdata_audit_sync_main(Datum arg)
 	pgstat_report_appname("pubdata audit sync");
 	if (audit != NULL)
 		audit->sync_latch = MyLatch;	/* writers wake it when the buffer fills */
+	if (audit != NULL && audit->available)
+		pubdata_audit_settings_configuration(true);
 
 	while (!ShutdownRequestPending)
 	{
@@ -1119,9 +1706,11 @@ pubdata_audit_sync_main(Datum arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
+			if (audit != NULL && audit->available)
+				pubdata_audit_settings_configuration(false);
 		}
 		if (audit != NULL && audit->available)
-			audit_sync(true, data_sync_elevel(ShutdownRequestPending ? LOG : ERROR));
+			(void) audit_sync(true, data_sync_elevel(ShutdownRequestPending ? LOG : ERROR), NULL);
 	}
 	proc_exit(0);
 }
@@ -1195,9 +1784,116 @@ pubdata_audit_record(const PubdataAccess *a)
 /*
  * audit_record_at
  *		Append one record dated at, or now when at is 0 (see audit_store.h).
+ *		With pubdata.audit off the read is only counted; reads counted so
+ *		far are stated by an event record just before this one.
  */
 void
 audit_record_at(const PubdataAccess *a, TimestampTz given_at)
+{
+	if (!pubdata_audit_enabled)
+	{
+		audit_note_unrecorded();
+		return;
+	}
+	if (audit == NULL)
+		pubdata_require_preload("the access audit");
+	if (pg_atomic_read_u64(&audit->unrecorded) != 0)
+		audit_write_event(a->role_name, "UNRECORDED", AUDIT_EVENT_UNRECORDED, 0,
+						  "audited reads made while pubdata.audit or pubdata.guard was off");
+	(void) audit_append(a, given_at, NULL);
+}
+
+/*
+ * audit_note_unrecorded
+ *		See audit_store.h: one atomic add, counted in the next record.
+ */
+void
+audit_note_unrecorded(void)
+{
+	if (audit != NULL)
+		pg_atomic_fetch_add_u64(&audit->unrecorded, 1);
+}
+
+/*
+ * pubdata_audit_note_unrecorded
+ *		See audit.h.
+ */
+void
+pubdata_audit_note_unrecorded(void)
+{
+	audit_note_unrecorded();
+}
+
+/*
+ * audit_write_event
+ *		See audit_store.h.  A setting or unrecorded event takes the count of
+ *		unrecorded reads into its own count; any other record is preceded by
+ *		an unrecorded event when reads were counted.
+ */
+void
+audit_write_event(const char *role_name, const char *command, const char *kind,
+				  uint64 count, const char *detail)
+{
+	PubdataAccess ev;
+	uint64		taken = 0;
+	bool		merge = strcmp(kind, AUDIT_EVENT_GAP) != 0;
+
+	if (audit == NULL)
+		return;
+	if (!merge && pg_atomic_read_u64(&audit->unrecorded) != 0)
+		audit_write_event(role_name, "UNRECORDED", AUDIT_EVENT_UNRECORDED, 0,
+						  "audited reads made while pubdata.audit or pubdata.guard was off");
+	if (merge)
+		taken = pg_atomic_exchange_u64(&audit->unrecorded, 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.role_name = role_name ? role_name : "";
+	ev.resources = "";
+	ev.command = command;
+	ev.rows = count + taken;
+	ev.outcome = kind;
+	ev.statement = detail;
+	if (audit_append(&ev, 0, NULL) == 0 && taken > 0)
+		pg_atomic_fetch_add_u64(&audit->unrecorded, taken);	/* for the next one */
+}
+
+/*
+ * audit_write_gap
+ *		See audit_store.h.
+ */
+uint64
+audit_write_gap(const AuditAnchor *jump, uint64 first_lost, uint64 last_lost,
+				const char *command, const char *text)
+{
+	PubdataAccess ev;
+
+	if (audit == NULL || !audit->available)
+		return 0;
+	if (pg_atomic_read_u64(&audit->unrecorded) != 0)
+		audit_write_event(NULL, "UNRECORDED", AUDIT_EVENT_UNRECORDED, 0,
+						  "audited reads made while pubdata.audit or pubdata.guard was off");
+	memset(&ev, 0, sizeof(ev));
+	ev.role_name = "";
+	ev.resources = "";
+	ev.command = command;
+	ev.rows = (first_lost > 0 && last_lost >= first_lost) ? last_lost - first_lost + 1 : 0;
+	ev.outcome = AUDIT_EVENT_GAP;
+	ev.statement = text;
+	return audit_append(&ev, 0, jump);
+}
+
+/*
+ * audit_append
+ *		Append one record (a read or an event) dated at given_at (0: now):
+ *		build, hash and hand it to the buffer or the file under the lock.
+ *		With jump, the chain first continues from that anchor if the head is
+ *		behind it (the gap record of records proven lost).  Returns the
+ *		record's seq, or 0 after a problem reported as a WARNING (outside a
+ *		transaction; inside one it is an ERROR: the audit is fail-closed).
+ *		In the postmaster (recovery) the record goes straight to the file
+ *		and is fsynced.
+ */
+static uint64
+audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *jump)
 {
 	StringInfoData body;
 	StringInfoData line;
@@ -1211,9 +1907,6 @@ audit_record_at(const PubdataAccess *a, TimestampTz given_at)
 	bool		wake = false;
 	int			elevel;
 
-	if (!pubdata_audit_enabled)
-		return;
-
 	/*
 	 * guard.c also records statements that failed, from its abort callback:
 	 * there an error would recurse, so problems are reported as warnings.
@@ -1222,11 +1915,13 @@ audit_record_at(const PubdataAccess *a, TimestampTz given_at)
 	if (audit == NULL)
 		pubdata_require_preload("the access audit");
 	if (!audit->available)
-		ereport(ERROR,
+		ereport(elevel,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 				 errmsg("the pubdata access audit is unavailable"),
 				 errdetail("%s", audit->problem),
 				 errhint("Fix the problem in the server log and restart the server; audited reads fail until then.")));
+	if (!audit->available)
+		return 0;
 
 	/* everything but seq, time and hash is built outside the lock */
 	initStringInfo(&body);
@@ -1264,6 +1959,14 @@ audit_record_at(const PubdataAccess *a, TimestampTz given_at)
 	at = given_at != 0 ? given_at : GetCurrentTimestamp();
 
 	LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+	if (jump != NULL && jump->seq > audit->head_seq)
+	{
+		/* continue after records proven lost: no seq is used twice */
+		audit->head_seq = jump->seq;
+		memcpy(audit->head_hash, jump->hash, AUDIT_HASH_LEN);
+		if (jump->at > audit->head_at)
+			audit->head_at = jump->at;
+	}
 	seq = audit->head_seq + 1;
 	if (at < audit->head_at)
 		at = audit->head_at;	/* keep time monotone (the clock read before the lock) */
@@ -1283,9 +1986,10 @@ audit_record_at(const PubdataAccess *a, TimestampTz given_at)
 		!audit_new_segment(seq, elevel))
 	{
 		LWLockRelease(audit->lock);
-		return;
+		return 0;
 	}
-	if (audit_buf_size > 0 && (uint64) line.len <= audit_buf_size && audit_sync_interval > 0)
+	if (audit_buf_size > 0 && (uint64) line.len <= audit_buf_size && audit_sync_interval > 0 &&
+		IsUnderPostmaster)
 	{
 		uint64		off;
 		size_t		first;
@@ -1300,7 +2004,7 @@ audit_record_at(const PubdataAccess *a, TimestampTz given_at)
 			!audit_drain(elevel))
 		{
 			LWLockRelease(audit->lock);
-			return;
+			return 0;
 		}
 		off = audit->buf_head % audit_buf_size;
 		first = Min((uint64) line.len, audit_buf_size - off);
@@ -1317,13 +2021,13 @@ audit_record_at(const PubdataAccess *a, TimestampTz given_at)
 		if (!audit_drain(elevel))
 		{
 			LWLockRelease(audit->lock);
-			return;
+			return 0;
 		}
 		fd = audit_open_segment(audit->seg_first, elevel);
 		if (fd < 0)
 		{
 			LWLockRelease(audit->lock);
-			return;
+			return 0;
 		}
 		errno = 0;
 		n = write(fd, line.data, line.len);
@@ -1343,7 +2047,7 @@ audit_record_at(const PubdataAccess *a, TimestampTz given_at)
 					 errmsg("could not write access audit record: %m"),
 					 errdetail("The statement read audited data and cannot complete without its audit record."),
 					 errhint("Free disk space in the data directory.")));
-			return;
+			return 0;
 		}
 		audit->seg_written += line.len;
 	}
@@ -1359,7 +2063,7 @@ audit_record_at(const PubdataAccess *a, TimestampTz given_at)
 	pfree(line.data);
 
 	/* durability policy */
-	if (audit_sync_interval == 0)
+	if (audit_sync_interval == 0 || !IsUnderPostmaster)
 	{
 		/* written straight to the file above */
 		if (pg_fsync(fd) != 0)
@@ -1367,7 +2071,7 @@ audit_record_at(const PubdataAccess *a, TimestampTz given_at)
 			ereport(data_sync_elevel(elevel),
 					(errcode_for_file_access(),
 					 errmsg("could not fsync access audit segment: %m")));
-			return;
+			return seq;
 		}
 		SpinLockAcquire(&audit->mutex);
 		if (seq > audit->synced_seq)
@@ -1386,8 +2090,9 @@ audit_record_at(const PubdataAccess *a, TimestampTz given_at)
 		}
 		SpinLockRelease(&audit->mutex);
 		if (need_sync)
-			audit_sync(true, data_sync_elevel(elevel));
+			(void) audit_sync(true, data_sync_elevel(elevel), NULL);
 	}
+	return seq;
 }
 
 
@@ -1407,12 +2112,12 @@ pubdata_audit_init(void)
 
 	DefineCustomBoolVariable("pubdata.audit",
 							 "Records reads of restricted and non-shared resources in the access audit.",
-							 "Only superusers can change it; off is meant for benchmarks.",
+							 "Only superusers can change it; off is meant for benchmarks. Every change is recorded, and the reads made while it is off are counted.",
 							 &pubdata_audit_enabled,
 							 true,
 							 PGC_SUSET,
 							 0,
-							 NULL, NULL, NULL);
+							 pubdata_audit_setting_check, pubdata_audit_setting_assign_audit, NULL);
 	DefineCustomIntVariable("pubdata.audit_sync_interval",
 							"Longest time an access audit record stays in the kernel before it is fsynced.",
 							"This bounds what a power failure can lose; 0 fsyncs every record before the statement returns.",
@@ -1438,6 +2143,9 @@ pubdata_audit_init(void)
 							PGC_SIGHUP,
 							GUC_UNIT_KB,
 							NULL, NULL, NULL);
+
+	pubdata_audit_anchor_init();
+	pubdata_audit_settings_init();
 
 	if (!pubdata_preloaded)
 		return;
@@ -1465,6 +2173,152 @@ pubdata_audit_init(void)
  */
 
 /*
+ * audit_current_head
+ *		See audit_store.h.
+ */
+bool
+audit_current_head(AuditAnchor *head, uint64 *synced_seq)
+{
+	if (audit == NULL || !audit->available)
+		return false;
+	memset(head, 0, sizeof(*head));
+	LWLockAcquire(audit->lock, LW_SHARED);
+	head->seq = audit->head_seq;
+	memcpy(head->hash, audit->head_hash, AUDIT_HASH_LEN);
+	head->at = audit->head_at;
+	LWLockRelease(audit->lock);
+	SpinLockAcquire(&audit->mutex);
+	*synced_seq = audit->synced_seq;
+	SpinLockRelease(&audit->mutex);
+	return true;
+}
+
+/*
+ * audit_read_state_head
+ *		See audit_store.h.
+ */
+bool
+audit_read_state_head(AuditAnchor *out)
+{
+	AuditStateFile st;
+
+	if (!audit_read_state(&st))
+		return false;
+	memset(out, 0, sizeof(*out));
+	out->seq = st.seq;
+	memcpy(out->hash, st.hash, AUDIT_HASH_LEN);
+	out->at = st.at;
+	return true;
+}
+
+/*
+ * audit_durable_head
+ *		See audit_store.h.
+ */
+bool
+audit_durable_head(AuditAnchor *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (audit == NULL || !audit->available)
+		return false;
+	return audit_sync(true, WARNING, out);
+}
+
+/*
+ * audit_pending_loss / audit_last_loss / audit_loss_alerted / audit_report_loss
+ *		See audit_store.h.  The report lives in shared memory until the
+ *		launcher has raised its alert (a launcher that dies first leaves it
+ *		for the next one).
+ */
+bool
+audit_pending_loss(AuditLossReport *out)
+{
+	bool		due;
+
+	if (audit == NULL)
+		return false;
+	LWLockAcquire(audit->lock, LW_SHARED);
+	due = audit->loss.generation != 0 && audit->loss.generation != audit->loss_alerted;
+	if (due)
+		memcpy(out, &audit->loss, sizeof(*out));
+	LWLockRelease(audit->lock);
+	return due;
+}
+
+bool
+audit_last_loss(AuditLossReport *out)
+{
+	bool		any;
+
+	if (audit == NULL)
+		return false;
+	LWLockAcquire(audit->lock, LW_SHARED);
+	any = audit->loss.generation != 0;
+	if (any)
+		memcpy(out, &audit->loss, sizeof(*out));
+	LWLockRelease(audit->lock);
+	return any;
+}
+
+void
+audit_loss_alerted(uint32 generation)
+{
+	if (audit == NULL)
+		return;
+	LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+	audit->loss_alerted = generation;
+	LWLockRelease(audit->lock);
+}
+
+void
+audit_report_loss(uint64 first_lost, uint64 last_lost, uint64 gap_seq, const char *text)
+{
+	if (audit == NULL)
+		return;
+	LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+	audit->loss.generation++;
+	if (audit->loss.generation == 0)
+		audit->loss.generation = 1;
+	audit->loss.first_lost = first_lost;
+	audit->loss.last_lost = last_lost;
+	audit->loss.gap_seq = gap_seq;
+	strlcpy(audit->loss.text, text, sizeof(audit->loss.text));
+	LWLockRelease(audit->lock);
+}
+
+/*
+ * audit_recovered_seq
+ *		See audit_store.h.
+ */
+uint64
+audit_recovered_seq(void)
+{
+	return audit != NULL ? audit->recovered_seq : 0;
+}
+
+/*
+ * audit_swap_file_setting
+ *		See audit_store.h.
+ */
+bool
+audit_swap_file_setting(int bit, bool value)
+{
+	bool		changed;
+	uint8		mask = (uint8) (1 << bit);
+
+	if (audit == NULL)
+		return false;
+	LWLockAcquire(audit->lock, LW_EXCLUSIVE);
+	changed = ((audit->file_settings & mask) != 0) != value;
+	if (value)
+		audit->file_settings |= mask;
+	else
+		audit->file_settings &= ~mask;
+	LWLockRelease(audit->lock);
+	return changed;
+}
+
+/*
  * audit_flush_for_reader
  *		See audit_store.h.
  */
@@ -1481,611 +2335,6 @@ audit_flush_for_reader(void)
 		LWLockRelease(audit->lock);
 	}
 	return head;
-}
-
-/* Callback type for audit_scan: one record, its raw line and position. */
-typedef void (*AuditRecordCallback) (void *arg, uint64 segment, size_t offset,
-									 const char *raw, AuditRecord *rec, bool parsed);
-
-/*
- * audit_scan
- *		Read all segments in order and call cb for every complete line.
- *		Returns the segments' number.  Stops early when cb sets *stop.
- */
-static int
-audit_scan(AuditRecordCallback cb, void *arg, bool *stop, bool *partial_tail,
-		   uint64 start_seg, size_t start_off)
-{
-	uint64	   *segs;
-	int			nsegs;
-	int			i;
-	MemoryContext tmp,
-				old;
-
-	/* what waits in the buffer is part of the log */
-	if (audit != NULL && audit->available && IsUnderPostmaster)
-	{
-		LWLockAcquire(audit->lock, LW_EXCLUSIVE);
-		(void) audit_drain(WARNING);
-		LWLockRelease(audit->lock);
-	}
-	tmp = AllocSetContextCreate(CurrentMemoryContext, "pubdata audit scan",
-								ALLOCSET_DEFAULT_SIZES);
-	segs = audit_list_segments(&nsegs, ERROR);
-	*partial_tail = false;
-	for (i = 0; i < nsegs && !*stop; i++)
-	{
-		char		path[MAXPGPATH];
-		char	   *buf;
-		size_t		len,
-					pos = 0;
-
-		if (segs[i] < start_seg)
-			continue;			/* before the verified prefix's end */
-		old = MemoryContextSwitchTo(tmp);
-		audit_seg_path(path, sizeof(path), segs[i]);
-		buf = audit_read_file(path, &len, ERROR);
-		if (segs[i] == start_seg)
-			pos = Min(start_off, len);
-		while (pos < len && !*stop)
-		{
-			char	   *nl = memchr(buf + pos, '\n', len - pos);
-			size_t		llen;
-			char	   *raw;
-			char	   *copy;
-			AuditRecord rec;
-			bool		parsed;
-
-			if (nl == NULL)
-			{
-				*partial_tail = true;
-				break;
-			}
-			llen = nl - (buf + pos);
-			raw = buf + pos;
-			*nl = '\0';
-			copy = pnstrdup(raw, llen);
-			memset(&rec, 0, sizeof(rec));
-			parsed = audit_parse_line(copy, llen, &rec);
-			cb(arg, segs[i], pos, raw, &rec, parsed);
-			pfree(copy);
-			pos += llen + 1;
-		}
-		MemoryContextSwitchTo(old);
-		MemoryContextReset(tmp);
-	}
-	MemoryContextDelete(tmp);
-	pfree(segs);
-	return nsegs;
-}
-
-/*
- * The verified prefix ("verified", beside the state file): the last record a
- * verification found intact, where it lies, and a CRC.  An incremental
- * verification starts after it; it is tamper-evident in that it names a
- * record of the chain by seq and hash: every verification checks that the
- * log still holds that record with that hash (a full one also that the
- * prefix up to it links), and a damaged file makes the incremental check
- * verify the whole chain and say so.
- */
-#define AUDIT_VERIFIED_FILE	"pg_pubdata/audit/verified"
-#define AUDIT_VERIFIED_MAGIC 0x50445646	/* "PDVF" */
-
-typedef struct AuditCheckpoint
-{
-	uint32		magic;
-	uint32		version;
-	uint64		seq;
-	uint8		hash[AUDIT_HASH_LEN];
-	uint8		prev[AUDIT_HASH_LEN];	/* the hash before it: its link is
-										 * checked again */
-	TimestampTz at;
-	uint64		segment;		/* the segment holding record seq */
-	uint64		offset;			/* byte after record seq's line in it */
-	TimestampTz verified_at;
-	pg_crc32c	crc;			/* of the bytes before it */
-} AuditCheckpoint;
-
-/*
- * audit_read_checkpoint
- *		0: no verified prefix; 1: read; -1: the file is damaged.
- */
-static int
-audit_read_checkpoint(AuditCheckpoint *cp)
-{
-	int			fd;
-	ssize_t		n;
-	pg_crc32c	crc;
-
-	fd = BasicOpenFile(AUDIT_VERIFIED_FILE, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, cp, sizeof(AuditCheckpoint));
-	close(fd);
-	if (n != sizeof(AuditCheckpoint))
-		return -1;
-	INIT_CRC32C(crc);
-	COMP_CRC32C(crc, cp, offsetof(AuditCheckpoint, crc));
-	FIN_CRC32C(crc);
-	if (cp->magic != AUDIT_VERIFIED_MAGIC || cp->version != 1 ||
-		!EQ_CRC32C(crc, cp->crc) || cp->seq == 0)
-		return -1;
-	return 1;
-}
-
-/*
- * audit_write_checkpoint
- *		Remember the verified prefix (written aside, fsynced, renamed into
- *		place); a failure is a warning: the next check just does more work.
- */
-static void
-audit_write_checkpoint(uint64 seq, const uint8 *hash, const uint8 *prev,
-					   TimestampTz at, uint64 segment, uint64 offset)
-{
-	AuditCheckpoint cp;
-	int			fd;
-	const char *tmp = AUDIT_VERIFIED_FILE ".tmp";
-
-	memset(&cp, 0, sizeof(cp));
-	cp.magic = AUDIT_VERIFIED_MAGIC;
-	cp.version = 1;
-	cp.seq = seq;
-	memcpy(cp.hash, hash, AUDIT_HASH_LEN);
-	memcpy(cp.prev, prev, AUDIT_HASH_LEN);
-	cp.at = at;
-	cp.segment = segment;
-	cp.offset = offset;
-	cp.verified_at = GetCurrentTimestamp();
-	INIT_CRC32C(cp.crc);
-	COMP_CRC32C(cp.crc, &cp, offsetof(AuditCheckpoint, crc));
-	FIN_CRC32C(cp.crc);
-
-	fd = BasicOpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-	if (fd < 0 || write(fd, &cp, sizeof(cp)) != sizeof(cp) || pg_fsync(fd) != 0)
-	{
-		ereport(WARNING,
-				(errcode_for_file_access(),
-				 errmsg("could not write the verified audit prefix \"%s\": %m", tmp),
-				 errdetail("The next incremental verification starts from the previous one.")));
-		if (fd >= 0)
-			close(fd);
-		return;
-	}
-	close(fd);
-	(void) durable_rename(tmp, AUDIT_VERIFIED_FILE, WARNING);
-}
-
-/* state for pubdata_verify_audit_chain */
-typedef struct VerifyScan
-{
-	uint64		expected;		/* next seq expected */
-	uint8		prev[AUDIT_HASH_LEN];
-	int64		records;
-	int64		problems;
-	uint64		first_broken;
-	StringInfoData detail;
-	uint64		last_seq;
-	uint8		last_hash[AUDIT_HASH_LEN];
-	TimestampTz last_at;		/* time of the previous record */
-	uint64		last_segment;	/* where the last record lies */
-	size_t		last_end;		/* byte after its line */
-	uint64		cur_segment;	/* segment of the previous line */
-	bool		head_known;
-	uint64		head_seq;
-	uint8		head_hash[AUDIT_HASH_LEN];
-	bool		head_found;
-	bool		state_valid;
-	AuditStateFile state;
-	bool		state_found;
-	bool		anchor;
-	uint64		anchor_seq;
-	uint8		anchor_hash[AUDIT_HASH_LEN];
-	bool		anchor_found;
-	bool		checkpoint_valid;	/* a verified prefix to check against */
-	AuditCheckpoint checkpoint;
-	bool		checkpoint_found;
-	uint64		durable_seq;	/* records up to here were fsynced */
-	uint64		cp_seq;			/* the last durable record verified */
-	uint8		cp_hash[AUDIT_HASH_LEN];
-	uint8		cp_prev[AUDIT_HASH_LEN];
-	TimestampTz cp_at;
-	uint64		cp_segment;
-	size_t		cp_end;
-	bool	   *stop;
-} VerifyScan;
-
-static void verify_problem(VerifyScan *v, uint64 seq, const char *fmt,...) pg_attribute_printf(3, 4);
-
-/*
- * verify_problem
- *		Note a broken link; the first one is described in detail.
- */
-static void
-verify_problem(VerifyScan *v, uint64 seq, const char *fmt,...)
-{
-	v->problems++;
-	if (v->problems == 1)
-	{
-		va_list		ap;
-
-		v->first_broken = seq;
-		for (;;)
-		{
-			int			needed;
-
-			va_start(ap, fmt);
-			needed = appendStringInfoVA(&v->detail, fmt, ap);
-			va_end(ap);
-			if (needed == 0)
-				break;
-			enlargeStringInfo(&v->detail, needed);
-		}
-	}
-}
-
-/*
- * verify_cb
- *		Check one line against the chain so far.
- */
-static void
-verify_cb(void *arg, uint64 segment, size_t offset, const char *raw,
-		  AuditRecord *rec, bool parsed)
-{
-	VerifyScan *v = (VerifyScan *) arg;
-	uint8		computed[AUDIT_HASH_LEN];
-	bool		first_in_segment = (segment != v->cur_segment);
-
-	v->cur_segment = segment;
-	if (!parsed)
-	{
-		verify_problem(v, v->expected,
-					   "malformed record in segment %020llu at byte %zu (after record " UINT64_FORMAT ")",
-					   (unsigned long long) segment, offset, v->expected - 1);
-		return;
-	}
-	v->records++;
-	audit_sha256(v->prev, raw, rec->hashed_len, computed);
-
-	if (rec->seq != v->expected)
-	{
-		if (rec->seq == v->expected + 1)
-			verify_problem(v, v->expected,
-						   "record " UINT64_FORMAT " is missing: record " UINT64_FORMAT " follows record " UINT64_FORMAT " (segment %020llu, byte %zu)",
-						   v->expected, rec->seq, v->expected - 1,
-						   (unsigned long long) segment, offset);
-		else if (rec->seq > v->expected)
-			verify_problem(v, v->expected,
-						   "records " UINT64_FORMAT " to " UINT64_FORMAT " are missing: record " UINT64_FORMAT " follows record " UINT64_FORMAT " (segment %020llu, byte %zu)",
-						   v->expected, rec->seq - 1, rec->seq, v->expected - 1,
-						   (unsigned long long) segment, offset);
-		else
-			verify_problem(v, v->expected,
-						   "record " UINT64_FORMAT " appears after record " UINT64_FORMAT ": records were inserted, duplicated or reordered (segment %020llu, byte %zu)",
-						   rec->seq, v->expected - 1, (unsigned long long) segment, offset);
-	}
-	else if (memcmp(computed, rec->hash, AUDIT_HASH_LEN) != 0)
-		verify_problem(v, rec->seq,
-					   "record " UINT64_FORMAT " does not match its hash: it was altered, or the record before it was (segment %020llu, byte %zu)",
-					   rec->seq, (unsigned long long) segment, offset);
-	else if (first_in_segment && rec->seq != segment)
-		verify_problem(v, rec->seq,
-					   "segment %020llu begins with record " UINT64_FORMAT ": segment files were renamed",
-					   (unsigned long long) segment, rec->seq);
-
-	if (v->state_valid && rec->seq == v->state.seq)
-	{
-		v->state_found = true;
-		if (memcmp(rec->hash, v->state.hash, AUDIT_HASH_LEN) != 0)
-			verify_problem(v, rec->seq,
-						   "record " UINT64_FORMAT " differs from the durable head kept in the state file: the log was rewritten",
-						   rec->seq);
-	}
-	if (v->anchor && rec->seq == v->anchor_seq)
-	{
-		v->anchor_found = true;
-		if (memcmp(rec->hash, v->anchor_hash, AUDIT_HASH_LEN) != 0)
-			verify_problem(v, rec->seq,
-						   "record " UINT64_FORMAT " does not match the anchor hash given: the log was rewritten since the anchor was taken",
-						   rec->seq);
-	}
-
-	if (v->checkpoint_valid && rec->seq == v->checkpoint.seq)
-	{
-		v->checkpoint_found = true;
-		if (memcmp(rec->hash, v->checkpoint.hash, AUDIT_HASH_LEN) != 0)
-			verify_problem(v, rec->seq,
-						   "record " UINT64_FORMAT " differs from the verified prefix remembered: the log was rewritten after it was verified, or the remembered prefix was replaced",
-						   rec->seq);
-	}
-	/* the time index of filtered reads relies on monotone times */
-	if (v->last_seq != 0 && rec->at < v->last_at)
-		verify_problem(v, rec->seq,
-					   "record " UINT64_FORMAT " is dated before the record preceding it (segment %020llu, byte %zu)",
-					   rec->seq, (unsigned long long) segment, offset);
-
-	/* resynchronise on this record to find further problems */
-	if (rec->seq <= v->durable_seq)
-		memcpy(v->cp_prev, v->prev, AUDIT_HASH_LEN);
-	memcpy(v->prev, rec->hash, AUDIT_HASH_LEN);
-	v->expected = rec->seq + 1;
-	v->last_seq = rec->seq;
-	memcpy(v->last_hash, rec->hash, AUDIT_HASH_LEN);
-	v->last_at = rec->at;
-	v->last_segment = segment;
-	v->last_end = offset + strlen(raw) + 1;
-	if (rec->seq <= v->durable_seq)
-	{
-		/* a prefix may end only where a power failure cannot cut */
-		v->cp_seq = rec->seq;
-		memcpy(v->cp_hash, rec->hash, AUDIT_HASH_LEN);
-		v->cp_at = rec->at;
-		v->cp_segment = segment;
-		v->cp_end = v->last_end;
-	}
-
-	if (v->head_known && rec->seq == v->head_seq)
-	{
-		v->head_found = true;
-		if (memcmp(rec->hash, v->head_hash, AUDIT_HASH_LEN) != 0)
-			verify_problem(v, rec->seq,
-						   "record " UINT64_FORMAT " differs from the chain head held in shared memory: the log was rewritten",
-						   rec->seq);
-		*v->stop = true;		/* later records are being written now */
-	}
-}
-
-static Datum audit_verify(FunctionCallInfo fcinfo, bool incremental);
-
-PG_FUNCTION_INFO_V1(pubdata_verify_audit_chain);
-
-/*
- * pubdata.verify_audit_chain(anchor_seq bigint, anchor_hash text)
- *		returns (ok, records, first_broken_seq, detail)
- *
- * Recomputes every link of the chain, and checks that the log reaches the
- * head held in shared memory, the durable head in the state file and, when
- * given, an externally kept anchor (from pubdata.audit_chain_head()).
- */
-Datum
-pubdata_verify_audit_chain(PG_FUNCTION_ARGS)
-{
-	return audit_verify(fcinfo, false);
-}
-
-PG_FUNCTION_INFO_V1(pubdata_verify_audit_chain_incremental);
-
-/*
- * pubdata.verify_audit_chain_incremental()
- *		returns (ok, records, first_broken_seq, detail)
- *
- * Verifies the records after the verified prefix remembered by the last
- * verification that found the chain intact: that they link to it, that it
- * is still in the log with the hash remembered, and that the log reaches the
- * heads in shared memory and in the state file.  Without a prefix (or with
- * a damaged one) it verifies the whole chain.
- */
-Datum
-pubdata_verify_audit_chain_incremental(PG_FUNCTION_ARGS)
-{
-	return audit_verify(fcinfo, true);
-}
-
-/*
- * audit_verify
- *		The verification behind both SQL functions; see them.
- */
-static Datum
-audit_verify(FunctionCallInfo fcinfo, bool incremental)
-{
-	VerifyScan	v;
-	TupleDesc	tupdesc;
-	Datum		values[4];
-	bool		nulls[4];
-	bool		stop = false;
-	bool		partial;
-	int			nsegs;
-	int			cp_status;
-	bool		from_prefix = false;
-	uint64		start_seg = 0;
-	size_t		start_off = 0;
-	StringInfoData note;
-
-	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
-		elog(ERROR, "return type must be a row type");
-
-	memset(&v, 0, sizeof(v));
-	v.expected = 1;
-	v.cur_segment = 0;
-	v.stop = &stop;
-	initStringInfo(&v.detail);
-
-	initStringInfo(&note);
-	if (!incremental && (!PG_ARGISNULL(0) || !PG_ARGISNULL(1)))
-	{
-		char	   *h;
-
-		if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("anchor_seq and anchor_hash must be given together"),
-					 errhint("Pass both values returned by pubdata.audit_chain_head(), or neither.")));
-		h = text_to_cstring(PG_GETARG_TEXT_PP(1));
-		if (PG_GETARG_INT64(0) <= 0 || !audit_hex_decode(h, v.anchor_hash))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid audit chain anchor (" INT64_FORMAT ", \"%s\")",
-							PG_GETARG_INT64(0), h),
-					 errdetail("The seq must be positive and the hash 64 lower-case hex digits."),
-					 errhint("Use the seq and hash returned by pubdata.audit_chain_head().")));
-		v.anchor = true;
-		v.anchor_seq = (uint64) PG_GETARG_INT64(0);
-	}
-
-	if (audit != NULL)
-	{
-		LWLockAcquire(audit->lock, LW_SHARED);
-		v.head_known = audit->available;
-		v.head_seq = audit->head_seq;
-		memcpy(v.head_hash, audit->head_hash, AUDIT_HASH_LEN);
-		LWLockRelease(audit->lock);
-	}
-	v.state_valid = audit_read_state(&v.state);
-	v.durable_seq = PG_UINT64_MAX;
-	if (audit != NULL)
-	{
-		SpinLockAcquire(&audit->mutex);
-		v.durable_seq = audit->synced_seq;
-		SpinLockRelease(&audit->mutex);
-	}
-	cp_status = audit_read_checkpoint(&v.checkpoint);
-	v.checkpoint_valid = (cp_status == 1);
-	if (cp_status < 0 && incremental)
-		verify_problem(&v, 0, "the verified prefix remembered in \"%s\" is damaged: the whole chain was verified (a full verification that finds it intact remembers a new one)",
-					   AUDIT_VERIFIED_FILE);
-	else if (cp_status < 0)
-		appendStringInfo(&note, "; the damaged verified prefix in \"%s\" was replaced", AUDIT_VERIFIED_FILE);
-	if (incremental && v.checkpoint_valid)
-	{
-		char		path[MAXPGPATH];
-		char	   *buf;
-		size_t		len;
-		size_t		start;
-		AuditRecord rec;
-
-		/* the record that ends the prefix must still be there, unchanged */
-		audit_seg_path(path, sizeof(path), v.checkpoint.segment);
-		buf = audit_read_file(path, &len, WARNING);
-		start = v.checkpoint.offset;
-		if (buf != NULL && start > 0 && start <= len && buf[start - 1] == '\n')
-		{
-			char	   *line;
-			uint8		computed[AUDIT_HASH_LEN];
-
-			start--;
-			while (start > 0 && buf[start - 1] != '\n')
-				start--;
-			line = pnstrdup(buf + start, v.checkpoint.offset - 1 - start);
-			/* its link to the record before it is recomputed too */
-			if (audit_parse_line(line, v.checkpoint.offset - 1 - start, &rec) &&
-				rec.seq == v.checkpoint.seq &&
-				memcmp(rec.hash, v.checkpoint.hash, AUDIT_HASH_LEN) == 0)
-			{
-				audit_sha256(v.checkpoint.prev, buf + start, rec.hashed_len, computed);
-				from_prefix = (memcmp(computed, rec.hash, AUDIT_HASH_LEN) == 0);
-			}
-			pfree(line);
-		}
-		if (buf != NULL)
-			pfree(buf);
-		if (from_prefix)
-		{
-			v.expected = v.checkpoint.seq + 1;
-			memcpy(v.prev, v.checkpoint.hash, AUDIT_HASH_LEN);
-			v.last_seq = v.checkpoint.seq;
-			memcpy(v.last_hash, v.checkpoint.hash, AUDIT_HASH_LEN);
-			v.last_at = v.checkpoint.at;
-			v.last_segment = v.checkpoint.segment;
-			v.last_end = v.checkpoint.offset;
-			v.cp_seq = v.checkpoint.seq;
-			memcpy(v.cp_hash, v.checkpoint.hash, AUDIT_HASH_LEN);
-			memcpy(v.cp_prev, v.checkpoint.prev, AUDIT_HASH_LEN);
-			v.cp_at = v.checkpoint.at;
-			v.cp_segment = v.checkpoint.segment;
-			v.cp_end = v.checkpoint.offset;
-			v.cur_segment = v.checkpoint.segment;
-			v.checkpoint_found = true;
-			start_seg = v.checkpoint.segment;
-			start_off = v.checkpoint.offset;
-			/* heads at or before the prefix's end: compared with it */
-			if (v.head_known && v.head_seq <= v.checkpoint.seq)
-			{
-				v.head_found = true;
-				if (v.head_seq == v.checkpoint.seq &&
-					memcmp(v.head_hash, v.checkpoint.hash, AUDIT_HASH_LEN) != 0)
-					verify_problem(&v, v.head_seq,
-								   "record " UINT64_FORMAT " differs from the chain head held in shared memory: the log was rewritten",
-								   v.head_seq);
-			}
-			if (v.state_valid && v.state.seq <= v.checkpoint.seq)
-				v.state_found = true;
-			if (v.head_found)
-				stop = true;
-			appendStringInfo(&note, "; verified from the remembered prefix ending at record " UINT64_FORMAT,
-							 v.checkpoint.seq);
-		}
-		else
-			verify_problem(&v, v.checkpoint.seq,
-						   "record " UINT64_FORMAT " (the end of the verified prefix remembered) is missing from the log or differs from it: the log was rewritten",
-						   v.checkpoint.seq);
-	}
-
-	nsegs = audit_scan(verify_cb, &v, &stop, &partial, start_seg, start_off);
-
-	if (partial && !v.head_found)
-		verify_problem(&v, v.expected,
-					   "the last segment ends with an incomplete record after record " UINT64_FORMAT,
-					   v.last_seq);
-	if (v.head_known && v.head_seq > 0 && !v.head_found)
-	{
-		if (v.last_seq < v.head_seq)
-			verify_problem(&v, v.last_seq + 1,
-						   "the log ends at record " UINT64_FORMAT " but the chain head held in shared memory is record " UINT64_FORMAT ": the tail was truncated or segments were deleted",
-						   v.last_seq, v.head_seq);
-		else
-			verify_problem(&v, v.head_seq,
-						   "record " UINT64_FORMAT " (the chain head held in shared memory) is missing from the log",
-						   v.head_seq);
-	}
-	if (v.state_valid && !v.state_found && v.state.seq > 0)
-	{
-		if (v.last_seq < v.state.seq)
-			verify_problem(&v, v.last_seq + 1,
-						   "the log ends at record " UINT64_FORMAT " but the state file records a durable head at record " UINT64_FORMAT ": the tail was truncated",
-						   v.last_seq, v.state.seq);
-		else
-			verify_problem(&v, v.state.seq,
-						   "record " UINT64_FORMAT " (the durable head in the state file) is missing from the log",
-						   v.state.seq);
-	}
-	if (v.anchor && !v.anchor_found)
-		verify_problem(&v, v.anchor_seq,
-					   "record " UINT64_FORMAT " (the anchor given) is missing from the log",
-					   v.anchor_seq);
-	if (v.checkpoint_valid && !v.checkpoint_found)
-		verify_problem(&v, v.checkpoint.seq,
-					   "record " UINT64_FORMAT " (the end of the verified prefix remembered) is missing from the log",
-					   v.checkpoint.seq);
-
-	memset(nulls, 0, sizeof(nulls));
-	values[0] = BoolGetDatum(v.problems == 0);
-	values[1] = Int64GetDatum(v.records);
-	if (v.problems == 0)
-	{
-		nulls[2] = true;
-		resetStringInfo(&v.detail);
-		if (v.last_seq == 0)
-			appendStringInfoString(&v.detail, "the access audit log is empty");
-		else
-			appendStringInfo(&v.detail,
-							 INT64_FORMAT " records in %d segment(s), chain intact from record " UINT64_FORMAT " to " UINT64_FORMAT "%s%s%s%s",
-							 v.records, nsegs, from_prefix ? v.checkpoint.seq + 1 : 1, v.last_seq,
-							 v.head_known ? "; it ends at the head held in shared memory" : "",
-							 v.state_valid ? "; the durable head in the state file matches" : "",
-							 v.anchor ? "; the anchor matches" : "", note.data);
-		/* remember the verified prefix for the next incremental check */
-		if (v.cp_seq > 0 && v.cp_segment != 0 &&
-			(!v.checkpoint_valid || v.cp_seq != v.checkpoint.seq))
-			audit_write_checkpoint(v.cp_seq, v.cp_hash, v.cp_prev, v.cp_at,
-								   v.cp_segment, v.cp_end);
-	}
-	else
-	{
-		values[2] = Int64GetDatum((int64) v.first_broken);
-		if (v.problems > 1)
-			appendStringInfo(&v.detail, " (" INT64_FORMAT " problems in all)", v.problems);
-	}
-	values[3] = CStringGetTextDatum(v.detail.data);
-	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 }
 
 PG_FUNCTION_INFO_V1(pubdata_audit_chain_head);

@@ -35,15 +35,22 @@ typedef struct PubdataAccess
 	const char *masked;			/* items read masked per resource: "a=id_card;"; may be NULL */
 } PubdataAccess;
 
-/* GUC pubdata.audit: false turns recording off (superuser only) */
+/* GUC pubdata.audit: false turns recording off (superuser only; the change is recorded) */
 extern bool pubdata_audit_enabled;
 
 /*
  * Append one record to the chain.  Returns after the record was written to
  * the kernel; raises an ERROR if it could not be (the audited statement then
- * fails: the audit is fail-closed).  No-op when pubdata.audit is off.
+ * fails: the audit is fail-closed).  With pubdata.audit off the read is
+ * only counted, and the count goes into the next record.
  */
 extern void pubdata_audit_record(const PubdataAccess *a);
+
+/*
+ * A read that would have been recorded was not: pubdata.guard is off.  It is
+ * counted in the next record (pubdata.audit off is counted the same way).
+ */
+extern void pubdata_audit_note_unrecorded(void);
 
 /* Called from _PG_init: GUCs; shared memory and the sync worker when preloaded */
 extern void pubdata_audit_init(void);

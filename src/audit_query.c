@@ -56,6 +56,7 @@
 typedef struct AuditFilter
 {
 	bool		this_database;	/* only records of MyDatabaseId */
+	bool		reads_only;		/* no event records (no resource: issue 19) */
 	bool		has_from;
 	TimestampTz from;			/* at >= from */
 	bool		has_to;
@@ -238,6 +239,8 @@ audit_filter_line(const AuditFilter *flt, const char *line, size_t len,
 		return false;
 	if (flt->this_database && !raw_eq(&f[2], flt->database))
 		return false;
+	if (flt->reads_only && f[6].len == 0)
+		return false;
 	if (flt->role_name && !raw_eq(&f[3], flt->role_name))
 		return false;
 	if (flt->department && !raw_eq(&f[5], flt->department))
@@ -416,7 +419,8 @@ PG_FUNCTION_INFO_V1(pubdata_audit_records_where);
 /*
  * pubdata._audit_records_where(from, to, after_seq, upto_seq, resource,
  *								department, role_name, grant_id)
- *		The records of this database that can give a row matching every
+ *		The read records of this database (not the events of
+ *		pubdata.audit_events) that can give a row matching every
  *		filter given (NULL: no filter), in chain order; the columns of
  *		pubdata._audit_records().  Time: from <= at < to.  Seq: after_seq <
  *		seq <= upto_seq.  resource: one of the resources read; grant_id: the
@@ -429,6 +433,7 @@ pubdata_audit_records_where(PG_FUNCTION_ARGS)
 
 	memset(&flt, 0, sizeof(flt));
 	flt.this_database = true;
+	flt.reads_only = true;
 	snprintf(flt.database, sizeof(flt.database), "%u", MyDatabaseId);
 	if (!PG_ARGISNULL(0))
 	{

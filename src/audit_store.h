@@ -1,8 +1,11 @@
 /*-------------------------------------------------------------------------
  *
  * audit_store.h
- *	  What the access audit's readers (audit_query.c) share with the store
- *	  (audit.c): the parsed form of a record line and the segment files.
+ *	  What the access audit's readers (audit_query.c), its verification
+ *	  (audit_verify.c), its anchors (audit_anchor.c) and the record of its
+ *	  settings (audit_settings.c) share with the store (audit.c): the parsed
+ *	  form of a record line, the segment files, the chain head, anchors,
+ *	  event records and what recovery found missing.
  *
  * Not for other modules: they write records through audit.h.
  *
@@ -44,6 +47,39 @@ typedef struct AuditRecord
 	size_t		hashed_len;		/* bytes of the line the hash covers */
 } AuditRecord;
 
+/*
+ * An anchor: a head of the chain (seq, hash, time) kept apart from the audit
+ * directory, in pubdata.audit_anchor, in the server log and in the file
+ * pg_pubdata/anchor, so that records proven to have existed cannot silently
+ * disappear with the directory.
+ */
+typedef struct AuditAnchor
+{
+	uint64		seq;
+	uint8		hash[AUDIT_HASH_LEN];
+	TimestampTz at;				/* the head record's time */
+	TimestampTz taken_at;		/* when the anchor was taken */
+} AuditAnchor;
+
+/*
+ * What the store found missing or inconsistent when shared memory was set up
+ * (or the launcher found against pubdata.audit_anchor): a WARNING has been
+ * given and a gap record written; the launcher raises the alert.
+ */
+typedef struct AuditLossReport
+{
+	uint32		generation;		/* 0: nothing found since start */
+	uint64		first_lost;		/* records proven gone: first..last; 0: none */
+	uint64		last_lost;
+	uint64		gap_seq;		/* the gap record that states it */
+	char		text[1024];		/* what was found */
+} AuditLossReport;
+
+/* Outcomes of the event records (records that are not reads). */
+#define AUDIT_EVENT_SETTING		"setting"	/* pubdata.audit or .guard changed */
+#define AUDIT_EVENT_UNRECORDED	"unrecorded"	/* reads made while it was off */
+#define AUDIT_EVENT_GAP			"gap"	/* records found missing */
+
 /* Path of the segment whose first record is seq. */
 extern void audit_seg_path(char *path, size_t size, uint64 seq);
 
@@ -69,6 +105,71 @@ extern void audit_hex_encode(const uint8 *h, char *out);
  * when shared memory is not there (not preloaded: the files are all there is).
  */
 extern uint64 audit_flush_for_reader(void);
+
+/* out = SHA-256(prev || data): one link of the chain */
+extern void audit_sha256(const uint8 *prev, const char *data, size_t len, uint8 *out);
+
+/*
+ * The head in shared memory and the last record known fsynced; false (and
+ * nothing set) when the store is not in shared memory.
+ */
+extern bool audit_current_head(AuditAnchor *head, uint64 *synced_seq);
+
+/* The durable head kept in the state file "head"; false if missing or damaged. */
+extern bool audit_read_state_head(AuditAnchor *st);
+
+/*
+ * Make every record written so far durable and return the durable head
+ * (zeros for an empty log); false when the store is unavailable.
+ */
+extern bool audit_durable_head(AuditAnchor *out);
+
+/* Whether record seq is in the log: 1 (hash copied out), 0 missing, -1 unreadable. */
+extern int	audit_find_record(uint64 seq, uint8 *hash);
+
+/*
+ * Write a gap record stating what was lost (records first_lost..last_lost,
+ * 0: none proven).  With jump, the chain first continues from that anchor
+ * when the head is behind it, so that no seq is used twice.  Returns the
+ * gap record's seq (0 if it could not be written).
+ */
+extern uint64 audit_write_gap(const AuditAnchor *jump, uint64 first_lost, uint64 last_lost,
+							  const char *command, const char *text);
+
+/*
+ * Write an event record (not a read): kind is one of AUDIT_EVENT_*; count
+ * is the reads not recorded (setting, unrecorded) or the records lost (gap).
+ * It is written whatever pubdata.audit says.
+ */
+extern void audit_write_event(const char *role_name, const char *command, const char *kind,
+							  uint64 count, const char *detail);
+
+/* The report recovery left for the launcher's alert; false if none is due. */
+extern bool audit_pending_loss(AuditLossReport *out);
+extern bool audit_last_loss(AuditLossReport *out);	/* alerted or not */
+extern void audit_loss_alerted(uint32 generation);
+extern void audit_report_loss(uint64 first_lost, uint64 last_lost, uint64 gap_seq, const char *text);
+
+/* The head right after shared memory was set up (recovery, gap record included). */
+extern uint64 audit_recovered_seq(void);
+
+/* The anchor file pg_pubdata/anchor (outside the audit directory). */
+extern bool audit_read_anchor_file(AuditAnchor *an);
+extern bool audit_write_anchor_file(const AuditAnchor *an, int elevel);
+
+/* The anchor's line in the server log: "pubdata: audit anchor seq=... hash=... at=..." */
+extern void audit_log_anchor(const AuditAnchor *an, const char *reason);
+
+/*
+ * A setting (bit 0: pubdata.audit, bit 1: pubdata.guard) as the server's
+ * configuration now has it: true when it differs from what was last
+ * recorded, which it then becomes (one record per change of the
+ * configuration, whoever notices it first).
+ */
+extern bool audit_swap_file_setting(int bit, bool value);
+
+/* A read was not recorded: pubdata.audit or pubdata.guard is off. */
+extern void audit_note_unrecorded(void);
 
 /*
  * Append a record dated at (0: now), as pubdata_audit_record does; for the

@@ -45,6 +45,7 @@
  */
 #include "pubdata.h"
 #include "audit.h"
+#include "audit_settings.h"
 #include "catalog.h"
 #include "grants.h"
 #include "guard.h"
@@ -148,6 +149,8 @@ static MemoryContext text_cxt = NULL;
 
 static bool check_purpose(char **newval, void **extra, GucSource source);
 static bool IsProvider(Oid roleid, PubdataResource *res);
+static bool SuperuserNotProvider(Oid roleid, PubdataResource *res);
+static bool SuperuserReadAudited(PubdataResource *res, Bitmapset *cols);
 
 /*
  * pubdata_guard_init
@@ -162,8 +165,9 @@ pubdata_guard_init(void)
 							   &pubdata_purpose, NULL, PGC_USERSET, 0, check_purpose, NULL, NULL);
 	DefineCustomBoolVariable("pubdata.guard",
 							 "Enforce the copy rule and audit governed reads.",
-							 "Only for benchmarks and emergencies; grants and row-level security stay on regardless.",
-							 &pubdata_guard, true, PGC_SUSET, 0, NULL, NULL, NULL);
+							 "Only for benchmarks and emergencies; grants and row-level security stay on regardless. Every change is recorded in the access audit, and the reads it would have recorded are counted.",
+							 &pubdata_guard, true, PGC_SUSET, 0,
+							 pubdata_audit_setting_check, pubdata_audit_setting_assign_guard, NULL);
 	DefineCustomBoolVariable("pubdata.internal_ddl",
 							 "Set by pubdata's own functions while they change policies.",
 							 NULL, &pubdata_internal_ddl, false, PGC_SUSET,
@@ -1049,6 +1053,37 @@ IsProvider(Oid roleid, PubdataResource *res)
 }
 
 /*
+ * SuperuserNotProvider
+ *		A superuser that is not the provider's role or a member of it: it
+ *		reads with the provider's rights, and is audited (issue 19).
+ */
+static bool
+SuperuserNotProvider(Oid roleid, PubdataResource *res)
+{
+	return superuser_arg(roleid) &&
+		!(OidIsValid(res->provider_role) && is_member_of_role_nosuper(roleid, res->provider_role));
+}
+
+/*
+ * SuperuserReadAudited
+ *		What a department's read would make audited: a restricted or
+ *		non-shared resource, or items of a published unconditional one that
+ *		are not shared with everyone (restricted or personal items).
+ */
+static bool
+SuperuserReadAudited(PubdataResource *res, Bitmapset *cols)
+{
+	const PubdataGrantSet *set;
+
+	if (res->share_class != PUBDATA_UNCONDITIONAL)
+		return true;
+	if (!res->published)
+		return false;
+	set = pubdata_grants_lookup(res->id, 0);
+	return set->shared == NULL || !bms_is_subset(cols, set->shared);
+}
+
+/*
  * ColumnsRead
  *		Every column of relation a query reads through any of its range table
  *		entries (a whole-row reference reads them all).
@@ -1446,7 +1481,9 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 	int			n = list_length(ps->rtable);
 	Oid		   *userids = NULL;
 	PubdataResource **resv = NULL;
+	bool	   *as_superuser = NULL;
 	int			ngov = 0;
+	bool		unrecorded = false;
 	GuardFrame *f = NULL;
 	MemoryContext old;
 	const char *command = NULL;
@@ -1484,16 +1521,18 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		if (res == NULL)
 			continue;
 		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
-		if (IsProvider(userid, res))
+		if (IsProvider(userid, res) && !SuperuserNotProvider(userid, res))
 			continue;
 		if (userids == NULL)
 		{
 			userids = palloc0(sizeof(Oid) * n);
 			resv = palloc0(sizeof(PubdataResource *) * n);
+			as_superuser = palloc0(sizeof(bool) * n);
 			command = CommandName(qd, utility_command);
 		}
 		userids[rti - 1] = userid;
 		resv[rti - 1] = res;
+		as_superuser[rti - 1] = IsProvider(userid, res);
 		ngov++;
 	}
 	if (ngov == 0)
@@ -1536,6 +1575,35 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		if (dup)
 			continue;
 		dept = pubdata_catalog_department(userid, dept_code);
+		if (as_superuser[rti - 1])
+		{
+			/*
+			 * A superuser who is not the provider reads everything, like a
+			 * provider (nothing to decide, no copy rule), and is audited like
+			 * anyone: a read of restricted or non-shared data (pgaudit audits
+			 * superusers too).
+			 */
+			gr = &f->rels[f->nrels];
+			resv[f->nrels] = res;
+			f->nrels++;
+			gr->relid = rte->relid;
+			gr->userid = userid;
+			gr->resource_id = res->id;
+			gr->dept = dept;
+			gr->all_rows = true;
+			gr->superuser = true;
+			gr->audited = SuperuserReadAudited(res, ColumnsRead(ps, rte->relid, userid, userids));
+			if (gr->audited && pubdata_guard && !f->audited)
+			{
+				f->audited = true;
+				f->role_name = RoleName(userid);
+				f->dept = dept;
+				f->dept_code = pstrdup(dept_code);
+			}
+			else if (gr->audited && !pubdata_guard)
+				unrecorded = true;
+			continue;
+		}
 
 		/*
 		 * The grant decision comes first (a hash lookup); privileges are
@@ -1594,8 +1662,13 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 			f->dept = dept;
 			f->dept_code = pstrdup(dept_code);
 		}
+		else if (gr->audited && !pubdata_guard)
+			unrecorded = true;
 	}
 
+	/* pubdata.guard off: the read is not recorded, but counted (issue 19) */
+	if (unrecorded && !f->audited)
+		pubdata_audit_note_unrecorded();
 	if (f->audited)
 	{
 		BuildRecord(f, resv);
@@ -1604,6 +1677,7 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 	MemoryContextSwitchTo(old);
 	pfree(userids);
 	pfree(resv);
+	pfree(as_superuser);
 	return f;
 }
 
@@ -1625,7 +1699,8 @@ pubdata_guard_run(GuardFrame *frame)
 	frame->noted_gen = copy_state.generation;
 	added = NoteStatementWrites(frame->qd);
 	for (i = 0; i < frame->nrels; i++)
-		added |= NoteRead(&frame->rels[i].read);	/* as decided at its start */
+		if (!frame->rels[i].superuser)
+			added |= NoteRead(&frame->rels[i].read);	/* as decided at its start */
 	if (added)
 		CheckCopy(frame->qd);
 }

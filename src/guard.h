@@ -38,6 +38,7 @@ typedef struct GuardRel
 	int			ngrants;
 	int64	   *grants;			/* the grants chosen: each covers every column read */
 	int32		dept;			/* the reader's department */
+	bool		superuser;		/* a superuser's read: audited, nothing decided */
 	bool		wrapped;		/* read through pubdata._grant_mask() (mask.c) */
 	int			natts;
 	int16	   *deliver;		/* wrapped: per attnum, 0 = clear, else the mask */

@@ -27,7 +27,13 @@
  *	 ProcessUtility  guard (what the statement writes or sends out), lineage
  *					 (the target of CREATE TABLE AS and REFRESH), then the
  *					 utility (a restore's load of pubdata's tables with the
- *					 foreign keys between them unchecked, restore.c)
+ *					 foreign keys between them unchecked, restore.c); after
+ *					 it, the record of a change of pubdata.audit or
+ *					 pubdata.guard (audit_settings.c)
+ *	 ExecutorStart, ExecutorEnd
+ *					 first, the record of a change of those settings noted
+ *					 since (a reload, a session's start, set_config(), a
+ *					 function's SET clause): one test of a flag
  *
  * Per-statement state belongs to its statement.  A statement that reads a
  * governed relation gets a frame in its own memory context, made a child of
@@ -44,6 +50,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "audit_settings.h"
 #include "catalog.h"
 #include "guard.h"
 #include "hooks.h"
@@ -214,6 +221,8 @@ hooks_ExecutorStart(QueryDesc *queryDesc, int eflags)
 
 	if (nesting_level == 0 && ActivePortal != NULL)
 		pubdata_guard_statement_begin(queryDesc);
+	/* a change of pubdata.audit or .guard is recorded before what follows it */
+	pubdata_audit_settings_flush();
 
 	/*
 	 * What runs from here on (the caches' own queries, functions the
@@ -317,6 +326,7 @@ hooks_ExecutorEnd(QueryDesc *queryDesc)
 {
 	GuardFrame *f = dlist_is_empty(&live_frames) ? NULL : FindFrame(queryDesc);
 
+	pubdata_audit_settings_flush();
 	if (f != NULL)
 		pubdata_guard_end(f);
 	pubdata_lineage_executor_end(queryDesc);
@@ -482,6 +492,9 @@ hooks_ProcessUtility(PlannedStmt *pstmt, const char *queryString,
 							detached, detached_from),
 					 errdetail("It keeps the row-level security and the provider's policy it had as a partition: no other department reads it."),
 					 errhint("Register it with pubdata.register_resource() if it is still provided, or drop it.")));
+		/* SET, ALTER ROLE/DATABASE/SYSTEM of pubdata.audit or .guard */
+		pubdata_audit_settings_flush();
+		pubdata_audit_settings_utility(pstmt, queryString);
 	}
 	PG_FINALLY();
 	{

@@ -57,6 +57,7 @@
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "audit_anchor.h"
 #include "calendar.h"
 #include "identity.h"
 #include "local_time.h"
@@ -167,6 +168,11 @@ static volatile sig_atomic_t got_sigterm = false;
 /* a job worker: true while the job itself runs (SIGTERM cancels it) */
 static volatile sig_atomic_t job_running = false;
 
+/* the launcher's last look at the access audit chain, and whether it has
+ * made its first (the check against the newest anchor) */
+static TimestampTz audit_watched_at = 0;
+static bool audit_watch_started = false;
+
 /* the launcher's last day (in pubdata.timezone) of pubdata.check_calendar() */
 static DateADT calendar_checked_on = DATEVAL_NOBEGIN;
 
@@ -222,6 +228,8 @@ static void launcher_detach(int code, Datum arg);
 static bool start_launcher(Oid dboid, BackgroundWorkerHandle **handle);
 static long launcher_iteration(List **launched, TimestampTz *last_housekeeping);
 static void launcher_check_calendar(DateADT today);
+static bool launcher_audit_watch(bool starting, bool shutdown);
+static void launcher_audit_shutdown(void);
 static bool start_job_worker(int64 job_id, int64 run_id, TimestampTz scheduled_at,
 							 pid_t notify_pid, BackgroundWorkerHandle **handle);
 static void run_job(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten);
@@ -746,6 +754,7 @@ pubdata_launcher_main(Datum main_arg)
 		ResetLatch(MyLatch);
 	}
 
+	launcher_audit_shutdown();
 	ereport(LOG, (errmsg("pubdata launcher shutting down")));
 	proc_exit(0);				/* the supervisor starts it again unless the server stops */
 }
@@ -812,6 +821,80 @@ launcher_audit_summarise(void)
 	PG_END_TRY();
 	MemoryContextSwitchTo(oldcxt);
 	CurrentResourceOwner = oldowner;
+}
+
+/*
+ * launcher_audit_watch
+ *		The access audit's anchors and watch (audit_anchor.c, issue 19), in
+ *		a subtransaction: a failure is a warning, and the next interval tries
+ *		again (the check made at the launcher's start included).
+ */
+static bool
+launcher_audit_watch(bool starting, bool shutdown)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool ok = false;
+
+	pgstat_report_activity(STATE_RUNNING, "pubdata launcher: audit anchors");
+	BeginInternalSubTransaction(NULL);
+	PG_TRY();
+	{
+		pubdata_audit_launcher_watch(starting, shutdown);
+		ReleaseCurrentSubTransaction();
+		ok = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		ereport(WARNING,
+				(errmsg("pubdata launcher: could not anchor the access audit chain: %s", edata->message),
+				 errhint("The launcher tries again after pubdata.audit_anchor_interval.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	CurrentResourceOwner = oldowner;
+	return ok;
+}
+
+/*
+ * launcher_audit_shutdown
+ *		The launcher stops (a server shutdown, pg_terminate_backend): a last
+ *		anchor in pubdata.audit_anchor.  The postmaster anchors the final
+ *		head in the server log and the anchor file once every backend is
+ *		gone.  Nothing here may stop the launcher from exiting cleanly.
+ */
+static void
+launcher_audit_shutdown(void)
+{
+	MemoryContext cxt = CurrentMemoryContext;
+
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		SPI_connect();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		if (extension_present())
+			(void) launcher_audit_watch(!audit_watch_started, true);
+		SPI_finish();
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+	}
+	PG_CATCH();
+	{
+		MemoryContextSwitchTo(cxt);
+		EmitErrorReport();
+		FlushErrorState();
+		AbortCurrentTransaction();
+	}
+	PG_END_TRY();
 }
 
 /*
@@ -891,6 +974,19 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 							  1, argtypes, args, NULL, false, 0);
 	}
 
+	/*
+	 * The access audit: first (at the launcher's start, after every server
+	 * start and crash restart) the check against the newest anchor and the
+	 * alert of what recovery found; then an anchor every interval.
+	 */
+	if (!audit_watch_started ||
+		TimestampDifferenceExceeds(audit_watched_at, now, pubdata_audit_anchor_interval * 1000L))
+	{
+		if (launcher_audit_watch(!audit_watch_started, false))
+			audit_watch_started = true;
+		audit_watched_at = now;
+	}
+
 	/* housekeeping: orphaned runs, history retention, overdue alerts */
 	if (*last_housekeeping == 0 ||
 		TimestampDifferenceExceeds(*last_housekeeping, now, HOUSEKEEPING_INTERVAL_MS))
@@ -921,6 +1017,12 @@ launcher_iteration(List **launched, TimestampTz *last_housekeeping)
 	if (hk_left < 1000)
 		hk_left = 1000;
 	sleep_ms = hk_left;
+	{
+		long		anchor_left = pubdata_audit_anchor_interval * 1000L -
+			(long) ((now - audit_watched_at) / 1000);
+
+		sleep_ms = Min(sleep_ms, Max(anchor_left, 1000));
+	}
 
 	/* jobs whose worker still runs are not due again */
 	running_ids = palloc(sizeof(Datum) * (list_length(still_running) + 1));

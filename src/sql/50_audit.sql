@@ -27,7 +27,8 @@ CREATE OR REPLACE VIEW pubdata.access_log AS
 			 AS res(resource, grant_group, masked) ON true
 	  LEFT JOIN LATERAL (SELECT pg_catalog.string_to_array(NULLIF(res.grant_group, ''), ',')::bigint[] AS ids) g ON true
 	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
-										  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database());
+										  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+	   AND r.resources OPERATOR(pg_catalog.<>) '';	-- reads only: the events are in audit_events
 COMMENT ON VIEW pubdata.access_log IS
 	'Access audit (Art 15, 27): one row per audited statement and resource read, in chain order, for this database; refusals and failed statements included';
 COMMENT ON COLUMN pubdata.access_log.at IS 'when the reading statement finished (the record was written)';
@@ -68,6 +69,7 @@ CREATE OR REPLACE FUNCTION pubdata._my_access_log(
 	  LEFT JOIN pubdata.resource res ON res.code OPERATOR(pg_catalog.=) x.resource
 	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
 											  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+	   AND r.resources OPERATOR(pg_catalog.<>) ''
 	   AND (r.department_id OPERATOR(pg_catalog.=) me.id
 			OR res.provider_id OPERATOR(pg_catalog.=) me.id)
 	 ORDER BY r.seq
@@ -90,7 +92,7 @@ CREATE OR REPLACE FUNCTION pubdata.verify_audit_chain(
 	LANGUAGE C VOLATILE
 	AS 'MODULE_PATHNAME', 'pubdata_verify_audit_chain';
 COMMENT ON FUNCTION pubdata.verify_audit_chain(bigint, text) IS
-	'Recompute the access audit hash chain; report the first broken link (edit, deletion, insertion, reordering, truncated tail), optionally against an anchor from audit_chain_head()';
+	'Recompute the access audit hash chain; report the first broken link (edit, deletion, insertion, reordering, truncated tail) and every record an anchor proves that is gone: the newest of pubdata.audit_anchor, pg_pubdata/anchor, and one given (from audit_chain_head() or the server log)';
 
 CREATE OR REPLACE FUNCTION pubdata.audit_chain_head(
 	OUT seq bigint, OUT hash text, OUT at timestamptz, OUT synced_seq bigint, OUT segment text)
@@ -100,8 +102,33 @@ CREATE OR REPLACE FUNCTION pubdata.audit_chain_head(
 COMMENT ON FUNCTION pubdata.audit_chain_head() IS
 	'The head of the access audit chain (last seq and hash), to keep outside the server as an anchor; synced_seq: last record known fsynced';
 
+-- ---------------------------------------------------------------------------
+-- Events of the chain (issue 19): records that are not reads.  A change of
+-- pubdata.audit or pubdata.guard (with the reads made while either was off),
+-- a count of such reads, and a gap: records found missing at startup or by
+-- the launcher against an anchor.  Cluster-wide: every database's events.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE VIEW pubdata.audit_events AS
+	SELECT r.seq, r.at, d.datname AS database, NULLIF(r.role_name, '') AS role_name,
+		   r.outcome AS kind, r.command,
+		   CASE WHEN r.outcome OPERATOR(pg_catalog.<>) 'gap' THEN r.rows END AS reads_unrecorded,
+		   CASE WHEN r.outcome OPERATOR(pg_catalog.=) 'gap' THEN r.rows END AS records_lost,
+		   r.statement AS detail
+	  FROM pubdata._audit_records() r
+	  LEFT JOIN pg_catalog.pg_database d ON d.oid OPERATOR(pg_catalog.=) r.database
+	 WHERE r.resources OPERATOR(pg_catalog.=) '';
+COMMENT ON VIEW pubdata.audit_events IS
+	'The access audit''s records that are not reads, in chain order, for the whole cluster: changes of pubdata.audit and pubdata.guard, reads made while either was off, records found missing';
+COMMENT ON COLUMN pubdata.audit_events.database IS 'the database of the session that made the change; NULL for the server (configuration, startup, the launcher''s check)';
+COMMENT ON COLUMN pubdata.audit_events.role_name IS 'the role acting in that session (its oid in parentheses when the session ended before it could be looked up)';
+COMMENT ON COLUMN pubdata.audit_events.kind IS 'setting: pubdata.audit or pubdata.guard changed; unrecorded: reads made while either was off; gap: records found missing';
+COMMENT ON COLUMN pubdata.audit_events.command IS 'how: SET, RESET, CONNECT, SESSION START, RELOAD, STARTUP, ALTER ROLE, ALTER DATABASE, ALTER SYSTEM; UNRECORDED; STARTUP or ANCHOR CHECK for a gap';
+COMMENT ON COLUMN pubdata.audit_events.reads_unrecorded IS 'audited reads (statements) not recorded because pubdata.audit or pubdata.guard was off, since the previous record that counted them';
+COMMENT ON COLUMN pubdata.audit_events.records_lost IS 'a gap: how many records are proven gone';
+COMMENT ON COLUMN pubdata.audit_events.detail IS 'what changed, or what was found missing';
+
 GRANT EXECUTE ON FUNCTION pubdata._audit_records(), pubdata.verify_audit_chain(bigint, text),
 	pubdata.audit_chain_head() TO pubdata_admin, pubdata_auditor;
-GRANT SELECT ON pubdata.access_log TO pubdata_admin, pubdata_auditor;
+GRANT SELECT ON pubdata.access_log, pubdata.audit_events, pubdata.audit_anchor TO pubdata_admin, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata._my_access_log() TO pubdata_department;
 GRANT SELECT ON pubdata.my_access_log TO pubdata_department;

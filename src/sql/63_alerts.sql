@@ -41,3 +41,23 @@ $$;
 COMMENT ON FUNCTION pubdata._raise_alert(pubdata.alert_kind, bigint, bigint, jsonb) IS
 	'Internal: record an alert in pubdata.alert and NOTIFY pubdata_alert with {"id", "kind"} only; called by pubdata''s sweeps and checks';
 REVOKE ALL ON FUNCTION pubdata._raise_alert(pubdata.alert_kind, bigint, bigint, jsonb) FROM PUBLIC;
+
+-- audit_alerts: the alerts about the access audit itself (records found
+-- missing, a state or anchor file removed or damaged), for the bureau and
+-- the audit office
+CREATE OR REPLACE VIEW pubdata.audit_alerts AS
+	SELECT a.id, a.raised_at, a.details OPERATOR(pg_catalog.->>) 'problem' AS problem,
+		   (a.details OPERATOR(pg_catalog.->>) 'first_lost_seq')::bigint AS first_lost_seq,
+		   (a.details OPERATOR(pg_catalog.->>) 'last_lost_seq')::bigint AS last_lost_seq,
+		   (a.details OPERATOR(pg_catalog.->>) 'gap_seq')::bigint AS gap_seq,
+		   a.details OPERATOR(pg_catalog.->>) 'found_by' AS found_by
+	  FROM pubdata.alert a
+	 WHERE a.kind::text OPERATOR(pg_catalog.=) 'audit_loss';
+COMMENT ON VIEW pubdata.audit_alerts IS
+	'Alerts about the access audit itself (kind audit_loss): records an anchor or the state file proves are gone, a missing segment, a state or anchor file removed or damaged; each also a WARNING in the server log and a gap record in the chain';
+COMMENT ON COLUMN pubdata.audit_alerts.problem IS 'what was found';
+COMMENT ON COLUMN pubdata.audit_alerts.first_lost_seq IS 'the first record proven gone (NULL: an inconsistency, nothing proven gone)';
+COMMENT ON COLUMN pubdata.audit_alerts.last_lost_seq IS 'the last record proven gone';
+COMMENT ON COLUMN pubdata.audit_alerts.gap_seq IS 'the gap record that states it in the chain (see pubdata.audit_events)';
+COMMENT ON COLUMN pubdata.audit_alerts.found_by IS 'startup: the server''s start (or crash restart) found it; launcher: the launcher''s check against pubdata.audit_anchor';
+GRANT SELECT ON pubdata.audit_alerts TO pubdata_admin, pubdata_auditor;

@@ -61,10 +61,12 @@ wait_for "SELECT count(*) >= 1 FROM pubdata.job_run WHERE job_id = $JOB AND stat
 ok "job $JOB pulled $(q "SELECT count(*) FROM sh66.county_population") townships ($(q "SELECT sum(people) FROM sh66.county_population") people) into SH66-COUNTY-POP"
 
 # the county corrects a figure and adds a township: the next run writes just those
-cq "UPDATE population SET people = people + 100, updated_at = now() WHERE town_code = '331102101'; INSERT INTO population (town_code, town_name, households, people) VALUES ('331102102', '老竹畲族镇', 3001, 9120)" >/dev/null
+# (a run that started before the change, which a loaded machine makes likely
+# with a 2-second schedule, writes nothing: the first run that writes counts)
 LAST=$(q "SELECT max(id) FROM pubdata.job_run WHERE job_id = $JOB")
-wait_for "SELECT count(*) >= 1 FROM pubdata.job_run WHERE job_id = $JOB AND id > $LAST AND status = 'succeeded'" 10 || fail "no run after the change"
-w=$(q "SELECT rows_written FROM pubdata.job_run WHERE job_id = $JOB AND id > $LAST AND status = 'succeeded' ORDER BY id LIMIT 1")
+cq "UPDATE population SET people = people + 100, updated_at = now() WHERE town_code = '331102101'; INSERT INTO population (town_code, town_name, households, people) VALUES ('331102102', '老竹畲族镇', 3001, 9120)" >/dev/null
+wait_for "SELECT count(*) >= 1 FROM pubdata.job_run WHERE job_id = $JOB AND id > $LAST AND status = 'succeeded' AND rows_written > 0" 10 || fail "no run wrote the change"
+w=$(q "SELECT rows_written FROM pubdata.job_run WHERE job_id = $JOB AND id > $LAST AND status = 'succeeded' AND rows_written > 0 ORDER BY id LIMIT 1")
 [ "$w" = 2 ] || fail "expected 2 rows written by the incremental run, got $w"
 [ "$(q "SELECT people FROM sh66.county_population WHERE town_code = '331102101'")" = 12365 ] || fail "correction not aggregated"
 RUN=$(q "SELECT run_id FROM sh66.county_population WHERE town_code = '331102102'")

@@ -52,18 +52,25 @@
  * (re)initialised; an incomplete last line (a write cut short by a crash)
  * is truncated then.  A small state file ("head", 512 bytes with a CRC) is
  * rewritten and fsynced after each sync with the head that is known to be
- * durable.  verify_audit_chain() checks every link, the segment names, and
- * that the log reaches both the head in shared memory and the state file's
- * head, so that a truncated tail is detected too.  If at startup the state
- * file is ahead of the files (records were removed while the server was
- * down), the chain continues from the state file's head: the gap stays in
- * the chain and verify_audit_chain() reports it.
+ * durable.  The launcher anchors the durable head outside the directory
+ * (audit_anchor.c); the last anchor is also the file "pg_pubdata/anchor",
+ * written here at a clean shutdown.
  *
- * A verification that finds the chain intact remembers its verified prefix
- * (the last fsynced record's seq, hash, the hash before it and position) in
- * "verified"; verify_audit_chain_incremental() starts after it.  Filtered
- * reads (audit_query.c) rely on times being monotone along the chain, which
- * verification checks too.
+ * No silent restart (issue 19): recovery compares the log with the state
+ * file, the anchor file and itself (each segment begins right after the
+ * record ending the one before, or with a gap record).  What is missing or
+ * inconsistent is a WARNING, a report the launcher turns into an alert, and
+ * a gap record; when the state file or the anchor proves records beyond the
+ * files' end, the chain continues after them, so that no seq is used twice
+ * and the gap stays visible in the chain for good.
+ *
+ * Records that are not reads ("events": no resource, an outcome of its own)
+ * are written here too: gaps, changes of pubdata.audit / pubdata.guard
+ * (audit_settings.c), and the count of reads made while either was off
+ * (kept in shared memory, handed to the next record).
+ *
+ * Verification is in audit_verify.c; filtered reads (audit_query.c) rely on
+ * times being monotone along the chain, which verification checks too.
  *
  *-------------------------------------------------------------------------
  */
@@ -115,8 +122,6 @@
 #define AUDIT_STATE_MAGIC	0x50444144	/* "PDAD" */
 #define AUDIT_STATE_VERSION 1
 #define AUDIT_ANCHOR_FILE	"pg_pubdata/anchor"	/* outside the audit directory */
-#define AUDIT_ANCHOR_MAGIC	0x5044414e	/* "PDAN" */
-#define AUDIT_TAIL_CHUNK	16384	/* bytes read at a segment's either end */
 
 /* Shared state: the chain head and the current segment. */
 typedef struct AuditShared
@@ -178,14 +183,12 @@ static AuditShared *audit = NULL;
 static shmem_request_hook_type prev_shmem_request_hook = NULL;
 static shmem_startup_hook_type prev_shmem_startup_hook = NULL;
 
-/* the cluster's system identifier (pg_control), for the anchor's log line */
+/* the cluster's system identifier (pg_control), for the final anchor's log line */
 static uint64 audit_system_identifier = 0;
 
 /* this process's descriptor for the current segment */
 static int	audit_fd = -1;
 static uint64 audit_fd_seg = 0;
-
-/* resource owner for hashing outside any transaction */
 
 PGDLLEXPORT void pubdata_audit_sync_main(Datum arg);
 
@@ -770,7 +773,7 @@ audit_set_unavailable(const char *fmt, const char *arg)
  *		Find the last well-formed record of a segment's contents; returns
  *		false if there is none.
  */
-static bool
+bool
 audit_last_record_of(char *buf, size_t len, AuditRecord *rec)
 {
 	size_t		end = len;
@@ -791,333 +794,6 @@ audit_last_record_of(char *buf, size_t len, AuditRecord *rec)
 		end = start;
 	}
 	return false;
-}
-
-/* What recovery keeps of a record at a segment's edge. */
-typedef struct AuditEdge
-{
-	uint64		seq;			/* 0: no record */
-	uint8		hash[AUDIT_HASH_LEN];
-	bool		gap;			/* a gap record */
-} AuditEdge;
-
-/*
- * audit_edge_of
- *		Parse one line of buf[start, end) (end excludes its newline) and keep
- *		what recovery needs of it.  Never raises an error.
- */
-static bool
-audit_edge_of(const char *buf, size_t start, size_t end, AuditEdge *e)
-{
-	AuditRecord rec;
-	char	   *line = pnstrdup(buf + start, end - start);
-	bool		ok = audit_parse_line(line, end - start, &rec);
-
-	if (ok)
-	{
-		e->seq = rec.seq;
-		memcpy(e->hash, rec.hash, AUDIT_HASH_LEN);
-		e->gap = rec.outcome != NULL && strcmp(rec.outcome, AUDIT_EVENT_GAP) == 0;
-	}
-	pfree(line);
-	return ok;
-}
-
-/*
- * audit_read_at
- *		Up to len bytes of a file from offset off, palloc'd; NULL (with errno)
- *		if the file cannot be read.  *got gets the bytes read.
- */
-static char *
-audit_read_at(int fd, off_t off, size_t len, size_t *got)
-{
-	char	   *buf = palloc(len + 1);
-	size_t		done = 0;
-
-	while (done < len)
-	{
-		ssize_t		n = pg_pread(fd, buf + done, len - done, off + done);
-
-		if (n < 0)
-		{
-			pfree(buf);
-			return NULL;
-		}
-		if (n == 0)
-			break;
-		done += n;
-	}
-	buf[done] = '\0';
-	*got = done;
-	return buf;
-}
-
-/*
- * audit_segment_edges
- *		The first and the last complete record of segment seg, read from the
- *		file's two ends (a chunk each, the whole file if a line is longer).
- *		Returns false if the file cannot be read; first->seq / last->seq stay
- *		0 when there is no such record.  Used at startup on every segment, so
- *		it reads two small chunks rather than the segment.
- */
-static bool
-audit_segment_edges(uint64 seg, AuditEdge *first, AuditEdge *last)
-{
-	char		path[MAXPGPATH];
-	int			fd;
-	struct stat st;
-	char	   *buf;
-	size_t		got;
-	size_t		size;
-	char	   *nl;
-
-	memset(first, 0, sizeof(*first));
-	memset(last, 0, sizeof(*last));
-	audit_seg_path(path, sizeof(path), seg);
-	fd = BasicOpenFile(path, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		return false;
-	if (fstat(fd, &st) < 0)
-	{
-		close(fd);
-		return false;
-	}
-	size = st.st_size;
-
-	/* the first line */
-	buf = audit_read_at(fd, 0, Min(size, AUDIT_TAIL_CHUNK), &got);
-	if (buf == NULL)
-	{
-		close(fd);
-		return false;
-	}
-	nl = memchr(buf, '\n', got);
-	if (nl == NULL && got < size)
-	{
-		/* a line longer than the chunk: read the file */
-		pfree(buf);
-		buf = audit_read_at(fd, 0, size, &got);
-		if (buf == NULL)
-		{
-			close(fd);
-			return false;
-		}
-		nl = memchr(buf, '\n', got);
-	}
-	if (nl != NULL)
-		(void) audit_edge_of(buf, 0, nl - buf, first);
-	pfree(buf);
-
-	/* the last complete line */
-	if (size > 0)
-	{
-		off_t		from = size > AUDIT_TAIL_CHUNK ? size - AUDIT_TAIL_CHUNK : 0;
-		AuditRecord rec;
-		size_t		complete;
-		bool		found;
-
-		buf = audit_read_at(fd, from, size - from, &got);
-		if (buf == NULL)
-		{
-			close(fd);
-			return false;
-		}
-		complete = got;
-		while (complete > 0 && buf[complete - 1] != '\n')
-			complete--;
-		found = audit_last_record_of(buf, complete, &rec);
-		if (!found && from > 0)
-		{
-			/* a line longer than the chunk: read the file */
-			pfree(buf);
-			buf = audit_read_at(fd, 0, size, &got);
-			if (buf == NULL)
-			{
-				close(fd);
-				return false;
-			}
-			complete = got;
-			while (complete > 0 && buf[complete - 1] != '\n')
-				complete--;
-			found = audit_last_record_of(buf, complete, &rec);
-		}
-		if (found)
-		{
-			last->seq = rec.seq;
-			memcpy(last->hash, rec.hash, AUDIT_HASH_LEN);
-		}
-		pfree(buf);
-	}
-	close(fd);
-	return true;
-}
-
-/*
- * audit_find_record
- *		See audit_store.h.  Reads the segment that would hold record seq (the
- *		last one named at or before it).
- */
-int
-audit_find_record(uint64 seq, uint8 *hash)
-{
-	uint64	   *segs;
-	int			nsegs;
-	int			i;
-	uint64		seg = 0;
-	char		path[MAXPGPATH];
-	char	   *buf;
-	size_t		len;
-	size_t		pos = 0;
-	int			result = 0;
-
-	segs = audit_list_segments(&nsegs, LOG);
-	for (i = 0; i < nsegs; i++)
-		if (segs[i] <= seq)
-			seg = segs[i];
-	pfree(segs);
-	if (seg == 0)
-		return 0;
-	audit_seg_path(path, sizeof(path), seg);
-	buf = audit_read_file(path, &len, LOG);
-	if (buf == NULL)
-		return -1;
-	while (pos < len)
-	{
-		char	   *nl = memchr(buf + pos, '\n', len - pos);
-		uint64		s = 0;
-		size_t		k;
-		AuditEdge	e;
-
-		if (nl == NULL)
-			break;
-		/* the seq leads the line: parse the rest only for the one wanted */
-		for (k = pos; k < (size_t) (nl - buf) && buf[k] >= '0' && buf[k] <= '9'; k++)
-			s = s * 10 + (buf[k] - '0');
-		if (s == seq && audit_edge_of(buf, pos, nl - buf, &e) && e.seq == seq)
-		{
-			memcpy(hash, e.hash, AUDIT_HASH_LEN);
-			result = 1;
-			break;
-		}
-		if (s > seq)
-			break;
-		pos = (nl - buf) + 1;
-	}
-	pfree(buf);
-	return result;
-}
-
-/*
- * The anchor file pg_pubdata/anchor: the last anchor taken (by the launcher,
- * and by the postmaster at a clean shutdown), beside the audit directory
- * rather than in it.  It lets the postmaster, which cannot read tables, see
- * at startup that records an anchor proves are gone, and continue the chain
- * after them.  pubdata.audit_anchor is the stronger copy.
- */
-typedef struct AuditAnchorFile
-{
-	uint32		magic;
-	uint32		version;
-	uint64		seq;
-	uint8		hash[AUDIT_HASH_LEN];
-	TimestampTz at;
-	TimestampTz taken_at;
-	pg_crc32c	crc;			/* of the bytes before it */
-} AuditAnchorFile;
-
-/*
- * audit_read_anchor_file
- *		See audit_store.h; false if missing or damaged.
- */
-bool
-audit_read_anchor_file(AuditAnchor *an)
-{
-	AuditAnchorFile f;
-	int			fd;
-	ssize_t		n;
-	pg_crc32c	crc;
-
-	fd = BasicOpenFile(AUDIT_ANCHOR_FILE, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		return false;
-	n = read(fd, &f, sizeof(f));
-	close(fd);
-	if (n != sizeof(f))
-		return false;
-	INIT_CRC32C(crc);
-	COMP_CRC32C(crc, &f, offsetof(AuditAnchorFile, crc));
-	FIN_CRC32C(crc);
-	if (f.magic != AUDIT_ANCHOR_MAGIC || f.version != 1 || !EQ_CRC32C(crc, f.crc) || f.seq == 0)
-		return false;
-	an->seq = f.seq;
-	memcpy(an->hash, f.hash, AUDIT_HASH_LEN);
-	an->at = f.at;
-	an->taken_at = f.taken_at;
-	return true;
-}
-
-/*
- * audit_write_anchor_file
- *		See audit_store.h: written aside, fsynced, renamed into place.
- */
-bool
-audit_write_anchor_file(const AuditAnchor *an, int elevel)
-{
-	AuditAnchorFile f;
-	int			fd;
-	const char *tmp = AUDIT_ANCHOR_FILE ".tmp";
-
-	memset(&f, 0, sizeof(f));
-	f.magic = AUDIT_ANCHOR_MAGIC;
-	f.version = 1;
-	f.seq = an->seq;
-	memcpy(f.hash, an->hash, AUDIT_HASH_LEN);
-	f.at = an->at;
-	f.taken_at = an->taken_at;
-	INIT_CRC32C(f.crc);
-	COMP_CRC32C(f.crc, &f, offsetof(AuditAnchorFile, crc));
-	FIN_CRC32C(f.crc);
-
-	fd = BasicOpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-	if (fd < 0 || write(fd, &f, sizeof(f)) != sizeof(f) || pg_fsync(fd) != 0)
-	{
-		ereport(elevel,
-				(errcode_for_file_access(),
-				 errmsg("could not write the audit anchor file \"%s\": %m", tmp),
-				 errdetail("pubdata.audit_anchor and the server log keep the anchor.")));
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	close(fd);
-	return durable_rename(tmp, AUDIT_ANCHOR_FILE, elevel) == 0;
-}
-
-/*
- * audit_log_anchor
- *		See audit_store.h.  One line, the same words every time, for a log
- *		collector to keep and an auditor to grep:
- *		pubdata: audit anchor seq=N hash=H at=YYYY-MM-DDTHH:MM:SS.ffffffZ system=S reason=R
- *		(seq and hash are the arguments of pubdata.verify_audit_chain()).
- */
-void
-audit_log_anchor(const AuditAnchor *an, const char *reason)
-{
-	char		hex[AUDIT_HASH_LEN * 2 + 1];
-	char		when[64];
-	struct pg_tm tm;
-	fsec_t		fsec;
-
-	audit_hex_encode(an->hash, hex);
-	if (timestamp2tm(an->at, NULL, &tm, &fsec, NULL, NULL) == 0)
-		snprintf(when, sizeof(when), "%04d-%02d-%02dT%02d:%02d:%02d.%06dZ",
-				 tm.tm_year, tm.tm_mon, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int) fsec);
-	else
-		strlcpy(when, "unknown", sizeof(when));
-	ereport(LOG,
-			(errmsg("pubdata: audit anchor seq=" UINT64_FORMAT " hash=%s at=%s system=" UINT64_FORMAT " reason=%s",
-					an->seq, hex, when, audit_system_identifier, reason),
-			 errhidestmt(true)));
 }
 
 /*
@@ -1662,7 +1338,7 @@ audit_shmem_shutdown(int code, Datum arg)
 	{
 		/* the final head, anchored outside the audit directory */
 		(void) audit_write_anchor_file(&durable, LOG);
-		audit_log_anchor(&durable, "shutdown");
+		audit_log_anchor(&durable, audit_system_identifier, "shutdown");
 	}
 	if (audit_fd >= 0)
 		close(audit_fd);

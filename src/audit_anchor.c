@@ -301,6 +301,6 @@ TakeAnchor(const AuditAnchor *head, const char *reason, bool table)
 		SPI_finish();
 	}
 	(void) audit_write_anchor_file(head, WARNING);
-	audit_log_anchor(head, reason);
+	audit_log_anchor(head, GetSystemIdentifier(), reason);
 	last_anchored_seq = head->seq;
 }

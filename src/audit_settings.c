@@ -43,6 +43,7 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "storage/ipc.h"
+#include "storage/proc.h"
 #include "utils/guc_tables.h"
 
 #define SETTING_AUDIT	0
@@ -125,8 +126,10 @@ pubdata_audit_setting_assign_guard(bool newval, void *extra)
 /*
  * NoteChange
  *		Queue a change for its record.  Only in a process of a running server
- *		(not the postmaster, whose children would inherit the queue, nor a
- *		parallel worker, which gets its leader's settings).
+ *		that can write to the store (not the postmaster, whose children would
+ *		inherit the queue, nor the logger, which has no PGPROC and detached
+ *		from shared memory, nor a parallel worker, which gets its leader's
+ *		settings).
  */
 static void
 NoteChange(int setting, bool oldval, bool newval)
@@ -134,7 +137,7 @@ NoteChange(int setting, bool oldval, bool newval)
 	int			source = checked_source;
 
 	checked_source = SOURCE_UNKNOWN;
-	if (oldval == newval || !IsUnderPostmaster ||
+	if (oldval == newval || !IsUnderPostmaster || MyProc == NULL ||
 		InitializingParallelWorker || IsParallelWorker())
 		return;
 	if (npending == MAX_PENDING)

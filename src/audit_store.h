@@ -124,6 +124,23 @@ extern bool audit_read_state_head(AuditAnchor *st);
  */
 extern bool audit_durable_head(AuditAnchor *out);
 
+/* What the checks at startup keep of a record at a segment's edge. */
+typedef struct AuditEdge
+{
+	uint64		seq;			/* 0: no record */
+	uint8		hash[AUDIT_HASH_LEN];
+	bool		gap;			/* a gap record */
+} AuditEdge;
+
+/*
+ * The first and the last complete record of segment seg, from a chunk at
+ * either end of the file; false if it cannot be read (audit_files.c).
+ */
+extern bool audit_segment_edges(uint64 seg, AuditEdge *first, AuditEdge *last);
+
+/* The last well-formed record of a segment's contents; false if none. */
+extern bool audit_last_record_of(char *buf, size_t len, AuditRecord *rec);
+
 /* Whether record seq is in the log: 1 (hash copied out), 0 missing, -1 unreadable. */
 extern int	audit_find_record(uint64 seq, uint8 *hash);
 
@@ -158,7 +175,7 @@ extern bool audit_read_anchor_file(AuditAnchor *an);
 extern bool audit_write_anchor_file(const AuditAnchor *an, int elevel);
 
 /* The anchor's line in the server log: "pubdata: audit anchor seq=... hash=... at=..." */
-extern void audit_log_anchor(const AuditAnchor *an, const char *reason);
+extern void audit_log_anchor(const AuditAnchor *an, uint64 system_identifier, const char *reason);
 
 /*
  * A setting (bit 0: pubdata.audit, bit 1: pubdata.guard) as the server's

@@ -30,11 +30,15 @@ SELECT pubdata.register_resource('regress_as.case_file', 'AS-CASE', '案件', 'a
 	legal_basis => '《中华人民共和国刑事诉讼法》第152条') > 0 AS ok;
 SELECT pubdata.register_resource('regress_as.office', 'AS-OFFICE', '窗口', 'as_prov', 'unconditional', 'not_open', 'daily', 1) > 0 AS ok;
 SELECT pubdata.set_item('AS-OFFICE', 'keeper_phone', '联系电话', personal => 'personal');
-SELECT count(pubdata.submit_resource(c)) FROM unnest(ARRAY['AS-PERSON', 'AS-CASE', 'AS-OFFICE']) c;
+CREATE TABLE regress_as.visit (id int, region text) PARTITION BY LIST (region);
+CREATE TABLE regress_as.visit_a PARTITION OF regress_as.visit FOR VALUES IN ('a');
+INSERT INTO regress_as.visit VALUES (1, 'a'), (2, 'a');
+SELECT pubdata.register_resource('regress_as.visit', 'AS-VISIT', '走访', 'as_prov', 'restricted', 'not_open', 'daily', 3) > 0 AS ok;
+SELECT count(pubdata.submit_resource(c)) FROM unnest(ARRAY['AS-PERSON', 'AS-CASE', 'AS-OFFICE', 'AS-VISIT']) c;
 RESET ROLE;
 SET ROLE regress_as_admin;
 SELECT count(*) FROM (SELECT pubdata.review_resource(c, true), pubdata.publish_resource(c)
-						FROM unnest(ARRAY['AS-PERSON', 'AS-CASE', 'AS-OFFICE']) c) x;
+						FROM unnest(ARRAY['AS-PERSON', 'AS-CASE', 'AS-OFFICE', 'AS-VISIT']) c) x;
 RESET ROLE;
 SET ROLE regress_as_user;
 SELECT pubdata.request_share('AS-PERSON', '低保核查', ARRAY['id', 'name']) AS req \gset
@@ -50,6 +54,8 @@ SELECT count(*) FROM regress_as.person;
 SELECT count(*) FROM regress_as.case_file;
 SELECT name FROM regress_as.office;
 SELECT keeper_phone IS NOT NULL AS read_phone FROM regress_as.office;
+-- a partition of a restricted table, named directly: recorded under the resource
+SELECT count(*) FROM regress_as.visit_a;
 -- the provider's own read is not recorded
 SET ROLE regress_as_prov;
 SELECT count(*) FROM regress_as.case_file;
@@ -128,7 +134,7 @@ RESET ROLE;
 
 -- clean up (the audit log itself is append-only and stays)
 SET client_min_messages = warning;
-SELECT count(pubdata.retire_resource(c, 'end of test')) FROM unnest(ARRAY['AS-PERSON', 'AS-CASE', 'AS-OFFICE']) c;
+SELECT count(pubdata.retire_resource(c, 'end of test')) FROM unnest(ARRAY['AS-PERSON', 'AS-CASE', 'AS-OFFICE', 'AS-VISIT']) c;
 DROP SCHEMA regress_as CASCADE;
 DELETE FROM pubdata.share_request WHERE resource_id IN (SELECT id FROM pubdata.resource WHERE code LIKE 'AS-%');
 DELETE FROM pubdata.resource WHERE code LIKE 'AS-%';

@@ -1518,9 +1518,20 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		if (rte->rtekind != RTE_RELATION || !(rte->requiredPerms & ACL_SELECT))
 			continue;
 		res = pubdata_catalog_lookup(rte->relid);
-		if (res == NULL)
-			continue;
 		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		if (res == NULL)
+		{
+			/*
+			 * A partition named directly: only its provider and superusers
+			 * get this far (CheckPartitions); a superuser's read of it is
+			 * audited under the resource, as the table's would be.
+			 */
+			if (!superuser_arg(userid))
+				continue;
+			res = pubdata_catalog_lookup_partition(rte->relid);
+			if (res == NULL || !SuperuserNotProvider(userid, res))
+				continue;
+		}
 		if (IsProvider(userid, res) && !SuperuserNotProvider(userid, res))
 			continue;
 		if (userids == NULL)

@@ -35,7 +35,11 @@
  * a second SIGTERM ends it at once.  Once a day (in pubdata.timezone) the
  * housekeeping also calls pubdata.check_calendar(today), which warns while
  * this year, or from 1 November next year, has no official working-day
- * arrangement.
+ * arrangement.  The launcher also watches the access audit (audit_anchor.c):
+ * in its first iteration it raises the alert of what recovery found missing
+ * and checks the log against the newest anchor, and every
+ * pubdata.audit_anchor_interval it anchors the chain head; at its clean
+ * stop, a last anchor.
  *
  * The job runs what a department wrote (its query, its functions, the
  * triggers and defaults of its tables), and the worker is a superuser.  So

@@ -186,9 +186,10 @@ reported G "$L" "$CUT" startup "$G_HEAD"
 fresh; pg start; reads 3; anchored || exit 1
 H_HEAD=$(head_seq); LAST=$(ls "$SEGDIR"/*.log | tail -1)
 coproc LISTENER { "$BINDIR/psql" -qXAt -U tamper_auditor 2>&1; }
-LPID=$LISTENER_PID
-echo "LISTEN pubdata_alert;" >&"${LISTENER[1]}"
-sleep 0.5
+LPID=$LISTENER_PID; LOUT=${LISTENER[0]}; LIN=${LISTENER[1]}
+echo "LISTEN pubdata_alert;" >&"$LIN"
+echo "SELECT 'listening';" >&"$LIN"
+read -r -t 30 line <&"$LOUT"	# the LISTEN is in place once its session answers
 head -n -1 "$LAST" > "$WORK/tmp"; cat "$WORK/tmp" > "$LAST"
 L=$(wc -l < "$LOG")
 q -c "SELECT pg_terminate_backend(pubdata.launcher_pid())" >/dev/null
@@ -196,10 +197,15 @@ check "H: the restarted launcher warns" yes "$(wait_for "$L" "$WARN: record $H_H
 check "H: verify_audit_chain() reports the record gone" "f|$H_HEAD" "$(verify)"
 check "H: an audit_loss alert found by the launcher" "1|launcher" \
 	"$(q -U tamper_auditor -c "SELECT count(*) || '|' || string_agg(found_by, ',') FROM pubdata.audit_alerts")"
-echo "SELECT 1;" >&"${LISTENER[1]}"
-sleep 0.5
-echo '\q' >&"${LISTENER[1]}"
-NOTES=$(timeout 5 cat <&"${LISTENER[0]}")
+# the listener picks the notification up when it next talks to the server
+echo "SELECT 1;" >&"$LIN"
+NOTES=
+while IFS= read -r -t 10 line <&"$LOUT"; do
+	NOTES="$NOTES$line
+"
+	case "$line" in *"Asynchronous notification"*) break ;; esac
+done
+echo '\q' >&"$LIN"
 AID=$(q -U tamper_auditor -c "SELECT id FROM pubdata.audit_alerts")
 check "H: NOTIFY pubdata_alert carries the alert's id and kind only" yes \
 	"$(echo "$NOTES" | grep -q "payload \"{\"id\": $AID, \"kind\": \"audit_loss\"}\"" && echo yes)"

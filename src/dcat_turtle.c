@@ -336,6 +336,8 @@ pubdata_turtle_dcat(const PubdataDcatCatalog *catalog,
 	PropertyNode(&t, 4, "foaf:homepage", &catalog->homepage);
 	PropertyNode(&t, 4, "dcat:themeTaxonomy", &catalog->taxonomy_eu);
 	PropertyNode(&t, 4, "dcat:themeTaxonomy", &catalog->taxonomy_own);
+	for (i = 0; i < catalog->ntaxonomy_cities; i++)
+		PropertyNode(&t, 4, "dcat:themeTaxonomy", &catalog->taxonomy_cities[i]);
 	for (i = 0; i < ndatasets; i++)
 	{
 		Property(&t, 4, "dcat:dataset");

@@ -354,6 +354,8 @@ pubdata_json_dcat(const PubdataDcatCatalog *catalog,
 	{
 		json_object_array_add(list, DcatNode(&catalog->taxonomy_eu));
 		json_object_array_add(list, DcatNode(&catalog->taxonomy_own));
+		for (i = 0; i < catalog->ntaxonomy_cities; i++)
+			json_object_array_add(list, DcatNode(&catalog->taxonomy_cities[i]));
 	}
 	json_object_object_add(root, "dcat:themeTaxonomy", list);
 

@@ -83,6 +83,9 @@ typedef struct PubdataDcatCatalog
 	PubdataDcatNode homepage;	/* may be absent */
 	PubdataDcatNode taxonomy_eu;	/* dcat:themeTaxonomy: the EU data themes */
 	PubdataDcatNode taxonomy_own;	/* and pubdata's own category scheme */
+	const PubdataDcatNode *taxonomy_cities; /* at the province: other cities'
+											 * category schemes */
+	int			ntaxonomy_cities;
 } PubdataDcatCatalog;
 
 /*

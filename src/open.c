@@ -302,6 +302,22 @@ CitySpatial(const char *base)
 }
 
 /*
+ * AddTaxonomy
+ *		At the province: another city's category scheme, once, for the
+ *		catalog's dcat:themeTaxonomy (its datasets' themes are in it).
+ */
+static void
+AddTaxonomy(PubdataDcatNode *list, int *count, const char *iri)
+{
+	int			i;
+
+	for (i = 0; i < *count; i++)
+		if (strcmp(list[i].iri, iri) == 0)
+			return;
+	list[(*count)++] = (PubdataDcatNode) {iri, "skos:ConceptScheme", "主题分类", "zh", NULL};
+}
+
+/*
  * DcatDocument
  *		The open catalog as a DCAT-AP 3 document, JSON-LD or Turtle (the same
  *		graph), as a palloc'd string in the caller's memory context.
@@ -314,25 +330,15 @@ CitySpatial(const char *base)
 static char *
 DcatDocument(bool turtle)
 {
-	static const char *query =
-		"SELECT c.dataset_code, c.title, c.description, c.publisher, c.theme, r.keywords,"
-		"       c.update_frequency,"
-		"       pg_catalog.to_char(c.last_modified, 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+08:00',"
-		"       c.access_view, c.high_value, c.open_class,"
-		"       d.name || coalesce('（数据专员：' || d.data_commissioner || '）', ''),"
-		"       d.contact, d.code,"
-		"       pg_catalog.to_char(pg_catalog.max(c.last_modified) OVER (), 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+08:00',"
-		"       d.kind::text, g.code, g.name,"
-		"       pg_catalog.to_char(pg_catalog.timezone('Asia/Shanghai', r.published_at), 'YYYY-MM-DD\"T\"HH24:MI:SS') || '+08:00',"
-		"       pg_catalog.to_char(pg_catalog.timezone('Asia/Shanghai', pg_catalog.min(r.published_at) OVER ()),"
-		"                          'YYYY-MM-DD\"T\"HH24:MI:SS') || '+08:00'"
-		"  FROM pubdata_open.catalog c"
-		"  JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) c.resource_id"
-		"  JOIN pubdata.department d ON d.id OPERATOR(pg_catalog.=) r.provider_id"
-		"  LEFT JOIN pubdata.region g ON g.code OPERATOR(pg_catalog.=) r.region"
-		" ORDER BY c.high_value DESC, c.dataset_code";
+	/*
+	 * This server's open catalog and, at the province, every other city's
+	 * (pubdata._dcat_datasets): columns as below, then the dataset's base
+	 * IRI and licence (its city's, so that it keeps the IRI its city gives).
+	 */
+	static const char *query = "SELECT * FROM pubdata._dcat_datasets($1, $2)";
 	PubdataDcatCatalog catalog;
 	PubdataDcatDataset *datasets;
+	PubdataDcatNode *taxonomies;
 	const char *base;
 	char	   *json;
 	char	   *result;
@@ -340,16 +346,25 @@ DcatDocument(bool turtle)
 	uint64		i;
 	int			ret;
 
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	ret = SPI_execute(query, true, 0);
-	if (ret != SPI_OK_SELECT)
-		elog(ERROR, "reading the open catalog failed: %s", SPI_result_code_string(ret));
+	Oid			argtypes[2] = {TEXTOID, TEXTOID};
+	Datum		args[2];
+	char		nulls[2] = {' ', ' '};
 
 	if (open_base_url != NULL && open_base_url[0] != '\0')
 		base = open_base_url;
 	else
 		base = psprintf("postgresql:///%s", get_database_name(MyDatabaseId));
+	args[0] = CStringGetTextDatum(base);
+	if (open_license != NULL && open_license[0] != '\0')
+		args[1] = CStringGetTextDatum(open_license);
+	else
+		nulls[1] = 'n';
+
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	ret = SPI_execute_with_args(query, 2, argtypes, args, nulls, true, 0);
+	if (ret != SPI_OK_SELECT)
+		elog(ERROR, "reading the open catalog failed: %s", SPI_result_code_string(ret));
 
 	memset(&catalog, 0, sizeof(catalog));
 	catalog.iri = psprintf("%s#catalog", base);
@@ -369,6 +384,7 @@ DcatDocument(bool turtle)
 
 	n = SPI_processed;
 	datasets = palloc0(sizeof(PubdataDcatDataset) * (n + 1));
+	taxonomies = palloc0(sizeof(PubdataDcatNode) * (n + 1));
 	for (i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -378,28 +394,34 @@ DcatDocument(bool turtle)
 		Datum		kw;
 		Datum		hv;
 
+		const char *dbase = SPI_getvalue(tup, desc, 21);
+		const char *dlicense = SPI_getvalue(tup, desc, 22);
+
 		d->identifier = SPI_getvalue(tup, desc, 1);
-		d->iri = psprintf("%s#dataset-%s", base, d->identifier);
+		d->iri = psprintf("%s#dataset-%s", dbase, d->identifier);
 		d->title = SPI_getvalue(tup, desc, 2);
 		d->description = SPI_getvalue(tup, desc, 3);
 		d->publisher.name = SPI_getvalue(tup, desc, 4);
-		d->publisher.iri = psprintf("%s#department-%s", base, SPI_getvalue(tup, desc, 14));
+		d->publisher.iri = psprintf("%s#department-%s", dbase, SPI_getvalue(tup, desc, 14));
 		d->theme_eu = ThemeNode(SPI_getvalue(tup, desc, 5));
+		if (SPI_getvalue(tup, desc, 5) != NULL && strcmp(dbase, base) != 0)
+			AddTaxonomy(taxonomies, &catalog.ntaxonomy_cities, psprintf("%s#themes", dbase));
 		if (SPI_getvalue(tup, desc, 5) != NULL)
 			d->theme_own = (PubdataDcatNode) {
-				psprintf("%s#theme-%s", base, IriEscape(SPI_getvalue(tup, desc, 5))),
-				"skos:Concept", SPI_getvalue(tup, desc, 5), "zh", catalog.taxonomy_own.iri};
+				psprintf("%s#theme-%s", dbase, IriEscape(SPI_getvalue(tup, desc, 5))),
+				"skos:Concept", SPI_getvalue(tup, desc, 5), "zh", psprintf("%s#themes", dbase)};
 		d->publisher.type = PublisherType(SPI_getvalue(tup, desc, 16));
-		d->spatial = RegionNode(base, SPI_getvalue(tup, desc, 17), SPI_getvalue(tup, desc, 18));
+		d->spatial = RegionNode(dbase, SPI_getvalue(tup, desc, 17), SPI_getvalue(tup, desc, 18));
 		d->issued = SPI_getvalue(tup, desc, 19);
-		d->license = catalog.license;
+		if (dlicense != NULL)
+			d->license = (PubdataDcatNode) {dlicense, "dct:LicenseDocument", NULL, NULL, NULL};
 		kw = SPI_getbinval(tup, desc, 6, &isnull);
 		if (!isnull)
 			d->keywords = TextArrayToCStrings(kw, &d->nkeywords);
 		d->frequency_iri = FrequencyIri(SPI_getvalue(tup, desc, 7));
 		d->modified = SPI_getvalue(tup, desc, 8);
 		d->access_view = SPI_getvalue(tup, desc, 9);
-		d->access_url = base;
+		d->access_url = dbase;
 		hv = SPI_getbinval(tup, desc, 10, &isnull);
 		d->high_value = !isnull && DatumGetBool(hv);
 		d->open_class = SPI_getvalue(tup, desc, 11);
@@ -413,6 +435,7 @@ DcatDocument(bool turtle)
 		}
 	}
 	catalog.spatial = CitySpatial(base);
+	catalog.taxonomy_cities = taxonomies;
 
 	json = turtle ? pubdata_turtle_dcat(&catalog, datasets, (int) n)
 		: pubdata_json_dcat(&catalog, datasets, (int) n);

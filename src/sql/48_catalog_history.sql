@@ -44,10 +44,12 @@ BEGIN
 END
 $$;
 
--- catalog_as_of: what the catalog said at a moment
+-- catalog_as_of: what the catalog said at a moment; with the federated
+-- catalog (86_federation.sql) every other city's entries too, by city
 CREATE OR REPLACE FUNCTION pubdata.catalog_as_of(at timestamptz)
 	RETURNS TABLE (code text, name text, provider text, status pubdata.resource_status,
-				   share_class pubdata.share_class, open_class pubdata.open_class, version integer, entry jsonb)
+				   share_class pubdata.share_class, open_class pubdata.open_class, version integer, entry jsonb,
+				   city text)
 	LANGUAGE sql STABLE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
 	AS $$
@@ -56,7 +58,7 @@ CREATE OR REPLACE FUNCTION pubdata.catalog_as_of(at timestamptz)
 		   (h.entry OPERATOR(pg_catalog.->>) 'status')::pubdata.resource_status,
 		   (h.entry OPERATOR(pg_catalog.->>) 'share_class')::pubdata.share_class,
 		   (h.entry OPERATOR(pg_catalog.->>) 'open_class')::pubdata.open_class,
-		   h.version, h.entry
+		   h.version, h.entry, (SELECT f.city FROM pubdata.federation f)
 	  FROM pubdata.resource_history h
 	 WHERE h.valid_from OPERATOR(pg_catalog.<=) $1
 	   AND (h.valid_to IS NULL OR h.valid_to OPERATOR(pg_catalog.>) $1)
@@ -68,9 +70,32 @@ CREATE OR REPLACE FUNCTION pubdata.catalog_as_of(at timestamptz)
 				 WHERE d.id OPERATOR(pg_catalog.=) pubdata.department_of(pubdata.caller()))
 			OR (h.entry OPERATOR(pg_catalog.->>) 'status' OPERATOR(pg_catalog.=) 'published'
 				AND h.entry OPERATOR(pg_catalog.->>) 'share_class' OPERATOR(pg_catalog.<>) 'non_shared'))
-	 ORDER BY 1
+	UNION ALL
+	-- other cities' published and retired versions (a newer city's label
+	-- this version does not know reads as NULL, the entry keeps the text)
+	SELECT h.entry OPERATOR(pg_catalog.->>) 'code', h.entry OPERATOR(pg_catalog.->>) 'name',
+		   h.entry OPERATOR(pg_catalog.->>) 'provider',
+		   (SELECT e.enumlabel::pubdata.resource_status FROM pg_catalog.pg_enum e
+			 WHERE e.enumtypid OPERATOR(pg_catalog.=) 'pubdata.resource_status'::regtype
+			   AND e.enumlabel OPERATOR(pg_catalog.=) (h.entry OPERATOR(pg_catalog.->>) 'status')),
+		   (SELECT e.enumlabel::pubdata.share_class FROM pg_catalog.pg_enum e
+			 WHERE e.enumtypid OPERATOR(pg_catalog.=) 'pubdata.share_class'::regtype
+			   AND e.enumlabel OPERATOR(pg_catalog.=) (h.entry OPERATOR(pg_catalog.->>) 'share_class')),
+		   (SELECT e.enumlabel::pubdata.open_class FROM pg_catalog.pg_enum e
+			 WHERE e.enumtypid OPERATOR(pg_catalog.=) 'pubdata.open_class'::regtype
+			   AND e.enumlabel OPERATOR(pg_catalog.=) (h.entry OPERATOR(pg_catalog.->>) 'open_class')),
+		   h.version, h.entry, h.city
+	  FROM pubdata_federation.resource_history h
+	 WHERE h.city IS DISTINCT FROM (SELECT f.city FROM pubdata.federation f)
+	   AND h.entry_status IN ('published', 'retired')
+	   AND h.valid_from OPERATOR(pg_catalog.<=) $1
+	   AND (h.valid_to IS NULL OR h.valid_to OPERATOR(pg_catalog.>) $1)
+	   AND (pubdata.is_admin() OR pg_catalog.pg_has_role(pubdata.caller(), 'pubdata_auditor', 'MEMBER')
+			OR (h.entry OPERATOR(pg_catalog.->>) 'status' OPERATOR(pg_catalog.=) 'published'
+				AND h.entry OPERATOR(pg_catalog.->>) 'share_class' OPERATOR(pg_catalog.<>) 'non_shared'))
+	 ORDER BY 1, 9
 $$;
-COMMENT ON FUNCTION pubdata.catalog_as_of(timestamptz) IS 'The catalog as it stood at a moment: one row per entry then in force, with its items (a department: its own entries and the others'' entries then published and shared)';
+COMMENT ON FUNCTION pubdata.catalog_as_of(timestamptz) IS 'The catalog as it stood at a moment: one row per entry then in force, with its items (a department: its own entries and the others'' entries then published and shared); at the province also every city''s published and retired entries, by city';
 
 -- resource_catalog: the catalog as people read it
 CREATE OR REPLACE VIEW pubdata.resource_catalog AS

@@ -16,7 +16,7 @@ SELECT p.oid, p.oid::regprocedure::text AS sig, p.prosecdef, p.proconfig, p.proa
 CREATE TEMP VIEW sec_rel AS
 SELECT c.oid, c.oid::regclass::text AS rel, c.relkind, c.relacl
   FROM pg_class c
- WHERE c.relnamespace IN ('pubdata'::regnamespace, 'pubdata_open'::regnamespace)
+ WHERE c.relnamespace IN ('pubdata'::regnamespace, 'pubdata_open'::regnamespace, 'pubdata_federation'::regnamespace)
    AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f');
 
 SELECT cmp_ok((SELECT count(*) FROM sec_fn WHERE prosecdef), '>', 50::bigint,
@@ -41,7 +41,8 @@ SELECT set_eq($$SELECT sig FROM sec_fn WHERE sig ~ '^pubdata\._'
 		  'pubdata._objection_key_for(bigint,integer,jsonb)',
 		  'pubdata._objection_visible(bigint)', 'pubdata._shared_ok(bigint)', 'pubdata._grant_mask(anyelement,oid,smallint,oid)', 'pubdata._grant_rule(oid,smallint,oid)',
 		  'pubdata._my_access_log()', 'pubdata._pgcrypto_schema()',
-		  'pubdata._quality_may_see(bigint,boolean)', 'pubdata._reads(bigint,text)', 'pubdata._record_view_lineage(regclass)'],
+		  'pubdata._quality_may_see(bigint,boolean)', 'pubdata._reads(bigint,text)', 'pubdata._record_view_lineage(regclass)',
+		  'pubdata._federation_sight(text,text)'],
 	'departments execute only the internal functions policies and views need');
 SELECT is_empty($$SELECT sig FROM sec_fn WHERE sig ~ '^pubdata\._'
 					AND has_function_privilege('pubdata_open_reader', oid, 'EXECUTE')$$,
@@ -81,7 +82,9 @@ SELECT is_empty($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_d
 		'pubdata.verify_audit_chain', 'pubdata.audit_chain_head', 'pubdata._audit_records',
 		'pubdata.verify_audit_chain_incremental', 'pubdata.audit_records', 'pubdata._audit_records_where',
 		'pubdata._access_rows', 'pubdata.audit_summarise', 'pubdata._usage_reads', 'pubdata._audit_bench_fill',
-		'pubdata.openlineage_events', 'pubdata.openlineage_events_prune')$$,
+		'pubdata.openlineage_events', 'pubdata.openlineage_events_prune',
+		'pubdata.publish_catalog_to_province', 'pubdata.add_federated_city', 'pubdata.remove_federated_city',
+		'pubdata.province_evaluation')$$,
 	'departments cannot execute the bureau''s functions');
 
 -- 5. SECURITY DEFINER functions identify the caller with pubdata.caller():
@@ -101,6 +104,7 @@ SELECT set_eq($$SELECT sig FROM sec_fn WHERE lanname = 'plpgsql' AND def ~ '\mEX
 		  'pubdata.measure_quality(text)', 'pubdata.enable_quality_trigger(text)',
 		  'pubdata.disable_quality_trigger(text)', 'pubdata.rotate_pseudonym_key()', 'pubdata._open_sync(bigint)',
 		  'pubdata._open_comments(bigint,name)', 'pubdata.disallow_open_reader(text,name)',
+		  'pubdata.publish_catalog_to_province(text)',
 		  'pubdata._eval_map(text,timestamp with time zone,timestamp with time zone)',
 		  'pubdata._grant_back(text,name,jsonb,oid[],oid,boolean)', 'pubdata._uninstall(boolean)'],
 	'the functions that run dynamic SQL are the reviewed ones');
@@ -120,8 +124,8 @@ SELECT is_empty($$SELECT rel || ' ' || p FROM sec_rel r,
 		unnest(ARRAY['INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']) p
 	WHERE r.relkind IN ('r', 'p', 'v', 'm', 'f')
 	  AND (has_table_privilege('pubdata_department', r.oid, p) OR has_table_privilege('pubdata_open_reader', r.oid, p)
-		   OR has_table_privilege('pubdata_auditor', r.oid, p))$$,
-	'departments, open-data readers and auditors write no table of pubdata');
+		   OR has_table_privilege('pubdata_auditor', r.oid, p) OR has_table_privilege('pubdata_province', r.oid, p))$$,
+	'departments, open-data readers, auditors and the province''s login write no table of pubdata');
 SELECT is_empty($$SELECT rel FROM sec_rel r WHERE r.relkind = 'S'
 	AND (has_sequence_privilege('pubdata_department', r.oid, 'USAGE') OR has_sequence_privilege('pubdata_department', r.oid, 'UPDATE'))$$,
 	'departments use no sequence of pubdata');
@@ -133,9 +137,9 @@ SELECT is_empty($$SELECT rel FROM sec_rel r WHERE r.relkind IN ('r', 'p')
 
 -- 9. the schemas: only the owner creates in them
 SELECT is_empty($$SELECT n.nspname || ' ' || r FROM pg_namespace n,
-		unnest(ARRAY['pubdata_department', 'pubdata_admin', 'pubdata_auditor', 'pubdata_open_reader', 'public']) r
-	WHERE n.nspname IN ('pubdata', 'pubdata_open') AND has_schema_privilege(r, n.oid, 'CREATE')$$,
-	'nobody but the owner creates objects in pubdata or pubdata_open');
+		unnest(ARRAY['pubdata_department', 'pubdata_admin', 'pubdata_auditor', 'pubdata_open_reader', 'pubdata_province', 'public']) r
+	WHERE n.nspname IN ('pubdata', 'pubdata_open', 'pubdata_federation') AND has_schema_privilege(r, n.oid, 'CREATE')$$,
+	'nobody but the owner creates objects in pubdata, pubdata_open or pubdata_federation');
 
 -- 10. event triggers that guard policies and grants exist and are enabled
 SELECT set_has($$SELECT evtname::text FROM pg_event_trigger WHERE evtenabled <> 'D'$$,
@@ -145,7 +149,7 @@ SELECT set_has($$SELECT evtname::text FROM pg_event_trigger WHERE evtenabled <> 
 -- every view a pubdata role reads is a security barrier (a reader's leaky
 -- function in WHERE sees only the rows the view gives it)
 SELECT is_empty($$SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-				  WHERE n.nspname IN ('pubdata', 'pubdata_open') AND c.relkind = 'v'
+				  WHERE n.nspname IN ('pubdata', 'pubdata_open', 'pubdata_federation') AND c.relkind = 'v'
 					AND (has_table_privilege('pubdata_open_reader', c.oid, 'SELECT')
 						 OR has_table_privilege('pubdata_department', c.oid, 'SELECT')
 						 OR has_table_privilege('pubdata_auditor', c.oid, 'SELECT'))

@@ -259,6 +259,13 @@ BEGIN
 		EXECUTE pg_catalog.format('DROP VIEW IF EXISTS %s %s', r.view, CASE WHEN $1 THEN 'CASCADE' ELSE 'RESTRICT' END);
 	END LOOP;
 
+	-- the publication of the federated catalog (its tables go with the extension)
+	FOR r IN SELECT f.publication FROM pubdata.federation f
+			  WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_publication x WHERE x.pubname OPERATOR(pg_catalog.=) f.publication)
+	LOOP
+		EXECUTE pg_catalog.format('DROP PUBLICATION %I', r.publication);
+	END LOOP;
+
 	FOR r IN SELECT x.id, x.relation, c.oid AS relid, c.relkind, c.relowner, c.relrowsecurity, c.relforcerowsecurity
 			   FROM pubdata.resource x JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) x.relation::oid
 			  ORDER BY x.id

@@ -317,6 +317,16 @@ got=$(sql province pv_bureau "SELECT string_agg(city || ':' || code || ':' || st
 [ "$got" = "331100:GA-001:published,331100:GA-002:retired,331100:MZ-OLD:retired" ] || fail "catalog_as_of before MZ-001 was published: $got"
 ok "catalog_as_of at the province: each city's catalog as it stood then"
 
+# the province's export is DCAT-AP 3 too (the validators 82_conformance.sh installs)
+CONF=$(cd "$(dirname "$0")/../conformance" && pwd)
+if [ -d "$CONF/node_modules/rdf-validate-shacl" ]; then
+	sql province pv_bi "SELECT document FROM pubdata_open.dcat" >"$WORK/province.jsonld" || fail "province DCAT"
+	node "$CONF/validate_dcat.mjs" "$WORK/province.jsonld" >"$WORK/dcat.txt" 2>&1 || { grep -v '^Warning' "$WORK/dcat.txt"; fail "the province's DCAT-AP document has SHACL violations"; }
+	ok "the province's DCAT export (two cities' datasets) passes the DCAT-AP 3.0.1 SHACL shapes"
+else
+	echo "# DCAT-AP validators not installed (test/shell/82_conformance.sh installs them): not validated"
+fi
+
 # --- a city on a newer pubdata: an added column does not stop replication ---
 sql lishui postgres "ALTER TABLE pubdata_federation.resource ADD COLUMN added_in_a_later_version text DEFAULT 'x'" >/dev/null || fail "add column"
 sql lishui ls_police "SELECT pubdata.update_resource('GA-001', name => '户籍人口基本信息')" >/dev/null || fail "rename"
@@ -341,12 +351,16 @@ ok "a city cannot write another city's rows: the province's guard refused, the s
 
 # the province drops a city: subscription first, then its rows
 refused province pv_bureau "SELECT pubdata.remove_federated_city('330300')" 'subscription "city_330300" of city 330300 still exists'
-sql province postgres "DROP SUBSCRIPTION city_330300" >/dev/null || fail "drop subscription"
+sql province postgres "SET client_min_messages = warning; DROP SUBSCRIPTION city_330300" >/dev/null || fail "drop subscription"
 sql province pv_bureau "SELECT pubdata.remove_federated_city('330300')" >/dev/null || fail "remove city"
 [ "$(sql province pv_bureau "SELECT count(*) FROM pubdata_federation.catalog WHERE city = '330300'")" = 0 ] || fail "Wenzhou's rows stayed"
 [ "$(sql province pv_bureau "SELECT count(*) FROM pubdata_federation.catalog WHERE city = '331100'")" = 4 ] || fail "Lishui's rows went too"
 ok "remove_federated_city forgets a city whose subscription was dropped, and only it"
 
-sql province postgres "DROP SUBSCRIPTION city_331100" >/dev/null || fail "drop subscription"
+sql province postgres "SET client_min_messages = warning; DROP SUBSCRIPTION city_331100" >/dev/null || fail "drop subscription"
+# a city that uninstalls pubdata takes its publication with it
+sql wenzhou postgres "SET client_min_messages = warning; DROP EXTENSION pubdata CASCADE" >/dev/null || fail "drop extension"
+[ "$(sql wenzhou postgres "SELECT count(*) FROM pg_publication")" = 0 ] || fail "the publication outlived the extension"
+ok "DROP EXTENSION pubdata drops the city's publication"
 echo "87_province: the province's catalog equals the union of Lishui's and Wenzhou's published catalogs"
 exit 0

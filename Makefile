@@ -5,7 +5,9 @@ EXTVERSION  = $(shell sed -n "s/^default_version *= *'\(.*\)'/\1/p" pubdata.cont
 
 MODULE_big  = pubdata
 OBJS        = $(patsubst %.c,%.o,$(sort $(wildcard src/*.c)))
-SHLIB_LINK  = -ljson-c -lcrypto
+SHLIB_LINK  = -ljson-c -lcrypto -lpq
+# libpq: a standby's audit shipper connects to its primary (src/audit_ship.c)
+PG_CPPFLAGS = -I$(libpq_srcdir)
 
 # The SQL is kept in two kinds of parts (the way TimescaleDB splits its
 # pre-install and re-runnable files):

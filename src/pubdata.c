@@ -11,6 +11,7 @@
  */
 #include "pubdata.h"
 #include "audit.h"
+#include "audit_ship.h"
 #include "catalog.h"
 #include "grants.h"
 #include "guard.h"
@@ -52,6 +53,7 @@ _PG_init(void)
 	pubdata_calendar_init();
 	pubdata_open_init();
 	pubdata_audit_init();
+	pubdata_audit_ship_init();
 	pubdata_scheduler_init();
 	pubdata_quality_init();
 	pubdata_lineage_init();

@@ -19,8 +19,10 @@ CREATE OR REPLACE VIEW pubdata.access_log AS
 	SELECT r.at, r.role_name, r.department_code AS department, res.resource,
 		   CASE WHEN r.grants IS NULL THEN r.grant_id ELSE g.ids[1] END AS grant_id,
 		   r.purpose, r.command, r.query_id, r.rows, r.seq, r.hash,
-		   g.ids AS grant_ids, r.outcome, r.statement, NULLIF(res.masked, '') AS masked
-	  FROM pubdata._audit_records() r
+		   g.ids AS grant_ids, r.outcome, r.statement, NULLIF(res.masked, '') AS masked, r.server
+	  FROM (SELECT o.*, pubdata._audit_server_of(o.seq) AS server FROM pubdata._audit_records() o
+			UNION ALL
+			SELECT s.* FROM pubdata._audit_shipped_records() s) r
 	  LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ',')),
 								   pg_catalog.unnest(pg_catalog.string_to_array(r.grants, ';')),
 								   pg_catalog.unnest(pg_catalog.string_to_array(r.masked, ';')))
@@ -30,7 +32,7 @@ CREATE OR REPLACE VIEW pubdata.access_log AS
 										  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
 	   AND r.resources OPERATOR(pg_catalog.<>) '';	-- reads only: the events are in audit_events
 COMMENT ON VIEW pubdata.access_log IS
-	'Access audit (Art 15, 27): one row per audited statement and resource read, in chain order, for this database; refusals and failed statements included';
+	'Access audit (Art 15, 27): one row per audited statement and resource read, in chain order, for this database; refusals and failed statements included; on a primary also the reads its standbys shipped';
 COMMENT ON COLUMN pubdata.access_log.at IS 'when the reading statement finished (the record was written)';
 COMMENT ON COLUMN pubdata.access_log.role_name IS 'the role that read';
 COMMENT ON COLUMN pubdata.access_log.department IS 'code of the department the role acted for';
@@ -40,19 +42,20 @@ COMMENT ON COLUMN pubdata.access_log.purpose IS 'the stated purposes of the gran
 COMMENT ON COLUMN pubdata.access_log.command IS 'statement kind: SELECT, COPY, INSERT, ...';
 COMMENT ON COLUMN pubdata.access_log.query_id IS 'query identifier (as in pg_stat_statements and pg_stat_activity)';
 COMMENT ON COLUMN pubdata.access_log.rows IS 'rows the statement returned or processed (a cursor: all its fetches)';
-COMMENT ON COLUMN pubdata.access_log.seq IS 'position in the hash chain (1, 2, ... across the whole cluster)';
+COMMENT ON COLUMN pubdata.access_log.seq IS 'position in the hash chain of its server (1, 2, ... across the whole cluster)';
 COMMENT ON COLUMN pubdata.access_log.hash IS 'SHA-256 (hex) of the previous record''s hash and this record';
 COMMENT ON COLUMN pubdata.access_log.grant_ids IS 'every grant the executor chose for this resource: each covers all the items the statement read (the rows seen are the union of their row scopes)';
 COMMENT ON COLUMN pubdata.access_log.outcome IS 'ok; error: the statement failed (or its subtransaction or cursor was abandoned) after it started reading; denied: pubdata refused it';
 COMMENT ON COLUMN pubdata.access_log.statement IS 'the statement text, constants replaced by $n (pubdata.audit_statement)';
 COMMENT ON COLUMN pubdata.access_log.masked IS 'items of this resource the statement read masked, with their rules (item=rule,...)';
+COMMENT ON COLUMN pubdata.access_log.server IS 'the server the read happened on: this one (pubdata.server_name) or a standby that shipped it (see pubdata.audit_servers()); seq and hash belong to that server''s chain';
 
 -- A department sees the records of its own reads, and of reads of resources
 -- it provides (who used its data, for what purpose); nothing else.
 CREATE OR REPLACE FUNCTION pubdata._my_access_log(
 	OUT at timestamptz, OUT role_name text, OUT department text, OUT resource text,
 	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
-	OUT rows bigint, OUT seq bigint, OUT as_provider boolean, OUT outcome text, OUT masked text)
+	OUT rows bigint, OUT seq bigint, OUT as_provider boolean, OUT outcome text, OUT masked text, OUT server text)
 	RETURNS SETOF record
 	LANGUAGE sql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -60,9 +63,11 @@ CREATE OR REPLACE FUNCTION pubdata._my_access_log(
 	WITH me AS (SELECT pubdata.current_department() AS id)
 	SELECT r.at, r.role_name, r.department_code, x.resource, r.grant_id, r.purpose,
 		   r.command, r.query_id, r.rows, r.seq,
-		   coalesce(res.provider_id OPERATOR(pg_catalog.=) me.id, false), r.outcome, NULLIF(x.masked, '')
+		   coalesce(res.provider_id OPERATOR(pg_catalog.=) me.id, false), r.outcome, NULLIF(x.masked, ''), r.server
 	  FROM me
-	 CROSS JOIN pubdata._audit_records() r
+	 CROSS JOIN (SELECT o.*, pubdata._audit_server_of(o.seq) AS server FROM pubdata._audit_records() o
+				 UNION ALL
+				 SELECT s.* FROM pubdata._audit_shipped_records() s) r
 	  LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ',')),
 								   pg_catalog.unnest(pg_catalog.string_to_array(r.masked, ';')))
 			 AS x(resource, masked) ON true
@@ -84,6 +89,7 @@ COMMENT ON VIEW pubdata.my_access_log IS
 COMMENT ON COLUMN pubdata.my_access_log.as_provider IS 'true when the row is there because your department provides the resource';
 COMMENT ON COLUMN pubdata.my_access_log.outcome IS 'ok; error: the statement failed after it started reading; denied: pubdata refused it';
 COMMENT ON COLUMN pubdata.my_access_log.masked IS 'items of this resource the statement read masked, with their rules (item=rule,...)';
+COMMENT ON COLUMN pubdata.my_access_log.server IS 'the server the read happened on (this one, or a standby that shipped it)';
 
 CREATE OR REPLACE FUNCTION pubdata.verify_audit_chain(
 	anchor_seq bigint DEFAULT NULL, anchor_hash text DEFAULT NULL,

@@ -29,7 +29,7 @@ CREATE OR REPLACE FUNCTION pubdata._access_rows(
 	SELECT r.at, r.role_name, r.department_code, res.resource,
 		   CASE WHEN r.grants IS NULL THEN r.grant_id ELSE g.ids[1] END,
 		   r.purpose, r.command, r.query_id, r.rows, r.seq, r.hash,
-		   g.ids, r.outcome, r.statement, NULLIF(res.masked, '')
+		   g.ids, r.outcome, r.statement, NULLIF(res.masked, ''), pubdata._audit_server_of(r.seq)
 	  FROM pubdata._audit_records_where($1, $2, $3, $4, $5, $6, $7, $8) r
 	  LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ',')),
 								   pg_catalog.unnest(pg_catalog.string_to_array(r.grants, ';')),
@@ -43,6 +43,38 @@ $$;
 COMMENT ON FUNCTION pubdata._access_rows(timestamptz, timestamptz, bigint, bigint, text, text, text, bigint) IS
 	'access_log rows from the records after after_seq up to upto_seq, in a time range, by resource, department, role or grant (internal)';
 
+-- _shipped_access_rows: access_log's rows of the records standbys shipped
+-- here, in a time range, by resource, department, role or grant (a scan of
+-- the shipped chains: they hold the standbys' reads only)
+CREATE OR REPLACE FUNCTION pubdata._shipped_access_rows(
+	since timestamptz, before timestamptz, resource text, department text, role_name text, grant_id bigint)
+	RETURNS SETOF pubdata.access_log
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT r.at, r.role_name, r.department_code, res.resource,
+		   CASE WHEN r.grants IS NULL THEN r.grant_id ELSE g.ids[1] END,
+		   r.purpose, r.command, r.query_id, r.rows, r.seq, r.hash,
+		   g.ids, r.outcome, r.statement, NULLIF(res.masked, ''), r.server
+	  FROM pubdata._audit_shipped_records() r
+	  LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ',')),
+								   pg_catalog.unnest(pg_catalog.string_to_array(r.grants, ';')),
+								   pg_catalog.unnest(pg_catalog.string_to_array(r.masked, ';')))
+			 AS res(resource, grant_group, masked) ON true
+	  LEFT JOIN LATERAL (SELECT pg_catalog.string_to_array(NULLIF(res.grant_group, ''), ',')::bigint[] AS ids) g ON true
+	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+											  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+	   AND ($1 IS NULL OR r.at OPERATOR(pg_catalog.>=) $1)
+	   AND ($2 IS NULL OR r.at OPERATOR(pg_catalog.<) $2)
+	   AND ($3 IS NULL OR res.resource OPERATOR(pg_catalog.=) $3)
+	   AND ($4 IS NULL OR r.department_code OPERATOR(pg_catalog.=) $4)
+	   AND ($5 IS NULL OR r.role_name OPERATOR(pg_catalog.=) $5)
+	   AND ($6 IS NULL OR $6 OPERATOR(pg_catalog.=) (CASE WHEN r.grants IS NULL THEN r.grant_id ELSE g.ids[1] END)
+			OR $6 OPERATOR(pg_catalog.=) ANY (g.ids))
+$$;
+COMMENT ON FUNCTION pubdata._shipped_access_rows(timestamptz, timestamptz, text, text, text, bigint) IS
+	'access_log rows of the audit records standbys shipped here, in a time range, by resource, department, role or grant (internal)';
+
 CREATE OR REPLACE FUNCTION pubdata.audit_records(
 	since timestamptz, before timestamptz,
 	resource text DEFAULT NULL, department text DEFAULT NULL,
@@ -52,6 +84,8 @@ CREATE OR REPLACE FUNCTION pubdata.audit_records(
 	SET search_path = pg_catalog, pg_temp
 	AS $$
 	SELECT * FROM pubdata._access_rows($1, $2, NULL, NULL, $3, $4, $5, $6)
+	UNION ALL
+	SELECT * FROM pubdata._shipped_access_rows($1, $2, $3, $4, $5, $6)
 $$;
 COMMENT ON FUNCTION pubdata.audit_records(timestamptz, timestamptz, text, text, text, bigint) IS
 	'The rows of access_log with since <= at < before (NULL: unbounded) and the resource, department, role and grant given (NULL: any; a grant matches grant_id or any of grant_ids), reading only the audit segments of that time';
@@ -68,9 +102,17 @@ CREATE OR REPLACE FUNCTION pubdata.my_audit_records(
 	WITH me AS (SELECT pubdata.current_department() AS id)
 	SELECT r.at, r.role_name, r.department_code, x.resource, r.grant_id, r.purpose,
 		   r.command, r.query_id, r.rows, r.seq,
-		   coalesce(res.provider_id OPERATOR(pg_catalog.=) me.id, false), r.outcome, NULLIF(x.masked, '')
+		   coalesce(res.provider_id OPERATOR(pg_catalog.=) me.id, false), r.outcome, NULLIF(x.masked, ''), r.server
 	  FROM me
-	 CROSS JOIN pubdata._audit_records_where($1, $2, NULL, NULL, $3, $4, $5, $6) r
+	 CROSS JOIN (SELECT w.*, pubdata._audit_server_of(w.seq) AS server
+				   FROM pubdata._audit_records_where($1, $2, NULL, NULL, $3, $4, $5, $6) w
+				 UNION ALL
+				 SELECT s.* FROM pubdata._audit_shipped_records() s
+				  WHERE s.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+															WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+					AND ($1 IS NULL OR s.at OPERATOR(pg_catalog.>=) $1) AND ($2 IS NULL OR s.at OPERATOR(pg_catalog.<) $2)
+					AND ($4 IS NULL OR s.department_code OPERATOR(pg_catalog.=) $4)
+					AND ($5 IS NULL OR s.role_name OPERATOR(pg_catalog.=) $5)) r
 	  LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ',')),
 								   pg_catalog.unnest(pg_catalog.string_to_array(r.masked, ';')))
 			 AS x(resource, masked) ON true
@@ -145,7 +187,9 @@ CREATE OR REPLACE FUNCTION pubdata._usage_reads(t0 timestamptz, t1 timestamptz,
 		SELECT l.department, 1 FROM st, b, pubdata._access_rows($1, LEAST(b.b0, $2), NULL, st.s, NULL, NULL, NULL, NULL) l
 		UNION ALL
 		SELECT l.department, 1 FROM st, b, pubdata._access_rows(GREATEST(b.b1, $1), $2, NULL, st.s, NULL, NULL, NULL, NULL) l
-		 WHERE b.b1 OPERATOR(pg_catalog.<) $2) u
+		 WHERE b.b1 OPERATOR(pg_catalog.<) $2
+		UNION ALL
+		SELECT l.department, 1 FROM pubdata._shipped_access_rows($1, $2, NULL, NULL, NULL, NULL) l) u
 	 GROUP BY u.department
 $$;
 COMMENT ON FUNCTION pubdata._usage_reads(timestamptz, timestamptz) IS
@@ -158,7 +202,10 @@ CREATE OR REPLACE VIEW pubdata.usage_stats AS
 		UNION ALL
 		SELECT l.department, l.resource, l.role_name, l.grant_id, 1, l.rows, l.at, l.at
 		  FROM pubdata._access_rows(NULL, NULL, (SELECT s.summarised_seq FROM pubdata.audit_usage_state s),
-									NULL, NULL, NULL, NULL, NULL) l)
+									NULL, NULL, NULL, NULL, NULL) l
+		UNION ALL
+		SELECT l.department, l.resource, l.role_name, l.grant_id, 1, l.rows, l.at, l.at
+		  FROM pubdata._shipped_access_rows(NULL, NULL, NULL, NULL, NULL, NULL) l)
 	SELECT u.department, u.resource, p.code AS provider,
 		   pg_catalog.sum(u.statements)::bigint AS statements,
 		   pg_catalog.sum(u.rows) AS rows,
@@ -171,7 +218,7 @@ CREATE OR REPLACE VIEW pubdata.usage_stats AS
 	  LEFT JOIN pubdata.department p ON p.id OPERATOR(pg_catalog.=) r.provider_id
 	 GROUP BY u.department, u.resource, p.code;
 COMMENT ON VIEW pubdata.usage_stats IS
-	'Use of shared data (Art 15, 27) per reading department and resource, from the access audit: the per-day summaries plus the records written since';
+	'Use of shared data (Art 15, 27) per reading department and resource, from the access audit: the per-day summaries plus the records written since, and the reads standbys shipped here';
 COMMENT ON COLUMN pubdata.usage_stats.provider IS 'code of the department that provides the resource';
 COMMENT ON COLUMN pubdata.usage_stats.statements IS 'audited statements that read the resource';
 COMMENT ON COLUMN pubdata.usage_stats.rows IS 'rows those statements returned (a statement reading several resources counts for each)';
@@ -181,6 +228,7 @@ COMMENT ON COLUMN pubdata.usage_stats.grants IS 'distinct grants relied on';
 
 GRANT EXECUTE ON FUNCTION pubdata._audit_records_where(timestamptz, timestamptz, bigint, bigint, text, text, text, bigint),
 	pubdata._access_rows(timestamptz, timestamptz, bigint, bigint, text, text, text, bigint),
+	pubdata._shipped_access_rows(timestamptz, timestamptz, text, text, text, bigint),
 	pubdata.audit_records(timestamptz, timestamptz, text, text, text, bigint),
 	pubdata._usage_reads(timestamptz, timestamptz) TO pubdata_admin, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata.audit_summarise() TO pubdata_admin;

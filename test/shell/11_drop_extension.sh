@@ -160,7 +160,7 @@ left=$($P -At -d $DB -c "SELECT string_agg(nspname, ',') FROM pg_namespace WHERE
 left=$($P -At -d $DB -c "SELECT count(*) FROM pg_policy WHERE polname LIKE 'pubdata%'")
 [ "$left" = 0 ] || fail "$left pubdata policies left behind"
 roles=$($P -At -d $DB -c "SELECT string_agg(rolname, ',' ORDER BY rolname) FROM pg_roles WHERE rolname LIKE 'pubdata\_%'")
-[ "$roles" = "pubdata_admin,pubdata_auditor,pubdata_department,pubdata_open_conditional,pubdata_open_reader" ] || fail "roles after DROP: $roles"
+[ "$roles" = "pubdata_admin,pubdata_auditor,pubdata_department,pubdata_open_conditional,pubdata_open_reader,pubdata_province,pubdata_standby" ] || fail "roles after DROP: $roles"
 r=$($P -At -d $DB <<'SQL' 2>&1
 SET ROLE regress_drop_civil;
 SELECT 'civil station ' || string_agg(code || ':' || chief, ',') FROM drop_police.station;

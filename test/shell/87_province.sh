@@ -351,13 +351,13 @@ ok "a city cannot write another city's rows: the province's guard refused, the s
 
 # the province drops a city: subscription first, then its rows
 refused province pv_bureau "SELECT pubdata.remove_federated_city('330300')" 'subscription "city_330300" of city 330300 still exists'
-sql province postgres "SET client_min_messages = warning; DROP SUBSCRIPTION city_330300" >/dev/null || fail "drop subscription"
+PGOPTIONS="-c client_min_messages=warning" sql province postgres "DROP SUBSCRIPTION city_330300" >/dev/null || fail "drop subscription"
 sql province pv_bureau "SELECT pubdata.remove_federated_city('330300')" >/dev/null || fail "remove city"
 [ "$(sql province pv_bureau "SELECT count(*) FROM pubdata_federation.catalog WHERE city = '330300'")" = 0 ] || fail "Wenzhou's rows stayed"
 [ "$(sql province pv_bureau "SELECT count(*) FROM pubdata_federation.catalog WHERE city = '331100'")" = 4 ] || fail "Lishui's rows went too"
 ok "remove_federated_city forgets a city whose subscription was dropped, and only it"
 
-sql province postgres "SET client_min_messages = warning; DROP SUBSCRIPTION city_331100" >/dev/null || fail "drop subscription"
+PGOPTIONS="-c client_min_messages=warning" sql province postgres "DROP SUBSCRIPTION city_331100" >/dev/null || fail "drop subscription"
 # a city that uninstalls pubdata takes its publication with it
 sql wenzhou postgres "SET client_min_messages = warning; DROP EXTENSION pubdata CASCADE" >/dev/null || fail "drop extension"
 [ "$(sql wenzhou postgres "SELECT count(*) FROM pg_publication")" = 0 ] || fail "the publication outlived the extension"

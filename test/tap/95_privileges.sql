@@ -5,7 +5,7 @@
 \set QUIET on
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(22);
+SELECT plan(25);
 
 -- the extension's own objects (pg_depend 'e'), in both schemas
 CREATE TEMP VIEW sec_fn AS
@@ -84,8 +84,21 @@ SELECT is_empty($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_d
 		'pubdata._access_rows', 'pubdata.audit_summarise', 'pubdata._usage_reads', 'pubdata._audit_bench_fill',
 		'pubdata.openlineage_events', 'pubdata.openlineage_events_prune',
 		'pubdata.publish_catalog_to_province', 'pubdata.add_federated_city', 'pubdata.remove_federated_city',
-		'pubdata.province_evaluation')$$,
+		'pubdata.province_evaluation', 'pubdata._audit_receive', 'pubdata.audit_servers', 'pubdata.verify_audit_chains',
+		'pubdata._audit_shipped_records', 'pubdata._shipped_access_rows', 'pubdata._verify_shipped_chains',
+		'pubdata._audit_server_of')$$,
 	'departments cannot execute the bureau''s functions');
+
+-- the standbys' login (a member of pubdata_standby) ships audit records and
+-- does nothing else in pubdata; the province's login on a city executes nothing
+SELECT set_eq($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_standby', oid, 'EXECUTE')$$,
+	ARRAY['pubdata._audit_receive(text,text,bigint,text,text,text)'],
+	'pubdata_standby executes _audit_receive only');
+SELECT set_eq($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_province', oid, 'EXECUTE')$$,
+	ARRAY['pubdata._federation_city()'],
+	'pubdata_province executes only what its row-level security calls');
+SELECT is_empty($$SELECT rel FROM sec_rel r WHERE has_table_privilege('pubdata_standby', r.oid, 'SELECT')$$,
+	'pubdata_standby reads no table or view');
 
 -- 5. SECURITY DEFINER functions identify the caller with pubdata.caller():
 -- current_user / session_user inside them is the extension owner

@@ -1,0 +1,20 @@
+/*-------------------------------------------------------------------------
+ *
+ * audit_ship.h
+ *	  One audit across a primary and its standbys: each server's identity,
+ *	  a standby's shipper, the primary's store of shipped chains.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PUBDATA_AUDIT_SHIP_H
+#define PUBDATA_AUDIT_SHIP_H
+
+#include "postgres.h"
+
+/*
+ * Called from _PG_init after pubdata_audit_init(): GUCs always; when
+ * preloaded, the identity check at startup and the shipper worker.
+ */
+extern void pubdata_audit_ship_init(void);
+
+#endif							/* PUBDATA_AUDIT_SHIP_H */

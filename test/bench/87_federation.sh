@@ -90,9 +90,17 @@ printf 'initial copy of %d entries (%d items, %d versions): %.1f s\n' "$ENTRIES"
 	"$(pq -c "SELECT count(*) FROM pubdata_federation.resource_item")" "$(pq -c "SELECT count(*) FROM pubdata_federation.resource_history")" \
 	"$(echo "$t1 - $t0" | bc)"
 
+# what a catalog entry costs: the city's catalog tables (its copy for the
+# province beside them) and the province's copy, per published entry
+sz="SELECT pg_size_pretty(sum(pg_total_relation_size(c.oid))) || ', ' || round(sum(pg_total_relation_size(c.oid)) / $ENTRIES) || ' bytes an entry'
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'r' AND"
+echo "city catalog (resource, items, history): $(cq -c "$sz n.nspname = 'pubdata' AND c.relname IN ('resource', 'resource_item', 'resource_history')")"
+echo "city's copy for the province (pubdata_federation): $(cq -c "$sz n.nspname = 'pubdata_federation'")"
+echo "province's copy (pubdata_federation): $(pq -c "$sz n.nspname = 'pubdata_federation'")"
+
 # lag KIND N: seconds from the city's commit to the province's row, one change
 lag() {
-	local kind=$1 n=$2 watch change out
+	local kind=$1 n=$2 watch change out poller
 	if [ "$kind" = catalog ]; then
 		watch="SELECT 1 FROM pubdata_federation.resource WHERE city = '331100' AND code = 'B87-7' AND summary = 'lag $n'"
 		change="SET ROLE b87_dept; SELECT pubdata.update_resource('B87-7', summary => 'lag $n')"
@@ -101,9 +109,10 @@ lag() {
 		change="UPDATE public.plain SET v = 'lag $n' WHERE id = 1"
 	fi
 	pq -c "DO \$\$ BEGIN WHILE NOT EXISTS ($watch) LOOP PERFORM pg_sleep(0.001); END LOOP; END \$\$; SELECT extract(epoch FROM clock_timestamp())" >"$WORK/seen" &
+	poller=$!
 	sleep 0.2
 	out=$(cq -c "$change" -c "SELECT extract(epoch FROM clock_timestamp())" | tail -1)
-	wait
+	wait $poller
 	echo "$(tail -1 "$WORK/seen") - $out" | bc
 }
 stats() {
@@ -128,9 +137,9 @@ cat >"$WORK/read.sql" <<'SQL'
 SELECT a FROM b87.t3 WHERE id = :id;
 SQL
 chown postgres: "$WORK/read.sql"
-"$BIN/pgbench" -n -M prepared -c 2 -j 2 -T 600 -h "$WORK/city" -p $CPORT -U b87_user -f "$WORK/read.sql" city >"$WORK/pgbench.out" 2>&1 &
+"$BIN/pgbench" -n -M prepared -c 2 -j 2 -T 300 -h "$WORK/city" -p $CPORT -U b87_user -f "$WORK/read.sql" city >"$WORK/pgbench.out" 2>&1 &
 PGB=$!
 sleep 2
 measure load
-kill -INT $PGB 2>/dev/null; wait $PGB 2>/dev/null
+kill -TERM $PGB 2>/dev/null; wait $PGB 2>/dev/null
 echo "audited reads at the city during the load: $(cq -c "SELECT seq FROM pubdata.audit_chain_head()")"

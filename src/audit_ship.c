@@ -127,6 +127,8 @@ typedef struct ShipState
 	char		problem[512];	/* the last problem reported, to say it once */
 	TimestampTz down_since;		/* 0: the last round reached the primary */
 	uint64		waiting_at_down;
+	int			refusals;		/* calls the primary refused in a row */
+	TimestampTz next_try;		/* after a refusal: not before then */
 } ShipState;
 
 /* GUCs */
@@ -496,7 +498,7 @@ ship_problem(ShipState *st, const char *what, const char *detail)
 {
 	char		msg[sizeof(st->problem)];
 
-	snprintf(msg, sizeof(msg), "%s", what);
+	snprintf(msg, sizeof(msg), "%s: %s", what, detail ? detail : "");
 	if (strcmp(msg, st->problem) == 0)
 		return;
 	strlcpy(st->problem, msg, sizeof(st->problem));
@@ -603,10 +605,15 @@ ship_call(ShipState *st, const AuditServer *self, const char *records, uint64 *h
 		PQclear(res);
 		ship_problem(st, "the primary did not take the audit records", err);
 		ship_disconnect(st);
+		/* it will refuse again: try less and less often, up to a minute */
+		st->refusals = Min(st->refusals + 1, 7);
+		st->next_try = TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
+												   Min(60000, 1000 << (st->refusals - 1)));
 		return false;
 	}
 	*head = strtoull(PQgetvalue(res, 0, 0), NULL, 10);
 	PQclear(res);
+	st->refusals = 0;
 	return true;
 }
 
@@ -687,6 +694,8 @@ ship_round(ShipState *st)
 	}
 	self = self_server();
 	if (self == NULL)
+		return false;
+	if (st->refusals > 0 && GetCurrentTimestamp() < st->next_try)
 		return false;
 	head = audit_flush_for_reader();
 	if (st->known && head <= st->shipped)

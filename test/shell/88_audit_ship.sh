@@ -197,16 +197,29 @@ refused s1 postgres "SELECT pubdata._audit_receive('$s1id', 's1', $s1fork, '')" 
 [ "$(shipped primary s1)" = 4 ] || fail "a refused call changed the shipped chain"
 ok "_audit_receive: only pubdata_standby's login; a forged record is refused (it does not link); not on a standby"
 
+# --- a primary that refuses: the standby waits longer between tries ---------
+sql primary postgres "REVOKE pubdata_standby FROM ship_standby" >/dev/null || fail "revoke"
+refusals() { grep -c 'STATEMENT:  SELECT pubdata._audit_receive(\$1' "$WORK/primary.log"; }
+before=$(refusals)
+read_n s1 1
+sleep 6
+tries=$(( $(refusals) - before ))
+[ "$tries" -ge 1 ] && [ "$tries" -le 4 ] || fail "a refusing primary was asked $tries times in 6 s (1 to 4 expected: 1, 2, 4 s apart)"
+[ "$(grep -c 'the primary did not take the audit records' "$WORK/s1.log")" = 1 ] || fail "the refusal was not reported once on the standby"
+sql primary postgres "GRANT pubdata_standby TO ship_standby" >/dev/null || fail "grant"
+wait_for primary ship_auditor "SELECT count(*) = 5 FROM pubdata.access_log WHERE server = 's1'" 20 || fail "the record did not arrive once the primary took it again"
+ok "a primary that refuses is asked 1, 2, 4 s apart ($tries times in 6 s), the standby says it once; the record goes when it is allowed again"
+
 # --- the primary down: records wait, then arrive exactly once ----------------
 stop_one primary
 read_n s1 5
 read_n s2 2
 sleep 1
 pg primary -w start || fail "restart primary"
-wait_for primary ship_auditor "SELECT count(*) FILTER (WHERE server = 's1') = 9 AND count(*) FILTER (WHERE server = 's2') = 2 FROM pubdata.access_log" 20 \
-	|| fail "after the primary's downtime: s1 $(shipped primary s1) of 9, s2 $(shipped primary s2) of 2"
+wait_for primary ship_auditor "SELECT count(*) FILTER (WHERE server = 's1') = 10 AND count(*) FILTER (WHERE server = 's2') = 2 FROM pubdata.access_log" 20 \
+	|| fail "after the primary's downtime: s1 $(shipped primary s1) of 10, s2 $(shipped primary s2) of 2"
 sleep 2
-[ "$(shipped primary s1)/$(shipped primary s2)" = "9/2" ] || fail "records arrived more than once: $(shipped primary s1)/$(shipped primary s2)"
+[ "$(shipped primary s1)/$(shipped primary s2)" = "10/2" ] || fail "records arrived more than once: $(shipped primary s1)/$(shipped primary s2)"
 [ "$(sql primary ship_auditor "SELECT count(*) = count(DISTINCT (server, seq)) FROM pubdata.access_log")" = t ] || fail "a record twice"
 [ "$(sql primary ship_auditor "SELECT last_seq FROM pubdata.audit_servers() WHERE name = 's1'")" = "$(sql s1 ship_auditor "SELECT seq FROM pubdata.audit_chain_head()")" ] \
 	|| fail "the primary's copy does not reach standby 1's head"
@@ -239,13 +252,13 @@ wait_for s1 ship_auditor "SELECT count(*) = 3 FROM pubdata.access_log WHERE serv
 	|| fail "standby 2's records did not reach the promoted standby: $(shipped s1 s2) of 3"
 sleep 2
 [ "$(shipped s1 s2)" = 3 ] || fail "standby 2's records twice on the new primary: $(shipped s1 s2)"
-[ "$(shipped s1 s1)" = 12 ] || fail "the promoted server's own reads: $(shipped s1 s1) of 12"
+[ "$(shipped s1 s1)" = 13 ] || fail "the promoted server's own reads: $(shipped s1 s1) of 13"
 [ "$(shipped s1 primary)" = 1 ] || fail "the record the promoted server inherited is not the primary's: $(shipped s1 primary)"
 got=$(sql s1 ship_auditor "SELECT string_agg(server || ':' || ok, ',' ORDER BY this_server DESC, server) FROM pubdata.verify_audit_chains()")
 [ "$got" = "s1:true,s2:true" ] || fail "verify_audit_chains on the promoted server: $got"
 read_n s2 1
 wait_for s1 ship_auditor "SELECT count(*) = 4 FROM pubdata.access_log WHERE server = 's2'" 10 || fail "standby 2 goes on shipping to the new primary"
-ok "standby 1 promoted keeps its 12 reads (and the primary's it inherited); standby 2, pointed at it, shipped its 4 reads there exactly once"
+ok "standby 1 promoted keeps its 13 reads (and the primary's it inherited); standby 2, pointed at it, shipped its 4 reads there exactly once"
 
 echo "88_audit_ship: one audit across a primary and its standbys, through downtime and promotion"
 exit 0

@@ -360,6 +360,35 @@ self_name(void)
 }
 
 /*
+ * inherited_head
+ *		The head a copy inherited, given the head after recovery: when the
+ *		start itself wrote a gap record (audit.c found the copy's state file
+ *		missing, or ahead of its segments), that record is this server's own
+ *		and the fork is the record before it (in the files, or the state
+ *		file's or anchor's head the chain jumped to).
+ */
+static void
+inherited_head(AuditAnchor *head)
+{
+	AuditLossReport rep;
+	AuditAnchor before;
+
+	if (head->seq == 0 || !audit_pending_loss(&rep) || rep.gap_seq != head->seq)
+		return;
+	memset(&before, 0, sizeof(before));
+	before.seq = head->seq - 1;
+	if (before.seq == 0 ||
+		audit_find_record(before.seq, before.hash) == 1 ||
+		(audit_read_state_head(&before) && before.seq == head->seq - 1) ||
+		(audit_read_anchor_file(&before) && before.seq == head->seq - 1))
+		*head = before;
+	else
+		ereport(LOG,
+				(errmsg("pubdata: the record before the gap record " UINT64_FORMAT " is not found: this server's own records start after it",
+						head->seq)));
+}
+
+/*
  * ship_shmem_startup
  *		In the postmaster, after audit.c has recovered the chain head: keep
  *		this server's identity, or make a new one when the data directory is
@@ -400,6 +429,7 @@ ship_shmem_startup(void)
 
 	memset(&head, 0, sizeof(head));
 	(void) audit_current_head(&head, &synced);
+	inherited_head(&head);
 	memset(&s, 0, sizeof(s));
 	if (!pg_strong_random(rnd, sizeof(rnd)))
 		return;

@@ -120,6 +120,10 @@ read_n primary 1
 # the log writes out the shared buffer; a copy taken before that would begin
 # its own chain before it)
 sql primary ship_auditor "SELECT count(*) FROM pubdata.access_log" >/dev/null
+# and the state file records it (the sync worker, within a second): a copy
+# without it starts with a gap record of its own (audit.c's check at startup)
+for i in $(seq 1 50); do [ -f "$WORK/primary/data/pg_pubdata/audit/head" ] && break; sleep 0.1; done
+sleep 1.2
 
 # --- two standbys, copies of the primary ------------------------------------
 make_standby() {
@@ -127,6 +131,9 @@ make_standby() {
 	mkdir -p "$WORK/$c" && chown postgres: "$WORK/$c" && chmod 700 "$WORK/$c"
 	runuser -u postgres -- "$BIN/pg_basebackup" -h "$WORK/primary" -p $P_PORT -U ship_standby -D "$WORK/$c/data" -R -X stream -c fast \
 		>"$WORK/$c.basebackup.log" 2>&1 || { cat "$WORK/$c.basebackup.log"; fail "pg_basebackup $c"; }
+	# standby 2's copy lacks the state file: its start writes a gap record,
+	# its own first record (the fork stays the primary's last record)
+	[ "$c" = s2 ] && rm -f "$WORK/$c/data/pg_pubdata/audit/head"
 	cat >>"$WORK/$c/data/postgresql.auto.conf" <<CONF
 port = $(port_of "$c")
 unix_socket_directories = '$WORK/$c'
@@ -227,7 +234,13 @@ grep -q "pubdata audit shipper: cannot reach the primary" "$WORK/s1.log" || fail
 grep -q "password\|user=ship_standby\|host=" "$WORK/s1.log" && fail "the standby's log shows its connection string"
 got=$(sql primary ship_auditor "SELECT string_agg(server || ':' || ok, ',' ORDER BY this_server DESC, server) FROM pubdata.verify_audit_chains()")
 [ "$got" = "primary:true,s1:true,s2:true" ] || fail "verify_audit_chains after the downtime: $got"
-ok "primary stopped, 7 reads on the standbys, primary started: each record arrived exactly once, chains verify"
+[ "$(sql primary ship_auditor "SELECT count(*) FROM pubdata._audit_shipped_records() WHERE server = 's2' AND outcome = 'gap' AND command = 'STARTUP'")" = 1 ] \
+	|| fail "standby 2's own gap record (written at its start) did not reach the primary"
+[ "$(sql primary ship_auditor "SELECT fork_seq FROM pubdata.audit_servers() WHERE name = 's2'")" = "$fork" ] \
+	|| fail "standby 2's fork is not the primary's last record: $(sql primary ship_auditor "SELECT fork_seq FROM pubdata.audit_servers() WHERE name = 's2'") / $fork"
+sql primary ship_auditor "SELECT detail FROM pubdata.verify_audit_chains() WHERE server = 's2'" | grep -q "forks from record $fork of this server's chain" \
+	|| fail "standby 2's fork: $(sql primary ship_auditor "SELECT detail FROM pubdata.verify_audit_chains() WHERE server = 's2'")"
+ok "primary stopped, 7 reads on the standbys, primary started: each record arrived exactly once, chains verify; standby 2's gap record at its start is its own, its fork the primary's record"
 
 # --- a shipped line edited on the primary is caught --------------------------
 seg=$(ls "$WORK/primary/data/pg_pubdata/shipped/$s1id/"*.log | head -1)

@@ -281,16 +281,9 @@ pubdata_catalog_lookup_partition(Oid relid)
 		return NULL;
 	if (!part_cache_valid || part_cache == NULL)
 	{
-		HASHCTL		ctl;
-
 		if (part_cache != NULL)
 			hash_destroy(part_cache);
-		memset(&ctl, 0, sizeof(ctl));
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(PartEntry);
-		ctl.hcxt = cache_cxt;
-		part_cache = hash_create("pubdata partitions", 64, &ctl,
-								 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		part_cache = pubdata_blob_hash("pubdata partitions", sizeof(Oid), sizeof(PartEntry), 64, cache_cxt);
 		part_cache_valid = true;
 	}
 	e = hash_search(part_cache, &relid, HASH_ENTER, &found);

@@ -12,7 +12,8 @@
  * changes of role membership also mark it stale.
  *
  * A partition of a registered table is part of its resource: a second, small
- * map (relid -> the registered table above it) answers for partitions, filled
+ * map (relid -> the registered table above it, or none: relations that are
+ * not partitions are kept too) answers for partitions, filled
  * as they are met and emptied by every relcache invalidation (ATTACH and
  * DETACH PARTITION change the partition's pg_class row; emptying it for any
  * invalidation keeps a detached sub-tree from being remembered).
@@ -277,7 +278,7 @@ pubdata_catalog_lookup_partition(Oid relid)
 	bool		found;
 
 	EnsureCache();
-	if (resource_cache == NULL || cache_loading || !get_rel_relispartition(relid))
+	if (resource_cache == NULL || cache_loading)
 		return NULL;
 	if (!part_cache_valid || part_cache == NULL)
 	{
@@ -289,10 +290,14 @@ pubdata_catalog_lookup_partition(Oid relid)
 	e = hash_search(part_cache, &relid, HASH_ENTER, &found);
 	if (!found)
 	{
-		List	   *ancestors = get_partition_ancestors(relid);
+		List	   *ancestors;
 		ListCell   *lc;
 
+		/* every relation a statement names is asked: "not a partition" is kept too */
 		e->registered = InvalidOid;
+		if (!get_rel_relispartition(relid))
+			return NULL;
+		ancestors = get_partition_ancestors(relid);
 		foreach(lc, ancestors)
 		{
 			Oid			anc = lfirst_oid(lc);

@@ -15,6 +15,7 @@
 #include "catalog/pg_namespace.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/memutils.h"
@@ -149,4 +150,15 @@ pubdata_fresh_context(MemoryContext *cxt, MemoryContext parent, const char *name
 		*cxt = AllocSetContextCreateInternal(parent, name, ALLOCSET_DEFAULT_SIZES);	/* name: a literal */
 	else
 		MemoryContextReset(*cxt);
+}
+
+/*
+ * pubdata_rte_user
+ *		The role a relation of a plan is read as: the view's owner for a
+ *		relation read through a view (checkAsUser), else the current user.
+ */
+Oid
+pubdata_rte_user(const RangeTblEntry *rte)
+{
+	return OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
 }

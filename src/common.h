@@ -42,6 +42,10 @@ struct HTAB;
 extern struct HTAB *pubdata_blob_hash(const char *name, Size keysize, Size entrysize,
 									  long nelem, MemoryContext cxt);
 
+/* the role whose privileges a range-table entry is checked as */
+struct RangeTblEntry;
+extern Oid	pubdata_rte_user(const struct RangeTblEntry *rte);
+
 /* a memory context of its own under parent, made once and reset after */
 extern void pubdata_fresh_context(MemoryContext *cxt, MemoryContext parent, const char *name);
 

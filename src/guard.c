@@ -850,7 +850,7 @@ RefuseBureauRte(RangeTblEntry *rte)
 
 		if (rte->relid != bureau_view_oids[i])
 			continue;
-		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		userid = pubdata_rte_user(rte);
 		if (pg_class_aclcheck(rte->relid, userid, ACL_SELECT) == ACLCHECK_OK)
 			return;
 		ereport(ERROR,
@@ -972,7 +972,7 @@ CheckPartitions(QueryDesc *qd, const char *utility_command)
 		res = pubdata_catalog_lookup_partition(rte->relid);
 		if (res == NULL)
 			continue;
-		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		userid = pubdata_rte_user(rte);
 		if (!IsProvider(userid, res))
 			RefusePartition(qd, rte, res, userid, CommandName(qd, utility_command));
 	}
@@ -1015,7 +1015,7 @@ RefuseForeignWrite(QueryDesc *qd, const char *utility_command)
 		res = pubdata_catalog_lookup(rte->relid);
 		if (res == NULL)
 			continue;
-		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		userid = pubdata_rte_user(rte);
 		if (IsProvider(userid, res) || ExecCheckRTPerms(list_make1(rte), false))
 			continue;
 		dept = pubdata_catalog_department(userid, dept_code);
@@ -1518,7 +1518,7 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		if (rte->rtekind != RTE_RELATION || !(rte->requiredPerms & ACL_SELECT))
 			continue;
 		res = pubdata_catalog_lookup(rte->relid);
-		userid = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		userid = pubdata_rte_user(rte);
 		if (res == NULL)
 		{
 			/*

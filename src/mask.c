@@ -365,7 +365,7 @@ MaskWalker(Node *node, void *context)
 		res = pubdata_catalog_lookup(rte->relid);
 		if (res == NULL)
 			continue;
-		reader = OidIsValid(rte->checkAsUser) ? rte->checkAsUser : GetUserId();
+		reader = pubdata_rte_user(rte);
 		if (superuser_arg(reader) ||
 			(OidIsValid(res->provider_role) && has_privs_of_role(reader, res->provider_role)))
 			continue;

@@ -77,3 +77,16 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION pubdata.resource_id(text) IS 'A resource''s id from its code; an error naming it if unknown or not visible to the caller (another department''s unpublished entry)';
+
+-- _resources_of(rel): the resources whose table is this relation or a
+-- partitioned table above it (a partition is part of its table's resource);
+-- what the DDL and policy guards ask of every relation a command touched
+CREATE OR REPLACE FUNCTION pubdata._resources_of(rel oid) RETURNS SETOF bigint
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT r.id FROM pubdata.resource r
+	 WHERE r.relation::oid OPERATOR(pg_catalog.=) ANY (
+			SELECT $1 UNION SELECT x.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors($1) x)
+$$;
+COMMENT ON FUNCTION pubdata._resources_of(oid) IS 'Internal: the resources of a relation, as their table or as a partition of it';

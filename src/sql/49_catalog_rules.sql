@@ -213,8 +213,7 @@ BEGIN
 	IF NOT pubdata._internal_ddl() THEN
 		SELECT r.code INTO bad FROM pg_catalog.pg_event_trigger_ddl_commands() c
 		  JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) c.objid
-		 CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(c.objid) a
-		  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) a.relid::oid
+		  JOIN pubdata.resource r ON r.id IN (SELECT pubdata._resources_of(c.objid))
 		 WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
 		   AND c.command_tag OPERATOR(pg_catalog.=) 'ALTER TABLE' AND k.relispartition
 		   AND k.relkind IN ('r', 'p') AND NOT k.relrowsecurity
@@ -229,9 +228,7 @@ BEGIN
 		END IF;
 		FOR rid IN
 			SELECT DISTINCT r.id FROM pg_catalog.pg_event_trigger_ddl_commands() c
-			 CROSS JOIN LATERAL (SELECT c.objid AS relid
-							 UNION SELECT x.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors(c.objid) x) a
-			  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) a.relid::oid
+			  JOIN pubdata.resource r ON r.id IN (SELECT pubdata._resources_of(c.objid))
 			  JOIN pg_catalog.pg_class k ON k.oid OPERATOR(pg_catalog.=) r.relation::oid
 			 WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
 			   AND c.object_type IN ('table', 'foreign table') AND k.relkind OPERATOR(pg_catalog.=) 'p'

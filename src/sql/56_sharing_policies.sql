@@ -176,6 +176,20 @@ END
 $$;
 COMMENT ON FUNCTION pubdata._sync_schema_usage(oid) IS 'Give the schema USAGE that live grants need and take back what pubdata gave when none needs it (internal)';
 
+-- _gives_rows_away(roles, provider): a permissive policy TO these roles
+-- would give a table's rows to PUBLIC or to a department other than its
+-- provider (such a policy, made before registration, goes at registration)
+CREATE OR REPLACE FUNCTION pubdata._gives_rows_away(roles oid[], provider name) RETURNS boolean
+	LANGUAGE sql STABLE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT EXISTS (SELECT 1 FROM pg_catalog.unnest($1) pr(role)
+					WHERE pr.role OPERATOR(pg_catalog.=) 0
+					   OR (pg_catalog.pg_has_role(pr.role, 'pubdata_department', 'MEMBER')
+						   AND NOT pg_catalog.pg_has_role(pr.role, $2, 'MEMBER')))
+$$;
+COMMENT ON FUNCTION pubdata._gives_rows_away(oid[], name) IS 'Internal: whether a permissive policy to these roles gives rows to PUBLIC or to a department other than the provider';
+
 -- _other_roles(relation, provider): the roles that must hold no privilege on a
 -- registered table (or a partition of one) but what pubdata decides: every
 -- department but the provider, pubdata_department, and any member of a
@@ -249,10 +263,7 @@ BEGIN
 					WHERE p.polrelid OPERATOR(pg_catalog.=) r.relation::oid
 					  AND (p.polname OPERATOR(pg_catalog.=) 'pubdata_shared' OR p.polname::text LIKE 'pubdata\_grant\_%'
 						   OR (p.polpermissive AND p.polname OPERATOR(pg_catalog.<>) 'pubdata_provider'
-							   AND EXISTS (SELECT 1 FROM pg_catalog.unnest(p.polroles) pr(role)
-										   WHERE pr.role OPERATOR(pg_catalog.=) 0
-											  OR (pg_catalog.pg_has_role(pr.role, 'pubdata_department', 'MEMBER')
-												  AND NOT pg_catalog.pg_has_role(pr.role, r.provider_role, 'MEMBER')))))
+							   AND pubdata._gives_rows_away(p.polroles, r.provider_role)))
 		LOOP
 			EXECUTE pg_catalog.format('DROP POLICY %I ON %s', pol, r.relation);
 		END LOOP;
@@ -362,10 +373,7 @@ BEGIN
 			FOR pol IN SELECT y.polname FROM pg_catalog.pg_policy y
 						WHERE y.polrelid OPERATOR(pg_catalog.=) p.part::oid AND y.polpermissive
 						  AND y.polname OPERATOR(pg_catalog.<>) 'pubdata_provider'
-						  AND EXISTS (SELECT 1 FROM pg_catalog.unnest(y.polroles) pr(role)
-									   WHERE pr.role OPERATOR(pg_catalog.=) 0
-										  OR (pg_catalog.pg_has_role(pr.role, 'pubdata_department', 'MEMBER')
-											  AND NOT pg_catalog.pg_has_role(pr.role, r.provider_role, 'MEMBER')))
+						  AND pubdata._gives_rows_away(y.polroles, r.provider_role)
 			LOOP
 				EXECUTE pg_catalog.format('DROP POLICY %I ON %s', pol, p.part);
 			END LOOP;

@@ -27,9 +27,7 @@ BEGIN
 	-- on the registered table or one of its partitions
 	SELECT r.code INTO bad FROM pg_catalog.pg_event_trigger_ddl_commands() c
 	  JOIN pg_catalog.pg_policy p ON p.oid OPERATOR(pg_catalog.=) c.objid
-	 CROSS JOIN LATERAL (SELECT p.polrelid AS relid
-						 UNION SELECT x.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors(p.polrelid) x) a
-	  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) a.relid
+	  JOIN pubdata.resource r ON r.id IN (SELECT pubdata._resources_of(p.polrelid))
 	 WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_policy'::regclass LIMIT 1;
 	IF bad IS NOT NULL THEN
 		RAISE EXCEPTION 'policies of resource "%" are managed by pubdata', bad
@@ -38,9 +36,7 @@ BEGIN
 	END IF;
 	-- the registered table or one of its partitions
 	SELECT r.code INTO bad FROM pg_catalog.pg_event_trigger_ddl_commands() d
-	 CROSS JOIN LATERAL (SELECT d.objid AS relid
-							 UNION SELECT x.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors(d.objid) x) a
-	  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) a.relid::oid
+	  JOIN pubdata.resource r ON r.id IN (SELECT pubdata._resources_of(d.objid))
 	  JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) d.objid
 	 WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::regclass
 	   AND d.object_type OPERATOR(pg_catalog.=) 'table'
@@ -70,8 +66,7 @@ BEGIN
 	-- of the registered table or one of its partitions
 	SELECT r.code INTO bad FROM pg_catalog.pg_event_trigger_dropped_objects() o
 	 CROSS JOIN LATERAL (SELECT pg_catalog.to_regclass(pg_catalog.format('%I.%I', o.address_names[1], o.address_names[2]))::pg_catalog.oid AS relid) t
-	 CROSS JOIN LATERAL (SELECT t.relid UNION SELECT x.relid::pg_catalog.oid FROM pg_catalog.pg_partition_ancestors(t.relid) x) a
-	  JOIN pubdata.resource r ON r.relation::oid OPERATOR(pg_catalog.=) a.relid
+	  JOIN pubdata.resource r ON r.id IN (SELECT pubdata._resources_of(t.relid))
 	 WHERE o.object_type OPERATOR(pg_catalog.=) 'policy'
 	   AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_event_trigger_dropped_objects() t
 					   WHERE t.object_type OPERATOR(pg_catalog.=) 'table'

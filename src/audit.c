@@ -78,6 +78,7 @@
 #include "audit.h"
 #include "audit_anchor.h"
 #include "audit_settings.h"
+#include "audit_ship.h"
 #include "audit_store.h"
 
 #include <fcntl.h>
@@ -934,11 +935,39 @@ audit_check_recovered(bool had_segments)
 				last_lost = 0;
 	StringInfoData problems;
 	uint64		gap_seq;
+	bool		copy;
 
 	initStringInfo(&problems);
 	memset(&jump, 0, sizeof(jump));
 	state_exists = (stat(AUDIT_STATE_FILE, &sb) == 0);
 	have_state = audit_read_state(&st);
+	copy = audit_dir_is_copy();
+
+	/*
+	 * A copy of another server's data directory (pg_basebackup, or any copy
+	 * the identity file shows): the state file and the segments were copied
+	 * at different moments, so the state file may be missing, torn, or
+	 * ahead of the copied segments by the records the source wrote in
+	 * between.  Those records are the source's, not lost: this server's
+	 * chain goes on from the last record of its segments (its fork, see
+	 * audit_ship.c), and its state file is made to say so.  A state file
+	 * behind the segments is still checked, and so are the segments.
+	 */
+	if (copy && files_seq > 0 && (!have_state || st.seq > files_seq))
+	{
+		ereport(LOG,
+				(errmsg("pubdata: starting from a copy of another server: the audit state file %s; the chain continues from record " UINT64_FORMAT ", the last one copied",
+						!state_exists ? "was not copied" : !have_state ? "was copied in the middle of a write" :
+						psprintf("was copied after the segments (it records " UINT64_FORMAT ")", st.seq),
+						files_seq),
+				 errdetail("A base backup copies the audit files at different moments; the records after " UINT64_FORMAT " are the source server's.",
+						   files_seq)));
+		if (audit_write_state(files_seq, audit->head_hash, audit->head_at, audit->seg_first, LOG))
+		{
+			have_state = audit_read_state(&st);
+			state_exists = true;
+		}
+	}
 
 	/* the state file: the durable head, rewritten after every sync */
 	if (!have_state && state_exists)

@@ -389,6 +389,24 @@ inherited_head(AuditAnchor *head)
 }
 
 /*
+ * audit_dir_is_copy
+ *		See audit_ship.h.  Only meaningful in the postmaster before
+ *		ship_shmem_startup has renewed the identity.
+ */
+bool
+audit_dir_is_copy(void)
+{
+	AuditServer old;
+	struct stat st;
+
+	if (stat("backup_label", &st) == 0)
+		return true;
+	if (stat(".", &st) != 0 || !server_read(SERVER_FILE, &old))
+		return false;
+	return old.dev != (uint64) st.st_dev || old.ino != (uint64) st.st_ino;
+}
+
+/*
  * ship_shmem_startup
  *		In the postmaster, after audit.c has recovered the chain head: keep
  *		this server's identity, or make a new one when the data directory is

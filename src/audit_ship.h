@@ -17,4 +17,12 @@
  */
 extern void pubdata_audit_ship_init(void);
 
+/*
+ * Whether this data directory is a copy of another server's, as seen when
+ * shared memory is first set up: a base backup (backup_label) or an
+ * identity file written for another directory.  For audit.c's checks at
+ * startup, which run before the identity is renewed.
+ */
+extern bool audit_dir_is_copy(void);
+
 #endif							/* PUBDATA_AUDIT_SHIP_H */

@@ -851,7 +851,7 @@ audit_check_head(StringInfo problems, uint64 *first_lost, uint64 *last_lost,
 	if (r == 0)
 		audit_note_problem(problems, first_lost, last_lost, seq, seq,
 						   "record " UINT64_FORMAT " (%s) is missing from the log", seq, what);
-	else if (r > 0 && memcmp(found, hash, AUDIT_HASH_LEN) != 0)
+	else if (r == 1 && memcmp(found, hash, AUDIT_HASH_LEN) != 0)
 		audit_note_problem(problems, first_lost, last_lost, 0, 0,
 						   "record " UINT64_FORMAT " differs from %s: the log was rewritten", seq, what);
 }
@@ -870,7 +870,15 @@ audit_check_segments(StringInfo problems, uint64 *first_lost, uint64 *last_lost)
 	int			i;
 	uint64		prev_last = 0;
 	uint64		prev_seg = 0;
+	AuditAnchor pruned;
+	int			pr = audit_read_pruned(&pruned);
 
+	/* archived and pruned: the live log begins after the pruned prefix */
+	if (pr > 0)
+		prev_last = pruned.seq;
+	else if (pr < 0)
+		audit_note_problem(problems, first_lost, last_lost, 0, 0,
+						   "the pruned prefix file \"pg_pubdata/audit/pruned\" is damaged");
 	segs = audit_list_segments(&nsegs, LOG);
 	for (i = 0; i < nsegs; i++)
 	{
@@ -883,6 +891,9 @@ audit_check_segments(StringInfo problems, uint64 *first_lost, uint64 *last_lost)
 							   "segment %020llu cannot be read", (unsigned long long) segs[i]);
 			continue;
 		}
+		/* left by a prune cut short: archived, removed by the next one */
+		if (pr > 0 && last.seq != 0 && last.seq <= pruned.seq && i < nsegs - 1)
+			continue;
 		if (first.seq == 0)
 		{
 			/* only the current segment may be empty (created, not yet written) */
@@ -1121,6 +1132,19 @@ audit_recover(void)
 		pfree(buf);
 	}
 	pfree(segs);
+
+	/* every record archived and pruned: the chain goes on from the prefix */
+	if (!found)
+	{
+		AuditAnchor pruned;
+
+		if (audit_read_pruned(&pruned) > 0)
+		{
+			audit->head_seq = pruned.seq;
+			memcpy(audit->head_hash, pruned.hash, AUDIT_HASH_LEN);
+			audit->head_at = pruned.at;
+		}
+	}
 
 	audit->recovered_seq = audit->head_seq;
 	audit_check_recovered(nsegs > 0);

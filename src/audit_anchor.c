@@ -195,8 +195,10 @@ CheckAgainstAnchor(const AuditAnchor *an, const AuditAnchor *head)
 				last = 0;
 	uint64		gap;
 
-	if (r > 0 && memcmp(found, an->hash, AUDIT_HASH_LEN) == 0)
+	if (r == 1 && memcmp(found, an->hash, AUDIT_HASH_LEN) == 0)
 		return;
+	if (r == AUDIT_RECORD_PRUNED)
+		return;					/* archived and pruned since */
 	if (r < 0)
 	{
 		ereport(WARNING,

@@ -4,8 +4,9 @@
  *	  Files of the access audit that the store reads outside its write path
  *	  (issue 19): the edges of a segment and one record by seq, for the
  *	  checks made when shared memory is set up and by the launcher; the
- *	  anchor file pg_pubdata/anchor beside the audit directory, and the
- *	  anchor's line in the server log.
+ *	  anchor file pg_pubdata/anchor beside the audit directory, the
+ *	  anchor's line in the server log, and the pruned prefix (the last record
+ *	  archived and removed, audit_archive.c).
  *
  * Nothing here touches shared memory, and nothing raises an error: the
  * postmaster uses it during recovery.
@@ -27,6 +28,8 @@
 #define AUDIT_ANCHOR_FILE	"pg_pubdata/anchor"	/* outside the audit directory */
 #define AUDIT_ANCHOR_MAGIC	0x5044414e	/* "PDAN" */
 #define AUDIT_TAIL_CHUNK	16384	/* bytes read at a segment's either end */
+#define AUDIT_PRUNED_FILE	"pg_pubdata/audit/pruned"
+#define AUDIT_PRUNED_MAGIC	0x50445052	/* "PDPR" */
 
 /*
  * audit_edge_of
@@ -197,6 +200,18 @@ audit_find_record(uint64 seq, uint8 *hash)
 	size_t		pos = 0;
 	int			result = 0;
 
+	/* archived and pruned: only the last one's hash is kept here */
+	{
+		AuditAnchor pr;
+
+		if (audit_read_pruned(&pr) > 0 && seq <= pr.seq)
+		{
+			if (seq < pr.seq)
+				return AUDIT_RECORD_PRUNED;
+			memcpy(hash, pr.hash, AUDIT_HASH_LEN);
+			return 1;
+		}
+	}
 	segs = audit_list_segments(&nsegs, LOG);
 	for (i = 0; i < nsegs; i++)
 		if (segs[i] <= seq)
@@ -347,3 +362,92 @@ audit_log_anchor(const AuditAnchor *an, uint64 system_identifier, const char *re
 			 errhidestmt(true)));
 }
 
+
+/*
+ * The pruned prefix (pg_pubdata/audit/pruned): the last record that
+ * pubdata.audit_prune() removed after it was archived (seq, hash, time).
+ * The live chain begins after it: its first record links to that hash, the
+ * checks at startup expect the first segment right after it, and
+ * verification starts there.  It is tamper-evident: the first live record
+ * must link to its hash, and the prune record written into the chain before
+ * the segments were removed states the same seq and hash (a file moved
+ * forward over more deleted segments is reported by verify_audit_chain()).
+ */
+typedef struct AuditPrunedFile
+{
+	uint32		magic;
+	uint32		version;
+	uint64		seq;
+	uint8		hash[AUDIT_HASH_LEN];
+	TimestampTz at;
+	TimestampTz taken_at;		/* when it was pruned */
+	pg_crc32c	crc;			/* of the bytes before it */
+} AuditPrunedFile;
+
+/*
+ * audit_read_pruned
+ *		See audit_store.h: 1 read, 0 none (nothing was ever pruned), -1
+ *		damaged.
+ */
+int
+audit_read_pruned(AuditAnchor *p)
+{
+	AuditPrunedFile f;
+	int			fd;
+	ssize_t		n;
+	pg_crc32c	crc;
+
+	fd = BasicOpenFile(AUDIT_PRUNED_FILE, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	n = read(fd, &f, sizeof(f));
+	close(fd);
+	if (n != sizeof(f))
+		return -1;
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, &f, offsetof(AuditPrunedFile, crc));
+	FIN_CRC32C(crc);
+	if (f.magic != AUDIT_PRUNED_MAGIC || f.version != 1 || !EQ_CRC32C(crc, f.crc) || f.seq == 0)
+		return -1;
+	p->seq = f.seq;
+	memcpy(p->hash, f.hash, AUDIT_HASH_LEN);
+	p->at = f.at;
+	p->taken_at = f.taken_at;
+	return 1;
+}
+
+/*
+ * audit_write_pruned
+ *		See audit_store.h: written aside, fsynced, renamed into place.
+ */
+bool
+audit_write_pruned(const AuditAnchor *p, int elevel)
+{
+	AuditPrunedFile f;
+	int			fd;
+	const char *tmp = AUDIT_PRUNED_FILE ".tmp";
+
+	memset(&f, 0, sizeof(f));
+	f.magic = AUDIT_PRUNED_MAGIC;
+	f.version = 1;
+	f.seq = p->seq;
+	memcpy(f.hash, p->hash, AUDIT_HASH_LEN);
+	f.at = p->at;
+	f.taken_at = p->taken_at;
+	INIT_CRC32C(f.crc);
+	COMP_CRC32C(f.crc, &f, offsetof(AuditPrunedFile, crc));
+	FIN_CRC32C(f.crc);
+
+	fd = BasicOpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
+	if (fd < 0 || write(fd, &f, sizeof(f)) != sizeof(f) || pg_fsync(fd) != 0)
+	{
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not write the pruned audit prefix \"%s\": %m", tmp)));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
+	return durable_rename(tmp, AUDIT_PRUNED_FILE, elevel) == 0;
+}

@@ -79,6 +79,8 @@ typedef struct AuditLossReport
 #define AUDIT_EVENT_SETTING		"setting"	/* pubdata.audit or .guard changed */
 #define AUDIT_EVENT_UNRECORDED	"unrecorded"	/* reads made while it was off */
 #define AUDIT_EVENT_GAP			"gap"	/* records found missing */
+#define AUDIT_EVENT_ARCHIVED	"archived"	/* segments copied to an archive */
+#define AUDIT_EVENT_PRUNED		"pruned"	/* archived segments removed */
 
 /* Path of the segment whose first record is seq. */
 extern void audit_seg_path(char *path, size_t size, uint64 seq);
@@ -141,8 +143,20 @@ extern bool audit_segment_edges(uint64 seg, AuditEdge *first, AuditEdge *last);
 /* The last well-formed record of a segment's contents; false if none. */
 extern bool audit_last_record_of(char *buf, size_t len, AuditRecord *rec);
 
-/* Whether record seq is in the log: 1 (hash copied out), 0 missing, -1 unreadable. */
+/*
+ * Whether record seq is in the log: 1 (hash copied out), 0 missing, -1
+ * unreadable, AUDIT_RECORD_PRUNED archived and pruned before the last
+ * pruned record (whose hash is copied out, 1).
+ */
+#define AUDIT_RECORD_PRUNED 2
 extern int	audit_find_record(uint64 seq, uint8 *hash);
+
+/*
+ * The pruned prefix: the last record archived and removed from the live
+ * log (pg_pubdata/audit/pruned).  read: 1, 0 none, -1 damaged.
+ */
+extern int	audit_read_pruned(AuditAnchor *p);
+extern bool audit_write_pruned(const AuditAnchor *p, int elevel);
 
 /*
  * Write a gap record stating what was lost (records first_lost..last_lost,

@@ -250,6 +250,11 @@ typedef struct VerifyScan
 	TimestampTz cp_at;
 	uint64		cp_segment;
 	size_t		cp_end;
+	uint64		pruned_seq;		/* the pruned prefix, 0: none */
+	uint8		pruned_hash[AUDIT_HASH_LEN];
+	uint64		prune_stated;	/* the newest prune record: what it states */
+	uint8		prune_stated_hash[AUDIT_HASH_LEN];
+	uint64		prune_record;	/* and its own seq */
 	bool	   *stop;
 } VerifyScan;
 
@@ -296,6 +301,15 @@ verify_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 	bool		first_in_segment = (segment != v->cur_segment);
 
 	v->cur_segment = segment;
+	/* left by a prune cut short: archived, only the prefix's end is compared */
+	if (parsed && v->pruned_seq != 0 && rec->seq <= v->pruned_seq)
+	{
+		if (rec->seq == v->pruned_seq && memcmp(rec->hash, v->pruned_hash, AUDIT_HASH_LEN) != 0)
+			verify_problem(v, rec->seq,
+						   "record " UINT64_FORMAT " differs from the pruned prefix: the log was rewritten",
+						   rec->seq);
+		return;
+	}
 	if (!parsed)
 	{
 		verify_problem(v, v->expected,
@@ -305,6 +319,22 @@ verify_cb(void *arg, uint64 segment, size_t offset, const char *raw,
 	}
 	v->records++;
 	audit_sha256(v->prev, raw, rec->hashed_len, computed);
+
+	/* a prune record states the prefix it removed (audit_archive.c) */
+	if (rec->outcome != NULL && strcmp(rec->outcome, AUDIT_EVENT_PRUNED) == 0 &&
+		rec->statement != NULL)
+	{
+		unsigned long long from,
+					upto;
+		char		hex[AUDIT_HASH_LEN * 2 + 1];
+
+		if (sscanf(rec->statement, "pruned records %llu to %llu (hash %64[0-9a-f])", &from, &upto, hex) == 3 &&
+			audit_hex_decode(hex, v->prune_stated_hash))
+		{
+			v->prune_stated = (uint64) upto;
+			v->prune_record = rec->seq;
+		}
+	}
 
 	if (rec->seq != v->expected)
 	{
@@ -449,6 +479,8 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 	bool		partial;
 	int			nsegs;
 	int			cp_status;
+	int			pr_status;
+	AuditAnchor pruned;
 	bool		from_prefix = false;
 	uint64		start_seg = 0;
 	size_t		start_off = 0;
@@ -460,6 +492,7 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 		elog(ERROR, "return type must be a row type");
 
 	memset(&v, 0, sizeof(v));
+	memset(&pruned, 0, sizeof(pruned));
 	v.expected = 1;
 	v.cur_segment = 0;
 	v.stop = &stop;
@@ -528,8 +561,57 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 			va->what = "the anchor in pg_pubdata/anchor";
 		}
 	}
+	/* archived and pruned: the live chain starts after the pruned prefix */
+	pr_status = audit_read_pruned(&pruned);
+	if (pr_status < 0)
+		verify_problem(&v, 0, "the pruned prefix file \"pg_pubdata/audit/pruned\" is damaged: the live log cannot be linked to what was archived");
+	else if (pr_status > 0)
+	{
+		v.pruned_seq = pruned.seq;
+		memcpy(v.pruned_hash, pruned.hash, AUDIT_HASH_LEN);
+		v.expected = pruned.seq + 1;
+		memcpy(v.prev, pruned.hash, AUDIT_HASH_LEN);
+		memcpy(v.cp_prev, pruned.hash, AUDIT_HASH_LEN);
+		v.last_seq = pruned.seq;
+		memcpy(v.last_hash, pruned.hash, AUDIT_HASH_LEN);
+		v.last_at = pruned.at;
+		/* heads and anchors inside the pruned prefix: its end is compared */
+		if (v.head_known && v.head_seq <= pruned.seq)
+		{
+			v.head_found = true;
+			stop = true;
+			if (v.head_seq == pruned.seq && memcmp(v.head_hash, pruned.hash, AUDIT_HASH_LEN) != 0)
+				verify_problem(&v, v.head_seq,
+							   "record " UINT64_FORMAT " differs from the chain head held in shared memory: the log was rewritten",
+							   v.head_seq);
+		}
+		if (v.state_valid && v.state.seq <= pruned.seq)
+			v.state_found = true;
+		for (i = 0; i < v.nanchors; i++)
+		{
+			VerifyAnchor *an = &v.anchors[i];
+
+			if (an->seq > pruned.seq)
+				continue;
+			an->found = true;
+			if (an->seq == pruned.seq && memcmp(an->hash, pruned.hash, AUDIT_HASH_LEN) != 0)
+				verify_problem(&v, an->seq,
+							   "record " UINT64_FORMAT " (the pruned prefix) does not match %s: the log was rewritten since the anchor was taken",
+							   an->seq, an->what);
+		}
+	}
 	cp_status = audit_read_checkpoint(&v.checkpoint);
 	v.checkpoint_valid = (cp_status == 1);
+	/* a verified prefix that was pruned since: verify from the pruned one */
+	if (v.checkpoint_valid && v.pruned_seq != 0 && v.checkpoint.seq <= v.pruned_seq)
+	{
+		v.checkpoint_valid = false;
+		if (v.checkpoint.seq == v.pruned_seq &&
+			memcmp(v.checkpoint.hash, v.pruned_hash, AUDIT_HASH_LEN) != 0)
+			verify_problem(&v, v.pruned_seq,
+						   "record " UINT64_FORMAT " differs from the verified prefix remembered: the pruned prefix was replaced",
+						   v.pruned_seq);
+	}
 	if (cp_status < 0 && incremental)
 		verify_problem(&v, 0, "the verified prefix remembered in \"%s\" is damaged: the whole chain was verified (a full verification that finds it intact remembers a new one)",
 					   AUDIT_VERIFIED_FILE);
@@ -671,6 +753,18 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 						   "record " UINT64_FORMAT " (proven by %s) is missing from the log: it is gone",
 						   an->seq, an->what);
 	}
+	/*
+	 * The pruned prefix must be the one the newest prune record in the chain
+	 * states (checked when the scan went through the records after it).
+	 */
+	if (v.pruned_seq != 0 && !from_prefix &&
+		(v.prune_stated != v.pruned_seq ||
+		 memcmp(v.prune_stated_hash, v.pruned_hash, AUDIT_HASH_LEN) != 0))
+		verify_problem(&v, v.pruned_seq,
+					   v.prune_stated == 0 ?
+					   "the live log begins after record " UINT64_FORMAT " (the pruned prefix) but no prune record in the chain states it: segments were deleted and the prefix file forged" :
+					   "the live log begins after record " UINT64_FORMAT " (the pruned prefix) but the newest prune record in the chain states another: segments were deleted and the prefix file forged",
+					   v.pruned_seq);
 	if (v.checkpoint_valid && !v.checkpoint_found)
 		verify_problem(&v, v.checkpoint.seq,
 					   "record " UINT64_FORMAT " (the end of the verified prefix remembered) is missing from the log",
@@ -686,12 +780,15 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 		initStringInfo(&anchors_matched);
 		for (i = 0; i < v.nanchors; i++)
 			appendStringInfo(&anchors_matched, "; %s matches", v.anchors[i].what);
+		if (v.pruned_seq != 0 && !from_prefix)
+			appendStringInfo(&note, "; records 1 to " UINT64_FORMAT " were archived and pruned: the live log links to the pruned prefix, which prune record " UINT64_FORMAT " states",
+							 v.pruned_seq, v.prune_record);
 		if (v.last_seq == 0)
 			appendStringInfoString(&v.detail, "the access audit log is empty");
 		else
 			appendStringInfo(&v.detail,
 							 INT64_FORMAT " records in %d segment(s), chain intact from record " UINT64_FORMAT " to " UINT64_FORMAT "%s%s%s%s",
-							 v.records, nsegs, from_prefix ? v.checkpoint.seq + 1 : 1, v.last_seq,
+							 v.records, nsegs, from_prefix ? v.checkpoint.seq + 1 : v.pruned_seq + 1, v.last_seq,
 							 v.head_known ? "; it ends at the head held in shared memory" : "",
 							 v.state_valid ? "; the durable head in the state file matches" : "",
 							 v.nanchors > 0 ? anchors_matched.data : "", note.data);

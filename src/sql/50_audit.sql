@@ -127,8 +127,8 @@ COMMENT ON VIEW pubdata.audit_events IS
 	'The access audit''s records that are not reads, in chain order, for the whole cluster: changes of pubdata.audit and pubdata.guard, reads made while either was off, records found missing';
 COMMENT ON COLUMN pubdata.audit_events.database IS 'the database of the session that made the change; NULL for the server (configuration, startup, the launcher''s check)';
 COMMENT ON COLUMN pubdata.audit_events.role_name IS 'the role acting in that session (its oid in parentheses when the session ended before it could be looked up)';
-COMMENT ON COLUMN pubdata.audit_events.kind IS 'setting: pubdata.audit or pubdata.guard changed; unrecorded: reads made while either was off; gap: records found missing';
-COMMENT ON COLUMN pubdata.audit_events.command IS 'how: SET, RESET, CONNECT, SESSION START, RELOAD, STARTUP, ALTER ROLE, ALTER DATABASE, ALTER SYSTEM; UNRECORDED; STARTUP or ANCHOR CHECK for a gap';
+COMMENT ON COLUMN pubdata.audit_events.kind IS 'setting: pubdata.audit or pubdata.guard changed; unrecorded: reads made while either was off; gap: records found missing; archived, pruned: segments copied to an archive directory, archived segments removed from the live log';
+COMMENT ON COLUMN pubdata.audit_events.command IS 'how: SET, RESET, CONNECT, SESSION START, RELOAD, STARTUP, ALTER ROLE, ALTER DATABASE, ALTER SYSTEM; UNRECORDED; STARTUP or ANCHOR CHECK for a gap; ARCHIVE; PRUNE';
 COMMENT ON COLUMN pubdata.audit_events.reads_unrecorded IS 'audited reads (statements) not recorded because pubdata.audit or pubdata.guard was off, since the previous record that counted them';
 COMMENT ON COLUMN pubdata.audit_events.records_lost IS 'a gap: how many records are proven gone';
 COMMENT ON COLUMN pubdata.audit_events.detail IS 'what changed, or what was found missing';
@@ -138,3 +138,42 @@ GRANT EXECUTE ON FUNCTION pubdata._audit_records(), pubdata.verify_audit_chain(b
 GRANT SELECT ON pubdata.access_log, pubdata.audit_events, pubdata.audit_anchor TO pubdata_admin, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata._my_access_log() TO pubdata_department;
 GRANT SELECT ON pubdata.my_access_log TO pubdata_department;
+
+-- ---------------------------------------------------------------------------
+-- Archiving (issue 13): closed segments exported with a manifest, pruned once
+-- their copies are checked, an archive verified on its own and against the
+-- live chain (src/audit_archive.c).  The server writes, reads and removes the
+-- files: superusers and members of pg_write_server_files (archive, prune) or
+-- pg_read_server_files (verify) only, checked in C like COPY with a file.
+-- ---------------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION pubdata.audit_archive(before timestamptz, directory text,
+	OUT segment text, OUT first_seq bigint, OUT last_seq bigint, OUT first_at timestamptz,
+	OUT last_at timestamptz, OUT bytes bigint, OUT sha256 text)
+	RETURNS SETOF record
+	LANGUAGE C VOLATILE
+	AS 'MODULE_PATHNAME', 'pubdata_audit_archive';
+COMMENT ON FUNCTION pubdata.audit_archive(timestamptz, text) IS
+	'Copy every closed access audit segment whose records are all dated before the cut (never the current one) into an archive directory (absolute, outside the data directory), each relinked and fsynced, with a manifest (segments, first and last seq and time, SHA-256 of each file, the hash before the first record and of the last); segments already archived there are skipped; an archived record in the chain states it. Superusers and pg_write_server_files only';
+
+CREATE OR REPLACE FUNCTION pubdata.audit_prune(directory text, upto_seq bigint DEFAULT NULL,
+	OUT segments integer, OUT first_seq bigint, OUT last_seq bigint)
+	RETURNS record
+	LANGUAGE C VOLATILE
+	AS 'MODULE_PATHNAME', 'pubdata_audit_prune';
+COMMENT ON FUNCTION pubdata.audit_prune(text, bigint) IS
+	'Remove from the live access audit log, oldest first, the closed segments archived in the directory (up to upto_seq), after checking that each archived copy and the live file match the manifest''s SHA-256 and relink, and that the usage summaries counted them; a prune record in the chain and pg_pubdata/audit/pruned then state the pruned prefix, from which the live chain verifies. Superusers and pg_write_server_files only';
+
+CREATE OR REPLACE FUNCTION pubdata.verify_audit_archive(directory text,
+	OUT ok boolean, OUT segments integer, OUT records bigint, OUT first_seq bigint, OUT last_seq bigint,
+	OUT first_broken_seq bigint, OUT detail text)
+	RETURNS record
+	LANGUAGE C VOLATILE
+	AS 'MODULE_PATHNAME', 'pubdata_verify_audit_archive';
+COMMENT ON FUNCTION pubdata.verify_audit_archive(text) IS
+	'Verify an access audit archive directory on its own (manifests that follow each other, every file against its SHA-256, every link of the archived chain) and its link to the live chain (the pruned prefix, or the live record at its end). Superusers and pg_read_server_files only';
+
+REVOKE ALL ON FUNCTION pubdata.audit_archive(timestamptz, text), pubdata.audit_prune(text, bigint),
+	pubdata.verify_audit_archive(text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pubdata.audit_archive(timestamptz, text), pubdata.verify_audit_archive(text)
+	TO pubdata_admin, pubdata_auditor;
+GRANT EXECUTE ON FUNCTION pubdata.audit_prune(text, bigint) TO pubdata_admin;

@@ -526,7 +526,7 @@ pubdata_audit_archive(PG_FUNCTION_ARGS)
 	if (before > GetCurrentTimestamp())
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("the cut %s of pubdata.audit_archive() is in the future", timestamptz_to_str(before)),
+				 errmsg("the cut of pubdata.audit_archive() is in the future"),
 				 errdetail("Only closed segments whose records are all dated before the cut are archived; the current segment never is."),
 				 errhint("Give a time in the past, e.g. now() - interval '90 days'.")));
 	rsinfo = srf_start(fcinfo);
@@ -750,11 +750,7 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 	have_pruned = (audit_read_pruned(&pruned) > 0);
 	(void) audit_flush_for_reader();
 	segs = audit_list_segments(&nsegs, ERROR);
-	if (nsegs == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("the access audit log has no segment to prune")));
-	prev_seq = segs[0] - 1;
+	prev_seq = nsegs > 0 ? segs[0] - 1 : 0;
 	if (prev_seq == 0)
 		memset(prev, 0, AUDIT_HASH_LEN);
 	else if (have_pruned && pruned.seq == prev_seq)
@@ -765,7 +761,7 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 				 errmsg("the live access audit log begins at record " UINT64_FORMAT " but no pruned prefix ends at record " UINT64_FORMAT,
 						segs[0], prev_seq),
 				 errhint("Run pubdata.verify_audit_chain() to see what is wrong.")));
-	first_seq = segs[0];
+	first_seq = prev_seq + 1;
 	memset(&last, 0, sizeof(last));
 
 	/* from the oldest on: archived, identical copies, up to upto_seq */
@@ -1028,7 +1024,7 @@ pubdata_verify_audit_archive(PG_FUNCTION_ARGS)
 	values[4] = Int64GetDatum((int64) lastseq);
 	nulls[4] = (nms == 0);
 	values[5] = Int64GetDatum((int64) broken_at);
-	nulls[5] = (problems.len == 0);
+	nulls[5] = (problems.len == 0 || broken_at == 0);
 	if (problems.len == 0)
 		values[6] = CStringGetTextDatum(psprintf(INT64_FORMAT " records in %d segment(s) of %d manifest(s), chain intact from record " UINT64_FORMAT " to " UINT64_FORMAT ", every file matches its SHA-256%s",
 												 records, nsegs, nms, first, lastseq, notes.data));

@@ -5,7 +5,7 @@
 \set QUIET on
 SET client_min_messages = warning;
 BEGIN;
-SELECT plan(25);
+SELECT plan(26);
 
 -- the extension's own objects (pg_depend 'e'), in both schemas
 CREATE TEMP VIEW sec_fn AS
@@ -86,8 +86,20 @@ SELECT is_empty($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_d
 		'pubdata.publish_catalog_to_province', 'pubdata.add_federated_city', 'pubdata.remove_federated_city',
 		'pubdata.province_evaluation', 'pubdata._audit_receive', 'pubdata.audit_servers', 'pubdata.verify_audit_chains',
 		'pubdata._audit_shipped_records', 'pubdata._shipped_access_rows', 'pubdata._verify_shipped_chains',
-		'pubdata._audit_server_of')$$,
+		'pubdata._audit_server_of', 'pubdata.audit_archive', 'pubdata.audit_prune', 'pubdata.verify_audit_archive')$$,
 	'departments cannot execute the bureau''s functions');
+-- archiving the audit: the bureau and the auditor archive and verify (the C
+-- code also requires pg_write_server_files / pg_read_server_files), only the
+-- bureau prunes
+SELECT set_eq($$SELECT r || ' ' || f FROM unnest(ARRAY['pubdata_admin', 'pubdata_auditor', 'pubdata_department',
+		'pubdata_open_reader', 'pubdata_standby', 'pubdata_province', 'public']) r,
+		unnest(ARRAY['pubdata.audit_archive(timestamptz,text)', 'pubdata.audit_prune(text,bigint)',
+					 'pubdata.verify_audit_archive(text)']) f
+	WHERE has_function_privilege(r, f, 'EXECUTE')$$,
+	ARRAY['pubdata_admin pubdata.audit_archive(timestamptz,text)', 'pubdata_admin pubdata.audit_prune(text,bigint)',
+		  'pubdata_admin pubdata.verify_audit_archive(text)', 'pubdata_auditor pubdata.audit_archive(timestamptz,text)',
+		  'pubdata_auditor pubdata.verify_audit_archive(text)'],
+	'the audit archive: the bureau and the auditor archive and verify, only the bureau prunes');
 
 -- the standbys' login (a member of pubdata_standby) ships audit records and
 -- does nothing else in pubdata; the province's login on a city executes nothing

@@ -745,6 +745,12 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 					 errmsg("upto_seq must be positive, not " INT64_FORMAT, upto),
 					 errhint("Give the last record to prune, or NULL for every archived segment.")));
 	}
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("cannot prune the access audit log of a standby"),
+				 errdetail("A standby's records are shipped to its primary from its own log; pruning could remove records not shipped yet."),
+				 errhint("Archive and prune on the primary; a standby's log can be archived with pubdata.audit_archive().")));
 	lock_archiving();
 	ms = manifests_load(dir, &nms, NULL);
 	have_pruned = (audit_read_pruned(&pruned) > 0);

@@ -63,6 +63,7 @@
 
 #include "access/xlog.h"
 #include "access/xlogrecovery.h"
+#include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "miscadmin.h"
@@ -73,6 +74,7 @@
 #include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
@@ -1257,10 +1259,10 @@ pubdata_audit_receive(PG_FUNCTION_ARGS)
  *		name of its server.
  */
 static void
-record_row(ReturnSetInfo *rsinfo, AuditRecord *rec, const char *server)
+record_row(ReturnSetInfo *rsinfo, AuditRecord *rec, const char *server, const char *id)
 {
-	Datum		values[18];
-	bool		nulls[18];
+	Datum		values[19];
+	bool		nulls[19];
 
 	memset(nulls, 0, sizeof(nulls));
 	values[0] = Int64GetDatum((int64) rec->seq);
@@ -1288,15 +1290,78 @@ record_row(ReturnSetInfo *rsinfo, AuditRecord *rec, const char *server)
 	values[16] = rec->masked ? CStringGetTextDatum(rec->masked) : (Datum) 0;
 	nulls[16] = (rec->masked == NULL);
 	values[17] = CStringGetTextDatum(server);
+	if (rsinfo->setDesc->natts > 18)
+		values[18] = CStringGetTextDatum(id);
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
 PG_FUNCTION_INFO_V1(pubdata_audit_shipped_records);
 
 /*
+ * The part of a shipped chain wanted (pubdata._audit_shipped_records_by):
+ * records after after_seq, up to upto_seq (0: no bound).
+ */
+typedef struct ShippedRange
+{
+	const char *id;
+	uint64		after;
+	uint64		upto;
+} ShippedRange;
+
+/*
+ * shipped_ranges
+ *		The ranges given as server_ids, after_seqs, upto_seqs (arguments
+ *		2..4, NULLs allowed in the last two); NULL when no ids are given.
+ */
+static ShippedRange *
+shipped_ranges(FunctionCallInfo fcinfo, int *n)
+{
+	Datum	   *ids,
+			   *afters = NULL,
+			   *uptos = NULL;
+	bool	   *idn,
+			   *aftern = NULL,
+			   *upton = NULL;
+	int			nids,
+				na = 0,
+				nu = 0;
+	ShippedRange *r;
+	int			i;
+
+	*n = 0;
+	if (PG_ARGISNULL(2))
+		return NULL;
+	deconstruct_array(PG_GETARG_ARRAYTYPE_P(2), TEXTOID, -1, false, TYPALIGN_INT, &ids, &idn, &nids);
+	if (!PG_ARGISNULL(3))
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(3), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &afters, &aftern, &na);
+	if (!PG_ARGISNULL(4))
+		deconstruct_array(PG_GETARG_ARRAYTYPE_P(4), INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &uptos, &upton, &nu);
+	r = palloc0(sizeof(ShippedRange) * (nids + 1));
+	for (i = 0; i < nids; i++)
+	{
+		if (idn[i])
+			continue;
+		r[*n].id = TextDatumGetCString(ids[i]);
+		if (i < na && !aftern[i] && DatumGetInt64(afters[i]) > 0)
+			r[*n].after = (uint64) DatumGetInt64(afters[i]);
+		if (i < nu && !upton[i] && DatumGetInt64(uptos[i]) > 0)
+			r[*n].upto = (uint64) DatumGetInt64(uptos[i]);
+		(*n)++;
+	}
+	return r;
+}
+
+/*
  * pubdata._audit_shipped_records() returns setof record
  *		Every record of the chains shipped here, server by server in chain
  *		order, up to each head: the columns of _audit_records() and server.
+ *
+ * pubdata._audit_shipped_records_by(since, before, server_ids, after_seqs,
+ * upto_seqs, only_listed) returns the same and server_id: records with
+ * since <= at < before (NULL: unbounded), of a listed server only those
+ * after its after_seq and up to its upto_seq (NULL: no bound), of the others
+ * all or, with only_listed, none.  Segments wholly before after_seq are not
+ * read: the usage summaries (audit_summarise) read the new records only.
  */
 Datum
 pubdata_audit_shipped_records(PG_FUNCTION_ARGS)
@@ -1306,8 +1371,31 @@ pubdata_audit_shipped_records(PG_FUNCTION_ARGS)
 	ListCell   *lc;
 	MemoryContext tmp,
 				old;
+	bool		by = (PG_NARGS() >= 6);
+	TimestampTz since = 0,
+				before = 0;
+	bool		has_since = false,
+				has_before = false;
+	bool		only_listed = false;
+	ShippedRange *ranges = NULL;
+	int			nranges = 0;
 
 	InitMaterializedSRF(fcinfo, 0);
+	if (by)
+	{
+		has_since = !PG_ARGISNULL(0);
+		has_before = !PG_ARGISNULL(1);
+		if (has_since)
+			since = PG_GETARG_TIMESTAMPTZ(0);
+		if (has_before)
+			before = PG_GETARG_TIMESTAMPTZ(1);
+		if (has_since && has_before && since >= before)
+			return (Datum) 0;	/* an empty range: nothing to read */
+		ranges = shipped_ranges(fcinfo, &nranges);
+		only_listed = !PG_ARGISNULL(5) && PG_GETARG_BOOL(5);
+		if (only_listed && nranges == 0)
+			return (Datum) 0;
+	}
 	ids = list_shipped();
 	tmp = AllocSetContextCreate(CurrentMemoryContext, "pubdata shipped audit read",
 								ALLOCSET_DEFAULT_SIZES);
@@ -1322,10 +1410,28 @@ pubdata_audit_shipped_records(PG_FUNCTION_ARGS)
 		int			nsegs;
 		int			i;
 
+		uint64		after = 0,
+					upto = 0;
+		int			k;
+		bool		listed = false;
+
+		for (k = 0; k < nranges; k++)
+			if (strcmp(ranges[k].id, id) == 0)
+			{
+				listed = true;
+				after = ranges[k].after;
+				upto = ranges[k].upto;
+			}
+		if (only_listed && !listed)
+			continue;
 		shipped_dir(dir, sizeof(dir), id);
 		snprintf(path, sizeof(path), "%s/info", dir);
 		if (!server_read(path, &info) || !head_read(dir, &head))
 			continue;			/* reported by verify_audit_chains() */
+		if (upto == 0 || upto > head.seq)
+			upto = head.seq;
+		if (after >= upto)
+			continue;
 		segs = list_dir_segments(dir, &nsegs);
 		for (i = 0; i < nsegs; i++)
 		{
@@ -1335,6 +1441,9 @@ pubdata_audit_shipped_records(PG_FUNCTION_ARGS)
 			bool		done = false;
 
 			CHECK_FOR_INTERRUPTS();
+			/* wholly before what is wanted: the next one starts after it */
+			if (i + 1 < nsegs && segs[i + 1] <= after + 1)
+				continue;
 			old = MemoryContextSwitchTo(tmp);
 			shipped_seg_path(path, sizeof(path), dir, segs[i]);
 			buf = audit_read_file(path, &len, ERROR);
@@ -1351,12 +1460,14 @@ pubdata_audit_shipped_records(PG_FUNCTION_ARGS)
 				memset(&rec, 0, sizeof(rec));
 				if (audit_parse_line(buf + pos, llen, &rec))
 				{
-					if (rec.seq > head.seq)
-						done = true;	/* after the head: not held yet */
-					else
+					if (rec.seq > upto)
+						done = true;	/* after the head (not held yet) or the bound */
+					else if (rec.seq > after &&
+							 (!has_since || rec.at >= since) &&
+							 (!has_before || rec.at < before))
 					{
 						MemoryContextSwitchTo(old);
-						record_row(rsinfo, &rec, info.name);
+						record_row(rsinfo, &rec, info.name, id);
 						MemoryContextSwitchTo(tmp);
 					}
 				}
@@ -1676,7 +1787,12 @@ verify_one(const char *id, bool *ok, uint64 *records, uint64 *broken, StringInfo
 		if (!own && stat(odir, &st) != 0)
 			appendStringInfo(detail, "; its origin %s is not kept here", info.origin);
 		else if (!find_record(own ? NULL : odir, info.fork_seq, theirs))
-			appendStringInfo(detail, "; its origin's record " UINT64_FORMAT " is not here", info.fork_seq);
+		{
+			if (own && audit_find_record(info.fork_seq, theirs) == AUDIT_RECORD_PRUNED)
+				appendStringInfo(detail, "; its origin's record " UINT64_FORMAT " was archived and pruned here", info.fork_seq);
+			else
+				appendStringInfo(detail, "; its origin's record " UINT64_FORMAT " is not here", info.fork_seq);
+		}
 		else if (memcmp(theirs, info.fork_hash, AUDIT_HASH_LEN) != 0)
 		{
 			*broken = info.fork_seq;

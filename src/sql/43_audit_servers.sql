@@ -22,6 +22,20 @@ CREATE OR REPLACE FUNCTION pubdata._audit_shipped_records(
 COMMENT ON FUNCTION pubdata._audit_shipped_records() IS
 	'Every audit record standbys shipped to this server, server by server in chain order, with the server''s name (internal: use pubdata.access_log)';
 
+CREATE OR REPLACE FUNCTION pubdata._audit_shipped_records_by(
+	since timestamptz, before timestamptz, server_ids text[], after_seqs bigint[], upto_seqs bigint[],
+	only_listed boolean,
+	OUT seq bigint, OUT at timestamptz, OUT database oid, OUT role_name text,
+	OUT department_id integer, OUT department_code text, OUT resources text,
+	OUT grant_id bigint, OUT purpose text, OUT command text, OUT query_id bigint,
+	OUT rows bigint, OUT hash text, OUT grants text, OUT outcome text, OUT statement text, OUT masked text,
+	OUT server text, OUT server_id text)
+	RETURNS SETOF record
+	LANGUAGE C VOLATILE
+	AS 'MODULE_PATHNAME', 'pubdata_audit_shipped_records';
+COMMENT ON FUNCTION pubdata._audit_shipped_records_by(timestamptz, timestamptz, text[], bigint[], bigint[], boolean) IS
+	'The audit records standbys shipped here with since <= at < before (NULL: unbounded); of the servers listed (audit ids) those after after_seqs and up to upto_seqs (NULL: no bound), of the others all or, with only_listed, none; segments before after_seqs are not read (internal: the usage summaries)';
+
 -- _audit_receive: a standby's shipper calls it on the primary
 CREATE OR REPLACE FUNCTION pubdata._audit_receive(server_id text, server_name text, fork_seq bigint,
 												  fork_hash text, origin text, records text)
@@ -50,6 +64,7 @@ COMMENT ON FUNCTION pubdata._verify_shipped_chains() IS
 	'Relink every audit chain shipped here from its fork to its head, and check the fork against its origin''s record (internal: use pubdata.verify_audit_chains)';
 
 GRANT EXECUTE ON FUNCTION pubdata._audit_server_of(bigint), pubdata._audit_shipped_records(),
+	pubdata._audit_shipped_records_by(timestamptz, timestamptz, text[], bigint[], bigint[], boolean),
 	pubdata.audit_servers(), pubdata._verify_shipped_chains() TO pubdata_admin, pubdata_auditor;
 -- the standbys' login calls _audit_receive and nothing else of pubdata
 GRANT USAGE ON SCHEMA pubdata TO pubdata_standby;

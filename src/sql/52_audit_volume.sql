@@ -126,8 +126,113 @@ $$;
 COMMENT ON FUNCTION pubdata.my_audit_records(timestamptz, timestamptz, text, text, text, bigint) IS
 	'For departments: the rows of my_access_log with since <= at < before (NULL: unbounded) and the resource, department, role and grant given (NULL: any), reading only the audit segments of that time';
 
+-- _shipped_usage_rows: what the usage summaries count of the chains standbys
+-- shipped here (access_log's rows: one per record and resource), by server,
+-- in a time range, after and up to a seq per server (_audit_shipped_records_by)
+CREATE OR REPLACE FUNCTION pubdata._shipped_usage_rows(
+	since timestamptz, before timestamptz, server_ids text[], after_seqs bigint[], upto_seqs bigint[],
+	only_listed boolean,
+	OUT server_id text, OUT seq bigint, OUT at timestamptz, OUT department text, OUT resource text,
+	OUT role_name text, OUT grant_id bigint, OUT rows bigint)
+	RETURNS SETOF record
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT r.server_id, r.seq, r.at, r.department_code, res.resource, r.role_name,
+		   CASE WHEN r.grants IS NULL THEN r.grant_id ELSE g.ids[1] END, r.rows
+	  FROM pubdata._audit_shipped_records_by($1, $2, $3, $4, $5, $6) r
+	  LEFT JOIN LATERAL ROWS FROM (pg_catalog.unnest(pg_catalog.string_to_array(r.resources, ',')),
+								   pg_catalog.unnest(pg_catalog.string_to_array(r.grants, ';')))
+			 AS res(resource, grant_group) ON true
+	  LEFT JOIN LATERAL (SELECT pg_catalog.string_to_array(NULLIF(res.grant_group, ''), ',')::bigint[] AS ids) g ON true
+	 WHERE r.database OPERATOR(pg_catalog.=) (SELECT d.oid FROM pg_catalog.pg_database d
+											  WHERE d.datname OPERATOR(pg_catalog.=) pg_catalog.current_database())
+$$;
+COMMENT ON FUNCTION pubdata._shipped_usage_rows(timestamptz, timestamptz, text[], bigint[], bigint[], boolean) IS
+	'access_log''s rows of the records standbys shipped here, with their server''s audit id, by time and by seq per server (internal: the usage summaries)';
+
+-- _shipped_unsummarised: the shipped records the summaries do not count yet,
+-- in a time range (after audit_usage_shipped.summarised_seq of each server)
+CREATE OR REPLACE FUNCTION pubdata._shipped_unsummarised(since timestamptz, before timestamptz,
+	OUT server_id text, OUT seq bigint, OUT at timestamptz, OUT department text, OUT resource text,
+	OUT role_name text, OUT grant_id bigint, OUT rows bigint)
+	RETURNS SETOF record
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT u.* FROM (SELECT pg_catalog.array_agg(s.server_id ORDER BY s.server_id) AS ids,
+							pg_catalog.array_agg(s.summarised_seq ORDER BY s.server_id) AS seqs
+					   FROM pubdata.audit_usage_shipped s) st,
+		   pubdata._shipped_usage_rows($1, $2, st.ids, st.seqs, NULL, false) u
+$$;
+COMMENT ON FUNCTION pubdata._shipped_unsummarised(timestamptz, timestamptz) IS
+	'The rows of _shipped_usage_rows not yet counted in audit_usage_day_shipped, in a time range (internal)';
+
+-- _shipped_summarised: the shipped records the summaries count, in a time
+-- range (up to audit_usage_shipped.summarised_seq of each server)
+CREATE OR REPLACE FUNCTION pubdata._shipped_summarised(since timestamptz, before timestamptz,
+	OUT server_id text, OUT seq bigint, OUT at timestamptz, OUT department text, OUT resource text,
+	OUT role_name text, OUT grant_id bigint, OUT rows bigint)
+	RETURNS SETOF record
+	LANGUAGE sql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+	SELECT u.* FROM (SELECT pg_catalog.array_agg(s.server_id ORDER BY s.server_id) AS ids,
+							pg_catalog.array_agg(s.summarised_seq ORDER BY s.server_id) AS seqs
+					   FROM pubdata.audit_usage_shipped s) st,
+		   pubdata._shipped_usage_rows($1, $2, st.ids, NULL, st.seqs, true) u
+$$;
+COMMENT ON FUNCTION pubdata._shipped_summarised(timestamptz, timestamptz) IS
+	'The rows of _shipped_usage_rows already counted in audit_usage_day_shipped, in a time range (internal: the parts of a day at a period''s ends)';
+
+-- _audit_summarise_shipped(): count the records standbys shipped here since
+-- the last summary of each chain into audit_usage_day_shipped (called by
+-- audit_summarise, which holds the summaries' lock); returns how many
+CREATE OR REPLACE FUNCTION pubdata._audit_summarise_shipped() RETURNS bigint
+	LANGUAGE plpgsql VOLATILE
+	SET search_path = pg_catalog, pg_temp
+	AS $$
+DECLARE
+	n bigint;
+BEGIN
+	WITH h AS MATERIALIZED (
+		SELECT a.server_id AS id, COALESCE(s.summarised_seq, 0) AS s, a.last_seq AS h
+		  FROM pubdata.audit_servers() a
+		  LEFT JOIN pubdata.audit_usage_shipped s ON s.server_id OPERATOR(pg_catalog.=) a.server_id
+		 WHERE a.kind OPERATOR(pg_catalog.=) 'shipped'
+		   AND a.last_seq OPERATOR(pg_catalog.>) COALESCE(s.summarised_seq, 0)),
+	r AS MATERIALIZED (
+		SELECT u.* FROM (SELECT pg_catalog.array_agg(h.id ORDER BY h.id) AS ids,
+								pg_catalog.array_agg(h.s ORDER BY h.id) AS a,
+								pg_catalog.array_agg(h.h ORDER BY h.id) AS b FROM h) x,
+			   pubdata._shipped_usage_rows(NULL, NULL, x.ids, x.a, x.b, true) u),
+	ins AS (
+		INSERT INTO pubdata.audit_usage_day_shipped AS d
+			(server_id, day, department, resource, role_name, grant_id, statements, rows, first_at, last_at)
+		SELECT r.server_id, pg_catalog.timezone('Asia/Shanghai', r.at)::date, r.department, r.resource, r.role_name,
+			   r.grant_id, pg_catalog.count(*), pg_catalog.sum(r.rows), pg_catalog.min(r.at), pg_catalog.max(r.at)
+		  FROM r
+		 GROUP BY 1, 2, 3, 4, 5, 6
+		ON CONFLICT ON CONSTRAINT audit_usage_day_shipped_key DO UPDATE
+		   SET statements = d.statements OPERATOR(pg_catalog.+) excluded.statements,
+			   rows = d.rows OPERATOR(pg_catalog.+) excluded.rows,
+			   first_at = LEAST(d.first_at, excluded.first_at),
+			   last_at = GREATEST(d.last_at, excluded.last_at)),
+	st AS (
+		INSERT INTO pubdata.audit_usage_shipped AS t (server_id, summarised_seq, summarised_at)
+		SELECT h.id, h.h, pg_catalog.now() FROM h
+		ON CONFLICT (server_id) DO UPDATE
+		   SET summarised_seq = excluded.summarised_seq, summarised_at = excluded.summarised_at)
+	SELECT COALESCE(pg_catalog.sum(h.h OPERATOR(pg_catalog.-) h.s), 0) INTO n FROM h;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION pubdata._audit_summarise_shipped() IS
+	'Count the records standbys shipped here since the last summary of each chain into audit_usage_day_shipped (internal: audit_summarise calls it under the summaries'' lock); returns the records gone through';
+
 -- audit_summarise(): count the records written since the last summary into
--- audit_usage_day; returns how many records it went through
+-- audit_usage_day, and those standbys shipped here into
+-- audit_usage_day_shipped; returns how many records it went through
 CREATE OR REPLACE FUNCTION pubdata.audit_summarise() RETURNS bigint
 	LANGUAGE plpgsql VOLATILE SECURITY DEFINER
 	SET search_path = pg_catalog, pg_temp
@@ -135,11 +240,13 @@ CREATE OR REPLACE FUNCTION pubdata.audit_summarise() RETURNS bigint
 DECLARE
 	s bigint;
 	h bigint;
+	shipped bigint;
 BEGIN
 	SELECT st.summarised_seq INTO s FROM pubdata.audit_usage_state st FOR UPDATE;
 	SELECT c.seq INTO h FROM pubdata.audit_chain_head() c;
+	shipped := pubdata._audit_summarise_shipped();
 	IF h IS NULL OR h OPERATOR(pg_catalog.<=) s THEN
-		RETURN 0;
+		RETURN shipped;
 	END IF;
 	INSERT INTO pubdata.audit_usage_day AS u
 		(day, department, resource, role_name, grant_id, statements, rows, first_at, last_at)
@@ -153,11 +260,11 @@ BEGIN
 		   first_at = LEAST(u.first_at, excluded.first_at),
 		   last_at = GREATEST(u.last_at, excluded.last_at);
 	UPDATE pubdata.audit_usage_state SET summarised_seq = h, summarised_at = pg_catalog.now();
-	RETURN h OPERATOR(pg_catalog.-) s;
+	RETURN h OPERATOR(pg_catalog.-) s OPERATOR(pg_catalog.+) shipped;
 END
 $$;
 COMMENT ON FUNCTION pubdata.audit_summarise() IS
-	'Count the access audit records written since the last summary into the per-day usage summaries (the launcher calls it every minute); returns the records gone through';
+	'Count the access audit records written since the last summary, and those standbys shipped here, into the per-day usage summaries (the launcher calls it every minute); returns the records gone through';
 
 -- _usage_reads(t0, t1): access_log rows per reading department with
 -- t0 <= at < t1: whole local days from the summaries, the rest (the
@@ -189,7 +296,16 @@ CREATE OR REPLACE FUNCTION pubdata._usage_reads(t0 timestamptz, t1 timestamptz,
 		SELECT l.department, 1 FROM st, b, pubdata._access_rows(GREATEST(b.b1, $1), $2, NULL, st.s, NULL, NULL, NULL, NULL) l
 		 WHERE b.b1 OPERATOR(pg_catalog.<) $2
 		UNION ALL
-		SELECT l.department, 1 FROM pubdata._shipped_access_rows($1, $2, NULL, NULL, NULL, NULL) l) u
+		SELECT d.department, d.statements
+		  FROM pubdata.audit_usage_day_shipped d, b
+		 WHERE d.day OPERATOR(pg_catalog.>=) b.d0 AND d.day OPERATOR(pg_catalog.<) b.d1
+		UNION ALL
+		SELECT l.department, 1 FROM pubdata._shipped_unsummarised($1, $2) l
+		UNION ALL
+		SELECT l.department, 1 FROM b, pubdata._shipped_summarised($1, LEAST(b.b0, $2)) l
+		UNION ALL
+		SELECT l.department, 1 FROM b, pubdata._shipped_summarised(GREATEST(b.b1, $1), $2) l
+		 WHERE b.b1 OPERATOR(pg_catalog.<) $2) u
 	 GROUP BY u.department
 $$;
 COMMENT ON FUNCTION pubdata._usage_reads(timestamptz, timestamptz) IS
@@ -204,8 +320,11 @@ CREATE OR REPLACE VIEW pubdata.usage_stats AS
 		  FROM pubdata._access_rows(NULL, NULL, (SELECT s.summarised_seq FROM pubdata.audit_usage_state s),
 									NULL, NULL, NULL, NULL, NULL) l
 		UNION ALL
+		SELECT d.department, d.resource, d.role_name, d.grant_id, d.statements, d.rows, d.first_at, d.last_at
+		  FROM pubdata.audit_usage_day_shipped d
+		UNION ALL
 		SELECT l.department, l.resource, l.role_name, l.grant_id, 1, l.rows, l.at, l.at
-		  FROM pubdata._shipped_access_rows(NULL, NULL, NULL, NULL, NULL, NULL) l)
+		  FROM pubdata._shipped_unsummarised(NULL, NULL) l)
 	SELECT u.department, u.resource, p.code AS provider,
 		   pg_catalog.sum(u.statements)::bigint AS statements,
 		   pg_catalog.sum(u.rows) AS rows,
@@ -230,10 +349,14 @@ GRANT EXECUTE ON FUNCTION pubdata._audit_records_where(timestamptz, timestamptz,
 	pubdata._access_rows(timestamptz, timestamptz, bigint, bigint, text, text, text, bigint),
 	pubdata._shipped_access_rows(timestamptz, timestamptz, text, text, text, bigint),
 	pubdata.audit_records(timestamptz, timestamptz, text, text, text, bigint),
-	pubdata._usage_reads(timestamptz, timestamptz) TO pubdata_admin, pubdata_auditor;
+	pubdata._usage_reads(timestamptz, timestamptz),
+	pubdata._shipped_usage_rows(timestamptz, timestamptz, text[], bigint[], bigint[], boolean),
+	pubdata._shipped_unsummarised(timestamptz, timestamptz),
+	pubdata._shipped_summarised(timestamptz, timestamptz) TO pubdata_admin, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata.audit_summarise() TO pubdata_admin;
 GRANT EXECUTE ON FUNCTION pubdata.my_audit_records(timestamptz, timestamptz, text, text, text, bigint) TO pubdata_department;
-GRANT SELECT ON pubdata.audit_usage_day, pubdata.audit_usage_state, pubdata.usage_stats TO pubdata_admin, pubdata_auditor;
+GRANT SELECT ON pubdata.audit_usage_day, pubdata.audit_usage_state, pubdata.audit_usage_day_shipped,
+	pubdata.audit_usage_shipped, pubdata.usage_stats TO pubdata_admin, pubdata_auditor;
 
 CREATE OR REPLACE FUNCTION pubdata.verify_audit_chain_incremental(
 	OUT ok boolean, OUT records bigint, OUT first_broken_seq bigint, OUT detail text)

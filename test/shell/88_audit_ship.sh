@@ -66,6 +66,19 @@ read_n() {
 		sql "$1" ship_user "SELECT count(*) FROM prov.household" >/dev/null || fail "granted read on $1"
 	done
 }
+# usage_equal SERVER: usage_stats and the evaluation's shared reads, from the
+# per-day summaries (own and shipped chains) and their tails, equal the same
+# figures counted by a full scan of access_log
+usage_equal() {
+	sql "$1" ship_auditor "SELECT (SELECT count(*) FROM (
+		(SELECT department, resource, statements, rows FROM pubdata.usage_stats
+		 EXCEPT ALL SELECT department, resource, count(*), sum(rows) FROM pubdata.access_log GROUP BY 1, 2)
+		UNION ALL
+		(SELECT department, resource, count(*), sum(rows) FROM pubdata.access_log GROUP BY 1, 2
+		 EXCEPT ALL SELECT department, resource, statements, rows FROM pubdata.usage_stats)) x) = 0
+		AND (SELECT shared_reads FROM pubdata.evaluation(current_date - 1, current_date + 1) WHERE department = 'USER')
+		  = (SELECT count(*) FROM pubdata.access_log WHERE department = 'USER' AND at >= current_date - 1 AND at < current_date + 1)"
+}
 # shipped SERVER NAME: access_log rows on SERVER that happened on NAME
 shipped() { sql "$1" ship_auditor "SELECT count(*) FROM pubdata.access_log WHERE server = '$2'"; }
 
@@ -201,7 +214,13 @@ ok "the primary holds standby 1's chain line for line (same seq and hash), its o
 [ "$(sql primary ship_user "SELECT count(*) FROM pubdata.my_audit_records(now() - interval '1 hour', NULL) WHERE server = 's1'")" = 4 ] \
 	|| fail "my_audit_records"
 refused primary ship_user "SELECT count(*) FROM pubdata.access_log" "permission denied"
-ok "my_access_log, usage_stats, the evaluation, audit_records and my_audit_records count the standby's reads"
+[ "$(usage_equal primary)" = t ] || fail "usage_stats before the summaries: not the full scan's figures"
+sql primary ship_bureau "SELECT pubdata.audit_summarise()" >/dev/null || fail "audit_summarise"
+[ "$(sql primary ship_auditor "SELECT count(*) FROM pubdata.audit_usage_shipped u JOIN pubdata.audit_servers() a USING (server_id) WHERE a.name = 's1' AND u.summarised_seq = a.last_seq")" = 1 ] \
+	|| fail "standby 1's chain is not summarised: $(sql primary ship_auditor "SELECT string_agg(server_id || ':' || summarised_seq, ',') FROM pubdata.audit_usage_shipped")"
+[ "$(sql primary ship_auditor "SELECT sum(statements) FROM pubdata.audit_usage_day_shipped")" = 4 ] || fail "the shipped summaries do not count standby 1's 4 reads"
+[ "$(usage_equal primary)" = t ] || fail "usage_stats from the shipped summaries: not the full scan's figures"
+ok "my_access_log, usage_stats, the evaluation, audit_records and my_audit_records count the standby's reads; the per-day summaries cover the shipped chain, with the full scan's figures"
 
 got=$(sql primary ship_auditor "SELECT string_agg(server || ':' || ok, ',' ORDER BY this_server DESC, server) FROM pubdata.verify_audit_chains()")
 [ "$got" = "primary:true,s1:true,s2:true" ] || fail "verify_audit_chains on the primary: $got / $(sql primary ship_auditor "SELECT string_agg(detail, ' | ') FROM pubdata.verify_audit_chains()")"
@@ -260,7 +279,11 @@ got=$(sql primary ship_auditor "SELECT string_agg(server || ':' || ok, ',' ORDER
 	|| fail "standby 2's fork is not the primary's last record: $(sql primary ship_auditor "SELECT fork_seq FROM pubdata.audit_servers() WHERE name = 's2'") / $fork"
 sql primary ship_auditor "SELECT detail FROM pubdata.verify_audit_chains() WHERE server = 's2'" | grep -q "forks from record $fork of this server's chain" \
 	|| fail "standby 2's fork: $(sql primary ship_auditor "SELECT detail FROM pubdata.verify_audit_chains() WHERE server = 's2'")"
-ok "primary stopped, 7 reads on the standbys, primary started: each record arrived exactly once, chains verify; standby 2's fork is the primary's record"
+[ "$(usage_equal primary)" = t ] || fail "usage_stats with a shipped tail not summarised: not the full scan's figures"
+sql primary ship_bureau "SELECT pubdata.audit_summarise()" >/dev/null || fail "audit_summarise"
+[ "$(usage_equal primary)" = t ] || fail "usage_stats after summarising both chains: not the full scan's figures"
+[ "$(sql primary ship_auditor "SELECT count(*) FROM pubdata.audit_usage_shipped")" = 2 ] || fail "both shipped chains summarised"
+ok "primary stopped, 7 reads on the standbys, primary started: each record arrived exactly once, chains verify; standby 2's fork is the primary's record; usage figures equal the full scan's, summarised or not"
 
 # --- a shipped line edited on the primary is caught --------------------------
 seg=$(ls "$WORK/primary/data/pg_pubdata/shipped/$s1id/"*.log | head -1)

@@ -6,8 +6,9 @@
 # chain still verifies (full and incremental), a second archive run continues
 # the directory, a restart reports no loss, the usage figures stay whole.
 # Failure paths: prune before the summaries counted the records, an archived
-# copy altered (the archive check fails, prune refuses), the pruned prefix
-# file removed (a loss at start, verification fails).
+# copy altered (the archive check fails, prune refuses), a segment deleted
+# behind a forged prefix file (verification fails: no prune record states it),
+# the pruned prefix file removed (a loss at start, verification fails).
 # Env (test/run.sh): PUBDATA_BINDIR, PUBDATA_WORK, PGPORT; runs as root.
 set -uo pipefail
 BINDIR=${PUBDATA_BINDIR:?}
@@ -168,6 +169,40 @@ check "no gap record" 0 "$(as a54_auditor "SELECT count(*) FROM pubdata.audit_ev
 reads 1
 check "the chain goes on after the head" yes "$([ "$(q -c "SELECT seq FROM pubdata.audit_chain_head()")" -gt "$head" ] && echo yes)"
 check "the live chain verifies after the restart" "t|" "$(verify)"
+
+# --- segments deleted by hand behind a forged pruned prefix --------------------
+# the oldest live segment removed and the prefix file rewritten (with a right
+# CRC) to end at its last record: the startup checks find the segments follow
+# the prefix, but no prune record in the chain states it
+pg stop -m fast
+cp -a "$SEGDIR" "$WORK/audit.bak"
+oldest=$(ls "$SEGDIR"/*.log | head -1)
+python3 - "$SEGDIR" "$oldest" <<'PY'
+import os, struct, sys
+d, seg = sys.argv[1], sys.argv[2]
+last = open(seg, 'rb').read().split(b'\n')[-2].split(b'\t')
+seq, at, h = int(last[0]), int(last[1]), bytes.fromhex(last[-1].decode())
+def crc32c(data):
+    crc = 0xFFFFFFFF
+    for b in data:
+        crc ^= b
+        for _ in range(8):
+            crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
+    return crc ^ 0xFFFFFFFF
+body = struct.pack('<IIQ32sqq', 0x50445052, 1, seq, h, at, at)
+open(os.path.join(d, 'pruned'), 'wb').write(body + struct.pack('<I', crc32c(body)) + bytes(4))
+os.remove(seg)
+PY
+chown -R postgres: "$SEGDIR"
+pg start || { tail -20 "$WORK/server.log"; exit 1; }
+v=$(verify)
+check "a forged pruned prefix fails verification" f "${v%%|*}"
+as a54_auditor "SELECT detail FROM pubdata.verify_audit_chain()" | grep -q "no prune record in the chain states it\|the newest prune record in the chain states another" \
+	|| { echo "not ok - forged prefix detail: $(as a54_auditor "SELECT detail FROM pubdata.verify_audit_chain()")"; fails=$((fails+1)); }
+pg stop -m fast
+rm -rf "$SEGDIR"; cp -a "$WORK/audit.bak" "$SEGDIR"; chown -R postgres: "$SEGDIR"
+pg start || { tail -20 "$WORK/server.log"; exit 1; }
+check "the live chain restored verifies again" "t|" "$(verify)"
 
 # --- the pruned prefix removed: a loss ----------------------------------------
 pg stop -m fast

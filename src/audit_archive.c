@@ -534,12 +534,33 @@ pubdata_audit_archive(PG_FUNCTION_ARGS)
 
 	ms = manifests_load(dir, &nms, NULL);
 	for (i = 0; i < nms; i++)
+	{
+		if (ms[i]->system_identifier != GetSystemIdentifier())
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the archive directory \"%s\" holds another cluster's access audit", dir),
+					 errdetail("Manifest \"%s\" is of the cluster with system identifier " UINT64_FORMAT ".",
+							   ms[i]->file, ms[i]->system_identifier),
+					 errhint("Archive each cluster to a directory of its own.")));
 		if (ms[i]->last_seq > archived_upto)
 		{
 			archived_upto = ms[i]->last_seq;
 			memcpy(archived_hash, ms[i]->last_hash, AUDIT_HASH_LEN);
 		}
+	}
 	have_pruned = (audit_read_pruned(&pruned) > 0);
+	/* the archive's end must be this chain's record (when still known here) */
+	if (archived_upto > 0)
+	{
+		uint8		h[AUDIT_HASH_LEN];
+		int			r = audit_find_record(archived_upto, h);
+
+		if (r == 1 && memcmp(h, archived_hash, AUDIT_HASH_LEN) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_DATA_CORRUPTED),
+					 errmsg("the archive in \"%s\" ends at a record " UINT64_FORMAT " that differs from this chain's", dir, archived_upto),
+					 errhint("Check both with pubdata.verify_audit_archive('%s') and pubdata.verify_audit_chain().", dir)));
+	}
 
 	(void) audit_flush_for_reader();
 	segs = audit_list_segments(&nsegs, ERROR);

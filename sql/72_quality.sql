@@ -161,7 +161,10 @@ SELECT pubdata.add_quality_rule('RQ-FIRM', 'kind', 'date_not_future');
 SELECT pubdata.add_quality_rule('RQ-FIRM', ARRAY['uscc', 'phone'], 'uscc');
 SELECT pubdata.add_quality_rule('RQ-FIRM', 'staff', 'reference', '{"resource": "RQ-COUNTY", "item": "code"}');
 SELECT pubdata.add_quality_rule('RQ-FIRM', 'county', 'reference', '{"resource": "RQ-NOSUCH", "item": "code"}');
+-- (an expression's error says where in the expression, and which rule)
+\set SHOW_CONTEXT errors
 SELECT pubdata.add_quality_rule('RQ-FIRM', NULL, 'custom', '{"expression": "nosuch > 0"}');
+\set SHOW_CONTEXT never
 SELECT pubdata.add_quality_rule('RQ-FIRM', NULL, 'custom', '{"expression": "staff"}');
 SELECT pubdata.add_quality_rule('RQ-FIRM', NULL, 'freshness', '{"grace": "soon"}');
 -- injection attempts: through the expression, the pattern, identifiers
@@ -266,7 +269,8 @@ CREATE TRIGGER t BEFORE INSERT ON regress_qual_m.t FOR EACH ROW EXECUTE FUNCTION
 -- the internals are not callable
 SELECT * FROM pubdata._quality_scan(1);
 
--- a reference may name a view's column (read by query); a view itself is not measured
+-- a reference may name a view's column (read by query); a view is measured
+-- too (sql/73_quality_scale.sql)
 CREATE VIEW regress_qual_m.county_v AS SELECT code, name FROM regress_qual_m.county WHERE code <> '331122';
 CREATE TABLE regress_qual_m.visit (id integer, county text, gone integer);
 INSERT INTO regress_qual_m.visit VALUES (1, '331102'), (2, '331122'), (3, NULL), (4, '331121');
@@ -277,7 +281,7 @@ SELECT pubdata.register_resource('regress_qual_m.visit', 'RQ-VISIT', '走访', '
 SELECT pubdata.add_quality_rule('RQ-VISIT', 'county', 'reference', '{"resource": "RQ-COUNTY-V", "item": "code"}') AS r_view_ref \gset
 SELECT pubdata.measure_quality('RQ-VISIT') > 0 AS measured;
 SELECT rows_checked, rows_failed, samples FROM pubdata.quality_result WHERE rule_id = :r_view_ref;
-SELECT pubdata.add_quality_rule('RQ-COUNTY-V', 'code', 'not_null');
+SELECT pubdata.add_quality_rule('RQ-COUNTY-V', 'code', 'not_null') > 0 AS view_rule_added;
 -- a rule whose column was dropped does not block writes through the trigger
 SELECT pubdata.add_quality_rule('RQ-VISIT', 'gone', 'not_null', '{}', 'reject') > 0 AS added;
 ALTER TABLE regress_qual_m.visit DROP COLUMN gone;

@@ -20,6 +20,7 @@
 #include "local_time.h"
 #include "calendar.h"
 #include "open.h"
+#include "progress.h"
 #include "quality.h"
 #include "scheduler.h"
 
@@ -55,6 +56,7 @@ _PG_init(void)
 	pubdata_audit_init();
 	pubdata_audit_ship_init();
 	pubdata_scheduler_init();
+	pubdata_progress_init();
 	pubdata_quality_init();
 	pubdata_lineage_init();
 

@@ -59,10 +59,15 @@ CREATE POLICY quality_run_read ON pubdata.quality_run FOR SELECT
 DROP POLICY IF EXISTS quality_result_read ON pubdata.quality_result;
 CREATE POLICY quality_result_read ON pubdata.quality_result FOR SELECT
 	USING (pubdata._quality_may_see((SELECT q.resource_id FROM pubdata.quality_run q WHERE q.id OPERATOR(pg_catalog.=) run_id), true));
+ALTER TABLE pubdata.quality_result_partition ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS quality_result_partition_read ON pubdata.quality_result_partition;
+CREATE POLICY quality_result_partition_read ON pubdata.quality_result_partition FOR SELECT
+	USING (pubdata._quality_may_see((SELECT q.resource_id FROM pubdata.quality_run q WHERE q.id OPERATOR(pg_catalog.=) run_id), false));
 DROP POLICY IF EXISTS quality_flag_read ON pubdata.quality_flag;
 CREATE POLICY quality_flag_read ON pubdata.quality_flag FOR SELECT
 	USING (pubdata._quality_may_see(resource_id, true));
-GRANT SELECT ON pubdata.quality_rule, pubdata.quality_run, pubdata.quality_result, pubdata.quality_flag
+GRANT SELECT ON pubdata.quality_rule, pubdata.quality_run, pubdata.quality_result,
+	pubdata.quality_result_partition, pubdata.quality_flag
 	TO pubdata_admin, pubdata_department, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata._quality_may_see(bigint, boolean) TO pubdata_admin, pubdata_department, pubdata_auditor;
 
@@ -74,12 +79,13 @@ COMMENT ON FUNCTION pubdata._quality_compile(bigint) IS
 	'Internal: compiles every enabled rule of a resource against its table (regular expressions, bounds, custom expressions, reference types); raises the first error';
 
 CREATE OR REPLACE FUNCTION pubdata._quality_scan(resource bigint,
-	OUT rule_id bigint, OUT rows_checked bigint, OUT rows_failed bigint, OUT samples jsonb, OUT newest timestamptz)
+	OUT rule_id bigint, OUT partition text, OUT rows_checked bigint, OUT rows_failed bigint,
+	OUT samples jsonb, OUT newest timestamptz, OUT memory_used bigint, OUT workers integer)
 	RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'pubdata_quality_scan'
 	LANGUAGE C STRICT VOLATILE;
 COMMENT ON FUNCTION pubdata._quality_scan(bigint) IS
-	'Internal: evaluates every row rule of a resource in one scan of its table; one row per rule, and one with rule_id NULL giving the rows scanned';
+	'Internal: evaluates every rule of a resource in one pass over its rows (a table, a partitioned table''s partitions, a view); one row per rule, per rule and partition, per partition, and a last one with rule_id and partition NULL giving the rows scanned, the peak memory and the parallel workers';
 
 -- _quality_default_dimension(kind): GB/T 36344 dimension of each rule kind
 CREATE OR REPLACE FUNCTION pubdata._quality_default_dimension(kind pubdata.quality_kind) RETURNS pubdata.quality_dimension
@@ -393,6 +399,8 @@ DECLARE
 	nfailed integer;
 	has_jobs boolean;
 	scan jsonb;
+	mem bigint;
+	nworkers integer;
 	d_norm numeric;
 	d_comp numeric;
 	d_acc numeric;
@@ -410,15 +418,20 @@ BEGIN
 
 	-- the scan's rows as JSON (no temporary table: a caller could have planted one)
 	SELECT pg_catalog.jsonb_agg(pg_catalog.to_jsonb(s)) INTO scan FROM pubdata._quality_scan(rid) s;
-	SELECT s.rows_checked INTO total
-	  FROM pg_catalog.jsonb_to_recordset(scan) AS s(rule_id bigint, rows_checked bigint) WHERE s.rule_id IS NULL;
+	SELECT s.rows_checked, s.memory_used, s.workers INTO total, mem, nworkers
+	  FROM pg_catalog.jsonb_to_recordset(scan) AS s(rule_id bigint, "partition" text, rows_checked bigint, memory_used bigint, workers integer)
+	 WHERE s.rule_id IS NULL AND s."partition" IS NULL;
 
-	-- row rules
+	-- row rules, for the resource and each of its partitions
 	INSERT INTO pubdata.quality_result (run_id, rule_id, dimension, rows_checked, rows_failed, samples)
 	SELECT run, s.rule_id, q.dimension, s.rows_checked, s.rows_failed, s.samples
-	  FROM pg_catalog.jsonb_to_recordset(scan) AS s(rule_id bigint, rows_checked bigint, rows_failed bigint, samples jsonb)
+	  FROM pg_catalog.jsonb_to_recordset(scan) AS s(rule_id bigint, "partition" text, rows_checked bigint, rows_failed bigint, samples jsonb)
 	  JOIN pubdata.quality_rule q ON q.id OPERATOR(pg_catalog.=) s.rule_id
-	 WHERE q.kind OPERATOR(pg_catalog.<>) 'freshness';
+	 WHERE q.kind OPERATOR(pg_catalog.<>) 'freshness' AND s."partition" IS NULL;
+	INSERT INTO pubdata.quality_result_partition (run_id, rule_id, "partition", rows_checked, rows_failed)
+	SELECT run, s.rule_id, s."partition", s.rows_checked, s.rows_failed
+	  FROM pg_catalog.jsonb_to_recordset(scan) AS s(rule_id bigint, "partition" text, rows_checked bigint, rows_failed bigint)
+	 WHERE s.rule_id IS NOT NULL AND s."partition" IS NOT NULL;
 
 	-- aggregation history, where the scheduler's tables exist
 	has_jobs := pg_catalog.to_regclass('pubdata.job_run') IS NOT NULL AND pg_catalog.to_regclass('pubdata.job') IS NOT NULL
@@ -439,8 +452,8 @@ BEGIN
 	allowed := pubdata._frequency_interval(res.update_frequency);
 	FOR fr IN SELECT q.id, q.dimension, q.params, s.newest, q.items
 				FROM pubdata.quality_rule q
-				LEFT JOIN pg_catalog.jsonb_to_recordset(scan) AS s(rule_id bigint, newest timestamptz)
-				  ON s.rule_id OPERATOR(pg_catalog.=) q.id
+				LEFT JOIN pg_catalog.jsonb_to_recordset(scan) AS s(rule_id bigint, "partition" text, newest timestamptz)
+				  ON s.rule_id OPERATOR(pg_catalog.=) q.id AND s."partition" IS NULL
 			   WHERE q.resource_id OPERATOR(pg_catalog.=) rid AND q.enabled AND q.kind OPERATOR(pg_catalog.=) 'freshness'
 	LOOP
 		newest := CASE WHEN fr.newest IS NULL THEN last_job WHEN last_job IS NULL THEN fr.newest
@@ -504,13 +517,16 @@ BEGIN
 				   FROM pg_catalog.unnest(ARRAY[d_norm, d_comp, d_acc, d_cons, d_time, d_access]) x),
 		objections_upheld = upheld,
 		job_runs = nruns,
-		job_runs_failed = nfailed
+		job_runs_failed = nfailed,
+		workers = nworkers,
+		memory_used = mem
 	 WHERE q.id OPERATOR(pg_catalog.=) run;
+	PERFORM pubdata._progress_end();
 	RETURN run;
 END
 $$;
 COMMENT ON FUNCTION pubdata.measure_quality(text) IS
-	'Measures a resource''s quality: every row rule in one scan of its table (as its owner, regardless of row-level security), freshness, upheld objections and aggregation history; stores and returns a quality_run id';
+	'Measures a resource''s quality: every row rule in one pass over its rows (a table or materialized view as its owner, regardless of row-level security; a partitioned table''s partitions, with results per partition; a view by query as its owner), freshness, upheld objections and aggregation history; stores and returns a quality_run id';
 
 -- Scores: the latest run per resource with the trend against the run before
 CREATE OR REPLACE VIEW pubdata.quality_score AS

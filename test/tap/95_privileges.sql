@@ -41,6 +41,7 @@ SELECT set_eq($$SELECT sig FROM sec_fn WHERE sig ~ '^pubdata\._'
 		  'pubdata._objection_key_for(bigint,integer,jsonb)',
 		  'pubdata._objection_visible(bigint)', 'pubdata._shared_ok(bigint)', 'pubdata._grant_mask(anyelement,oid,smallint,oid)', 'pubdata._grant_rule(oid,smallint,oid)',
 		  'pubdata._my_access_log()', 'pubdata._pgcrypto_schema()',
+		  'pubdata._progress_seen()',
 		  'pubdata._quality_may_see(bigint,boolean)', 'pubdata._reads(bigint,text)', 'pubdata._record_view_lineage(regclass)',
 		  'pubdata._federation_sight(text,text)'],
 	'departments execute only the internal functions policies and views need');

@@ -1,0 +1,293 @@
+/*-------------------------------------------------------------------------
+ *
+ * quality_int.h
+ *	  What the quality files share among themselves (not the rest of
+ *	  pubdata: that is quality.h).
+ *
+ * A measurement is a QualityState: the resource, its source (a table, the
+ * leaves of a partitioned table, or a view read by query), its compiled
+ * rules (QualityRule) and their outcome.  The files, in the order a
+ * measurement uses them:
+ *
+ *	quality.c			settings (sample rows, the memory budget), kind names
+ *	quality_rules.c		loading a resource's rules and compiling them, one
+ *						small function per kind
+ *	quality_reference.c	the referenced values of reference rules
+ *	quality_row.c		evaluating every rule on one row
+ *	quality_unique.c	counting duplicated keys within the memory budget
+ *	quality_scan.c		the scan of the source (one process) and its results
+ *	quality_parallel.c	the same scan by several processes
+ *	quality_trigger.c	the rule trigger
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef PUBDATA_QUALITY_INT_H
+#define PUBDATA_QUALITY_INT_H
+
+#include "postgres.h"
+
+#include "access/attmap.h"
+#include "access/tupconvert.h"
+#include "executor/tuptable.h"
+#include "fmgr.h"
+#include "nodes/execnodes.h"
+#include "utils/date.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+
+typedef enum QualityKind
+{
+	QK_NOT_NULL,
+	QK_UNIQUE,
+	QK_PATTERN,
+	QK_RANGE,
+	QK_ALLOWED_VALUES,
+	QK_ID_CARD,
+	QK_USCC,
+	QK_MOBILE,
+	QK_DATE_NOT_FUTURE,
+	QK_REFERENCE,
+	QK_FRESHNESS,
+	QK_CUSTOM
+} QualityKind;
+
+#define QK_COUNT (QK_CUSTOM + 1)
+
+/* the enum labels of pubdata.quality_kind, by QualityKind */
+extern const char *const quality_kind_names[];
+
+typedef enum QualityAction
+{
+	QA_REJECT,
+	QA_FLAG,
+	QA_WARN
+} QualityAction;
+
+/* what a measurement reads */
+typedef enum QualitySource
+{
+	QS_TABLE,					/* a table or materialized view: its heap */
+	QS_PARTITIONED,				/* the leaves of a partitioned table */
+	QS_VIEW						/* a view, by query as its owner */
+} QualitySource;
+
+/*
+ * A pattern rule remembers the outcome of recent values in a direct-mapped
+ * cache of this many slots (68 kB), tagged by the value itself when it is
+ * shorter than 16 bytes, else by its 64-bit hash: most pattern-checked
+ * columns (codes, categories) have few distinct values.
+ */
+#define PATTERN_MEMO_SIZE 4096
+
+/* how an item of a unique or reference key is hashed */
+#define HK_FMGR		0			/* the type's extended hash function */
+#define HK_INT2		1			/* a bijective mix of the integer value */
+#define HK_INT4		2
+#define HK_INT8		3
+#define HK_BYTES	4			/* text types, deterministic collation: the bytes */
+#define HK_BPCHAR	5			/* the same without trailing blanks */
+
+/*
+ * A row's place, in 48 bits that order as the scan reads: the leaf (the
+ * partition, 0 for a table), then its tid (block, offset); for a view the
+ * row's number.  48 bits, because a unique table slot keeps a row's place
+ * and a 16-bit count in one word.
+ */
+typedef uint64 QualityLocator;
+
+#define LOCATOR_BITS 48
+
+/* one relation the scan reads: the table, or one leaf partition */
+typedef struct QualityLeaf
+{
+	Relation	rel;
+	TupleConversionMap *map;	/* to the resource's row type, if needed */
+	Oid			relid;
+	char	   *name;			/* schema-qualified, quoted as needed */
+	BlockNumber nblocks;		/* at the start of the measurement */
+	int64		rows;			/* rows scanned */
+} QualityLeaf;
+
+/* the unique rules' state (quality_unique.c) */
+typedef struct QualityUnique QualityUnique;
+
+/* a reference rule's set of referenced values (quality_reference.c) */
+typedef struct RefSet RefSet;
+
+typedef struct QualityRule
+{
+	/* as stored in pubdata.quality_rule (load_rules) */
+	int64		id;
+	QualityKind kind;
+	QualityAction action;
+	int			nitems;
+	AttrNumber *attnums;		/* in the resource's relation; 0: dropped */
+	char	  **itemnames;
+	char	   *regex_src;
+	char	   *min_src;
+	char	   *max_src;
+	int			nvalues;
+	char	  **value_srcs;
+	char	   *expression;
+	Oid			ref_relid;
+	char	   *ref_colname;
+	bool		ref_allowed;	/* the provider may read the whole column */
+
+	/* compiled (quality_rules.c) */
+	bool		skip;			/* trigger: a checked column was dropped */
+	Oid			typid;			/* type of the first item */
+	Oid			collation;		/* collation of the first item */
+
+	/* reading a value as text (format rules, pattern) */
+	bool		varlena_text;	/* text, varchar, bpchar: read the bytes */
+	bool		is_bpchar;
+	FmgrInfo	outfn;
+
+	/* pattern */
+	text	   *regex;
+	uint64	   *memo_tag;		/* memo of outcomes: two tag words a slot */
+	uint8	   *memo_state;		/* 0x80 used, 0x40 passes, 0x3F length code */
+
+	/* range, allowed_values, freshness */
+	FmgrInfo	cmpfn;
+	FmgrInfo	eqfn;			/* allowed_values: the type's equality */
+	bool		has_eq;
+	bool		has_min;
+	bool		has_max;
+	Datum		min;
+	Datum		max;
+	Datum	   *values;
+	int			intlen;			/* 2, 4, 8: an integer, date or timestamp (0: other) */
+	int64		min_int;
+	int64		max_int;
+	int64	   *values_int;
+	bool		bytes_eq;		/* allowed_values: equality is equality of bytes */
+	const char **value_bytes;
+	int		   *value_lens;
+
+	/* unique and reference: hashing of keys */
+	FmgrInfo   *hashfns;
+	Oid		   *hashcolls;
+	char	   *hashkinds;		/* per item: HK_* */
+	QualityUnique *uq;
+	RefSet	   *set;
+	AttrNumber	ref_attnum;
+
+	/* custom */
+	ExprState  *exprstate;
+
+	/* outcome */
+	bool		has_newest;		/* freshness: the newest value */
+	Datum		newest;
+	int64		failed;
+	int64	   *leaf_failed;	/* per leaf */
+	int			nsamples;
+	QualityLocator *sample_locs;	/* the first failing rows */
+	uint32	   *sample_counts;	/* unique: the key's rows */
+	char	  **sample_json;	/* a view's samples, kept as the row is read */
+} QualityRule;
+
+typedef struct QualityState
+{
+	int64		resource_id;
+	char	   *resource_code;
+	char	   *share_class;
+	int32		provider_id;
+	int32		caller_dept_id; /* 0: the caller acts for no department */
+	char	   *caller_dept_code;
+	Oid			relid;
+	Relation	rel;			/* the resource's relation */
+	QualitySource source;
+	int			nrules;
+	QualityRule *rules;
+	int			nunique;
+	bool		has_custom;
+	int			nkeys;			/* key items, shown in samples */
+	AttrNumber *keyattnums;
+	AttrNumber	maxattr;		/* the last column a rule reads */
+	EState	   *estate;
+	ExprContext *econtext;
+	TimestampTz now;
+	Timestamp	localnow;
+	DateADT		today;
+	int			sample_limit;
+	MemoryContext cxt;
+	bool		for_trigger;
+
+	/* the relations read */
+	int			nleaves;
+	QualityLeaf *leaves;
+	int			curleaf;
+	int			offbits;		/* locator: bits of the offset, of the block */
+	int			blockbits;
+	int64		nrows;
+	double		expected_rows;	/* the planner's estimate, for sizing */
+
+	/* memory: the budget, and what the measurement's structures hold */
+	Size		budget;
+	Size		unique_share;	/* of it, for each unique rule */
+	Size		mem_used;
+	Size		mem_peak;
+	int			workers;		/* parallel workers that took part */
+} QualityState;
+
+/* quality.c */
+extern int	quality_sample_rows;
+extern Size quality_memory_budget(void);
+extern void quality_mem_add(QualityState *qs, Size bytes);
+extern void quality_mem_sub(QualityState *qs, Size bytes);
+
+/* quality_rules.c */
+extern QualityState *quality_prepare(int64 resource_id, Relation rel, bool for_trigger,
+									 MemoryContext cxt);
+extern void quality_compile_rule(QualityState *qs, QualityRule *r);
+extern void quality_rules_serialize(QualityState *qs, StringInfo buf);
+extern void quality_rules_deserialize(QualityState *qs, const char *data);
+
+/* quality_row.c */
+extern void quality_eval_row(QualityState *qs, TupleTableSlot *slot, QualityLocator loc);
+extern bool quality_row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot);
+extern uint64 quality_item_hash(QualityRule *r, int j, Datum d);
+extern const char *quality_datum_bytes(Datum d, bool is_bpchar, int *len);
+
+/* quality_unique.c */
+struct SharedFileSet;
+extern void unique_setup(QualityState *qs, QualityRule *r, Size share);
+extern void unique_setup_shared(QualityState *qs, QualityRule *r, Size share, int nparts,
+								struct SharedFileSet *fileset, int participant);
+extern int	unique_shared_parts(Size share, double nkeys);
+extern void unique_push(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc);
+extern bool unique_add_now(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc);
+extern void unique_finish(QualityState *qs, QualityRule *r);
+extern void unique_spill_close(QualityState *qs, QualityRule *r, int64 *nrecs);
+extern void unique_count_shared_batch(QualityState *qs, QualityRule *r,
+									  struct SharedFileSet *fileset, int nparticipants,
+									  int p, int nparts, int64 nrecs);
+
+/* quality_reference.c */
+extern void reference_load(QualityState *qs, QualityRule *r);
+extern bool reference_contains(RefSet *set, uint64 h);
+extern bool reference_lookup_one(QualityRule *r, Datum value);
+extern Size reference_set_bytes(RefSet *s);
+extern void reference_set_copy(RefSet *s, void *dst);
+extern RefSet *reference_set_attach(QualityState *qs, void *src);
+
+/* quality_scan.c */
+extern QualityLocator quality_locator(QualityState *qs, int leaf, ItemPointer tid);
+extern void quality_add_sample(QualityState *qs, QualityRule *r, QualityLocator loc, uint32 count);
+extern void quality_note_failure(QualityState *qs, QualityRule *r, TupleTableSlot *slot,
+								 QualityLocator loc);
+extern void quality_row_json(QualityState *qs, QualityRule *r, TupleTableSlot *slot,
+							 StringInfo buf, uint32 dupcount);
+
+/* quality_parallel.c */
+extern bool quality_scan_parallel(QualityState *qs);
+
+/* leaf of a locator */
+static inline int
+locator_leaf(QualityState *qs, QualityLocator loc)
+{
+	return qs->nleaves > 1 ? (int) (loc >> (qs->offbits + qs->blockbits)) : 0;
+}
+
+#endif							/* PUBDATA_QUALITY_INT_H */

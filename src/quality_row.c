@@ -1,0 +1,446 @@
+/*-------------------------------------------------------------------------
+ *
+ * quality_row.c
+ *	  Every rule of a measurement evaluated on one row.
+ *
+ * The hot path of a measurement: quality_eval_row() is called once per row
+ * with the row deformed up to the last checked column, and most rules cost
+ * a few nanoseconds.  Fast paths, chosen when the rule was compiled, give
+ * the same answers as the types' own functions: range and allowed_values on
+ * integers, dates and timestamps compare integers; allowed_values on text
+ * types under a deterministic collation compares bytes; text values are read
+ * in place unless compressed or out of line; a pattern remembers the outcome
+ * of recent values.  The per-row memory context is reset only when a rule
+ * allocated in it.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pubdata.h"
+#include "quality_int.h"
+#include "validate.h"
+
+#include "common/hashfn.h"
+#include "executor/executor.h"
+#include "regex/regex.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
+
+/*
+ * quality_datum_bytes
+ *		The bytes of a text, varchar or char(n) value without a copy when it
+ *		is neither compressed nor out of line (then detoasted into the
+ *		current, per-row, context); char(n) without its trailing blanks.
+ */
+static inline const char *
+datum_bytes(Datum d, bool is_bpchar, int *len)
+{
+	struct varlena *v = (struct varlena *) DatumGetPointer(d);
+	const char *s;
+	int			n;
+
+	if (unlikely(VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v)))
+		v = pg_detoast_datum_packed(v);
+	s = VARDATA_ANY(v);
+	n = VARSIZE_ANY_EXHDR(v);
+	if (is_bpchar)
+		while (n > 0 && s[n - 1] == ' ')
+			n--;
+	*len = n;
+	return s;
+}
+
+const char *
+quality_datum_bytes(Datum d, bool is_bpchar, int *len)
+{
+	return datum_bytes(d, is_bpchar, len);
+}
+
+/*
+ * mix64
+ *		The 64-bit finaliser of MurmurHash3: a bijection of 64-bit integers.
+ */
+static inline uint64
+mix64(uint64 k)
+{
+	k ^= k >> 33;
+	k *= UINT64CONST(0xff51afd7ed558ccd);
+	k ^= k >> 33;
+	k *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	k ^= k >> 33;
+	return k;
+}
+
+/*
+ * item_hash
+ *		64-bit hash of a non-null key item, as hash_kind_of decided.
+ */
+static inline uint64
+item_hash(QualityRule *r, int j, Datum d)
+{
+	const char *s;
+	int			len;
+
+	switch (r->hashkinds[j])
+	{
+		case HK_INT2:
+			return mix64((uint64) (int64) DatumGetInt16(d));
+		case HK_INT4:
+			return mix64((uint64) (int64) DatumGetInt32(d));
+		case HK_INT8:
+			return mix64((uint64) DatumGetInt64(d));
+		case HK_BYTES:
+		case HK_BPCHAR:
+			s = datum_bytes(d, r->hashkinds[j] == HK_BPCHAR, &len);
+			return hash_bytes_extended((const unsigned char *) s, len, 0);
+		default:
+			return DatumGetUInt64(FunctionCall2Coll(&r->hashfns[j], r->hashcolls[j],
+													d, UInt64GetDatum(0)));
+	}
+}
+
+uint64
+quality_item_hash(QualityRule *r, int j, Datum d)
+{
+	return item_hash(r, j, d);
+}
+
+/*
+ * key_hash
+ *		64-bit hash of a rule's key columns; false when any of them is null
+ *		(a null key is not a duplicate and references nothing, as in SQL).
+ */
+static inline bool
+key_hash(QualityRule *r, Datum *values, bool *nulls, uint64 *hash)
+{
+	uint64		h = 0;
+	int			j;
+
+	for (j = 0; j < r->nitems; j++)
+	{
+		AttrNumber	a = r->attnums[j] - 1;
+		uint64		hj;
+
+		if (nulls[a])
+			return false;
+		hj = item_hash(r, j, values[a]);
+		h = (j == 0) ? hj : hash_combine64(h, hj);
+	}
+	*hash = h;
+	return true;
+}
+
+/*
+ * value_text
+ *		The bytes of a value as text: directly for text types (trailing
+ *		blanks of char(n) ignored), through the output function otherwise.
+ *		Allocates in the current (per-row) context.
+ */
+static inline const char *
+value_text(QualityRule *r, Datum d, int *len)
+{
+	if (likely(r->varlena_text))
+		return datum_bytes(d, r->is_bpchar, len);
+	else
+	{
+		char	   *s = OutputFunctionCall(&r->outfn, d);
+
+		*len = strlen(s);
+		return s;
+	}
+}
+
+/*
+ * pattern_memo_key
+ *		The memo tag of a value: for fewer than 16 bytes the value itself in
+ *		two words, exactly (8-15 bytes: its first and last 8 bytes; 4-7: its
+ *		first and last 4; 1-3: its first, middle and last byte; with the
+ *		length these determine the value), read by word loads and no byte
+ *		stores; for longer values their 64-bit hash.  tag: 0x80 | length
+ *		code (0-15, or 0x20 for a hash).
+ */
+static inline void
+pattern_memo_key(const char *s, int len, uint64 *w0, uint64 *w1, uint8 *tag)
+{
+	uint32		a,
+				b;
+
+	if (len >= 16)
+	{
+		*w0 = hash_bytes_extended((const unsigned char *) s, len, 0);
+		*w1 = 0;
+		*tag = 0x80 | 0x20;
+		return;
+	}
+	*tag = 0x80 | len;
+	if (len >= 8)
+	{
+		memcpy(w0, s, 8);
+		memcpy(w1, s + len - 8, 8);
+	}
+	else if (len >= 4)
+	{
+		memcpy(&a, s, 4);
+		memcpy(&b, s + len - 4, 4);
+		*w0 = ((uint64) a << 32) | b;
+		*w1 = 0;
+	}
+	else if (len > 0)
+	{
+		*w0 = ((uint64) (unsigned char) s[0] << 16) |
+			((uint64) (unsigned char) s[len >> 1] << 8) |
+			(unsigned char) s[len - 1];
+		*w1 = 0;
+	}
+	else
+	{
+		*w0 = 0;
+		*w1 = 0;
+	}
+}
+
+/*
+ * pattern_ok
+ *		A value against a pattern rule: from the memo, else the regular
+ *		expression (whose outcome is remembered).
+ */
+static inline bool
+pattern_ok(QualityRule *r, Datum d)
+{
+	uint64		w0,
+				w1;
+	uint8		tag;
+	uint32		slotno;
+	bool		ok;
+	int			len;
+	const char *s = value_text(r, d, &len);
+
+	pattern_memo_key(s, len, &w0, &w1, &tag);
+	slotno = (uint32) ((w0 * UINT64CONST(0x9E3779B97F4A7C15) ^
+						(w1 + tag) * UINT64CONST(0xC2B2AE3D27D4EB4F)) >> 52) &
+		(PATTERN_MEMO_SIZE - 1);
+	if (likely(r->memo_tag[2 * slotno] == w0 && r->memo_tag[2 * slotno + 1] == w1 &&
+			   (r->memo_state[slotno] & 0xBF) == tag))
+		return (r->memo_state[slotno] & 0x40) != 0;
+	ok = RE_compile_and_execute(r->regex, (char *) s, len, REG_ADVANCED,
+								r->collation, 0, NULL);
+	r->memo_tag[2 * slotno] = w0;
+	r->memo_tag[2 * slotno + 1] = w1;
+	r->memo_state[slotno] = tag | (ok ? 0x40 : 0);
+	return ok;
+}
+
+/*
+ * range_ok / allowed_ok
+ *		A non-null value against a range or a list of allowed values.
+ */
+static inline bool
+range_ok(QualityRule *r, Datum d)
+{
+	if (r->intlen)
+	{
+		int64		v = r->intlen == 8 ? DatumGetInt64(d) :
+			r->intlen == 4 ? (int64) DatumGetInt32(d) : (int64) DatumGetInt16(d);
+
+		return !((r->has_min && v < r->min_int) || (r->has_max && v > r->max_int));
+	}
+	if (r->has_min &&
+		DatumGetInt32(FunctionCall2Coll(&r->cmpfn, r->collation, d, r->min)) < 0)
+		return false;
+	if (r->has_max &&
+		DatumGetInt32(FunctionCall2Coll(&r->cmpfn, r->collation, d, r->max)) > 0)
+		return false;
+	return true;
+}
+
+static inline bool
+allowed_ok(QualityRule *r, Datum d)
+{
+	int			j;
+
+	if (r->intlen)
+	{
+		int64		v = r->intlen == 8 ? DatumGetInt64(d) :
+			r->intlen == 4 ? (int64) DatumGetInt32(d) : (int64) DatumGetInt16(d);
+
+		for (j = 0; j < r->nvalues; j++)
+			if (v == r->values_int[j])
+				return true;
+		return false;
+	}
+	if (r->bytes_eq)
+	{
+		int			len;
+		const char *s = datum_bytes(d, r->is_bpchar, &len);
+
+		for (j = 0; j < r->nvalues; j++)
+			if (len == r->value_lens[j] &&
+				(len == 0 || (s[0] == r->value_bytes[j][0] &&
+							  (len == 1 ||
+							   memcmp(s + 1, r->value_bytes[j] + 1, len - 1) == 0))))
+				return true;
+		return false;
+	}
+	for (j = 0; j < r->nvalues; j++)
+	{
+		if (r->has_eq ?
+			DatumGetBool(FunctionCall2Coll(&r->eqfn, r->collation, d, r->values[j])) :
+			DatumGetInt32(FunctionCall2Coll(&r->cmpfn, r->collation, d, r->values[j])) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * row_ok
+ *		Whether a row passes a row rule.  Nulls pass every rule but not_null.
+ *		Unique and freshness are not row rules and pass here; reference must
+ *		have its set loaded (the trigger checks references itself).
+ */
+static pg_attribute_always_inline bool
+row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot)
+{
+	Datum	   *values = slot->tts_values;
+	bool	   *nulls = slot->tts_isnull;
+	AttrNumber	a = r->nitems > 0 ? r->attnums[0] - 1 : 0;
+	const char *s;
+	int			len;
+	int			j;
+
+	if (r->kind == QK_NOT_NULL)
+	{
+		for (j = 0; j < r->nitems; j++)
+			if (nulls[r->attnums[j] - 1])
+				return false;
+		return true;
+	}
+	if (r->kind == QK_CUSTOM)
+	{
+		bool		isnull;
+		Datum		d;
+
+		qs->econtext->ecxt_scantuple = slot;
+		d = ExecEvalExprSwitchContext(r->exprstate, qs->econtext, &isnull);
+		return isnull || DatumGetBool(d);
+	}
+	if (nulls[a])
+		return true;
+	switch (r->kind)
+	{
+		case QK_PATTERN:
+			return pattern_ok(r, values[a]);
+		case QK_ID_CARD:
+			s = value_text(r, values[a], &len);
+			return pubdata_id_card_ok(s, len, qs->today);
+		case QK_USCC:
+			s = value_text(r, values[a], &len);
+			return pubdata_uscc_ok(s, len);
+		case QK_MOBILE:
+			s = value_text(r, values[a], &len);
+			return pubdata_mobile_ok(s, len);
+		case QK_RANGE:
+			return range_ok(r, values[a]);
+		case QK_ALLOWED_VALUES:
+			return allowed_ok(r, values[a]);
+		case QK_DATE_NOT_FUTURE:
+			if (r->typid == DATEOID)
+				return DatumGetDateADT(values[a]) <= qs->today;
+			if (r->typid == TIMESTAMPOID)
+				return DatumGetTimestamp(values[a]) <= qs->localnow;
+			return DatumGetTimestampTz(values[a]) <= qs->now;
+		case QK_REFERENCE:
+			{
+				uint64		h;
+
+				if (!key_hash(r, values, nulls, &h))
+					return true;
+				return reference_contains(r->set, h);
+			}
+		default:
+			return true;
+	}
+}
+
+/*
+ * quality_row_ok
+ *		row_ok for the trigger.
+ */
+bool
+quality_row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot)
+{
+	return row_ok(qs, r, slot);
+}
+
+/*
+ * note_newest
+ *		A freshness rule keeps the newest value of its column.
+ */
+static inline void
+note_newest(QualityRule *r, TupleTableSlot *slot)
+{
+	AttrNumber	a = r->attnums[0] - 1;
+
+	if (slot->tts_isnull[a])
+		return;
+	if (!r->has_newest ||
+		DatumGetInt32(FunctionCall2Coll(&r->cmpfn, r->collation,
+										slot->tts_values[a], r->newest)) > 0)
+	{
+		r->newest = slot->tts_values[a];	/* date or timestamp: by value */
+		r->has_newest = true;
+	}
+}
+
+/*
+ * quality_eval_row
+ *		Every rule on one row (deformed up to qs->maxattr), at locator loc:
+ *		failures counted (for the resource and the row's leaf) and the first
+ *		ones kept as samples, unique keys counted, the newest values kept.
+ */
+void
+quality_eval_row(QualityState *qs, TupleTableSlot *slot, QualityLocator loc)
+{
+	ExprContext *econtext = qs->econtext;
+	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	int			i;
+
+	for (i = 0; i < qs->nrules; i++)
+	{
+		QualityRule *r = &qs->rules[i];
+
+		if (r->kind == QK_UNIQUE)
+		{
+			uint64		h;
+
+			if (!key_hash(r, slot->tts_values, slot->tts_isnull, &h))
+				continue;
+			if (qs->source != QS_VIEW)
+				unique_push(qs, r, h, loc);
+			else if (unique_add_now(qs, r, h, loc) && r->nsamples < qs->sample_limit)
+			{
+				/* a view's row cannot be read again: keep it as it is now */
+				StringInfoData buf;
+
+				initStringInfo(&buf);
+				quality_row_json(qs, r, slot, &buf, 0);
+				r->sample_locs[r->nsamples] = h;
+				r->sample_json[r->nsamples++] = MemoryContextStrdup(qs->cxt, buf.data);
+			}
+		}
+		else if (r->kind == QK_FRESHNESS)
+		{
+			if (r->nitems > 0 && !r->skip)
+				note_newest(r, slot);
+		}
+		else if (!row_ok(qs, r, slot))
+		{
+			r->failed++;
+			r->leaf_failed[qs->curleaf]++;
+			if (r->nsamples < qs->sample_limit)
+				quality_note_failure(qs, r, slot, loc);
+		}
+	}
+	MemoryContextSwitchTo(old);
+	/* most rules allocate nothing: reset only when something was */
+	if (!econtext->ecxt_per_tuple_memory->isReset)
+		ResetExprContext(econtext);
+}

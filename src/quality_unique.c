@@ -1,0 +1,820 @@
+/*-------------------------------------------------------------------------
+ *
+ * quality_unique.c
+ *	  Counting the rows whose key occurs more than once, within a memory
+ *	  budget, for any number of rows.
+ *
+ * A key is its 64-bit hash (quality_row.c), counted in a UniqueTable: open
+ * addressing over 16-byte slots holding the hash and, in one word, the
+ * place of the key's first row (48 bits, a QualityLocator) and its count
+ * (16 bits; more go to a small overflow set).  The table grows up to the
+ * rule's share of the budget (pubdata.quality_mem, else
+ * maintenance_work_mem) and never past it.
+ *
+ * Beyond it the keys spill, the way a hash aggregate spills: a key already
+ * in the table is counted there; a new key is written, with its row's
+ * place, to one of P temporary files chosen by bits of its hash that the
+ * table does not use for its slots (a "batch").  Keys in the table and
+ * keys in the batches are disjoint, and so are the batches, so each batch
+ * is counted on its own after the scan in a table of its own; a batch
+ * still too large for the budget is split again by the next bits of the
+ * hash.  Cost stays linear in the rows: each spilled key is written and
+ * read once per level (P is chosen from the planner's row estimate so that
+ * one level is the rule), with no sorting.  A parallel measurement spills
+ * every key into batches of a shared file set and counts the batches in
+ * all its processes (quality_parallel.c).
+ *
+ * Counts are exact up to 64-bit hash collisions (none for one integer,
+ * date or timestamp column: those are hashed by a bijection).  When the
+ * resource has several partitions, each row of a duplicated key is also
+ * counted against its partition: the first two rows when the key is seen a
+ * second time, each later one as it comes, so that the partitions' counts
+ * add up to the resource's.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "pubdata.h"
+#include "quality_int.h"
+
+#include "miscadmin.h"
+#include "storage/buffile.h"
+#include "storage/sharedfileset.h"
+#include "utils/memutils.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+
+/*
+ * Unique keys reach the table this many keys after their slot was
+ * prefetched, so that the cache misses of a table larger than the CPU caches
+ * overlap with the work on the next rows instead of stalling the scan.
+ */
+#define UNIQUE_RING 16
+
+/* a slot's value: first row's locator << 16 | count */
+#define UT_COUNT_MAX 0xFFFF
+
+/* one spilled key: its hash and its row's place */
+typedef struct SpillRecord
+{
+	uint64		hash;
+	uint64		loc;
+} SpillRecord;
+
+/* records read from a batch at a time */
+#define SPILL_READ 256
+
+/* hash set of 64-bit keys for counts beyond UT_COUNT_MAX */
+typedef struct U64Entry
+{
+	uint64		key;
+	uint64		extra;
+	char		status;
+} U64Entry;
+
+#define SH_PREFIX u64set
+#define SH_ELEMENT_TYPE U64Entry
+#define SH_KEY_TYPE uint64
+#define SH_KEY key
+#define SH_HASH_KEY(tb, k) ((uint32) ((k) ^ ((k) >> 32)))
+#define SH_EQUAL(tb, a, b) ((a) == (b))
+#define SH_SCOPE static inline
+#define SH_DECLARE
+#define SH_DEFINE
+#include "lib/simplehash.h"
+
+typedef struct UniqueTable
+{
+	uint64	   *slots;			/* 2 * size words: hash, locator << 16 | count */
+	void	   *base;			/* the mapping that holds them */
+	size_t		len;
+	size_t		bytes;			/* of it in use */
+	uint64		size;
+	uint64		members;
+	uint64		grow_at;		/* members at which to double (or stop) */
+	uint64		max_size;		/* largest size within the share */
+	bool		has_zero;		/* the key hash 0 (0 marks an empty slot) */
+	uint64		zero_val;
+	u64set_hash *overflow;		/* hash -> count beyond UT_COUNT_MAX */
+	uint64	   *dups;			/* keys seen twice, so that the end need not */
+	uint64		ndups;			/* visit every slot; NULL when there are more */
+	uint64		maxdups;		/* than maxdups of them */
+	uint64		dupcap;
+	MemoryContext cxt;			/* deleting it unmaps the slots */
+	MemoryContextCallback cb;
+} UniqueTable;
+
+/* keys that did not fit: batches by hash */
+typedef struct UniqueSpill
+{
+	int			nparts;			/* a power of 2; 0: nothing spilled */
+	int			shift;			/* the batch is (hash >> shift) & (nparts - 1) */
+	BufFile   **files;
+	int64	   *nrecs;
+} UniqueSpill;
+
+struct QualityUnique
+{
+	UniqueTable *t;				/* NULL: every key spills (parallel scan) */
+	Size		share;			/* bytes this rule may hold */
+	UniqueSpill spill;
+	SharedFileSet *fileset;		/* parallel: the batches are shared */
+	int			participant;
+	int			nring;			/* keys whose slots were prefetched */
+	int			ringpos;
+	uint64		ring_hash[UNIQUE_RING];
+	uint64		ring_loc[UNIQUE_RING];
+};
+
+/*
+ * ut_home
+ *		The first slot to probe for a key hash: its high bits scaled to the
+ *		table's size (batches are chosen by its low bits).
+ */
+static inline uint64
+ut_home(uint64 h, uint64 size)
+{
+#ifdef HAVE_INT128
+	return (uint64) (((uint128) h * size) >> 64);
+#else
+	return (h >> 32) % size;
+#endif
+}
+
+/*
+ * ut_unmap
+ *		Release a table's slots: the callback of its memory context, so
+ *		that they are released on error as well.
+ */
+static void
+ut_unmap(void *arg)
+{
+	UniqueTable *t = (UniqueTable *) arg;
+
+	if (t->base)
+		munmap(t->base, t->len);
+	t->base = NULL;
+	t->slots = NULL;
+}
+
+/*
+ * ut_map
+ *		Zeroed slots for a table of size slots: fresh anonymous memory (zero
+ *		pages, no memset), on huge pages where the system allows it (a table
+ *		larger than the CPU caches is read at random: with 4 kB pages nearly
+ *		every key would also miss the TLB).
+ */
+static void
+ut_map(QualityState *qs, UniqueTable *t, uint64 size)
+{
+	size_t		bytes = size * 2 * sizeof(uint64);
+	size_t		huge = 2 * 1024 * 1024;
+	size_t		len = bytes >= huge ? bytes + huge : bytes;
+	char	   *base = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char	   *p;
+
+	if (base == MAP_FAILED)
+		ereport(ERROR,
+				(errcode(ERRCODE_OUT_OF_MEMORY),
+				 errmsg("out of memory"),
+				 errdetail("Failed on a request of size %zu for a uniqueness check.", bytes)));
+	p = base;
+	if (bytes >= huge)
+	{
+		p = (char *) TYPEALIGN(huge, base);
+#ifdef MADV_HUGEPAGE
+		(void) madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+	}
+	t->base = base;
+	t->len = len;
+	t->bytes = bytes;
+	t->slots = (uint64 *) p;
+	t->size = size;
+	t->grow_at = size / 4 * 3;
+	quality_mem_add(qs, bytes);
+}
+
+/*
+ * ut_create
+ *		A table for about expected keys, growing up to 3/4 of the share (16
+ *		bytes a slot and at most 1 for the list of duplicated keys); the
+ *		batch buffers of spilled keys take at most 1/16 of it a level.
+ */
+static UniqueTable *
+ut_create(QualityState *qs, Size share, double expected)
+{
+	MemoryContext cxt = AllocSetContextCreate(qs->cxt, "pubdata unique table", ALLOCSET_SMALL_SIZES);
+	UniqueTable *t = MemoryContextAllocZero(cxt, sizeof(UniqueTable));
+	uint64		max_size = Max(share / 4 * 3 / (2 * sizeof(uint64) + 1), 1024);
+
+	t->cxt = cxt;
+	t->cb.func = ut_unmap;
+	t->cb.arg = t;
+	MemoryContextRegisterResetCallback(cxt, &t->cb);
+	t->max_size = max_size;
+	/* room for the expected keys at 3/4 full, and some for growth */
+	expected = Max(expected, 1024);
+	ut_map(qs, t, (uint64) Min(expected * 1.5, (double) max_size));
+	t->overflow = u64set_create(cxt, 16, NULL);
+	t->maxdups = Max(max_size / 8, 1024);
+	t->dupcap = 1024;
+	t->dups = MemoryContextAllocHuge(cxt, sizeof(uint64) * t->dupcap);
+	quality_mem_add(qs, sizeof(uint64) * t->dupcap);
+	return t;
+}
+
+/*
+ * ut_destroy
+ *		Give a table's memory back.
+ */
+static void
+ut_destroy(QualityState *qs, UniqueTable *t)
+{
+	quality_mem_sub(qs, t->bytes + (t->dups ? sizeof(uint64) * t->dupcap : 0));
+	MemoryContextDelete(t->cxt);
+}
+
+/*
+ * ut_grow
+ *		Double a table (up to its largest size), moving its keys.
+ */
+static void
+ut_grow(QualityState *qs, UniqueTable *t)
+{
+	uint64	   *old = t->slots;
+	uint64		oldsize = t->size;
+	void	   *oldbase = t->base;
+	size_t		oldlen = t->len;
+	size_t		oldbytes = t->bytes;
+	uint64		size = Min(t->size * 2, t->max_size);
+	uint64		i;
+
+	ut_map(qs, t, size);
+	for (i = 0; i < oldsize; i++)
+	{
+		uint64		k = old[2 * i];
+		uint64		p;
+
+		if (k == 0)
+			continue;
+		for (p = ut_home(k, size); t->slots[2 * p] != 0; p = (p + 1 == size) ? 0 : p + 1)
+			;
+		t->slots[2 * p] = k;
+		t->slots[2 * p + 1] = old[2 * i + 1];
+	}
+	munmap(oldbase, oldlen);
+	quality_mem_sub(qs, oldbytes);
+}
+
+/*
+ * ut_note_dup
+ *		Remember a key that has just been seen a second time; past maxdups
+ *		such keys, forget them all (the end then visits every slot).
+ */
+static void
+ut_note_dup(QualityState *qs, UniqueTable *t, uint64 h)
+{
+	if (t->dups == NULL)
+		return;
+	if (t->ndups == t->maxdups)
+	{
+		quality_mem_sub(qs, sizeof(uint64) * t->dupcap);
+		pfree(t->dups);
+		t->dups = NULL;
+		return;
+	}
+	if (t->ndups == t->dupcap)
+	{
+		uint64		n = Min(t->dupcap * 2, t->maxdups);
+
+		t->dups = repalloc_huge(t->dups, sizeof(uint64) * n);
+		quality_mem_add(qs, sizeof(uint64) * (n - t->dupcap));
+		t->dupcap = n;
+	}
+	t->dups[t->ndups++] = h;
+}
+
+/*
+ * ut_hit
+ *		One more row of a key held in the table, whose value is *val: count
+ *		it (beyond UT_COUNT_MAX in the overflow set), keep the smaller place
+ *		as the key's first row, count the rows against their partitions.
+ *		True when the key has just become a duplicate.
+ */
+static inline bool
+ut_hit(QualityState *qs, QualityRule *r, UniqueTable *t, uint64 *val, uint64 h, QualityLocator loc)
+{
+	uint64		count = *val & UT_COUNT_MAX;
+	QualityLocator first = *val >> 16;
+
+	if (unlikely(qs->nleaves > 1))
+	{
+		if (count == 1)
+			r->leaf_failed[locator_leaf(qs, first)]++;
+		r->leaf_failed[locator_leaf(qs, loc)]++;
+	}
+	if (loc < first)
+		*val = (loc << 16) | count;
+	if (count == 1)
+		ut_note_dup(qs, t, h);
+	if (count < UT_COUNT_MAX)
+		(*val)++;
+	else
+	{
+		bool		found;
+		U64Entry   *e = u64set_insert(t->overflow, h, &found);
+
+		e->extra = found ? e->extra + 1 : 1;
+	}
+	return count == 1;
+}
+
+/*
+ * ut_insert
+ *		Count one key in a table: true if it was there or fitted (*became_dup
+ *		set when it has just been seen twice), false when it is new and the
+ *		table is full.
+ */
+static inline bool
+ut_insert(QualityState *qs, QualityRule *r, UniqueTable *t, uint64 h, QualityLocator loc,
+		  bool *became_dup)
+{
+	uint64		p;
+
+	*became_dup = false;
+	if (unlikely(h == 0))
+	{
+		if (!t->has_zero)
+		{
+			t->has_zero = true;
+			t->zero_val = (loc << 16) | 1;
+		}
+		else
+			*became_dup = ut_hit(qs, r, t, &t->zero_val, h, loc);
+		return true;
+	}
+	for (;;)
+	{
+		for (p = ut_home(h, t->size);; p = (p + 1 == t->size) ? 0 : p + 1)
+		{
+			uint64	   *slot = &t->slots[2 * p];
+
+			if (slot[0] == h)
+			{
+				*became_dup = ut_hit(qs, r, t, &slot[1], h, loc);
+				return true;
+			}
+			if (slot[0] == 0)
+			{
+				if (likely(t->members < t->grow_at))
+				{
+					slot[0] = h;
+					slot[1] = (loc << 16) | 1;
+					t->members++;
+					return true;
+				}
+				break;
+			}
+		}
+		/* the key is new and the table at its growth point */
+		if (t->size >= t->max_size)
+			return false;
+		ut_grow(qs, t);
+	}
+}
+
+/*
+ * ut_count_key
+ *		Count a key of the table at the end: when it occurs more than once,
+ *		its rows fail, and its first row is a sample candidate.
+ */
+static void
+ut_count_key(QualityState *qs, QualityRule *r, UniqueTable *t, uint64 h, uint64 val)
+{
+	uint64		count = val & UT_COUNT_MAX;
+
+	if (count == UT_COUNT_MAX)
+	{
+		U64Entry   *e = u64set_lookup(t->overflow, h);
+
+		if (e)
+			count += e->extra;
+	}
+	if (count > 1)
+	{
+		r->failed += count;
+		if (qs->source != QS_VIEW)
+			quality_add_sample(qs, r, val >> 16, (uint32) Min(count, PG_UINT32_MAX));
+	}
+}
+
+/*
+ * ut_find
+ *		The value of a key the table holds.
+ */
+static uint64
+ut_find(UniqueTable *t, uint64 h)
+{
+	uint64		p;
+
+	if (h == 0)
+		return t->zero_val;
+	for (p = ut_home(h, t->size); t->slots[2 * p] != h; p = (p + 1 == t->size) ? 0 : p + 1)
+		Assert(t->slots[2 * p] != 0);
+	return t->slots[2 * p + 1];
+}
+
+/*
+ * ut_count_all
+ *		Count every duplicated key of a table: only the keys seen twice when
+ *		their list was kept, else every slot.  A view's samples (kept as
+ *		their rows were read) get their keys' counts.
+ */
+static void
+ut_count_all(QualityState *qs, QualityRule *r, UniqueTable *t)
+{
+	uint64		i;
+
+	if (t->has_zero)
+		ut_count_key(qs, r, t, 0, t->zero_val);
+	if (t->dups)
+	{
+		for (i = 0; i < t->ndups; i++)
+			if (t->dups[i] != 0)	/* the key hash 0 was counted above */
+				ut_count_key(qs, r, t, t->dups[i], ut_find(t, t->dups[i]));
+	}
+	else
+	{
+		for (i = 0; i < t->size; i++)
+		{
+			if ((i & 0xFFFF) == 0)
+				CHECK_FOR_INTERRUPTS();
+			if (t->slots[2 * i] != 0)
+				ut_count_key(qs, r, t, t->slots[2 * i], t->slots[2 * i + 1]);
+		}
+	}
+	if (qs->source == QS_VIEW)
+	{
+		for (i = 0; i < r->nsamples; i++)
+		{
+			uint64		val = ut_find(t, r->sample_locs[i]);
+			uint64		count = val & UT_COUNT_MAX;
+			U64Entry   *e = count == UT_COUNT_MAX ? u64set_lookup(t->overflow, r->sample_locs[i]) : NULL;
+
+			r->sample_counts[i] = (uint32) Min(count + (e ? e->extra : 0), PG_UINT32_MAX);
+		}
+	}
+}
+
+/*
+ * spill_parts
+ *		How many batches for about nkeys keys that must each fit a table of
+ *		the share: a power of 2 from 4, at most share / 16 of batch buffers.
+ */
+static int
+spill_parts(Size share, double nkeys)
+{
+	double		per_batch = (double) (share / 4 * 3 / (2 * sizeof(uint64) + 1)) * 0.75;
+	int			max_parts = 4;
+	int			n = 4;
+
+	while (max_parts < 1024 && (Size) (max_parts * 2) * (BLCKSZ + 64) <= share / 16)
+		max_parts *= 2;
+	while (n < max_parts && n * per_batch < nkeys * 1.2)
+		n *= 2;
+	return n;
+}
+
+/*
+ * spill_open
+ *		Batches of a spill: private temporary files, or files of the shared
+ *		set named by rule, level, participant and batch.
+ */
+static void
+spill_open(QualityState *qs, QualityRule *r, UniqueSpill *sp, int nparts, int shift,
+		   SharedFileSet *fileset, int participant)
+{
+	MemoryContext old = MemoryContextSwitchTo(qs->cxt);
+	int			i;
+
+	if (shift + pg_leftmost_one_pos32(nparts) > 60)
+		elog(ERROR, "quality rule %lld: too many levels of spilled keys", (long long) r->id);
+	sp->nparts = nparts;
+	sp->shift = shift;
+	sp->files = palloc(sizeof(BufFile *) * nparts);
+	sp->nrecs = palloc0(sizeof(int64) * nparts);
+	for (i = 0; i < nparts; i++)
+	{
+		if (fileset)
+		{
+			char		name[64];
+
+			snprintf(name, sizeof(name), "q%lld.%d.%d", (long long) r->id, participant, i);
+			sp->files[i] = BufFileCreateFileSet(&fileset->fs, name);
+		}
+		else
+			sp->files[i] = BufFileCreateTemp(false);
+	}
+	quality_mem_add(qs, (Size) nparts * (BLCKSZ + 64));
+	MemoryContextSwitchTo(old);
+}
+
+/*
+ * spill_write
+ *		One key to its batch.
+ */
+static inline void
+spill_write(UniqueSpill *sp, uint64 h, QualityLocator loc)
+{
+	int			p = (int) ((h >> sp->shift) & (sp->nparts - 1));
+	SpillRecord rec;
+
+	rec.hash = h;
+	rec.loc = loc;
+	BufFileWrite(sp->files[p], &rec, sizeof(rec));
+	sp->nrecs[p]++;
+}
+
+/*
+ * spill_close
+ *		Close a spill's batches (after they were read, or to be read by
+ *		name from the shared set).
+ */
+static void
+spill_close(QualityState *qs, UniqueSpill *sp)
+{
+	int			i;
+
+	for (i = 0; i < sp->nparts; i++)
+		if (sp->files[i])
+			BufFileClose(sp->files[i]);
+	quality_mem_sub(qs, (Size) sp->nparts * (BLCKSZ + 64));
+	sp->nparts = 0;
+}
+
+/*
+ * unique_setup
+ *		A unique rule's state: a table sized for the planner's estimate of
+ *		the rows, growing up to share bytes; or, in a parallel scan (fileset
+ *		given), batches in the shared set from the start.
+ */
+void
+unique_setup(QualityState *qs, QualityRule *r, Size share)
+{
+	QualityUnique *u = MemoryContextAllocZero(qs->cxt, sizeof(QualityUnique));
+
+	u->share = share;
+	r->uq = u;
+	u->t = ut_create(qs, share, qs->expected_rows);
+}
+
+/*
+ * unique_setup_shared
+ *		A parallel participant's unique rule: every key goes to the shared
+ *		batches, nparts of them (the same in every participant).
+ */
+void
+unique_setup_shared(QualityState *qs, QualityRule *r, Size share, int nparts,
+					SharedFileSet *fileset, int participant)
+{
+	QualityUnique *u = MemoryContextAllocZero(qs->cxt, sizeof(QualityUnique));
+
+	u->share = share;
+	u->fileset = fileset;
+	u->participant = participant;
+	r->uq = u;
+	spill_open(qs, r, &u->spill, nparts, 0, fileset, participant);
+}
+
+/*
+ * unique_shared_parts
+ *		How many batches a parallel measurement's unique rules use: each
+ *		batch must fit one participant's share.
+ */
+int
+unique_shared_parts(Size share, double nkeys)
+{
+	return spill_parts(share, nkeys);
+}
+
+/*
+ * add_key
+ *		Count one key during the scan: in the table when it is there or fits,
+ *		else in its batch.  True when it has just become a duplicate.
+ */
+static inline bool
+add_key(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc)
+{
+	QualityUnique *u = r->uq;
+	bool		became_dup;
+
+	if (u->t && ut_insert(qs, r, u->t, h, loc, &became_dup))
+		return became_dup;
+	if (u->spill.nparts == 0)
+	{
+		/* the first key that does not fit: batches for the rest of the rows */
+		double		rest = Max(qs->expected_rows - (double) qs->nrows, (double) u->t->members);
+
+		spill_open(qs, r, &u->spill, spill_parts(u->share, rest), 0, NULL, 0);
+	}
+	spill_write(&u->spill, h, loc);
+	return false;
+}
+
+/*
+ * unique_add_now
+ *		Count a key at once (a view's scan, whose samples are kept as the
+ *		rows are read).
+ */
+bool
+unique_add_now(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc)
+{
+	return add_key(qs, r, h, loc);
+}
+
+/*
+ * unique_push
+ *		Queue a key for add_key, its slot prefetched now; add the key queued
+ *		UNIQUE_RING keys ago.
+ */
+void
+unique_push(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc)
+{
+	QualityUnique *u = r->uq;
+	int			pos = u->ringpos;
+
+	if (u->t == NULL)
+	{
+		spill_write(&u->spill, h, loc);
+		return;
+	}
+	if (u->nring == UNIQUE_RING)
+		(void) add_key(qs, r, u->ring_hash[pos], u->ring_loc[pos]);
+	else
+		u->nring++;
+	u->ring_hash[pos] = h;
+	u->ring_loc[pos] = loc;
+	u->ringpos = (pos + 1) & (UNIQUE_RING - 1);
+	__builtin_prefetch(&u->t->slots[2 * ut_home(h, u->t->size)], 1);
+}
+
+/*
+ * unique_flush
+ *		Add the queued keys, oldest first.
+ */
+static void
+unique_flush(QualityState *qs, QualityRule *r)
+{
+	QualityUnique *u = r->uq;
+	int			pos = (u->ringpos - u->nring + UNIQUE_RING) & (UNIQUE_RING - 1);
+
+	while (u->nring > 0)
+	{
+		(void) add_key(qs, r, u->ring_hash[pos], u->ring_loc[pos]);
+		pos = (pos + 1) & (UNIQUE_RING - 1);
+		u->nring--;
+	}
+	u->ringpos = 0;
+}
+
+/*
+ * count_batch
+ *		Count the keys of one batch, spread over nfiles files (one per
+ *		participant that wrote it), nrecs in all, in a table of the rule's
+ *		share; keys that do not fit are split into batches of the next bits
+ *		of the hash, counted after this one.
+ */
+static void
+count_batch(QualityState *qs, QualityRule *r, BufFile **files, int nfiles, int64 nrecs, int shift)
+{
+	QualityUnique *u = r->uq;
+	UniqueTable *t = ut_create(qs, u->share, (double) nrecs);
+	UniqueSpill sub;
+	SpillRecord recs[SPILL_READ];
+	int64		done = 0;
+	int			f,
+				i,
+				p;
+
+	memset(&sub, 0, sizeof(sub));
+	for (f = 0; f < nfiles; f++)
+	{
+		if (files[f] == NULL)
+			continue;
+		if (BufFileSeek(files[f], 0, 0, SEEK_SET) != 0)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not rewind the spilled keys of quality rule %lld: %m", (long long) r->id)));
+		for (;;)
+		{
+			size_t		got = BufFileRead(files[f], recs, sizeof(recs));
+			int			n = (int) (got / sizeof(SpillRecord));
+
+			if (n == 0)
+				break;
+			CHECK_FOR_INTERRUPTS();
+			for (i = 0; i < n; i++)
+			{
+				bool		became_dup;
+
+				if (i + 8 < n && recs[i + 8].hash != 0)
+					__builtin_prefetch(&t->slots[2 * ut_home(recs[i + 8].hash, t->size)], 1);
+				if (ut_insert(qs, r, t, recs[i].hash, recs[i].loc, &became_dup))
+					continue;
+				if (sub.nparts == 0)
+					spill_open(qs, r, &sub,
+							   spill_parts(u->share, (double) (nrecs - done - i)),
+							   shift, NULL, 0);
+				spill_write(&sub, recs[i].hash, recs[i].loc);
+			}
+			done += n;
+		}
+	}
+	ut_count_all(qs, r, t);
+	ut_destroy(qs, t);
+	for (p = 0; p < sub.nparts; p++)
+		if (sub.nrecs[p] > 0)
+			count_batch(qs, r, &sub.files[p], 1, sub.nrecs[p],
+						shift + pg_leftmost_one_pos32(sub.nparts));
+	if (sub.nparts > 0)
+		spill_close(qs, &sub);
+}
+
+/*
+ * unique_finish
+ *		After the scan: count the keys in memory, then each batch spilled.
+ *		rule->failed becomes the rows whose key occurs more than once; the
+ *		first row of each such key is a sample candidate.
+ */
+void
+unique_finish(QualityState *qs, QualityRule *r)
+{
+	QualityUnique *u = r->uq;
+	int			bits;
+	int			p;
+
+	unique_flush(qs, r);
+	if (u->t)
+	{
+		ut_count_all(qs, r, u->t);
+		ut_destroy(qs, u->t);
+		u->t = NULL;
+	}
+	bits = u->spill.nparts ? pg_leftmost_one_pos32(u->spill.nparts) : 0;
+	for (p = 0; p < u->spill.nparts; p++)
+		if (u->spill.nrecs[p] > 0)
+			count_batch(qs, r, &u->spill.files[p], 1, u->spill.nrecs[p], bits);
+	if (u->spill.nparts > 0)
+		spill_close(qs, &u->spill);
+	if (qs->nleaves <= 1)
+		r->leaf_failed[0] = r->failed;
+}
+
+/*
+ * unique_spill_close
+ *		A parallel participant has written all its keys: close its batches
+ *		(the shared set keeps them for the counting phase); nrecs[p] gets
+ *		the keys of each batch it wrote.
+ */
+void
+unique_spill_close(QualityState *qs, QualityRule *r, int64 *nrecs)
+{
+	QualityUnique *u = r->uq;
+	int			p;
+
+	for (p = 0; p < u->spill.nparts; p++)
+		nrecs[p] = u->spill.nrecs[p];
+	spill_close(qs, &u->spill);
+}
+
+/*
+ * unique_count_shared_batch
+ *		Count batch p of a parallel measurement: the files of every
+ *		participant, read from the shared set.
+ */
+void
+unique_count_shared_batch(QualityState *qs, QualityRule *r, SharedFileSet *fileset,
+						  int nparticipants, int p, int nparts, int64 nrecs)
+{
+	BufFile   **files = palloc0(sizeof(BufFile *) * nparticipants);
+	int			i;
+
+	if (r->uq == NULL)
+	{
+		r->uq = MemoryContextAllocZero(qs->cxt, sizeof(QualityUnique));
+		r->uq->share = qs->budget;
+	}
+	for (i = 0; i < nparticipants; i++)
+	{
+		char		name[64];
+
+		snprintf(name, sizeof(name), "q%lld.%d.%d", (long long) r->id, i, p);
+		files[i] = BufFileOpenFileSet(&fileset->fs, name, O_RDONLY, true);
+	}
+	count_batch(qs, r, files, nparticipants, nrecs, pg_leftmost_one_pos32(nparts));
+	for (i = 0; i < nparticipants; i++)
+		if (files[i])
+			BufFileClose(files[i]);
+	pfree(files);
+}

@@ -77,6 +77,46 @@ SELECT jsonb_path_query_array(r.samples, '$[*].partition') AS plate_partitions
   FROM pubdata.quality_result r WHERE r.run_id = :run AND r.rule_id = :r_plate;
 SELECT r.samples->0 AS first_km FROM pubdata.quality_result r WHERE r.run_id = :run AND r.rule_id = :r_km;
 
+-- the same measurement by parallel workers (the table is small: the
+-- threshold is lowered), counts, partitions and samples identical
+SET min_parallel_table_scan_size = 0;
+SELECT pubdata.measure_quality('QSC-TRIP') AS prun \gset
+SELECT workers > 0 AS in_parallel FROM pubdata.quality_run WHERE id = :prun;
+SELECT count(*) AS rules, bool_and(a.rows_checked = b.rows_checked AND a.rows_failed = b.rows_failed
+								   AND a.samples = b.samples) AS same_results
+  FROM pubdata.quality_result a JOIN pubdata.quality_result b ON b.rule_id = a.rule_id AND b.run_id = :prun
+ WHERE a.run_id = :run;
+SELECT count(*) AS partition_rows, bool_and(a.rows_checked = b.rows_checked AND a.rows_failed = b.rows_failed) AS same_per_partition
+  FROM pubdata.quality_result_partition a
+  JOIN pubdata.quality_result_partition b ON b.rule_id = a.rule_id AND b.partition = a.partition AND b.run_id = :prun
+ WHERE a.run_id = :run;
+-- max_parallel_maintenance_workers = 0, or a custom expression calling a
+-- function not marked PARALLEL SAFE: one process
+SET max_parallel_maintenance_workers = 0;
+SELECT pubdata.measure_quality('QSC-TRIP') AS srun \gset
+RESET max_parallel_maintenance_workers;
+CREATE FUNCTION qsc.km_ok(integer) RETURNS boolean LANGUAGE plpgsql AS $$ BEGIN RETURN $1 < 1000; END $$;
+SELECT pubdata.add_quality_rule('QSC-TRIP', NULL, 'custom', '{"expression": "qsc.km_ok(km)"}') AS r_unsafe \gset
+SELECT pubdata.measure_quality('QSC-TRIP') AS urun \gset
+SELECT id = :srun AS no_workers_allowed, id = :urun AS unsafe_function, workers
+  FROM pubdata.quality_run WHERE id IN (:srun, :urun) ORDER BY id;
+SELECT pubdata.drop_quality_rule(:r_unsafe);
+-- the workers act as the table's owner too, whoever measures (the bureau)
+CREATE FUNCTION qsc.as_owner() RETURNS boolean LANGUAGE plpgsql STABLE PARALLEL SAFE
+	AS $$ BEGIN RETURN current_user = 'regress_qsc_transport'; END $$;
+SELECT pubdata.add_quality_rule('QSC-TRIP', NULL, 'custom', '{"expression": "qsc.as_owner()"}') AS r_owner_p \gset
+RESET SESSION AUTHORIZATION;
+SET ROLE regress_qsc_admin;
+SET min_parallel_table_scan_size = 0;
+SELECT pubdata.measure_quality('QSC-TRIP') AS orun \gset
+RESET ROLE;
+SET SESSION AUTHORIZATION regress_qsc_transport;
+SELECT q.workers > 0 AS in_parallel, r.rows_checked, r.rows_failed AS not_as_owner
+  FROM pubdata.quality_result r JOIN pubdata.quality_run q ON q.id = r.run_id
+ WHERE r.run_id = :orun AND r.rule_id = :r_owner_p;
+SELECT pubdata.drop_quality_rule(:r_owner_p);
+RESET min_parallel_table_scan_size;
+
 -- the same counts when the unique keys do not fit the memory budget: they
 -- spill to batches and are counted batch by batch; memory stays within it
 CREATE TABLE qsc.many (k integer, note text) PARTITION BY HASH (k);
@@ -93,14 +133,22 @@ SELECT pubdata.measure_quality('QSC-MANY') AS run_default \gset
 SET pubdata.quality_mem = '1MB';
 SHOW pubdata.quality_mem;
 SELECT pubdata.measure_quality('QSC-MANY') AS run_small \gset
+-- and in parallel: every participant spills its keys to shared batches
+SET min_parallel_table_scan_size = 0;
+SELECT pubdata.measure_quality('QSC-MANY') AS run_small_par \gset
+RESET min_parallel_table_scan_size;
 RESET pubdata.quality_mem;
 SELECT r.run_id = :run_small AS small_budget, r.rows_checked, r.rows_failed, r.samples->0 AS first_sample,
 	   q.memory_used <= 1024 * 1024 AS within_budget,
 	   q.memory_used > 4 * 1024 * 1024 AS more_than_small_budget
   FROM pubdata.quality_result r JOIN pubdata.quality_run q ON q.id = r.run_id
  WHERE r.rule_id = :r_many ORDER BY r.run_id;
+SELECT r.rows_failed, r.samples->0 AS first_sample, q.workers > 0 AS in_parallel,
+	   q.memory_used <= 1024 * 1024 AS within_budget
+  FROM pubdata.quality_result r JOIN pubdata.quality_run q ON q.id = r.run_id
+ WHERE r.run_id = :run_small_par;
 SELECT count(*) AS partition_rows, sum(rows_failed) AS failed
-  FROM pubdata.quality_result_partition WHERE run_id = :run_small;
+  FROM pubdata.quality_result_partition WHERE run_id IN (:run_small, :run_small_par) GROUP BY run_id;
 -- the budget is maintenance_work_mem unless set (CREATE INDEX's budget)
 SET maintenance_work_mem = '1MB';
 SELECT pubdata.measure_quality('QSC-MANY') AS run_mwm \gset

@@ -174,6 +174,7 @@ typedef struct QualityRule
 	AttrNumber	ref_attnum;
 
 	/* custom */
+	Expr	   *expr;			/* as planned (checked for parallel safety) */
 	ExprState  *exprstate;
 
 	/* outcome */

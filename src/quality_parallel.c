@@ -1,19 +1,744 @@
 /*-------------------------------------------------------------------------
  *
  * quality_parallel.c
- *	  A measurement's scan by several processes.
+ *	  A measurement's scan by several processes, with PostgreSQL's own
+ *	  parallel infrastructure (as parallel CREATE INDEX builds a btree).
+ *
+ * When the table (all its leaves) is large enough, the measuring backend
+ * (the leader) enters parallel mode, creates a ParallelContext and launches
+ * workers: as many as PostgreSQL would give a parallel scan of that many
+ * blocks (min_parallel_table_scan_size, the table's parallel_workers
+ * option), at most max_parallel_maintenance_workers (measuring is
+ * maintenance work: its memory is maintenance_work_mem's).  Through the
+ * dynamic shared memory segment's table of contents they share:
+ *
+ *	- the rules as they were read (each participant compiles them itself, as
+ *	  the table's owner in a security-restricted operation: the leader's
+ *	  identity, search_path and snapshot go to the workers with the
+ *	  context), the measurement's clock, the locator layout;
+ *	- one ParallelTableScanDesc per leaf (without synchronized scan), read
+ *	  leaf after leaf by every participant, the leader included;
+ *	- the referenced values of reference rules (flat sets, as loaded by the
+ *	  leader);
+ *	- a SharedFileSet: every participant writes each unique key, with its
+ *	  row's place, to one of the batches of its rule, chosen by hash;
+ *	- one result area per participant.
+ *
+ * Two phases: the scan (every rule on every row; failures, samples, newest
+ * values and per-leaf counts kept per participant); then, once every
+ * participant has finished scanning (a condition variable), the unique
+ * batches, claimed one at a time by any participant (an atomic counter),
+ * each counted in a table within one participant's share of the memory
+ * budget (quality_unique.c).  The leader then adds the participants'
+ * results up; samples are the smallest places, so the first failing rows,
+ * as in a scan by one process.
+ *
+ * Parallel mode is used only where it cannot change what runs: custom
+ * expressions and the types' functions the rules call must be parallel
+ * safe, the table must not be temporary, and the backend must not be in
+ * parallel mode already.  Without a worker launched, the scan runs in the
+ * leader alone, as without parallelism.  A worker's error reaches the
+ * leader, which aborts the measurement; a cancel stops all of them.
  *
  *-------------------------------------------------------------------------
  */
 #include "pubdata.h"
+#include "progress.h"
 #include "quality_int.h"
+
+#include "access/heapam.h"
+#include "access/parallel.h"
+#include "access/relscan.h"
+#include "access/table.h"
+#include "access/tableam.h"
+#include "access/xact.h"
+#include "catalog/pg_proc.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/nodeFuncs.h"
+#include "optimizer/paths.h"
+#include "pgstat.h"
+#include "storage/condition_variable.h"
+#include "storage/sharedfileset.h"
+#include "storage/spin.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+
+/* keys of the table of contents */
+#define PQ_KEY_SHARED		UINT64CONST(0xB0D0A7A000000001)
+#define PQ_KEY_RULES		UINT64CONST(0xB0D0A7A000000002)
+#define PQ_KEY_SCANS		UINT64CONST(0xB0D0A7A000000003)
+#define PQ_KEY_REFSETS		UINT64CONST(0xB0D0A7A000000004)
+#define PQ_KEY_RESULTS		UINT64CONST(0xB0D0A7A000000005)
+
+/* what every participant reads and writes */
+typedef struct QualityShared
+{
+	Oid			relid;			/* the resource's relation */
+	int64		resource_id;
+	int			nleaves;
+	int			nrules;
+	int			sample_limit;
+	int			offbits;
+	int			blockbits;
+	int			nparts;			/* batches of each unique rule */
+	Size		share;			/* bytes of one participant's unique table */
+	int			nplanned;		/* result areas: workers planned + the leader */
+	Size		result_size;	/* of one participant's area */
+
+	slock_t		mutex;
+	int			nparticipants;	/* known once the workers have attached; 0 before */
+	int			nscanned;		/* participants done scanning */
+	ConditionVariable cv;
+	pg_atomic_uint32 next_batch;	/* the next unique batch to count */
+	pg_atomic_uint64 rows;		/* rows scanned so far (for progress) */
+
+	SharedFileSet fileset;
+	Size		scan_off[FLEXIBLE_ARRAY_MEMBER];	/* per leaf, in PQ_KEY_SCANS;
+													 * then per rule, in
+													 * PQ_KEY_REFSETS (0: none) */
+} QualityShared;
+
+/* one rule's result of one participant (then its arrays) */
+typedef struct RuleResult
+{
+	int64		failed;
+	int			nsamples;
+	bool		has_newest;
+	Datum		newest;
+} RuleResult;
+
+/*
+ * Layout of a participant's area: int64 mem_peak; int64 rows[nleaves]; per
+ * rule: RuleResult, int64 leaf_failed[nleaves], QualityLocator
+ * locs[sample_limit], uint32 counts[sample_limit]; per rule: int64
+ * nrecs[nparts] (the keys it wrote to each batch).
+ */
+static Size
+rule_result_size(int nleaves, int limit)
+{
+	return MAXALIGN(sizeof(RuleResult)) + MAXALIGN(sizeof(int64) * nleaves) +
+		MAXALIGN(sizeof(QualityLocator) * Max(limit, 1)) + MAXALIGN(sizeof(uint32) * Max(limit, 1));
+}
+
+static Size
+participant_size(int nleaves, int nrules, int limit, int nparts)
+{
+	return MAXALIGN(sizeof(int64)) + MAXALIGN(sizeof(int64) * nleaves) +
+		nrules * rule_result_size(nleaves, limit) +
+		nrules * MAXALIGN(sizeof(int64) * nparts);
+}
+
+static char *
+area_of(QualityShared *sh, char *results, int participant)
+{
+	return results + sh->result_size * participant;
+}
+
+static int64 *
+area_rows(QualityShared *sh, char *area)
+{
+	return (int64 *) (area + MAXALIGN(sizeof(int64)));
+}
+
+static char *
+area_rule(QualityShared *sh, char *area, int i)
+{
+	return area + MAXALIGN(sizeof(int64)) + MAXALIGN(sizeof(int64) * sh->nleaves) +
+		i * rule_result_size(sh->nleaves, sh->sample_limit);
+}
+
+static int64 *
+area_nrecs(QualityShared *sh, char *area, int i)
+{
+	return (int64 *) (area_rule(sh, area, sh->nrules) + i * MAXALIGN(sizeof(int64) * sh->nparts));
+}
+
+/*
+ * save_results / add_results
+ *		A participant's outcome into its area; an area's outcome added to
+ *		the leader's (samples: the smallest places of all).
+ */
+static void
+save_results(QualityState *qs, QualityShared *sh, char *area)
+{
+	int			i;
+
+	*(int64 *) area = (int64) qs->mem_peak;
+	for (i = 0; i < qs->nleaves; i++)
+		area_rows(sh, area)[i] = qs->leaves[i].rows;
+	for (i = 0; i < qs->nrules; i++)
+	{
+		QualityRule *r = &qs->rules[i];
+		char	   *p = area_rule(sh, area, i);
+		RuleResult *rr = (RuleResult *) p;
+
+		rr->failed = r->failed;
+		rr->nsamples = r->nsamples;
+		rr->has_newest = r->has_newest;
+		rr->newest = r->newest;
+		p += MAXALIGN(sizeof(RuleResult));
+		memcpy(p, r->leaf_failed, sizeof(int64) * qs->nleaves);
+		p += MAXALIGN(sizeof(int64) * qs->nleaves);
+		memcpy(p, r->sample_locs, sizeof(QualityLocator) * r->nsamples);
+		p += MAXALIGN(sizeof(QualityLocator) * Max(sh->sample_limit, 1));
+		memcpy(p, r->sample_counts, sizeof(uint32) * r->nsamples);
+	}
+}
+
+static void
+add_results(QualityState *qs, QualityShared *sh, char *area)
+{
+	int			i,
+				j;
+
+	qs->mem_peak += (Size) *(int64 *) area;
+	for (i = 0; i < qs->nleaves; i++)
+	{
+		qs->leaves[i].rows += area_rows(sh, area)[i];
+		qs->nrows += area_rows(sh, area)[i];
+	}
+	for (i = 0; i < qs->nrules; i++)
+	{
+		QualityRule *r = &qs->rules[i];
+		char	   *p = area_rule(sh, area, i);
+		RuleResult *rr = (RuleResult *) p;
+		int64	   *leaf_failed;
+		QualityLocator *locs;
+		uint32	   *counts;
+
+		p += MAXALIGN(sizeof(RuleResult));
+		leaf_failed = (int64 *) p;
+		p += MAXALIGN(sizeof(int64) * qs->nleaves);
+		locs = (QualityLocator *) p;
+		p += MAXALIGN(sizeof(QualityLocator) * Max(sh->sample_limit, 1));
+		counts = (uint32 *) p;
+
+		r->failed += rr->failed;
+		for (j = 0; j < qs->nleaves; j++)
+			r->leaf_failed[j] += leaf_failed[j];
+		for (j = 0; j < rr->nsamples; j++)
+			quality_add_sample(qs, r, locs[j], counts[j]);
+		if (rr->has_newest &&
+			(!r->has_newest ||
+			 DatumGetInt32(FunctionCall2Coll(&r->cmpfn, r->collation, rr->newest, r->newest)) > 0))
+		{
+			r->newest = rr->newest;
+			r->has_newest = true;
+		}
+	}
+}
+
+/*
+ * reset_outcome
+ *		Forget the leader's own outcome (it was saved in its area), before
+ *		every area is added up.
+ */
+static void
+reset_outcome(QualityState *qs)
+{
+	int			i;
+
+	qs->nrows = 0;
+	qs->mem_peak = 0;
+	for (i = 0; i < qs->nleaves; i++)
+		qs->leaves[i].rows = 0;
+	for (i = 0; i < qs->nrules; i++)
+	{
+		QualityRule *r = &qs->rules[i];
+
+		r->failed = 0;
+		r->nsamples = 0;
+		r->has_newest = false;
+		memset(r->leaf_failed, 0, sizeof(int64) * qs->nleaves);
+	}
+}
+
+/*
+ * unsafe_function
+ *		check_functions_in_node's callback: a function not marked PARALLEL
+ *		SAFE.
+ */
+static bool
+unsafe_function(Oid funcid, void *context)
+{
+	return func_parallel(funcid) != PROPARALLEL_SAFE;
+}
+
+static bool
+unsafe_walker(Node *node, void *context)
+{
+	if (node == NULL)
+		return false;
+	if (check_functions_in_node(node, unsafe_function, context))
+		return true;
+	return expression_tree_walker(node, unsafe_walker, context);
+}
+
+/*
+ * fn_unsafe
+ *		A function a rule calls (a type's output, comparison, equality or
+ *		hash function) that is not PARALLEL SAFE.
+ */
+static bool
+fn_unsafe(FmgrInfo *f)
+{
+	return OidIsValid(f->fn_oid) && func_parallel(f->fn_oid) != PROPARALLEL_SAFE;
+}
+
+/*
+ * rules_parallel_safe
+ *		Whether every rule can be evaluated in a parallel worker.
+ */
+static bool
+rules_parallel_safe(QualityState *qs)
+{
+	int			i,
+				j;
+
+	for (i = 0; i < qs->nrules; i++)
+	{
+		QualityRule *r = &qs->rules[i];
+
+		if (r->expr && unsafe_walker((Node *) r->expr, NULL))
+			return false;
+		if (fn_unsafe(&r->outfn) || fn_unsafe(&r->cmpfn) || fn_unsafe(&r->eqfn))
+			return false;
+		for (j = 0; r->hashfns && j < r->nitems; j++)
+			if (r->hashkinds[j] == HK_FMGR && fn_unsafe(&r->hashfns[j]))
+				return false;
+	}
+	return true;
+}
+
+/*
+ * plan_workers
+ *		How many workers a parallel scan of this many blocks gets, the way
+ *		the planner decides it for a table (compute_parallel_worker), capped
+ *		by max_parallel_maintenance_workers; 0 when parallel mode is not for
+ *		this measurement.
+ */
+static int
+plan_workers(QualityState *qs)
+{
+	double		blocks = 0;
+	int			workers;
+	int			i;
+
+	if (!IsUnderPostmaster || IsInParallelMode() || max_parallel_maintenance_workers <= 0 ||
+		qs->nleaves == 0)
+		return 0;
+	for (i = 0; i < qs->nleaves; i++)
+	{
+		if (RelationUsesLocalBuffers(qs->leaves[i].rel))
+			return 0;
+		blocks += qs->leaves[i].nblocks;
+	}
+	if (!rules_parallel_safe(qs))
+		return 0;
+	workers = qs->rel->rd_rel->relkind != RELKIND_VIEW ? RelationGetParallelWorkers(qs->rel, -1) : -1;
+	if (workers < 0)
+	{
+		double		threshold = Max(min_parallel_table_scan_size, 1);
+
+		if (blocks < threshold)
+			return 0;
+		workers = 1;
+		while (blocks >= threshold * 3)
+		{
+			workers++;
+			threshold *= 3;
+			if (threshold > INT_MAX / 3)
+				break;
+		}
+	}
+	return Min(workers, max_parallel_maintenance_workers);
+}
+
+/*
+ * progress_of_scans
+ *		Blocks handed out so far by the leaves' parallel scans (heap's block
+ *		scans count them), and rows read, for pubdata.progress.
+ */
+static void
+progress_of_scans(QualityState *qs, QualityShared *sh, char *scans)
+{
+	int64		done = 0;
+	int			i;
+
+	for (i = 0; i < qs->nleaves; i++)
+	{
+		ParallelBlockTableScanDesc pb = (ParallelBlockTableScanDesc) (scans + sh->scan_off[i]);
+
+		if (qs->leaves[i].rel->rd_tableam != GetHeapamTableAmRoutine())
+			continue;			/* not a block scan: its blocks are not counted */
+		done += Min((int64) pg_atomic_read_u64(&pb->phs_nallocated), (int64) qs->leaves[i].nblocks);
+	}
+	pubdata_progress_set(PUBDATA_PROGRESS_BLOCKS_DONE, done);
+	pubdata_progress_set(PUBDATA_PROGRESS_ROWS_DONE, (int64) pg_atomic_read_u64(&sh->rows));
+	pubdata_progress_set(PUBDATA_PROGRESS_MEMORY, (int64) qs->mem_used);
+}
+
+/*
+ * scan_leaves
+ *		This participant's part of every leaf's parallel scan.
+ */
+static void
+scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
+{
+	int			leafno;
+	int64		reported = 0;
+
+	for (leafno = 0; leafno < qs->nleaves; leafno++)
+	{
+		QualityLeaf *l = &qs->leaves[leafno];
+		TupleTableSlot *slot = table_slot_create(l->rel, NULL);
+		TupleTableSlot *pslot = l->map ? MakeSingleTupleTableSlot(RelationGetDescr(qs->rel), &TTSOpsVirtual) : NULL;
+		TableScanDesc scan = table_beginscan_parallel(l->rel, (ParallelTableScanDesc) (scans + sh->scan_off[leafno]));
+		BlockNumber lastblock = InvalidBlockNumber;
+		uint32		nblocks = 0;
+
+		qs->curleaf = leafno;
+		if (leader)
+			pubdata_progress_set(PUBDATA_PROGRESS_RELID, l->relid);
+		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		{
+			TupleTableSlot *s = slot;
+			BlockNumber blk = ItemPointerGetBlockNumber(&slot->tts_tid);
+
+			CHECK_FOR_INTERRUPTS();
+			if (blk != lastblock)
+			{
+				lastblock = blk;
+				if ((++nblocks & 63) == 0)
+				{
+					pg_atomic_fetch_add_u64(&sh->rows, qs->nrows - reported);
+					reported = qs->nrows;
+					if (leader)
+						progress_of_scans(qs, sh, scans);
+				}
+			}
+			qs->nrows++;
+			l->rows++;
+			if (pslot)
+			{
+				s = execute_attr_map_slot(l->map->attrMap, slot, pslot);
+				s->tts_tid = slot->tts_tid;
+			}
+			else if (qs->maxattr > 0)
+				slot_getsomeattrs(s, qs->maxattr);
+			quality_eval_row(qs, s, quality_locator(qs, leafno, &slot->tts_tid));
+		}
+		table_endscan(scan);
+		ExecDropSingleTupleTableSlot(slot);
+		if (pslot)
+			ExecDropSingleTupleTableSlot(pslot);
+		if (leader)
+			pubdata_progress_set(PUBDATA_PROGRESS_PARTITIONS_DONE, leafno + 1);
+	}
+	pg_atomic_fetch_add_u64(&sh->rows, qs->nrows - reported);
+}
+
+/*
+ * participate
+ *		A participant's part, leader or worker: scan, write its unique keys'
+ *		batch sizes, wait until all have scanned, count unique batches until
+ *		none is left, save its outcome in its area.
+ */
+static void
+participate(QualityState *qs, QualityShared *sh, char *scans, char *results, int participant)
+{
+	char	   *area = area_of(sh, results, participant);
+	bool		leader = participant == 0;
+	int			nbatches;
+	int			i;
+
+	for (i = 0; i < qs->nrules; i++)
+		if (qs->rules[i].kind == QK_UNIQUE)
+			unique_setup_shared(qs, &qs->rules[i], sh->share, sh->nparts, &sh->fileset, participant);
+
+	scan_leaves(qs, sh, scans, leader);
+
+	for (i = 0; i < qs->nrules; i++)
+		if (qs->rules[i].kind == QK_UNIQUE)
+			unique_spill_close(qs, &qs->rules[i], area_nrecs(sh, area, i));
+
+	/* every participant's batches must be complete before any is counted */
+	SpinLockAcquire(&sh->mutex);
+	sh->nscanned++;
+	SpinLockRelease(&sh->mutex);
+	ConditionVariableBroadcast(&sh->cv);
+	if (leader)
+		pubdata_progress_set(PUBDATA_PROGRESS_PHASE, PUBDATA_PHASE_UNIQUE);
+	ConditionVariablePrepareToSleep(&sh->cv);
+	for (;;)
+	{
+		bool		all;
+
+		SpinLockAcquire(&sh->mutex);
+		all = sh->nparticipants > 0 && sh->nscanned >= sh->nparticipants;
+		SpinLockRelease(&sh->mutex);
+		if (all)
+			break;
+		if (leader)
+			progress_of_scans(qs, sh, scans);
+		ConditionVariableSleep(&sh->cv, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+
+	/* the unique batches: rule by rule, batch by batch, whoever is free */
+	nbatches = qs->nrules * sh->nparts;
+	for (;;)
+	{
+		uint32		b = pg_atomic_fetch_add_u32(&sh->next_batch, 1);
+		int			rule,
+					p,
+					k;
+		int64		nrecs = 0;
+
+		if (b >= (uint32) nbatches)
+			break;
+		rule = b / sh->nparts;
+		p = b % sh->nparts;
+		if (qs->rules[rule].kind != QK_UNIQUE)
+			continue;
+		for (k = 0; k < sh->nparticipants; k++)
+			nrecs += area_nrecs(sh, area_of(sh, results, k), rule)[p];
+		if (nrecs > 0)
+			unique_count_shared_batch(qs, &qs->rules[rule], &sh->fileset, sh->nparticipants,
+									  p, sh->nparts, nrecs);
+	}
+	save_results(qs, sh, area);
+}
 
 /*
  * quality_scan_parallel
- *		Not yet: the scan runs in one process.
+ *		Scan with workers when the table is large enough and the rules allow
+ *		it; false (nothing done) when the scan is for one process.  Called
+ *		as the table's owner, after the referenced values are loaded.
  */
 bool
 quality_scan_parallel(QualityState *qs)
 {
-	return false;
+	int			nworkers = plan_workers(qs);
+	ParallelContext *pcxt;
+	QualityShared *sh;
+	StringInfoData rules;
+	Snapshot	snapshot = GetActiveSnapshot();
+	Size		shared_size,
+				scans_size = 0,
+				refs_size = 0,
+				results_size;
+	Size	   *leaf_scan_size;
+	char	   *scans;
+	char	   *refs = NULL;
+	char	   *results;
+	char	   *rules_copy;
+	int			nplanned;
+	int			nparts;
+	Size		share;
+	int			i;
+
+	if (nworkers <= 0)
+		return false;
+
+	/* the budget is shared by the participants, as CREATE INDEX shares it */
+	nplanned = nworkers + 1;
+	share = Max(qs->unique_share / nplanned, 64 * 1024);
+	nparts = unique_shared_parts(share, qs->expected_rows);
+
+	initStringInfo(&rules);
+	quality_rules_serialize(qs, &rules);
+	leaf_scan_size = palloc(sizeof(Size) * qs->nleaves);
+	for (i = 0; i < qs->nleaves; i++)
+	{
+		leaf_scan_size[i] = MAXALIGN(table_parallelscan_estimate(qs->leaves[i].rel, snapshot));
+		scans_size += leaf_scan_size[i];
+	}
+	for (i = 0; i < qs->nrules; i++)
+		if (qs->rules[i].set)
+			refs_size += MAXALIGN(reference_set_bytes(qs->rules[i].set));
+	shared_size = MAXALIGN(offsetof(QualityShared, scan_off) + sizeof(Size) * (qs->nleaves + qs->nrules));
+	results_size = participant_size(qs->nleaves, qs->nrules, qs->sample_limit, nparts) * nplanned;
+
+	EnterParallelMode();
+	pcxt = CreateParallelContext("pubdata", "pubdata_quality_worker_main", nworkers);
+	shm_toc_estimate_chunk(&pcxt->estimator, shared_size);
+	shm_toc_estimate_chunk(&pcxt->estimator, rules.len + 1);
+	shm_toc_estimate_chunk(&pcxt->estimator, scans_size);
+	shm_toc_estimate_chunk(&pcxt->estimator, Max(refs_size, 1));
+	shm_toc_estimate_chunk(&pcxt->estimator, results_size);
+	shm_toc_estimate_keys(&pcxt->estimator, 5);
+	InitializeParallelDSM(pcxt);
+	if (pcxt->seg == NULL)
+	{
+		/* no dynamic shared memory to be had: one process */
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		return false;
+	}
+
+	sh = shm_toc_allocate(pcxt->toc, shared_size);
+	memset(sh, 0, shared_size);
+	sh->relid = qs->relid;
+	sh->resource_id = qs->resource_id;
+	sh->nleaves = qs->nleaves;
+	sh->nrules = qs->nrules;
+	sh->sample_limit = qs->sample_limit;
+	sh->offbits = qs->offbits;
+	sh->blockbits = qs->blockbits;
+	sh->nparts = nparts;
+	sh->share = share;
+	sh->nplanned = nplanned;
+	sh->result_size = participant_size(qs->nleaves, qs->nrules, qs->sample_limit, nparts);
+	SpinLockInit(&sh->mutex);
+	ConditionVariableInit(&sh->cv);
+	pg_atomic_init_u32(&sh->next_batch, 0);
+	pg_atomic_init_u64(&sh->rows, 0);
+	SharedFileSetInit(&sh->fileset, pcxt->seg);
+	shm_toc_insert(pcxt->toc, PQ_KEY_SHARED, sh);
+
+	rules_copy = shm_toc_allocate(pcxt->toc, rules.len + 1);
+	memcpy(rules_copy, rules.data, rules.len + 1);
+	shm_toc_insert(pcxt->toc, PQ_KEY_RULES, rules_copy);
+
+	scans = shm_toc_allocate(pcxt->toc, scans_size);
+	for (i = 0; i < qs->nleaves; i++)
+	{
+		ParallelTableScanDesc pscan;
+
+		sh->scan_off[i] = i == 0 ? 0 : sh->scan_off[i - 1] + leaf_scan_size[i - 1];
+		pscan = (ParallelTableScanDesc) (scans + sh->scan_off[i]);
+		table_parallelscan_initialize(qs->leaves[i].rel, pscan, snapshot);
+		/* no synchronized scan: samples are then the first failing rows */
+		pscan->phs_syncscan = false;
+	}
+	shm_toc_insert(pcxt->toc, PQ_KEY_SCANS, scans);
+
+	refs = shm_toc_allocate(pcxt->toc, Max(refs_size, 1));
+	refs_size = 0;
+	for (i = 0; i < qs->nrules; i++)
+	{
+		QualityRule *r = &qs->rules[i];
+
+		sh->scan_off[qs->nleaves + i] = 0;
+		if (r->set == NULL)
+			continue;
+		sh->scan_off[qs->nleaves + i] = refs_size + 1;	/* 0: no set */
+		reference_set_copy(r->set, refs + refs_size);
+		refs_size += MAXALIGN(reference_set_bytes(r->set));
+	}
+	shm_toc_insert(pcxt->toc, PQ_KEY_REFSETS, refs);
+
+	results = shm_toc_allocate(pcxt->toc, results_size);
+	memset(results, 0, results_size);
+	shm_toc_insert(pcxt->toc, PQ_KEY_RESULTS, results);
+
+	LaunchParallelWorkers(pcxt);
+	if (pcxt->nworkers_launched == 0)
+	{
+		/* no worker to be had: one process, the usual way */
+		DestroyParallelContext(pcxt);
+		ExitParallelMode();
+		return false;
+	}
+	WaitForParallelWorkersToAttach(pcxt);
+	SpinLockAcquire(&sh->mutex);
+	sh->nparticipants = pcxt->nworkers_launched + 1;
+	SpinLockRelease(&sh->mutex);
+	ConditionVariableBroadcast(&sh->cv);
+	qs->workers = pcxt->nworkers_launched;
+	pubdata_progress_set(PUBDATA_PROGRESS_WORKERS, qs->workers);
+
+	participate(qs, sh, scans, results, 0);
+	WaitForParallelWorkersToFinish(pcxt);
+
+	reset_outcome(qs);
+	for (i = 0; i < sh->nparticipants; i++)
+		add_results(qs, sh, area_of(sh, results, i));
+	for (i = 0; i < qs->nrules; i++)
+		if (qs->nleaves <= 1 && qs->rules[i].kind == QK_UNIQUE)
+			qs->rules[i].leaf_failed[0] = qs->rules[i].failed;
+
+	DestroyParallelContext(pcxt);
+	ExitParallelMode();
+	pubdata_progress_set(PUBDATA_PROGRESS_BLOCKS_DONE, 0);
+	for (i = 0; i < qs->nleaves; i++)
+		pubdata_progress_add(PUBDATA_PROGRESS_BLOCKS_DONE, qs->leaves[i].nblocks);
+	pubdata_progress_set(PUBDATA_PROGRESS_ROWS_DONE, qs->nrows);
+	return true;
+}
+
+/*
+ * pubdata_quality_worker_main
+ *		A parallel worker of a measurement: the leader's transaction,
+ *		snapshot, identity (the table's owner, security-restricted) and
+ *		settings are already restored; open the relations, compile the
+ *		rules, attach to the referenced values and the batches, take part.
+ */
+PGDLLEXPORT void pubdata_quality_worker_main(dsm_segment *seg, shm_toc *toc);
+
+void
+pubdata_quality_worker_main(dsm_segment *seg, shm_toc *toc)
+{
+	QualityShared *sh = shm_toc_lookup(toc, PQ_KEY_SHARED, false);
+	char	   *rules = shm_toc_lookup(toc, PQ_KEY_RULES, false);
+	char	   *scans = shm_toc_lookup(toc, PQ_KEY_SCANS, false);
+	char	   *refs = shm_toc_lookup(toc, PQ_KEY_REFSETS, false);
+	char	   *results = shm_toc_lookup(toc, PQ_KEY_RESULTS, false);
+	MemoryContext cxt = AllocSetContextCreate(CurrentMemoryContext, "pubdata quality worker",
+											  ALLOCSET_DEFAULT_SIZES);
+	MemoryContext old = MemoryContextSwitchTo(cxt);
+	QualityState *qs = palloc0(sizeof(QualityState));
+	int			i;
+
+	pgstat_report_activity(STATE_RUNNING, "pubdata quality measurement (parallel worker)");
+	SharedFileSetAttach(&sh->fileset, seg);
+
+	qs->cxt = cxt;
+	qs->resource_id = sh->resource_id;
+	qs->relid = sh->relid;
+	qs->rel = relation_open(sh->relid, AccessShareLock);
+	qs->source = qs->rel->rd_rel->relkind == RELKIND_PARTITIONED_TABLE ? QS_PARTITIONED : QS_TABLE;
+	qs->sample_limit = sh->sample_limit;
+	qs->offbits = sh->offbits;
+	qs->blockbits = sh->blockbits;
+	qs->budget = sh->share;
+	qs->estate = CreateExecutorState();
+	qs->econtext = GetPerTupleExprContext(qs->estate);
+	quality_rules_deserialize(qs, rules);
+	for (i = 0; i < qs->nrules; i++)
+		quality_compile_rule(qs, &qs->rules[i]);
+
+	qs->nleaves = sh->nleaves;
+	qs->leaves = palloc0(sizeof(QualityLeaf) * Max(qs->nleaves, 1));
+	for (i = 0; i < qs->nleaves; i++)
+	{
+		ParallelTableScanDesc pscan = (ParallelTableScanDesc) (scans + sh->scan_off[i]);
+		QualityLeaf *l = &qs->leaves[i];
+
+		l->relid = pscan->phs_relid;
+		l->rel = l->relid == qs->relid ? qs->rel : table_open(l->relid, AccessShareLock);
+		if (l->rel != qs->rel)
+			l->map = convert_tuples_by_name(RelationGetDescr(l->rel), RelationGetDescr(qs->rel));
+	}
+	for (i = 0; i < qs->nrules; i++)
+	{
+		QualityRule *r = &qs->rules[i];
+
+		r->leaf_failed = palloc0(sizeof(int64) * Max(qs->nleaves, 1));
+		if (sh->scan_off[qs->nleaves + i] != 0)
+			r->set = reference_set_attach(qs, refs + sh->scan_off[qs->nleaves + i] - 1);
+	}
+
+	participate(qs, sh, scans, results, ParallelWorkerNumber + 1);
+
+	for (i = 0; i < qs->nleaves; i++)
+		if (qs->leaves[i].rel != qs->rel)
+			table_close(qs->leaves[i].rel, NoLock);
+	relation_close(qs->rel, NoLock);
+	FreeExecutorState(qs->estate);
+	MemoryContextSwitchTo(old);
+	MemoryContextDelete(cxt);
 }

@@ -341,7 +341,8 @@ compile_custom(QualityState *qs, QualityRule *r, Form_pg_attribute att)
 	expr = coerce_to_boolean(pstate, expr, "quality rule");
 	assign_expr_collations(pstate, expr);
 	free_parsestate(pstate);
-	r->exprstate = ExecPrepareExpr((Expr *) expr, qs->estate);
+	r->expr = expression_planner((Expr *) expr);
+	r->exprstate = ExecInitExpr(r->expr, NULL);
 
 	error_context_stack = errcb.previous;
 	qs->has_custom = true;

@@ -410,14 +410,12 @@ scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 			CHECK_FOR_INTERRUPTS();
 			if (blk != lastblock)
 			{
+				/* a new block: the rows so far to the leader's progress */
 				lastblock = blk;
-				if ((++nblocks & 63) == 0)
-				{
-					pg_atomic_fetch_add_u64(&sh->rows, qs->nrows - reported);
-					reported = qs->nrows;
-					if (leader)
-						progress_of_scans(qs, sh, scans);
-				}
+				pg_atomic_fetch_add_u64(&sh->rows, qs->nrows - reported);
+				reported = qs->nrows;
+				if (leader && (++nblocks & 7) == 0)
+					progress_of_scans(qs, sh, scans);
 			}
 			qs->nrows++;
 			l->rows++;

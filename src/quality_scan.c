@@ -500,13 +500,11 @@ scan_leaf(QualityState *qs, int leafno, int64 blocks_before)
 		CHECK_FOR_INTERRUPTS();
 		if (blk != lastblock)
 		{
+			/* a new block: a few stores in shared memory, once a block */
 			lastblock = blk;
-			if ((++seen & 63) == 0)
-			{
-				pubdata_progress_set(PUBDATA_PROGRESS_BLOCKS_DONE,
-									 blocks_before + progress_blocks(scan, l, seen));
-				pubdata_progress_set(PUBDATA_PROGRESS_ROWS_DONE, qs->nrows);
-			}
+			pubdata_progress_set(PUBDATA_PROGRESS_BLOCKS_DONE,
+								 blocks_before + progress_blocks(scan, l, ++seen));
+			pubdata_progress_set(PUBDATA_PROGRESS_ROWS_DONE, qs->nrows);
 		}
 		qs->nrows++;
 		l->rows++;

@@ -65,6 +65,7 @@
 #include "calendar.h"
 #include "identity.h"
 #include "local_time.h"
+#include "progress.h"
 #include "scheduler.h"
 
 #include <signal.h>
@@ -1769,6 +1770,7 @@ run_one(const JobWorkerArgs *argp)
 		if (jd->timeout_ms > 0)
 			enable_timeout_after(STATEMENT_TIMEOUT,
 								 (int) Min(jd->timeout_ms, (int64) INT_MAX));
+		pubdata_progress_set_job(args.job_id, args.run_id);
 		run_job(jd, args.run_id, &r, &w);
 		AfterTriggerFireDeferred();
 		if (jd->timeout_ms > 0)
@@ -1930,7 +1932,14 @@ static void
 run_job(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten)
 {
 	if (strcmp(jd->kind, "aggregation") == 0)
+	{
+		/* shown in pubdata.progress (the job names the resource) until commit */
+		pubdata_progress_start(PUBDATA_PROGRESS_AGGREGATION, 0);
+		pubdata_progress_set(PUBDATA_PROGRESS_PHASE, PUBDATA_PHASE_AGGREGATING);
+		pubdata_progress_set(PUBDATA_PROGRESS_RELID, jd->target);
 		run_aggregation(jd, run_id, nread, nwritten);
+		pubdata_progress_set(PUBDATA_PROGRESS_ROWS_DONE, *nwritten);
+	}
 	else if (strcmp(jd->kind, "custom") == 0)
 	{
 		if (jd->source == NULL)

@@ -34,7 +34,8 @@ CREATE OR REPLACE FUNCTION pubdata._progress_seen(OUT pid integer, OUT role_name
 		   p.partitions_total, p.partitions_done, p.blocks_total, p.blocks_done, p.rows_done,
 		   p.workers, p.memory_used, p.started_at
 	  FROM pubdata._progress() p
-	  LEFT JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) p.resource_id
+	  LEFT JOIN pubdata.job j ON j.id OPERATOR(pg_catalog.=) p.job_id
+	  LEFT JOIN pubdata.resource r ON r.id OPERATOR(pg_catalog.=) coalesce(p.resource_id, j.resource_id)
 	  LEFT JOIN pg_catalog.pg_roles a ON a.oid OPERATOR(pg_catalog.=) p.userid
 	 WHERE pubdata.is_admin()
 		OR pg_catalog.pg_has_role(pubdata.caller(), 'pubdata_auditor', 'MEMBER')

@@ -245,8 +245,16 @@ DROP FOREIGN DATA WRAPPER regress_qsc_fdw;
 SET SESSION AUTHORIZATION regress_qsc_transport;
 SELECT pubdata.set_quality_rule(:r_km, 'reject');
 SELECT pubdata.enable_quality_trigger('QSC-TRIP');
-INSERT INTO qsc.trip VALUES (9001, '浙K09001', '331102', '2026-02-03', -5);
-INSERT INTO qsc.trip VALUES (9002, '浙K09002', '331121', '2026-03-03', -5);
+-- (the rule's number depends on the tests before: shown as N)
+CREATE FUNCTION pg_temp.attempt(sql text) RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE sql;
+	RETURN 'done';
+EXCEPTION WHEN OTHERS THEN
+	RETURN SQLSTATE || ': ' || regexp_replace(SQLERRM, 'rule [0-9]+', 'rule N');
+END $$;
+SELECT pg_temp.attempt($$INSERT INTO qsc.trip VALUES (9001, '浙K09001', '331102', '2026-02-03', -5)$$);
+SELECT pg_temp.attempt($$INSERT INTO qsc.trip VALUES (9002, '浙K09002', '331121', '2026-03-03', -5)$$);
 INSERT INTO qsc.trip VALUES (9003, '浙K09003', '331121', '2026-03-03', 5);
 SELECT count(*) AS written FROM qsc.trip WHERE id > 9000;
 SELECT pubdata.disable_quality_trigger('QSC-TRIP');

@@ -42,6 +42,7 @@
 #include "utils/memutils.h"
 
 #include <fcntl.h>
+#include <float.h>
 #include <sys/mman.h>
 
 /*
@@ -470,12 +471,13 @@ ut_count_all(QualityState *qs, QualityRule *r, UniqueTable *t)
 /*
  * spill_parts
  *		How many batches for about nkeys keys that must each fit a table of
- *		the share: a power of 2 from 4, at most share / 16 of batch buffers.
+ *		the share, and of at most max_keys keys: a power of 2 from 4, at most
+ *		share / 16 of batch buffers.
  */
 static int
-spill_parts(Size share, double nkeys)
+spill_parts_for(Size share, double nkeys, double max_keys)
 {
-	double		per_batch = (double) (share / 4 * 3 / (2 * sizeof(uint64) + 1)) * 0.75;
+	double		per_batch = Min((double) (share / 4 * 3 / (2 * sizeof(uint64) + 1)) * 0.75, max_keys);
 	int			max_parts = 4;
 	int			n = 4;
 
@@ -484,6 +486,12 @@ spill_parts(Size share, double nkeys)
 	while (n < max_parts && n * per_batch < nkeys * 1.2)
 		n *= 2;
 	return n;
+}
+
+static int
+spill_parts(Size share, double nkeys)
+{
+	return spill_parts_for(share, nkeys, DBL_MAX);
 }
 
 /*
@@ -590,12 +598,14 @@ unique_setup_shared(QualityState *qs, QualityRule *r, Size share, int nparts,
 /*
  * unique_shared_parts
  *		How many batches a parallel measurement's unique rules use: each
- *		batch must fit one participant's share.
+ *		batch must fit one participant's share, and every key is in a batch,
+ *		so more batches, each counted in a table that stays in the CPU's
+ *		caches (about 48k keys, a 1 MB table), when the buffers allow it.
  */
 int
 unique_shared_parts(Size share, double nkeys)
 {
-	return spill_parts(share, nkeys);
+	return spill_parts_for(share, nkeys, 48.0 * 1024);
 }
 
 /*

@@ -146,6 +146,14 @@ rounds() {
 	printf '  measure_quality / count(region) = %.2f  (median of the rounds'"'"' ratios; target <= 1.25)\n' "$(median "${rr[@]}")"
 	printf '  measure_quality / count(*)      = %.2f  (target <= 2.0)\n' "$(median "${rs[@]}")"
 }
+serial() {	# serial RESOURCE N: measure_quality in one process (for comparison), median ms
+	local out t=()
+	out=$(for i in $(seq 1 "$2"); do echo "SELECT pubdata.measure_quality('$1');"; done |
+		psql -X -qAt -U $DEPT -d $DB -c "SET max_parallel_maintenance_workers = 0" -c '\timing on' -f - 2>&1)
+	t=($(echo "$out" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p'))
+	printf '  for comparison, in one process (max_parallel_maintenance_workers = 0): measure_quality %.1f ms (median of %d)\n' \
+		"$(median "${t[@]}")" "$2"
+}
 report_run() {	# the last run's rows, workers and memory
 	$Q -U $DEPT -d $DB -c "SELECT format('  last run: %s rows, %s parallel workers, memory_used %s', rows_checked, workers,
 		pg_size_pretty(memory_used)) FROM pubdata.quality_run ORDER BY id DESC LIMIT 1"
@@ -159,6 +167,7 @@ show_peak() {
 echo "== $ROWS rows, 8 rules (unique, id_card, not_null, mobile, range, allowed_values, date_not_future, pattern)"
 rounds BENCH-PEOPLE bench.people "$ROUNDS"
 report_run
+serial BENCH-PEOPLE 3
 $Q -U $DEPT -d $DB -c "SELECT format('  %s %s: %s failed', q.id, q.kind, r.rows_failed) FROM pubdata.quality_result r
 	JOIN pubdata.quality_rule q ON q.id = r.rule_id WHERE r.run_id = (SELECT max(id) FROM pubdata.quality_run) ORDER BY q.id"
 show_peak BENCH-PEOPLE
@@ -213,6 +222,7 @@ SQL
 	echo "== $BIG rows in 12 partitions, the same 8 rules"
 	rounds BENCH-PEOPLE-P bench.people_p "$BIG_ROUNDS"
 	report_run
+	serial BENCH-PEOPLE-P 1
 	$Q -U $DEPT -d $DB -c "SELECT format('  unique: %s failed; per partition %s', r.rows_failed,
 		(SELECT string_agg(p.rows_failed::text, ' ' ORDER BY p.partition) FROM pubdata.quality_result_partition p
 		  WHERE p.run_id = r.run_id AND p.rule_id = r.rule_id))

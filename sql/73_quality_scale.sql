@@ -207,7 +207,8 @@ SET ROLE regress_qsc_admin;
 SELECT pubdata.measure_quality('QSC-SECRET-V');
 RESET ROLE;
 
--- another department may neither measure the resource nor see its partitions' results
+-- another department may neither measure the resource (unpublished, it does
+-- not exist for it) nor see its partitions' results
 SET SESSION AUTHORIZATION regress_qsc_other;
 SELECT pubdata.measure_quality('QSC-TRIP');
 SELECT count(*) AS partition_results_seen FROM pubdata.quality_result_partition;

@@ -397,7 +397,6 @@ scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 		TupleTableSlot *pslot = l->map ? MakeSingleTupleTableSlot(RelationGetDescr(qs->rel), &TTSOpsVirtual) : NULL;
 		TableScanDesc scan = table_beginscan_parallel(l->rel, (ParallelTableScanDesc) (scans + sh->scan_off[leafno]));
 		BlockNumber lastblock = InvalidBlockNumber;
-		uint32		nblocks = 0;
 
 		qs->curleaf = leafno;
 		if (leader)
@@ -414,7 +413,7 @@ scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 				lastblock = blk;
 				pg_atomic_fetch_add_u64(&sh->rows, qs->nrows - reported);
 				reported = qs->nrows;
-				if (leader && (++nblocks & 7) == 0)
+				if (leader)
 					progress_of_scans(qs, sh, scans);
 			}
 			qs->nrows++;
@@ -480,8 +479,13 @@ participate(QualityState *qs, QualityShared *sh, char *scans, char *results, int
 		if (all)
 			break;
 		if (leader)
+		{
+			/* the workers' rows go on counting while the leader waits */
 			progress_of_scans(qs, sh, scans);
-		ConditionVariableSleep(&sh->cv, PG_WAIT_EXTENSION);
+			(void) ConditionVariableTimedSleep(&sh->cv, 100, PG_WAIT_EXTENSION);
+		}
+		else
+			ConditionVariableSleep(&sh->cv, PG_WAIT_EXTENSION);
 	}
 	ConditionVariableCancelSleep();
 

@@ -122,7 +122,7 @@ row=$(progress regress_qp_admin "workers > 0")
 nworkers=$($Q -d $DB -c "SELECT count(*) FROM pg_stat_activity WHERE leader_pid = $pid AND backend_type = 'parallel worker'")
 [ "$nworkers" -gt 0 ] || fail "no parallel worker runs for the measurement"
 b1=$(progress regress_qp_admin "rows_done")
-sleep 1
+sleep 2
 b2=$(progress regress_qp_admin "rows_done")
 [ "$b2" -gt "$b1" ] || fail "rows read do not move in parallel: $b1 then $b2"
 ok "in parallel: $nworkers workers, rows read move on ($b1 then $b2)"

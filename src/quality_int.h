@@ -260,6 +260,7 @@ extern int	unique_shared_parts(Size share, double nkeys);
 extern void unique_push(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc);
 extern bool unique_add_now(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc);
 extern void unique_finish(QualityState *qs, QualityRule *r);
+extern void unique_release(QualityState *qs, QualityRule *r);
 extern void unique_spill_close(QualityState *qs, QualityRule *r, int64 *nrecs);
 extern void unique_count_shared_batch(QualityState *qs, QualityRule *r,
 									  struct SharedFileSet *fileset, int nparticipants,

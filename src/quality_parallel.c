@@ -511,6 +511,9 @@ participate(QualityState *qs, QualityShared *sh, char *scans, char *results, int
 			unique_count_shared_batch(qs, &qs->rules[rule], &sh->fileset, sh->nparticipants,
 									  p, sh->nparts, nrecs);
 	}
+	for (i = 0; i < qs->nrules; i++)
+		if (qs->rules[i].kind == QK_UNIQUE)
+			unique_release(qs, &qs->rules[i]);
 	save_results(qs, sh, area);
 }
 

@@ -65,6 +65,9 @@ typedef struct SpillRecord
 /* records read from a batch at a time */
 #define SPILL_READ 256
 
+/* records gathered for a batch before they are written, in one call */
+#define SPILL_GATHER 32
+
 /* hash set of 64-bit keys for counts beyond UT_COUNT_MAX */
 typedef struct U64Entry
 {
@@ -112,6 +115,8 @@ typedef struct UniqueSpill
 	int			shift;			/* the batch is (hash >> shift) & (nparts - 1) */
 	BufFile   **files;
 	int64	   *nrecs;
+	SpillRecord *gather;		/* SPILL_GATHER records a batch, not yet written */
+	int		   *ngather;		/* of them in use */
 } UniqueSpill;
 
 struct QualityUnique
@@ -121,6 +126,7 @@ struct QualityUnique
 	UniqueSpill spill;
 	SharedFileSet *fileset;		/* parallel: the batches are shared */
 	int			participant;
+	UniqueTable *spare;			/* a counted batch's table, kept for the next */
 	int			nring;			/* keys whose slots were prefetched */
 	int			ringpos;
 	uint64		ring_hash[UNIQUE_RING];
@@ -234,6 +240,77 @@ ut_destroy(QualityState *qs, UniqueTable *t)
 {
 	quality_mem_sub(qs, t->bytes + (t->dups ? sizeof(uint64) * t->dupcap : 0));
 	MemoryContextDelete(t->cxt);
+}
+
+/*
+ * ut_batch_table
+ *		A table for a batch of about expected keys: the previous batch's
+ *		table when its mapping is large enough, cleared (a memset of the
+ *		slots in use costs far less than the page faults of fresh memory,
+ *		one batch after another), else a new one.
+ */
+static UniqueTable *
+ut_batch_table(QualityState *qs, QualityUnique *u, double expected)
+{
+	UniqueTable *t = u->spare;
+	uint64		size;
+
+	if (t == NULL)
+		return ut_create(qs, u->share, expected);
+	u->spare = NULL;
+	expected = Max(expected, 1024);
+	size = (uint64) Min(expected * 1.5, (double) t->max_size);
+	if (size * 2 * sizeof(uint64) > t->bytes)
+	{
+		MemoryContextDelete(t->cxt);
+		return ut_create(qs, u->share, expected);
+	}
+	size = t->bytes / (2 * sizeof(uint64));		/* the whole mapping: fewer probes */
+	memset(t->slots, 0, t->bytes);
+	t->size = size;
+	t->grow_at = size / 4 * 3;
+	t->members = 0;
+	t->has_zero = false;
+	t->zero_val = 0;
+	u64set_reset(t->overflow);
+	t->ndups = 0;
+	if (t->dups == NULL)
+	{
+		t->dupcap = 1024;
+		t->dups = MemoryContextAllocHuge(t->cxt, sizeof(uint64) * t->dupcap);
+	}
+	quality_mem_add(qs, t->bytes + sizeof(uint64) * t->dupcap);
+	return t;
+}
+
+/*
+ * ut_batch_done
+ *		A batch is counted: its table is kept for the next batch (its memory
+ *		no longer counted as in use; the previous spare, if any, freed).
+ */
+static void
+ut_batch_done(QualityState *qs, QualityUnique *u, UniqueTable *t)
+{
+	quality_mem_sub(qs, t->bytes + (t->dups ? sizeof(uint64) * t->dupcap : 0));
+	if (u->spare)
+		MemoryContextDelete(u->spare->cxt);
+	u->spare = t;
+}
+
+/*
+ * unique_release
+ *		Free the table kept between batches.
+ */
+void
+unique_release(QualityState *qs, QualityRule *r)
+{
+	QualityUnique *u = r->uq;
+
+	if (u && u->spare)
+	{
+		MemoryContextDelete(u->spare->cxt);
+		u->spare = NULL;
+	}
 }
 
 /*
@@ -481,7 +558,7 @@ spill_parts_for(Size share, double nkeys, double max_keys)
 	int			max_parts = 4;
 	int			n = 4;
 
-	while (max_parts < 1024 && (Size) (max_parts * 2) * (BLCKSZ + 64) <= share / 16)
+	while (max_parts < 1024 && (Size) (max_parts * 2) * (BLCKSZ + 64 + sizeof(SpillRecord) * SPILL_GATHER) <= share / 16)
 		max_parts *= 2;
 	while (n < max_parts && n * per_batch < nkeys * 1.2)
 		n *= 2;
@@ -512,6 +589,8 @@ spill_open(QualityState *qs, QualityRule *r, UniqueSpill *sp, int nparts, int sh
 	sp->shift = shift;
 	sp->files = palloc(sizeof(BufFile *) * nparts);
 	sp->nrecs = palloc0(sizeof(int64) * nparts);
+	sp->gather = palloc(sizeof(SpillRecord) * SPILL_GATHER * nparts);
+	sp->ngather = palloc0(sizeof(int) * nparts);
 	for (i = 0; i < nparts; i++)
 	{
 		if (fileset)
@@ -524,24 +603,47 @@ spill_open(QualityState *qs, QualityRule *r, UniqueSpill *sp, int nparts, int sh
 		else
 			sp->files[i] = BufFileCreateTemp(false);
 	}
-	quality_mem_add(qs, (Size) nparts * (BLCKSZ + 64));
+	quality_mem_add(qs, (Size) nparts * (BLCKSZ + 64 + sizeof(SpillRecord) * SPILL_GATHER));
 	MemoryContextSwitchTo(old);
 }
 
 /*
  * spill_write
- *		One key to its batch.
+ *		One key to its batch: gathered, and written SPILL_GATHER at a time
+ *		(a write call per key costs more than the copy).
  */
 static inline void
 spill_write(UniqueSpill *sp, uint64 h, QualityLocator loc)
 {
 	int			p = (int) ((h >> sp->shift) & (sp->nparts - 1));
-	SpillRecord rec;
+	SpillRecord *rec = &sp->gather[p * SPILL_GATHER + sp->ngather[p]];
 
-	rec.hash = h;
-	rec.loc = loc;
-	BufFileWrite(sp->files[p], &rec, sizeof(rec));
+	rec->hash = h;
+	rec->loc = loc;
 	sp->nrecs[p]++;
+	if (++sp->ngather[p] == SPILL_GATHER)
+	{
+		BufFileWrite(sp->files[p], &sp->gather[p * SPILL_GATHER], sizeof(SpillRecord) * SPILL_GATHER);
+		sp->ngather[p] = 0;
+	}
+}
+
+/*
+ * spill_flush
+ *		Write the keys gathered for each batch, before the batches are read
+ *		or closed.
+ */
+static void
+spill_flush(UniqueSpill *sp)
+{
+	int			p;
+
+	for (p = 0; p < sp->nparts; p++)
+	{
+		if (sp->ngather[p] > 0)
+			BufFileWrite(sp->files[p], &sp->gather[p * SPILL_GATHER], sizeof(SpillRecord) * sp->ngather[p]);
+		sp->ngather[p] = 0;
+	}
 }
 
 /*
@@ -557,7 +659,7 @@ spill_close(QualityState *qs, UniqueSpill *sp)
 	for (i = 0; i < sp->nparts; i++)
 		if (sp->files[i])
 			BufFileClose(sp->files[i]);
-	quality_mem_sub(qs, (Size) sp->nparts * (BLCKSZ + 64));
+	quality_mem_sub(qs, (Size) sp->nparts * (BLCKSZ + 64 + sizeof(SpillRecord) * SPILL_GATHER));
 	sp->nparts = 0;
 }
 
@@ -699,7 +801,7 @@ static void
 count_batch(QualityState *qs, QualityRule *r, BufFile **files, int nfiles, int64 nrecs, int shift)
 {
 	QualityUnique *u = r->uq;
-	UniqueTable *t = ut_create(qs, u->share, (double) nrecs);
+	UniqueTable *t = ut_batch_table(qs, u, (double) nrecs);
 	UniqueSpill sub;
 	SpillRecord recs[SPILL_READ];
 	int64		done = 0;
@@ -742,7 +844,8 @@ count_batch(QualityState *qs, QualityRule *r, BufFile **files, int nfiles, int64
 		}
 	}
 	ut_count_all(qs, r, t);
-	ut_destroy(qs, t);
+	ut_batch_done(qs, u, t);
+	spill_flush(&sub);
 	for (p = 0; p < sub.nparts; p++)
 		if (sub.nrecs[p] > 0)
 			count_batch(qs, r, &sub.files[p], 1, sub.nrecs[p],
@@ -772,11 +875,13 @@ unique_finish(QualityState *qs, QualityRule *r)
 		u->t = NULL;
 	}
 	bits = u->spill.nparts ? pg_leftmost_one_pos32(u->spill.nparts) : 0;
+	spill_flush(&u->spill);
 	for (p = 0; p < u->spill.nparts; p++)
 		if (u->spill.nrecs[p] > 0)
 			count_batch(qs, r, &u->spill.files[p], 1, u->spill.nrecs[p], bits);
 	if (u->spill.nparts > 0)
 		spill_close(qs, &u->spill);
+	unique_release(qs, r);
 	if (qs->nleaves <= 1)
 		r->leaf_failed[0] = r->failed;
 }
@@ -793,6 +898,7 @@ unique_spill_close(QualityState *qs, QualityRule *r, int64 *nrecs)
 	QualityUnique *u = r->uq;
 	int			p;
 
+	spill_flush(&u->spill);
 	for (p = 0; p < u->spill.nparts; p++)
 		nrecs[p] = u->spill.nrecs[p];
 	spill_close(qs, &u->spill);

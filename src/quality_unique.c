@@ -68,6 +68,17 @@ typedef struct SpillRecord
 /* records gathered for a batch before they are written, in one call */
 #define SPILL_GATHER 32
 
+/*
+ * A parallel participant writes all its batches to one file of the shared
+ * set, in chunks of one block, each holding records of one batch (a file
+ * per batch and participant cost more to create and delete than to fill);
+ * an index file beside it gives each chunk's batch and number of records.
+ */
+#define SHARED_CHUNK ((int) (BLCKSZ / sizeof(SpillRecord)))
+#define CHUNK_ENTRY(batch, n) (((uint32) (batch) << 16) | (uint32) (n))
+#define CHUNK_BATCH(e) ((int) ((e) >> 16))
+#define CHUNK_NRECS(e) ((int) ((e) & 0xFFFF))
+
 /* hash set of 64-bit keys for counts beyond UT_COUNT_MAX */
 typedef struct U64Entry
 {
@@ -115,8 +126,13 @@ typedef struct UniqueSpill
 	int			shift;			/* the batch is (hash >> shift) & (nparts - 1) */
 	BufFile   **files;
 	int64	   *nrecs;
-	SpillRecord *gather;		/* SPILL_GATHER records a batch, not yet written */
+	SpillRecord *gather;		/* gather_n records a batch, not yet written */
 	int		   *ngather;		/* of them in use */
+	int			gather_n;
+	BufFile    *one;			/* parallel: the participant's one file */
+	uint32	   *chunks;			/* and its chunks (CHUNK_ENTRY) */
+	int64		nchunks;
+	int64		chunkcap;
 } UniqueSpill;
 
 struct QualityUnique
@@ -126,6 +142,10 @@ struct QualityUnique
 	UniqueSpill spill;
 	SharedFileSet *fileset;		/* parallel: the batches are shared */
 	int			participant;
+	BufFile   **shared_files;	/* counting: each participant's file */
+	uint32	  **shared_chunks;	/* and its chunks */
+	int64	   *shared_nchunks;
+	int			nshared;
 	UniqueTable *spare;			/* a counted batch's table, kept for the next */
 	int			nring;			/* keys whose slots were prefetched */
 	int			ringpos;
@@ -305,12 +325,27 @@ void
 unique_release(QualityState *qs, QualityRule *r)
 {
 	QualityUnique *u = r->uq;
+	int			i;
 
-	if (u && u->spare)
+	if (u == NULL)
+		return;
+	if (u->spare)
 	{
 		MemoryContextDelete(u->spare->cxt);
 		u->spare = NULL;
 	}
+	for (i = 0; i < u->nshared; i++)
+	{
+		if (u->shared_files[i])
+		{
+			BufFileClose(u->shared_files[i]);
+			quality_mem_sub(qs, BLCKSZ + 64 + sizeof(uint32) * u->shared_nchunks[i]);
+		}
+		if (u->shared_chunks[i])
+			pfree(u->shared_chunks[i]);
+	}
+	u->nshared = 0;
+	u->shared_files = NULL;
 }
 
 /*
@@ -572,9 +607,33 @@ spill_parts(Size share, double nkeys)
 }
 
 /*
+ * chunk_file_name
+ *		The name of a participant's file of spilled keys, or of its index.
+ */
+static void
+chunk_file_name(char *name, size_t size, QualityRule *r, int participant, bool index)
+{
+	snprintf(name, size, "q%lld.%d%s", (long long) r->id, participant, index ? ".idx" : "");
+}
+
+/*
+ * spill_bytes
+ *		The memory a spill's batches hold: gather buffers and file buffers.
+ */
+static Size
+spill_bytes(UniqueSpill *sp)
+{
+	Size		gather = (Size) sp->nparts * sp->gather_n * sizeof(SpillRecord);
+
+	if (sp->one)
+		return gather + BLCKSZ + 64 + sizeof(uint32) * sp->chunkcap;
+	return gather + (Size) sp->nparts * (BLCKSZ + 64);
+}
+
+/*
  * spill_open
- *		Batches of a spill: private temporary files, or files of the shared
- *		set named by rule, level, participant and batch.
+ *		Batches of a spill: a private temporary file for each, or (parallel)
+ *		one file of the shared set for all, named by rule and participant.
  */
 static void
 spill_open(QualityState *qs, QualityRule *r, UniqueSpill *sp, int nparts, int shift,
@@ -585,47 +644,79 @@ spill_open(QualityState *qs, QualityRule *r, UniqueSpill *sp, int nparts, int sh
 
 	if (shift + pg_leftmost_one_pos32(nparts) > 60)
 		elog(ERROR, "quality rule %lld: too many levels of spilled keys", (long long) r->id);
+	Assert(nparts <= 0xFFFF);
 	sp->nparts = nparts;
 	sp->shift = shift;
-	sp->files = palloc(sizeof(BufFile *) * nparts);
 	sp->nrecs = palloc0(sizeof(int64) * nparts);
-	sp->gather = palloc(sizeof(SpillRecord) * SPILL_GATHER * nparts);
 	sp->ngather = palloc0(sizeof(int) * nparts);
-	for (i = 0; i < nparts; i++)
+	if (fileset)
 	{
-		if (fileset)
-		{
-			char		name[64];
+		char		name[64];
 
-			snprintf(name, sizeof(name), "q%lld.%d.%d", (long long) r->id, participant, i);
-			sp->files[i] = BufFileCreateFileSet(&fileset->fs, name);
-		}
-		else
-			sp->files[i] = BufFileCreateTemp(false);
+		chunk_file_name(name, sizeof(name), r, participant, false);
+		sp->one = BufFileCreateFileSet(&fileset->fs, name);
+		sp->files = NULL;
+		sp->gather_n = SHARED_CHUNK;
+		sp->chunkcap = 1024;
+		sp->nchunks = 0;
+		sp->chunks = palloc(sizeof(uint32) * sp->chunkcap);
 	}
-	quality_mem_add(qs, (Size) nparts * (BLCKSZ + 64 + sizeof(SpillRecord) * SPILL_GATHER));
+	else
+	{
+		sp->one = NULL;
+		sp->files = palloc(sizeof(BufFile *) * nparts);
+		for (i = 0; i < nparts; i++)
+			sp->files[i] = BufFileCreateTemp(false);
+		sp->gather_n = SPILL_GATHER;
+	}
+	sp->gather = palloc(sizeof(SpillRecord) * sp->gather_n * nparts);
+	quality_mem_add(qs, spill_bytes(sp));
 	MemoryContextSwitchTo(old);
 }
 
 /*
+ * spill_emit
+ *		Write the keys gathered for batch p: to its file, or as one chunk of
+ *		the participant's file (a whole block, whatever it holds).
+ */
+static void
+spill_emit(QualityState *qs, UniqueSpill *sp, int p)
+{
+	int			n = sp->ngather[p];
+	SpillRecord *g = &sp->gather[p * sp->gather_n];
+
+	sp->ngather[p] = 0;
+	if (sp->one == NULL)
+	{
+		BufFileWrite(sp->files[p], g, sizeof(SpillRecord) * n);
+		return;
+	}
+	if (sp->nchunks == sp->chunkcap)
+	{
+		sp->chunks = repalloc_huge(sp->chunks, sizeof(uint32) * sp->chunkcap * 2);
+		quality_mem_add(qs, sizeof(uint32) * sp->chunkcap);
+		sp->chunkcap *= 2;
+	}
+	sp->chunks[sp->nchunks++] = CHUNK_ENTRY(p, n);
+	BufFileWrite(sp->one, g, BLCKSZ);
+}
+
+/*
  * spill_write
- *		One key to its batch: gathered, and written SPILL_GATHER at a time
- *		(a write call per key costs more than the copy).
+ *		One key to its batch: gathered, and written gather_n at a time (a
+ *		write call per key costs more than the copy).
  */
 static inline void
-spill_write(UniqueSpill *sp, uint64 h, QualityLocator loc)
+spill_write(QualityState *qs, UniqueSpill *sp, uint64 h, QualityLocator loc)
 {
 	int			p = (int) ((h >> sp->shift) & (sp->nparts - 1));
-	SpillRecord *rec = &sp->gather[p * SPILL_GATHER + sp->ngather[p]];
+	SpillRecord *rec = &sp->gather[p * sp->gather_n + sp->ngather[p]];
 
 	rec->hash = h;
 	rec->loc = loc;
 	sp->nrecs[p]++;
-	if (++sp->ngather[p] == SPILL_GATHER)
-	{
-		BufFileWrite(sp->files[p], &sp->gather[p * SPILL_GATHER], sizeof(SpillRecord) * SPILL_GATHER);
-		sp->ngather[p] = 0;
-	}
+	if (++sp->ngather[p] == sp->gather_n)
+		spill_emit(qs, sp, p);
 }
 
 /*
@@ -634,16 +725,13 @@ spill_write(UniqueSpill *sp, uint64 h, QualityLocator loc)
  *		or closed.
  */
 static void
-spill_flush(UniqueSpill *sp)
+spill_flush(QualityState *qs, UniqueSpill *sp)
 {
 	int			p;
 
 	for (p = 0; p < sp->nparts; p++)
-	{
 		if (sp->ngather[p] > 0)
-			BufFileWrite(sp->files[p], &sp->gather[p * SPILL_GATHER], sizeof(SpillRecord) * sp->ngather[p]);
-		sp->ngather[p] = 0;
-	}
+			spill_emit(qs, sp, p);
 }
 
 /*
@@ -656,10 +744,18 @@ spill_close(QualityState *qs, UniqueSpill *sp)
 {
 	int			i;
 
-	for (i = 0; i < sp->nparts; i++)
-		if (sp->files[i])
-			BufFileClose(sp->files[i]);
-	quality_mem_sub(qs, (Size) sp->nparts * (BLCKSZ + 64 + sizeof(SpillRecord) * SPILL_GATHER));
+	quality_mem_sub(qs, spill_bytes(sp));
+	if (sp->one)
+	{
+		BufFileClose(sp->one);
+		sp->one = NULL;
+	}
+	else
+	{
+		for (i = 0; i < sp->nparts; i++)
+			if (sp->files[i])
+				BufFileClose(sp->files[i]);
+	}
 	sp->nparts = 0;
 }
 
@@ -730,7 +826,7 @@ add_key(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc)
 
 		spill_open(qs, r, &u->spill, spill_parts(u->share, rest), 0, NULL, 0);
 	}
-	spill_write(&u->spill, h, loc);
+	spill_write(qs, &u->spill, h, loc);
 	return false;
 }
 
@@ -758,7 +854,7 @@ unique_push(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc)
 
 	if (u->t == NULL)
 	{
-		spill_write(&u->spill, h, loc);
+		spill_write(qs, &u->spill, h, loc);
 		return;
 	}
 	if (u->nring == UNIQUE_RING)
@@ -791,29 +887,77 @@ unique_flush(QualityState *qs, QualityRule *r)
 }
 
 /*
+ * count_records
+ *		Count n spilled keys of a batch in its table; the keys that do not
+ *		fit go to the sub-batches (opened at the first, for about left keys).
+ */
+static inline void
+count_records(QualityState *qs, QualityRule *r, UniqueTable *t, UniqueSpill *sub,
+			  SpillRecord *recs, int n, int64 left, int shift)
+{
+	int			i;
+
+	CHECK_FOR_INTERRUPTS();
+	for (i = 0; i < n; i++)
+	{
+		bool		became_dup;
+
+		if (i + 8 < n && recs[i + 8].hash != 0)
+			__builtin_prefetch(&t->slots[2 * ut_home(recs[i + 8].hash, t->size)], 1);
+		if (ut_insert(qs, r, t, recs[i].hash, recs[i].loc, &became_dup))
+			continue;
+		if (sub->nparts == 0)
+			spill_open(qs, r, sub, spill_parts(r->uq->share, (double) (left - i)), shift, NULL, 0);
+		spill_write(qs, sub, recs[i].hash, recs[i].loc);
+	}
+}
+
+/*
  * count_batch
- *		Count the keys of one batch, spread over nfiles files (one per
- *		participant that wrote it), nrecs in all, in a table of the rule's
- *		share; keys that do not fit are split into batches of the next bits
- *		of the hash, counted after this one.
+ *		Count the keys of one batch, nrecs in all, in a table of the rule's
+ *		share: read from nfiles files, whole (a private batch file), or
+ *		(chunks given) the chunks of batch part in each participant's file.
+ *		Keys that do not fit are split into batches of the next bits of the
+ *		hash, counted after this one.
  */
 static void
-count_batch(QualityState *qs, QualityRule *r, BufFile **files, int nfiles, int64 nrecs, int shift)
+count_batch(QualityState *qs, QualityRule *r, BufFile **files, int nfiles,
+			uint32 **chunks, int64 *nchunks, int part, int64 nrecs, int shift)
 {
 	QualityUnique *u = r->uq;
 	UniqueTable *t = ut_batch_table(qs, u, (double) nrecs);
 	UniqueSpill sub;
-	SpillRecord recs[SPILL_READ];
+	SpillRecord recs[SHARED_CHUNK];
 	int64		done = 0;
+	int64		c;
 	int			f,
-				i,
 				p;
 
+	StaticAssertStmt(sizeof(recs) == BLCKSZ, "a chunk is a block");
 	memset(&sub, 0, sizeof(sub));
 	for (f = 0; f < nfiles; f++)
 	{
 		if (files[f] == NULL)
 			continue;
+		if (chunks)
+		{
+			for (c = 0; c < nchunks[f]; c++)
+			{
+				uint32		e = chunks[f][c];
+				size_t		want = sizeof(SpillRecord) * CHUNK_NRECS(e);
+
+				if (CHUNK_BATCH(e) != part)
+					continue;
+				if (BufFileSeek(files[f], 0, (off_t) c * BLCKSZ, SEEK_SET) != 0 ||
+					BufFileRead(files[f], recs, want) != want)
+					ereport(ERROR,
+							(errcode_for_file_access(),
+							 errmsg("could not read the spilled keys of quality rule %lld: %m", (long long) r->id)));
+				count_records(qs, r, t, &sub, recs, CHUNK_NRECS(e), nrecs - done, shift);
+				done += CHUNK_NRECS(e);
+			}
+			continue;
+		}
 		if (BufFileSeek(files[f], 0, 0, SEEK_SET) != 0)
 			ereport(ERROR,
 					(errcode_for_file_access(),
@@ -825,30 +969,16 @@ count_batch(QualityState *qs, QualityRule *r, BufFile **files, int nfiles, int64
 
 			if (n == 0)
 				break;
-			CHECK_FOR_INTERRUPTS();
-			for (i = 0; i < n; i++)
-			{
-				bool		became_dup;
-
-				if (i + 8 < n && recs[i + 8].hash != 0)
-					__builtin_prefetch(&t->slots[2 * ut_home(recs[i + 8].hash, t->size)], 1);
-				if (ut_insert(qs, r, t, recs[i].hash, recs[i].loc, &became_dup))
-					continue;
-				if (sub.nparts == 0)
-					spill_open(qs, r, &sub,
-							   spill_parts(u->share, (double) (nrecs - done - i)),
-							   shift, NULL, 0);
-				spill_write(&sub, recs[i].hash, recs[i].loc);
-			}
+			count_records(qs, r, t, &sub, recs, n, nrecs - done, shift);
 			done += n;
 		}
 	}
 	ut_count_all(qs, r, t);
 	ut_batch_done(qs, u, t);
-	spill_flush(&sub);
+	spill_flush(qs, &sub);
 	for (p = 0; p < sub.nparts; p++)
 		if (sub.nrecs[p] > 0)
-			count_batch(qs, r, &sub.files[p], 1, sub.nrecs[p],
+			count_batch(qs, r, &sub.files[p], 1, NULL, NULL, 0, sub.nrecs[p],
 						shift + pg_leftmost_one_pos32(sub.nparts));
 	if (sub.nparts > 0)
 		spill_close(qs, &sub);
@@ -875,10 +1005,10 @@ unique_finish(QualityState *qs, QualityRule *r)
 		u->t = NULL;
 	}
 	bits = u->spill.nparts ? pg_leftmost_one_pos32(u->spill.nparts) : 0;
-	spill_flush(&u->spill);
+	spill_flush(qs, &u->spill);
 	for (p = 0; p < u->spill.nparts; p++)
 		if (u->spill.nrecs[p] > 0)
-			count_batch(qs, r, &u->spill.files[p], 1, u->spill.nrecs[p], bits);
+			count_batch(qs, r, &u->spill.files[p], 1, NULL, NULL, 0, u->spill.nrecs[p], bits);
 	if (u->spill.nparts > 0)
 		spill_close(qs, &u->spill);
 	unique_release(qs, r);
@@ -888,49 +1018,91 @@ unique_finish(QualityState *qs, QualityRule *r)
 
 /*
  * unique_spill_close
- *		A parallel participant has written all its keys: close its batches
- *		(the shared set keeps them for the counting phase); nrecs[p] gets
- *		the keys of each batch it wrote.
+ *		A parallel participant has written all its keys: close its file
+ *		(the shared set keeps it for the counting phase) and write its index
+ *		beside it; nrecs[p] gets the keys of each batch it wrote.
  */
 void
 unique_spill_close(QualityState *qs, QualityRule *r, int64 *nrecs)
 {
 	QualityUnique *u = r->uq;
+	UniqueSpill *sp = &u->spill;
+	BufFile    *idx;
+	char		name[64];
 	int			p;
 
-	spill_flush(&u->spill);
-	for (p = 0; p < u->spill.nparts; p++)
-		nrecs[p] = u->spill.nrecs[p];
-	spill_close(qs, &u->spill);
+	spill_flush(qs, sp);
+	for (p = 0; p < sp->nparts; p++)
+		nrecs[p] = sp->nrecs[p];
+	chunk_file_name(name, sizeof(name), r, u->participant, true);
+	idx = BufFileCreateFileSet(&u->fileset->fs, name);
+	if (sp->nchunks > 0)
+		BufFileWrite(idx, sp->chunks, sizeof(uint32) * sp->nchunks);
+	BufFileClose(idx);
+	spill_close(qs, sp);
+}
+
+/*
+ * open_shared
+ *		Open every participant's file of spilled keys and read its index,
+ *		once for all the batches this process counts.
+ */
+static void
+open_shared(QualityState *qs, QualityRule *r, SharedFileSet *fileset, int nparticipants)
+{
+	QualityUnique *u = r->uq;
+	MemoryContext old = MemoryContextSwitchTo(qs->cxt);
+	int			i;
+
+	u->nshared = nparticipants;
+	u->shared_files = palloc0(sizeof(BufFile *) * nparticipants);
+	u->shared_chunks = palloc0(sizeof(uint32 *) * nparticipants);
+	u->shared_nchunks = palloc0(sizeof(int64) * nparticipants);
+	for (i = 0; i < nparticipants; i++)
+	{
+		char		name[64];
+		BufFile    *idx;
+		int64		bytes;
+
+		chunk_file_name(name, sizeof(name), r, i, true);
+		idx = BufFileOpenFileSet(&fileset->fs, name, O_RDONLY, true);
+		if (idx == NULL)
+			continue;			/* a worker that never started */
+		bytes = BufFileSize(idx);
+		u->shared_nchunks[i] = bytes / sizeof(uint32);
+		u->shared_chunks[i] = palloc_extended(Max(bytes, 1), MCXT_ALLOC_HUGE);
+		if (bytes > 0 && BufFileRead(idx, u->shared_chunks[i], bytes) != (size_t) bytes)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not read the spilled keys of quality rule %lld: %m", (long long) r->id)));
+		BufFileClose(idx);
+		quality_mem_add(qs, bytes);
+		chunk_file_name(name, sizeof(name), r, i, false);
+		u->shared_files[i] = BufFileOpenFileSet(&fileset->fs, name, O_RDONLY, false);
+		quality_mem_add(qs, BLCKSZ + 64);
+	}
+	MemoryContextSwitchTo(old);
 }
 
 /*
  * unique_count_shared_batch
- *		Count batch p of a parallel measurement: the files of every
- *		participant, read from the shared set.
+ *		Count batch p of a parallel measurement: its chunks in the file of
+ *		every participant, read from the shared set.
  */
 void
 unique_count_shared_batch(QualityState *qs, QualityRule *r, SharedFileSet *fileset,
 						  int nparticipants, int p, int nparts, int64 nrecs)
 {
-	BufFile   **files = palloc0(sizeof(BufFile *) * nparticipants);
-	int			i;
+	QualityUnique *u;
 
 	if (r->uq == NULL)
 	{
 		r->uq = MemoryContextAllocZero(qs->cxt, sizeof(QualityUnique));
 		r->uq->share = qs->budget;
 	}
-	for (i = 0; i < nparticipants; i++)
-	{
-		char		name[64];
-
-		snprintf(name, sizeof(name), "q%lld.%d.%d", (long long) r->id, i, p);
-		files[i] = BufFileOpenFileSet(&fileset->fs, name, O_RDONLY, true);
-	}
-	count_batch(qs, r, files, nparticipants, nrecs, pg_leftmost_one_pos32(nparts));
-	for (i = 0; i < nparticipants; i++)
-		if (files[i])
-			BufFileClose(files[i]);
-	pfree(files);
+	u = r->uq;
+	if (u->shared_files == NULL)
+		open_shared(qs, r, fileset, nparticipants);
+	count_batch(qs, r, u->shared_files, u->nshared, u->shared_chunks, u->shared_nchunks,
+				p, nrecs, pg_leftmost_one_pos32(nparts));
 }

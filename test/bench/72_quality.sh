@@ -146,6 +146,42 @@ rounds() {
 	printf '  measure_quality / count(region) = %.2f  (median of the rounds'"'"' ratios; target <= 1.25)\n' "$(median "${rr[@]}")"
 	printf '  measure_quality / count(*)      = %.2f  (target <= 2.0)\n' "$(median "${rs[@]}")"
 }
+# cpu RESOURCE TABLE N: the CPU time of each statement, N times each in turn in
+# one session: the backend's own (utime + stime in /proc/PID/stat) plus its
+# parallel workers', which the postmaster adds to its cutime + cstime when it
+# reaps them (the leader waits for that before it returns).  Load on the
+# machine disturbs CPU time much less than wall time; clock ticks are 10 ms,
+# so the N runs are summed.  Another child of the postmaster ending meanwhile
+# (an autovacuum worker) would count too: the bench database has none due.
+cpu() {
+	local res=$1 tab=$2 n=$3 pid pm i k line
+	local -A tot=([m]=0 [r]=0 [s]=0)
+	local -A stmt=([m]="SELECT pubdata.measure_quality('$res');" [r]="SELECT count(region) FROM $tab;"
+				   [s]="SELECT count(*) FROM $tab;")
+	ticks() { awk '{ print $14 + $15 }' /proc/$pid/stat; }
+	cticks() { awk '{ print $16 + $17 }' /proc/$pm/stat; }
+	coproc C { psql -X -qAt -U $DEPT -d $DB 2>&1; }
+	local cpid=$C_PID
+	echo "SELECT pg_backend_pid();" >&"${C[1]}"
+	read -r -u "${C[0]}" pid
+	pm=$(awk '{ print $4 }' /proc/$pid/stat)
+	for i in $(seq 1 "$n"); do
+		for k in m r s; do
+			local b0 c0
+			b0=$(ticks); c0=$(cticks)
+			echo "${stmt[$k]} SELECT 'done';" >&"${C[1]}"
+			while read -r -u "${C[0]}" line; do [ "$line" = done ] && break; done
+			tot[$k]=$(( tot[$k] + $(ticks) - b0 + $(cticks) - c0 ))
+		done
+	done
+	echo "\\q" >&"${C[1]}"
+	wait "$cpid" 2>/dev/null
+	printf '  CPU time (backend + workers, %d runs each, clock ticks of %d ms): measure_quality %d ms, count(region) %d ms, count(*) %d ms a run\n' \
+		"$n" $((1000 / $(getconf CLK_TCK))) $((tot[m] * 1000 / $(getconf CLK_TCK) / n)) \
+		$((tot[r] * 1000 / $(getconf CLK_TCK) / n)) $((tot[s] * 1000 / $(getconf CLK_TCK) / n))
+	printf '  CPU time: measure_quality / count(region) = %.2f, measure_quality / count(*) = %.2f\n' \
+		"$(echo "${tot[m]} / ${tot[r]}" | bc -l)" "$(echo "${tot[m]} / ${tot[s]}" | bc -l)"
+}
 serial() {	# serial RESOURCE N: measure_quality in one process (for comparison), median ms
 	local out t=()
 	out=$(for i in $(seq 1 "$2"); do echo "SELECT pubdata.measure_quality('$1');"; done |
@@ -166,6 +202,7 @@ show_peak() {
 
 echo "== $ROWS rows, 8 rules (unique, id_card, not_null, mobile, range, allowed_values, date_not_future, pattern)"
 rounds BENCH-PEOPLE bench.people "$ROUNDS"
+cpu BENCH-PEOPLE bench.people "$ROUNDS"
 report_run
 serial BENCH-PEOPLE 3
 $Q -U $DEPT -d $DB -c "SELECT format('  %s %s: %s failed', q.id, q.kind, r.rows_failed) FROM pubdata.quality_result r
@@ -221,6 +258,7 @@ SQL
 	echo "setup of $BIG rows in 12 partitions: $(( $(date +%s) - t0 )) s ($($Q -d $DB -c "SELECT pg_size_pretty(pg_total_relation_size('bench.people_p_01') * 12)"))"
 	echo "== $BIG rows in 12 partitions, the same 8 rules"
 	rounds BENCH-PEOPLE-P bench.people_p "$BIG_ROUNDS"
+	cpu BENCH-PEOPLE-P bench.people_p "$BIG_ROUNDS"
 	report_run
 	serial BENCH-PEOPLE-P 1
 	$Q -U $DEPT -d $DB -c "SELECT format('  unique: %s failed; per partition %s', r.rows_failed,

@@ -21,8 +21,10 @@
  * hash.  Cost stays linear in the rows: each spilled key is written and
  * read once per level (P is chosen from the planner's row estimate so that
  * one level is the rule), with no sorting.  A parallel measurement spills
- * every key into batches of a shared file set and counts the batches in
- * all its processes (quality_parallel.c).
+ * every key into batches of a shared file set (one file per participant,
+ * in block-sized chunks of one batch each, and an index of the chunks) and
+ * counts the batches in all its processes (quality_parallel.c), each batch
+ * in the table of the previous one, cleared.
  *
  * Counts are exact up to 64-bit hash collisions (none for one integer,
  * date or timestamp column: those are hashed by a bijection).  When the

@@ -66,13 +66,15 @@ BEGIN
 		RETURN;
 	END IF;
 	FOR c IN
-		SELECT a.attname, d.description AS comment,
-			   (SELECT pg_catalog.string_agg(DISTINCT m.rule, ', ' ORDER BY m.rule)
-				  FROM pubdata.share_request s
-				 CROSS JOIN LATERAL pg_catalog.jsonb_each_text(s.masks) m(item, rule)
-				 WHERE s.resource_id OPERATOR(pg_catalog.=) r.id AND pubdata._grant_live(s)
-				   AND m.item OPERATOR(pg_catalog.=) a.attname::text) AS masks
+		WITH g AS (
+			SELECT m.item, pg_catalog.string_agg(DISTINCT m.rule, ', ' ORDER BY m.rule) AS masks
+			  FROM pubdata.share_request s
+			 CROSS JOIN LATERAL pg_catalog.jsonb_each_text(s.masks) m(item, rule)
+			 WHERE s.resource_id OPERATOR(pg_catalog.=) r.id AND s.masks IS NOT NULL AND pubdata._grant_live(s)
+			 GROUP BY m.item)
+		SELECT a.attname, d.description AS comment, g.masks
 		  FROM pg_catalog.pg_attribute a
+		  LEFT JOIN g ON g.item OPERATOR(pg_catalog.=) a.attname::text
 		  LEFT JOIN pg_catalog.pg_description d
 			ON d.objoid OPERATOR(pg_catalog.=) a.attrelid AND d.objsubid OPERATOR(pg_catalog.=) a.attnum
 		   AND d.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass

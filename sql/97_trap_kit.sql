@@ -417,6 +417,17 @@ SET ROLE regress_trap_other;
 CALL trap.step('direct:regress_trap_other');
 SELECT id, name, born, kind FROM trapprov.person ORDER BY id;
 RESET ROLE;
+-- the planter's COMMENT ON COLUMN, its operators first on the search path:
+-- pubdata's event trigger puts the mask line back as the extension owner
+SET ROLE regress_trap_prov;
+CALL trap.step('COMMENT ON COLUMN of a masked item (planter)');
+BEGIN;
+SELECT set_config('search_path', 'trapprov, pg_catalog, pg_temp', true) IS NOT NULL AS shadowed;
+COMMENT ON COLUMN trapprov.person.name IS '陷阱姓名';
+COMMIT;
+SELECT col_description('trapprov.person'::regclass, a.attnum) AS comment
+  FROM pg_attribute a WHERE a.attrelid = 'trapprov.person'::regclass AND a.attname = 'name';
+RESET ROLE;
 
 --
 -- Objections (Art 13)

@@ -1,8 +1,8 @@
 -- What pubdata changes on the relations of the departments' schemas, one line
 -- per thing in a stable order: the schemas' privileges; each relation's
 -- row-level security, privileges (the default ones spelled out, so that a
--- NULL ACL equals the owner's explicit one), column privileges, policies,
--- triggers and view definition.  Members of an extension are left out.
+-- NULL ACL equals the owner's explicit one), column privileges, column
+-- comments, policies, triggers and view definition.  Members of an extension are left out.
 -- Used by the dump/restore and DROP EXTENSION shell tests:
 --	psql -At -v schemas='^(police|health)$' -f test/table_state.sql
 SELECT line FROM (
@@ -39,6 +39,12 @@ SELECT line FROM (
 		   ' using ' || coalesce(pg_get_expr(p.polqual, p.polrelid), '-') ||
 		   ' check ' || coalesce(pg_get_expr(p.polwithcheck, p.polrelid), '-')
 	  FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+	 WHERE n.nspname ~ :'schemas'
+	UNION ALL
+	SELECT c.oid::regclass::text || '.' || t.attname || ' comment=' || replace(d.description, E'\n', ' / ')
+	  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	  JOIN pg_attribute t ON t.attrelid = c.oid AND t.attnum > 0 AND NOT t.attisdropped
+	  JOIN pg_description d ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid AND d.objsubid = t.attnum
 	 WHERE n.nspname ~ :'schemas'
 	UNION ALL
 	SELECT c.oid::regclass::text || ' trigger ' || pg_get_triggerdef(t.oid)

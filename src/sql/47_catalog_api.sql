@@ -161,7 +161,7 @@ BEGIN
 	END LOOP;
 	-- columns without an item: new items to be described
 	FOR att IN SELECT a.attname, a.attnum, pg_catalog.format_type(a.atttypid, a.atttypmod) AS typ,
-					  pg_catalog.col_description(rel, a.attnum) AS descr
+					  pubdata._mask_comment_own(pg_catalog.col_description(rel, a.attnum)) AS descr
 				 FROM pg_catalog.pg_attribute a
 				WHERE a.attrelid OPERATOR(pg_catalog.=) rel AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
 				ORDER BY a.attnum

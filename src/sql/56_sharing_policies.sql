@@ -325,6 +325,8 @@ BEGIN
 	-- an approved grant is enough to read: the schema's usage comes with it
 	PERFORM pubdata._sync_schema_usage((SELECT c.relnamespace FROM pg_catalog.pg_class c
 										 WHERE c.oid OPERATOR(pg_catalog.=) r.relation::oid));
+	-- the column comments name the masks the live grants give the items under
+	PERFORM pubdata._mask_comments(r.id);
 END
 $$;
 COMMENT ON FUNCTION pubdata._refresh_sharing(bigint) IS 'Rebuild the policies and column privileges of one resource from its class, status and live grants';

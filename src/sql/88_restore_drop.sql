@@ -355,6 +355,19 @@ BEGIN
 		LOOP
 			EXECUTE pg_catalog.format('REVOKE ALL ON %s FROM %I', r.relation, pg_catalog.pg_get_userbyid(g));
 		END LOOP;
+		-- the column comments lose the line pubdata generated (the masks in
+		-- force), the provider's own text stays
+		FOR col IN SELECT a.attname AS key, pubdata._mask_comment_own(d.description) AS value
+					 FROM pg_catalog.pg_description d
+					 JOIN pg_catalog.pg_attribute a ON a.attrelid OPERATOR(pg_catalog.=) d.objoid
+					  AND a.attnum OPERATOR(pg_catalog.=) d.objsubid
+					WHERE d.objoid OPERATOR(pg_catalog.=) r.relid
+					  AND d.classoid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+					  AND d.objsubid OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped
+					  AND pubdata._mask_comment_own(d.description) IS DISTINCT FROM d.description
+		LOOP
+			EXECUTE pg_catalog.format('COMMENT ON COLUMN %s.%I IS %L', r.relation, col.key, col.value);
+		END LOOP;
 		PERFORM pubdata._grant_back(r.relation::text, NULL, o.table_acl, managed, r.relowner, true);
 		FOR col IN SELECT j.key, j.value FROM pg_catalog.jsonb_each(o.column_acl) j
 					WHERE EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a

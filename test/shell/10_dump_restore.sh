@@ -67,6 +67,7 @@ CREATE SCHEMA dump_stats AUTHORIZATION regress_dump_police;
 
 SET ROLE regress_dump_police;
 CREATE TABLE dump_police.household (id_number text PRIMARY KEY, name text, scratch text, phone varchar(11), region text);
+COMMENT ON COLUMN dump_police.household.id_number IS '公民身份号码';
 INSERT INTO dump_police.household VALUES
 	('331102199001011234', '张三', 'x', '13800000001', '331102'),
 	('331121198505052345', '李四', 'y', '13900000002', '331121');
@@ -135,6 +136,8 @@ SELECT 'partner ' || string_agg(region || ':' || n, ',' ORDER BY region) FROM pu
 RESET ROLE;
 SELECT 'lineage ' || string_agg(source_name || '>' || target_name || ':' || kind || ':' || count, ',' ORDER BY source_name, target_name, kind)
   FROM pubdata.lineage_edge;
+SELECT 'comment ' || attname || ': ' || replace(col_description(attrelid, attnum), E'\n', ' / ')
+  FROM pg_attribute WHERE attrelid = 'dump_police.household'::regclass AND col_description(attrelid, attnum) IS NOT NULL ORDER BY attnum;
 SQL
 }
 state() {
@@ -149,7 +152,8 @@ for want in 'pubdata.resource 4 ' 'pubdata.share_request 2 ' 'pubdata.quality_ru
 		'pubdata.job 1 ' 'pubdata.lineage_observation [1-9]' 'pubdata.open_reader 1 ' 'pubdata.region 2 ' 'pubdata.calendar_year 1 ' \
 		'pubdata.resource_origin 4 ' 'pubdata.scenario_resource 1 ' 'dump_police.household trigger CREATE TRIGGER pubdata_quality_check' \
 		'civil 331102199001011234:331102:2020-01-01' 'health 3311\*\*\*\*\*\*\*\*\*\*1234:138\*\*\*\*0001' 'bi LD01:莲都派出所:赵\*六' \
-		'partner 331102:7,331121:3' 'lineage .*dump_police.household>dump_stats.archive:insert_select:1' \
+		'partner 331102:7,331121:3' 'comment id_number: 公民身份号码 / \[pubdata\] masked in grants: id_card$' \
+		'comment phone: \[pubdata\] masked in grants: phone$' 'lineage .*dump_police.household>dump_stats.archive:insert_select:1' \
 		'lineage .*dump_police.household>dump_stats.by_region:view_definition:1' 'lineage .*dump_stats.cases_src>dump_stats.cases:aggregation:1'; do
 	grep -q "^$want" "$WORK/dump_src.state" || { cat "$WORK/dump_src.state"; fail "the source lacks '$want'"; }
 done
@@ -231,6 +235,9 @@ SELECT pubdata.request_share('PS-HH', '再次核查', ARRAY['region']);
 RESET ROLE; SET ROLE regress_dump_police;
 SELECT pubdata.decide_share(3, true);
 SELECT pubdata.revoke_share(1, '核查结束');
+SELECT 'comment ' || replace(col_description('dump_police.household'::regclass, 1), E'\n', ' / ');
+COMMENT ON COLUMN dump_police.household.id_number IS '身份证号';
+SELECT 'comment ' || replace(col_description('dump_police.household'::regclass, 1), E'\n', ' / ');
 RESET ROLE; SET ROLE regress_dump_civil;
 SELECT count(*) FROM dump_police.household WHERE region IS NOT NULL;
 RESET ROLE; SET ROLE regress_dump_police;
@@ -239,4 +246,8 @@ SQL
 )
 grep -q '^3$' <<<"$out" && grep -q '^2$' <<<"$out" && grep -q "violates quality rule" <<<"$out" ||
 	fail "the restored catalog does not go on working: $out"
-ok "after restore: request 3 is new, its decision reads 2 rows, the quality trigger still rejects"
+# the restored comment's generated line is rebuilt in place, never doubled
+[ "$(grep -c '^comment 公民身份号码 / \[pubdata\] masked in grants: id_card$' <<<"$out")" = 1 ] &&
+	grep -q '^comment 身份证号 / \[pubdata\] masked in grants: id_card$' <<<"$out" ||
+	fail "the restored column comment: $out"
+ok "after restore: request 3 is new, its decision reads 2 rows, the quality trigger still rejects, the mask line is rebuilt in place"

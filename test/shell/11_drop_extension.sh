@@ -3,7 +3,8 @@
 # registration: row-level security (on or off, forced or not), policies (the
 # department's own ones that registration dropped come back, pubdata's go),
 # privileges of tables, columns and schemas (PUBLIC's and the departments'
-# given back, pubdata's taken), no trigger of pubdata's; the schemas pubdata
+# given back, pubdata's taken), column comments without the line naming the
+# masks in force, no trigger of pubdata's; the schemas pubdata
 # and pubdata_open are gone; a failed DROP changes nothing; CREATE EXTENSION
 # again and registering again work; a restored copy of the database is given
 # back the same way (what registration recorded is dumped).
@@ -55,6 +56,7 @@ GRANT USAGE ON SCHEMA drop_stats TO regress_drop_reporter;
 GRANT USAGE ON SCHEMA drop_police TO regress_drop_civil;
 SET ROLE regress_drop_police;
 CREATE TABLE drop_police.household (id_number text PRIMARY KEY, name text, phone text, region text);
+COMMENT ON COLUMN drop_police.household.phone IS '联系电话';
 INSERT INTO drop_police.household VALUES ('331102199001011234', '张三', '13800000001', '331102'),
 	('331121198505052345', '李四', '13900000002', '331121');
 CREATE TABLE drop_police.station (code text PRIMARY KEY, name text, chief text);
@@ -133,7 +135,8 @@ state $DB > "$WORK/drop_registered.state" || fail "state while registered"
 # a test that could not fail: registration changed the tables
 for want in 'drop_police.household kind=r rls=true' 'drop_police.household policy pubdata_provider' 'drop_police.household policy pubdata_grant_' \
 		'drop_police.household trigger CREATE TRIGGER pubdata_quality_check' 'drop_stats.cases.n acl=pubdata_department=SELECT' \
-		'schema drop_police owner=regress_drop_police acl=pubdata_department=USAGE'; do
+		'schema drop_police owner=regress_drop_police acl=pubdata_department=USAGE' \
+		'drop_police.household.phone comment=联系电话 / \[pubdata\] masked in grants: phone$'; do
 	grep -q "^$want" "$WORK/drop_registered.state" || { cat "$WORK/drop_registered.state"; fail "registration did not make '$want'"; }
 done
 grep -q '^drop_police.station policy everyone_reads' "$WORK/drop_registered.state" && fail "registration kept a policy for PUBLIC"

@@ -129,7 +129,7 @@ SELECT set_eq($$SELECT sig FROM sec_fn WHERE lanname = 'plpgsql' AND def ~ '\mEX
 		  'pubdata._objection_key(bigint,jsonb,text)',
 		  'pubdata.measure_quality(text)', 'pubdata.enable_quality_trigger(text)',
 		  'pubdata.disable_quality_trigger(text)', 'pubdata.rotate_pseudonym_key()', 'pubdata._open_sync(bigint)',
-		  'pubdata._open_comments(bigint,name)', 'pubdata.disallow_open_reader(text,name)',
+		  'pubdata._open_comments(bigint,name)', 'pubdata._mask_comments(bigint)', 'pubdata.disallow_open_reader(text,name)',
 		  'pubdata.publish_catalog_to_province(text)',
 		  'pubdata._eval_map(text,timestamp with time zone,timestamp with time zone)',
 		  'pubdata._grant_back(text,name,jsonb,oid[],oid,boolean)', 'pubdata._uninstall(boolean)'],

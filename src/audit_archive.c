@@ -30,6 +30,11 @@
  * it (no loss is reported), and verify_audit_chain() starts there and
  * checks that the newest prune record states the prefix.
  *
+ * On a standby, audit_prune removes its own records (after its fork) only
+ * up to what its primary holds and counted: the primary's
+ * audit_usage_shipped row for this standby's audit id, replicated here (it
+ * may lag, never lead).  The records up to the fork are the primary's own.
+ *
  * pubdata.verify_audit_archive(directory) checks the manifests follow each
  * other, each file against its SHA-256, every link of the archived chain,
  * and the archive's link to the live chain (the pruned prefix, or the live
@@ -44,6 +49,7 @@
  */
 #include "pubdata.h"
 #include "audit_store.h"
+#include "audit_ship.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -699,15 +705,21 @@ find_archived(ArchManifest **ms, int nms, const char *name)
 /*
  * summarised_seq
  *		How far this database's usage summaries counted the log; -1 when
- *		the table is not there.
+ *		the table is not there.  With standby_id (on a standby): how far
+ *		its primary counted this standby's shipped chain (the primary's
+ *		pubdata.audit_usage_shipped, replicated here), -1 when not at all.
  */
 static int64
-summarised_seq(void)
+summarised_seq(const char *standby_id)
 {
 	int64		result = -1;
+	const char *q = standby_id == NULL
+		? "SELECT summarised_seq FROM pubdata.audit_usage_state"
+		: psprintf("SELECT summarised_seq FROM pubdata.audit_usage_shipped WHERE server_id = %s",
+				   quote_literal_cstr(standby_id));
 
 	SPI_connect();
-	if (SPI_execute("SELECT summarised_seq FROM pubdata.audit_usage_state", true, 1) == SPI_OK_SELECT &&
+	if (SPI_execute(q, true, 1) == SPI_OK_SELECT &&
 		SPI_processed == 1)
 	{
 		bool		isnull;
@@ -766,12 +778,6 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 					 errmsg("upto_seq must be positive, not " INT64_FORMAT, upto),
 					 errhint("Give the last record to prune, or NULL for every archived segment.")));
 	}
-	if (RecoveryInProgress())
-		ereport(ERROR,
-				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("cannot prune the access audit log of a standby"),
-				 errdetail("A standby's records are shipped to its primary from its own log; pruning could remove records not shipped yet."),
-				 errhint("Archive and prune on the primary; a standby's log can be archived with pubdata.audit_archive().")));
 	lock_archiving();
 	ms = manifests_load(dir, &nms, NULL);
 	have_pruned = (audit_read_pruned(&pruned) > 0);
@@ -849,8 +855,42 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 		PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(tupdesc, values, nulls)));
 	}
 
+	/*
+	 * On a standby: its own records (after its fork) go only once its
+	 * primary holds them and counted them.  The primary's summaries of this
+	 * standby's shipped chain say so (they are replicated here, so they may
+	 * lag, never lead); the records up to the fork are the primary's own.
+	 */
+	if (RecoveryInProgress())
+	{
+		uint64		fork = 0;
+		const char *self_id = audit_self_id(&fork);
+		int64		held;
+		uint64		allowed;
+
+		if (self_id == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("this standby has no access audit identity"),
+					 errdetail("Without pg_pubdata/server its records cannot have been shipped to the primary."),
+					 errhint("Preload pubdata (shared_preload_libraries) and restart the standby.")));
+		held = summarised_seq(self_id);
+		allowed = Max(fork, held > 0 ? (uint64) held : 0);
+		if (last.last > allowed)
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("access audit records " UINT64_FORMAT " to " UINT64_FORMAT " of this standby are not confirmed by its primary yet",
+							Max(allowed + 1, first_seq), last.last),
+					 errdetail("The primary holds and has counted this standby's records up to record " UINT64_FORMAT " (its pubdata.audit_usage_shipped for server %s, replicated here); pruning further could lose records not shipped. Nothing was pruned.",
+							   allowed, self_id),
+					 errhint("Wait until the shipper has sent them and the primary's pubdata.audit_summarise() (every minute) has counted them, or prune up to that record: pubdata.audit_prune('%s', " UINT64_FORMAT ").",
+							 dir, allowed)));
+		summ = -1;				/* checked: the standby's own summaries are the primary's */
+	}
+	else
+		summ = summarised_seq(NULL);
+
 	/* the usage summaries must have counted them (they read by seq) */
-	summ = summarised_seq();
 	if (summ >= 0 && (uint64) summ < last.last)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),

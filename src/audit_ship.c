@@ -337,6 +337,21 @@ self_server(void)
 }
 
 /*
+ * audit_self_id
+ *		See audit_ship.h.
+ */
+const char *
+audit_self_id(uint64 *fork_seq)
+{
+	const AuditServer *s = self_server();
+
+	if (s == NULL)
+		return NULL;
+	*fork_seq = s->fork_seq;
+	return s->id;
+}
+
+/*
  * self_name
  *		The name this server's records show: pubdata.server_name, else
  *		cluster_name, else "server-" and the start of its id.

@@ -25,4 +25,10 @@ extern void pubdata_audit_ship_init(void);
  */
 extern bool audit_dir_is_copy(void);
 
+/*
+ * This server's audit id (32 hex digits, static storage) and fork (the last
+ * record it inherited with its data directory); NULL without an identity.
+ */
+extern const char *audit_self_id(uint64 *fork_seq);
+
 #endif							/* PUBDATA_AUDIT_SHIP_H */

@@ -161,7 +161,7 @@ CREATE OR REPLACE FUNCTION pubdata.audit_prune(directory text, upto_seq bigint D
 	LANGUAGE C VOLATILE
 	AS 'MODULE_PATHNAME', 'pubdata_audit_prune';
 COMMENT ON FUNCTION pubdata.audit_prune(text, bigint) IS
-	'Remove from the live access audit log, oldest first, the closed segments archived in the directory (up to upto_seq), after checking that each archived copy and the live file match the manifest''s SHA-256 and relink, and that the usage summaries counted them; a prune record in the chain and pg_pubdata/audit/pruned then state the pruned prefix, from which the live chain verifies. Superusers and pg_write_server_files only';
+	'Remove from the live access audit log, oldest first, the closed segments archived in the directory (up to upto_seq), after checking that each archived copy and the live file match the manifest''s SHA-256 and relink, and that the usage summaries counted them (on a standby: its own records only as far as its primary holds and counted them, audit_usage_shipped replicated here); a prune record in the chain and pg_pubdata/audit/pruned then state the pruned prefix, from which the live chain verifies. Superusers and pg_write_server_files only';
 
 CREATE OR REPLACE FUNCTION pubdata.verify_audit_archive(directory text,
 	OUT ok boolean, OUT segments integer, OUT records bigint, OUT first_seq bigint, OUT last_seq bigint,

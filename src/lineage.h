@@ -90,7 +90,7 @@ typedef struct PubdataStreamEdge
 } PubdataStreamEdge;
 
 extern void pubdata_lineage_stream_init(void);
-/* sorts edges by target; prepare: PREPARE TRANSACTION, which cannot notify */
+/* sorts edges by target; prepare: PREPARE TRANSACTION (its runs are published after COMMIT PREPARED) */
 extern void pubdata_lineage_stream_emit(PubdataStreamEdge *edges, int n, bool prepare);
 extern void pubdata_lineage_stream_reset(void);
 

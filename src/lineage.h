@@ -73,8 +73,8 @@ extern void pubdata_lineage_utility_end(LineageUtility *state, bool success);
 
 /*
  * The OpenLineage event stream (lineage_stream.c): at commit, every target's
- * edges become one run (START and COMPLETE events) of
- * pubdata.openlineage_event, in commit order.
+ * edges become one run in pubdata.openlineage_pending, published as START and
+ * COMPLETE events of pubdata.openlineage_event by openlineage_publish().
  */
 extern bool pubdata_openlineage_stream;
 

@@ -163,7 +163,6 @@ typedef struct SchedShmem
 	pid_t		launcher_pid;	/* 0 when no launcher is running */
 	Latch	   *launcher_latch;
 	Oid			launcher_dboid; /* its database */
-	bool		wake_jobs;		/* woken for the job table: look now */
 	pg_atomic_uint32 stream_pending;	/* runs committed since the last
 										 * publication (lineage_stream.c) */
 	PoolSlot	pool[POOL_SLOTS];
@@ -360,7 +359,6 @@ sched_shmem_startup(void)
 		sched->launcher_pid = 0;
 		sched->launcher_latch = NULL;
 		sched->launcher_dboid = InvalidOid;
-		sched->wake_jobs = false;
 		pg_atomic_init_u32(&sched->stream_pending, 0);
 		memset(sched->pool, 0, sizeof(sched->pool));
 	}
@@ -381,7 +379,6 @@ pubdata_wake_launcher(void)
 	SpinLockAcquire(&sched->mutex);
 	if (sched->launcher_pid != 0 && sched->launcher_pid != MyProcPid)
 		latch = sched->launcher_latch;
-	sched->wake_jobs = true;
 	SpinLockRelease(&sched->mutex);
 	if (latch)
 		SetLatch(latch);
@@ -769,6 +766,7 @@ pubdata_launcher_main(Datum main_arg)
 	TimestampTz last_housekeeping = 0;
 	TimestampTz next_iteration_at = 0;
 	TimestampTz last_publish = 0;
+	bool		woken = true;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, launcher_sigterm);
@@ -784,7 +782,6 @@ pubdata_launcher_main(Datum main_arg)
 	sched->launcher_pid = MyProcPid;
 	sched->launcher_latch = MyLatch;
 	sched->launcher_dboid = MyDatabaseId;
-	sched->wake_jobs = true;
 	SpinLockRelease(&sched->mutex);
 	before_shmem_exit(launcher_detach, (Datum) 0);
 
@@ -798,7 +795,6 @@ pubdata_launcher_main(Datum main_arg)
 	while (!got_sigterm)
 	{
 		long		sleep_ms;
-		bool		jobs_now;
 		TimestampTz now;
 
 		CHECK_FOR_INTERRUPTS();
@@ -812,15 +808,12 @@ pubdata_launcher_main(Datum main_arg)
 		MemoryContextReset(loopcxt);
 
 		/*
-		 * The job table is looked at when its time came or someone changed
-		 * it; a wake-up for the OpenLineage stream alone does not cost a look.
+		 * The job table is looked at when the latch woke the launcher (as
+		 * always) or its time came; the OpenLineage stream's own timer does
+		 * not cost a look.
 		 */
-		SpinLockAcquire(&sched->mutex);
-		jobs_now = sched->wake_jobs;
-		sched->wake_jobs = false;
-		SpinLockRelease(&sched->mutex);
 		now = GetCurrentTimestamp();
-		if (jobs_now || now >= next_iteration_at)
+		if (woken || now >= next_iteration_at)
 		{
 			/* One bad iteration (a broken job row, a lock) must not stop the launcher. */
 			PG_TRY();
@@ -882,8 +875,8 @@ pubdata_launcher_main(Datum main_arg)
 		pgstat_report_activity(STATE_IDLE, NULL);
 		if (got_sigterm)
 			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 sleep_ms, PG_WAIT_EXTENSION);
+		woken = (WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						   sleep_ms, PG_WAIT_EXTENSION) & WL_LATCH_SET) != 0;
 		ResetLatch(MyLatch);
 	}
 

@@ -918,8 +918,9 @@ COMMENT ON FUNCTION pubdata.lineage_openlineage_events(regclass) IS
 
 -- ---------------------------------------------------------------------------
 -- The OpenLineage event stream (src/lineage_stream.c): each run that moved
--- data is written once, as its START and COMPLETE (or FAIL) events, in
--- commit order; consumers read after a cursor and LISTEN pubdata_lineage
+-- data is appended at commit to openlineage_pending and published once, as
+-- its START and COMPLETE (or FAIL) events, ids in publication order;
+-- consumers read after a cursor and LISTEN pubdata_lineage
 -- ---------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION pubdata._openlineage_event(event_type text, event_time text, run_id text, producer text,
@@ -934,7 +935,29 @@ CREATE OR REPLACE FUNCTION pubdata._openlineage_lock() RETURNS void
 	AS 'MODULE_PATHNAME', 'pubdata_openlineage_lock'
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION pubdata._openlineage_lock() IS
-	'Internal: the stream''s order lock (exclusive on its sequence, to the end of the transaction): ids follow commit order';
+	'Internal: the stream''s order lock (exclusive on its sequence, to the end of the transaction), taken by openlineage_publish(): publications one at a time, each one''s ids above every visible id';
+
+-- the stream's tables, as 0.2 describes them (once/75_lineage.sql made them)
+COMMENT ON TABLE pubdata.openlineage_event IS
+	'OpenLineage run events, one stream in publication order: read them with pubdata.openlineage_events(after, max_events); NOTIFY pubdata_lineage says new ones exist';
+COMMENT ON COLUMN pubdata.openlineage_event.id IS 'position in the stream (publication order: each event''s id is above every id visible before it; a consumer resumes after the last id it processed)';
+COMMENT ON COLUMN pubdata.openlineage_event.event IS 'the OpenLineage 2-0-2 RunEvent, as published after the run committed';
+COMMENT ON TABLE pubdata.openlineage_pending IS
+	'Runs committed and not yet published to pubdata.openlineage_event: appended at commit without a lock, turned into events by pubdata.openlineage_publish() (the launcher, about every 100 ms)';
+COMMENT ON COLUMN pubdata.openlineage_pending.xid IS 'the writing transaction (top level): publication order';
+COMMENT ON COLUMN pubdata.openlineage_pending.n IS 'the run''s number in its transaction: publication order';
+COMMENT ON COLUMN pubdata.openlineage_pending.target IS 'the table written (oid)';
+COMMENT ON COLUMN pubdata.openlineage_pending.target_name IS 'its name when the run committed';
+COMMENT ON COLUMN pubdata.openlineage_pending.sources IS 'the relations read (oid; 0: an external source named in source_names), one per source and kind';
+COMMENT ON COLUMN pubdata.openlineage_pending.source_names IS 'their names when the run committed';
+COMMENT ON COLUMN pubdata.openlineage_pending.kinds IS 'how each source was read (pubdata.lineage_kind labels)';
+COMMENT ON COLUMN pubdata.openlineage_pending.counts IS 'how many statements read each source';
+COMMENT ON COLUMN pubdata.openlineage_pending.started IS 'the START event''s time: the run''s first write';
+COMMENT ON COLUMN pubdata.openlineage_pending.ended IS 'the end event''s time: the commit (PRE_COMMIT)';
+COMMENT ON COLUMN pubdata.openlineage_pending.namespace IS 'the writer''s pubdata.lineage_namespace (NULL: postgres://localhost:<port>)';
+COMMENT ON COLUMN pubdata.openlineage_pending.job_name IS 'the job (aggregation:<job>; NULL: produce:<table>)';
+COMMENT ON COLUMN pubdata.openlineage_pending.job_run IS 'the aggregation run (pubdata.job_run), if any';
+COMMENT ON COLUMN pubdata.openlineage_pending.outcome IS 'the end event: COMPLETE, FAIL or ABORT';
 
 CREATE OR REPLACE FUNCTION pubdata._lineage_stream_claim(target regclass) RETURNS void
 	AS 'MODULE_PATHNAME', 'pubdata_lineage_stream_claim'
@@ -1109,7 +1132,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION pubdata.openlineage_events(bigint, integer) IS
-	'The OpenLineage events after the cursor (an event id; 0: from the start), in commit order, at most max_events: a consumer resumes after the last id it processed, without loss or duplicates; NOTIFY pubdata_lineage (payload: the newest id) tells it there are more. pubdata_admin and pubdata_auditor';
+	'The OpenLineage events after the cursor (an event id; 0: from the start), in id (publication) order, at most max_events: a consumer resumes after the last id it processed, without loss or duplicates; events appear about 0.1 s after their commit (openlineage_publish); NOTIFY pubdata_lineage (payload: the newest id) tells it there are more. pubdata_admin and pubdata_auditor';
 
 -- openlineage_events_prune(through): drop the events a consumer no longer needs
 CREATE OR REPLACE FUNCTION pubdata.openlineage_events_prune(through bigint) RETURNS bigint

@@ -1,6 +1,9 @@
 -- The OpenLineage event stream: every run that moved data, as START and
--- COMPLETE (or FAIL) events in commit order, read after a cursor by the
--- bureau and the auditors; NOTIFY pubdata_lineage carries only an id
+-- COMPLETE (or FAIL) events, read after a cursor by the bureau and the
+-- auditors.  A commit appends its runs to openlineage_pending; a publication
+-- (the launcher's, or openlineage_publish(): this database has no launcher)
+-- gives them ids above every visible id; NOTIFY pubdata_lineage carries only
+-- an id
 \set SHOW_CONTEXT never
 SET client_min_messages = warning;
 SET pubdata.lineage_compact_every = 0;
@@ -14,7 +17,9 @@ RESET client_min_messages;
 SET ROLE regress_ols_admin;
 SELECT pubdata.add_department('regols-stats', '市统计局', '331100', 'administrative', 'regress_ols_stats') > 0 AS added;
 RESET ROLE;
--- where the stream stands before this file (other files wrote to it)
+-- where the stream stands before this file (other files wrote to it; what
+-- they left to publish is published first)
+SELECT pubdata.openlineage_publish() >= 0 AS published_earlier_runs;
 SELECT coalesce(max(id), 0) AS start FROM pubdata.openlineage_event \gset
 
 SET ROLE regress_ols_stats;
@@ -44,9 +49,12 @@ SAVEPOINT s;
 INSERT INTO regress_ols.summary SELECT * FROM regress_ols.archive;
 ROLLBACK TO SAVEPOINT s;
 COMMIT;
--- a department cannot read the stream (it names every table that moved data)
+-- a department cannot read the stream (it names every table that moved data),
+-- nor what waits to be published, nor publish
 SELECT * FROM pubdata.openlineage_events(0, 10);
 SELECT count(*) FROM pubdata.openlineage_event;
+SELECT count(*) FROM pubdata.openlineage_pending;
+SELECT pubdata.openlineage_publish();
 -- its own tables' lineage stays available through the per-table export
 SELECT e ->> 'eventType' AS event FROM pubdata.lineage_openlineage_events('regress_ols.summary') e;
 RESET ROLE;
@@ -54,8 +62,23 @@ SET ROLE regress_ols_bi;
 SELECT * FROM pubdata.openlineage_events(0, 10);
 RESET ROLE;
 
--- the auditor reads the stream: ids in commit order, a START then its end
--- per run, one runId per run (UUIDv7), the inputs each run read
+-- committed runs wait in openlineage_pending (the rolled-back ones are not
+-- there) and are not in the stream until they are published
+SET ROLE regress_ols_auditor;
+SELECT n, target_name, source_names, kinds, counts, outcome, job_name, started <= ended AS started_first
+  FROM pubdata.openlineage_pending ORDER BY xid, n;
+SELECT count(*) AS before_publication FROM pubdata.openlineage_events(:start, 100);
+-- the auditor cannot publish
+SELECT pubdata.openlineage_publish();
+RESET ROLE;
+SET ROLE regress_ols_admin;
+SELECT pubdata.openlineage_publish() AS published;
+SELECT pubdata.openlineage_publish() AS published_again;
+SELECT count(*) AS still_pending FROM pubdata.openlineage_pending;
+RESET ROLE;
+
+-- the auditor reads the stream: ids in publication order, a START then its
+-- end per run, one runId per run (UUIDv7), the inputs each run read
 SET ROLE regress_ols_auditor;
 SELECT id - :start AS n, event ->> 'eventType' AS type, event -> 'job' ->> 'name' AS job,
 	   (SELECT string_agg(i ->> 'name', ', ' ORDER BY i ->> 'name') FROM jsonb_array_elements(event -> 'inputs') i) AS inputs,
@@ -132,6 +155,7 @@ EXCEPTION WHEN OTHERS THEN
 END
 $$;
 RESET ROLE;
+SELECT pubdata.openlineage_publish() AS published;
 SET ROLE regress_ols_auditor;
 SELECT event ->> 'eventType' AS type, event -> 'job' ->> 'name' AS job,
 	   event -> 'run' -> 'facets' -> 'pubdata_aggregation' ->> 'jobRunId' IS NOT NULL AS has_job_run,
@@ -146,6 +170,7 @@ SET ROLE regress_ols_stats;
 INSERT INTO regress_ols.archive SELECT * FROM regress_ols.summary;
 RESET ROLE;
 RESET pubdata.openlineage_stream;
+SELECT pubdata.openlineage_publish() AS published_while_off;
 SELECT count(*) AS events_while_off FROM pubdata.openlineage_event WHERE id > :mark + 4;
 -- a department cannot turn it off
 SET ROLE regress_ols_stats;

@@ -616,6 +616,11 @@ SELECT pubdata.lineage_openlineage('trapuser.copied') ? 'inputs' AS openlineage;
 RESET ROLE;
 CALL trap.step('lineage_upstream (superuser)');
 SELECT count(*) > 0 AS upstream FROM pubdata.lineage_upstream('trapprov.pool');
+SET ROLE regress_trap_admin;
+CALL trap.step('openlineage_publish, openlineage_events (bureau)');
+SELECT pubdata.openlineage_publish() >= 0 AS published;
+SELECT count(*) >= 0 AS events FROM pubdata.openlineage_events(0, 100);
+RESET ROLE;
 
 --
 -- Open data: the views, the catalog, DCAT

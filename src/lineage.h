@@ -73,8 +73,8 @@ extern void pubdata_lineage_utility_end(LineageUtility *state, bool success);
 
 /*
  * The OpenLineage event stream (lineage_stream.c): at commit, every target's
- * edges become one run (START and COMPLETE events) of
- * pubdata.openlineage_event, in commit order.
+ * edges become one run in pubdata.openlineage_pending, published as START and
+ * COMPLETE events of pubdata.openlineage_event by openlineage_publish().
  */
 extern bool pubdata_openlineage_stream;
 
@@ -90,7 +90,7 @@ typedef struct PubdataStreamEdge
 } PubdataStreamEdge;
 
 extern void pubdata_lineage_stream_init(void);
-/* sorts edges by target; prepare: PREPARE TRANSACTION, which cannot notify */
+/* sorts edges by target; prepare: PREPARE TRANSACTION (its runs are published after COMMIT PREPARED) */
 extern void pubdata_lineage_stream_emit(PubdataStreamEdge *edges, int n, bool prepare);
 extern void pubdata_lineage_stream_reset(void);
 

@@ -77,6 +77,7 @@
 #include "catalog/pg_database.h"
 #include "access/table.h"
 #include "access/xact.h"
+#include "access/xlog.h"
 #include "catalog/namespace.h"
 #include "commands/async.h"
 #include "commands/dbcommands.h"
@@ -90,6 +91,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "port/atomics.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
@@ -119,6 +121,13 @@ int			pubdata_overdue_grace = 5;	/* minutes */
 
 /* how often the launcher does housekeeping (orphans, retention, overdue) */
 #define HOUSEKEEPING_INTERVAL_MS	60000L
+
+/* the OpenLineage stream: publish at most this often after commits that
+ * appended runs, and at least this often (COMMIT PREPARED) */
+#define STREAM_PUBLISH_MS	100
+#define STREAM_SWEEP_MS		1000
+/* and after a failed publication, not before this */
+#define STREAM_RETRY_MS		10000
 /* how often the supervisor looks for pubdata.database while it is missing */
 #define WAIT_FOR_SETUP_MS			5000L
 /* locktag_field4 of the per-job advisory lock (user advisory locks use 1 and 2) */
@@ -154,6 +163,9 @@ typedef struct SchedShmem
 	slock_t		mutex;
 	pid_t		launcher_pid;	/* 0 when no launcher is running */
 	Latch	   *launcher_latch;
+	Oid			launcher_dboid; /* its database */
+	pg_atomic_uint32 stream_pending;	/* runs committed since the last
+										 * publication (lineage_stream.c) */
 	PoolSlot	pool[POOL_SLOTS];
 } SchedShmem;
 
@@ -249,6 +261,7 @@ static int64 run_sweep(const char *sql);
 static void run_aggregation(JobDef *jd, int64 run_id, int64 *nread, int64 *nwritten);
 static void check_single_select(const char *query);
 static bool extension_present(void);
+static void launcher_publish_stream(void);
 static void pin_search_path(void);
 static void constraints_immediate(void);
 
@@ -346,6 +359,8 @@ sched_shmem_startup(void)
 		SpinLockInit(&sched->mutex);
 		sched->launcher_pid = 0;
 		sched->launcher_latch = NULL;
+		sched->launcher_dboid = InvalidOid;
+		pg_atomic_init_u32(&sched->stream_pending, 0);
 		memset(sched->pool, 0, sizeof(sched->pool));
 	}
 	LWLockRelease(AddinShmemInitLock);
@@ -368,6 +383,58 @@ pubdata_wake_launcher(void)
 	SpinLockRelease(&sched->mutex);
 	if (latch)
 		SetLatch(latch);
+}
+
+/*
+ * pubdata_stream_committed
+ *		A committed transaction appended OpenLineage runs to be published:
+ *		set the flag, and the launcher's latch only when the flag was clear
+ *		(one wake-up per publication, however many commits), and only in the
+ *		launcher's database.
+ */
+void
+pubdata_stream_committed(void)
+{
+	Latch	   *latch = NULL;
+
+	if (sched == NULL || sched->launcher_dboid != MyDatabaseId)
+		return;
+	if (pg_atomic_exchange_u32(&sched->stream_pending, 1) != 0)
+		return;
+	SpinLockAcquire(&sched->mutex);
+	if (sched->launcher_pid != 0 && sched->launcher_pid != MyProcPid)
+		latch = sched->launcher_latch;
+	SpinLockRelease(&sched->mutex);
+	if (latch)
+		SetLatch(latch);
+}
+
+/*
+ * launcher_publish_stream
+ *		Publish the committed OpenLineage runs (pubdata.openlineage_publish(),
+ *		which notifies pubdata_lineage) in a transaction of its own.
+ */
+static void
+launcher_publish_stream(void)
+{
+	if (RecoveryInProgress())
+		return;					/* the primary publishes; a standby replays it */
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	pgstat_report_activity(STATE_RUNNING, "publishing the OpenLineage stream");
+	if (extension_present() && OidIsValid(pubdata_relation_oid("openlineage_pending")))
+	{
+		int			rc = SPI_execute("SELECT pubdata.openlineage_publish()", false, 0);
+
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "publishing the OpenLineage stream failed: %s", SPI_result_code_string(rc));
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_activity(STATE_IDLE, NULL);
 }
 
 /*
@@ -528,6 +595,7 @@ launcher_detach(int code, Datum arg)
 	{
 		sched->launcher_pid = 0;
 		sched->launcher_latch = NULL;
+		sched->launcher_dboid = InvalidOid;
 	}
 	SpinLockRelease(&sched->mutex);
 }
@@ -697,6 +765,9 @@ pubdata_launcher_main(Datum main_arg)
 	MemoryContext loopcxt;
 	List	   *launched = NIL;
 	TimestampTz last_housekeeping = 0;
+	TimestampTz next_iteration_at = 0;
+	TimestampTz last_publish = 0;
+	bool		woken = true;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, launcher_sigterm);
@@ -711,6 +782,7 @@ pubdata_launcher_main(Datum main_arg)
 	SpinLockAcquire(&sched->mutex);
 	sched->launcher_pid = MyProcPid;
 	sched->launcher_latch = MyLatch;
+	sched->launcher_dboid = MyDatabaseId;
 	SpinLockRelease(&sched->mutex);
 	before_shmem_exit(launcher_detach, (Datum) 0);
 
@@ -724,6 +796,7 @@ pubdata_launcher_main(Datum main_arg)
 	while (!got_sigterm)
 	{
 		long		sleep_ms;
+		TimestampTz now;
 
 		CHECK_FOR_INTERRUPTS();
 		if (ConfigReloadPending)
@@ -735,27 +808,76 @@ pubdata_launcher_main(Datum main_arg)
 		MemoryContextSwitchTo(loopcxt);
 		MemoryContextReset(loopcxt);
 
-		/* One bad iteration (a broken job row, a lock) must not stop the launcher. */
-		PG_TRY();
+		/*
+		 * The job table is looked at when the latch woke the launcher (as
+		 * always) or its time came; the OpenLineage stream's own timer does
+		 * not cost a look.
+		 */
+		now = GetCurrentTimestamp();
+		if (woken || now >= next_iteration_at)
 		{
-			sleep_ms = launcher_iteration(&launched, &last_housekeeping);
-		}
-		PG_CATCH();
-		{
+			/* One bad iteration (a broken job row, a lock) must not stop the launcher. */
+			PG_TRY();
+			{
+				sleep_ms = launcher_iteration(&launched, &last_housekeeping);
+			}
+			PG_CATCH();
+			{
+				MemoryContextSwitchTo(loopcxt);
+				EmitErrorReport();
+				FlushErrorState();
+				AbortCurrentTransaction();
+				sleep_ms = 10000L;
+			}
+			PG_END_TRY();
 			MemoryContextSwitchTo(loopcxt);
-			EmitErrorReport();
-			FlushErrorState();
-			AbortCurrentTransaction();
-			sleep_ms = 10000L;
+			now = GetCurrentTimestamp();
+			next_iteration_at = TimestampTzPlusMilliseconds(now, sleep_ms);
 		}
-		PG_END_TRY();
-		MemoryContextSwitchTo(loopcxt);
+
+		/*
+		 * The OpenLineage stream: publish at most every STREAM_PUBLISH_MS
+		 * after commits that appended runs, and every STREAM_SWEEP_MS anyway
+		 * (COMMIT PREPARED tells nobody).
+		 */
+		if ((pg_atomic_read_u32(&sched->stream_pending) != 0 &&
+			 TimestampDifferenceExceeds(last_publish, now, STREAM_PUBLISH_MS)) ||
+			TimestampDifferenceExceeds(last_publish, now, STREAM_SWEEP_MS))
+		{
+			pg_atomic_write_u32(&sched->stream_pending, 0);
+			pg_memory_barrier();
+			last_publish = now;
+			PG_TRY();
+			{
+				launcher_publish_stream();
+			}
+			PG_CATCH();
+			{
+				/* reported once per STREAM_RETRY_MS, the runs stay pending */
+				MemoryContextSwitchTo(loopcxt);
+				EmitErrorReport();
+				FlushErrorState();
+				AbortCurrentTransaction();
+				last_publish = TimestampTzPlusMilliseconds(now, STREAM_RETRY_MS - STREAM_SWEEP_MS);
+			}
+			PG_END_TRY();
+			MemoryContextSwitchTo(loopcxt);
+			now = GetCurrentTimestamp();
+		}
+		sleep_ms = Max(0, (next_iteration_at - now) / 1000);
+		{
+			TimestampTz publish_at = TimestampTzPlusMilliseconds(last_publish,
+																 pg_atomic_read_u32(&sched->stream_pending) != 0 ?
+																 STREAM_PUBLISH_MS : STREAM_SWEEP_MS);
+
+			sleep_ms = Min(sleep_ms, Max(0, (publish_at - now) / 1000) + 1);
+		}
 
 		pgstat_report_activity(STATE_IDLE, NULL);
 		if (got_sigterm)
 			break;
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 sleep_ms, PG_WAIT_EXTENSION);
+		woken = (WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						   sleep_ms, PG_WAIT_EXTENSION) & WL_LATCH_SET) != 0;
 		ResetLatch(MyLatch);
 	}
 

@@ -31,5 +31,7 @@ extern PGDLLEXPORT void pubdata_pool_worker_main(Datum main_arg);
 
 /* wake the launcher (no-op when it is not running or not preloaded) */
 extern void pubdata_wake_launcher(void);
+/* a commit appended OpenLineage runs: the launcher publishes them soon */
+extern void pubdata_stream_committed(void);
 
 #endif							/* PUBDATA_SCHEDULER_H */

@@ -918,8 +918,9 @@ COMMENT ON FUNCTION pubdata.lineage_openlineage_events(regclass) IS
 
 -- ---------------------------------------------------------------------------
 -- The OpenLineage event stream (src/lineage_stream.c): each run that moved
--- data is written once, as its START and COMPLETE (or FAIL) events, in
--- commit order; consumers read after a cursor and LISTEN pubdata_lineage
+-- data is appended at commit to openlineage_pending and published once, as
+-- its START and COMPLETE (or FAIL) events, ids in publication order;
+-- consumers read after a cursor and LISTEN pubdata_lineage
 -- ---------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION pubdata._openlineage_event(event_type text, event_time text, run_id text, producer text,
@@ -934,7 +935,29 @@ CREATE OR REPLACE FUNCTION pubdata._openlineage_lock() RETURNS void
 	AS 'MODULE_PATHNAME', 'pubdata_openlineage_lock'
 	LANGUAGE C VOLATILE;
 COMMENT ON FUNCTION pubdata._openlineage_lock() IS
-	'Internal: the stream''s order lock (exclusive on its sequence, to the end of the transaction): ids follow commit order';
+	'Internal: the stream''s order lock (exclusive on its sequence, to the end of the transaction), taken by openlineage_publish(): publications one at a time, each one''s ids above every visible id';
+
+-- the stream's tables, as 0.2 describes them (once/75_lineage.sql made them)
+COMMENT ON TABLE pubdata.openlineage_event IS
+	'OpenLineage run events, one stream in publication order: read them with pubdata.openlineage_events(after, max_events); NOTIFY pubdata_lineage says new ones exist';
+COMMENT ON COLUMN pubdata.openlineage_event.id IS 'position in the stream (publication order: each event''s id is above every id visible before it; a consumer resumes after the last id it processed)';
+COMMENT ON COLUMN pubdata.openlineage_event.event IS 'the OpenLineage 2-0-2 RunEvent, as published after the run committed';
+COMMENT ON TABLE pubdata.openlineage_pending IS
+	'Runs committed and not yet published to pubdata.openlineage_event: appended at commit without a lock, turned into events by pubdata.openlineage_publish() (the launcher, about every 100 ms)';
+COMMENT ON COLUMN pubdata.openlineage_pending.xid IS 'the writing transaction (top level): publication order';
+COMMENT ON COLUMN pubdata.openlineage_pending.n IS 'the run''s number in its transaction: publication order';
+COMMENT ON COLUMN pubdata.openlineage_pending.target IS 'the table written (oid)';
+COMMENT ON COLUMN pubdata.openlineage_pending.target_name IS 'its name when the run committed';
+COMMENT ON COLUMN pubdata.openlineage_pending.sources IS 'the relations read (oid; 0: an external source named in source_names), one per source and kind';
+COMMENT ON COLUMN pubdata.openlineage_pending.source_names IS 'their names when the run committed';
+COMMENT ON COLUMN pubdata.openlineage_pending.kinds IS 'how each source was read (pubdata.lineage_kind labels)';
+COMMENT ON COLUMN pubdata.openlineage_pending.counts IS 'how many statements read each source';
+COMMENT ON COLUMN pubdata.openlineage_pending.started IS 'the START event''s time: the run''s first write';
+COMMENT ON COLUMN pubdata.openlineage_pending.ended IS 'the end event''s time: the commit (PRE_COMMIT)';
+COMMENT ON COLUMN pubdata.openlineage_pending.namespace IS 'the writer''s pubdata.lineage_namespace (NULL: postgres://localhost:<port>)';
+COMMENT ON COLUMN pubdata.openlineage_pending.job_name IS 'the job (aggregation:<job>; NULL: produce:<table>)';
+COMMENT ON COLUMN pubdata.openlineage_pending.job_run IS 'the aggregation run (pubdata.job_run), if any';
+COMMENT ON COLUMN pubdata.openlineage_pending.outcome IS 'the end event: COMPLETE, FAIL or ABORT';
 
 CREATE OR REPLACE FUNCTION pubdata._lineage_stream_claim(target regclass) RETURNS void
 	AS 'MODULE_PATHNAME', 'pubdata_lineage_stream_claim'
@@ -942,98 +965,147 @@ CREATE OR REPLACE FUNCTION pubdata._lineage_stream_claim(target regclass) RETURN
 COMMENT ON FUNCTION pubdata._lineage_stream_claim(regclass) IS
 	'Internal: an aggregation run sent the events of its table; the statements of its transaction send none';
 
--- _openlineage_emit(...): one run's two events, appended to the stream under
--- its order lock; returns the id of the last.  sources are relation oids (0
--- for an external source named in source_names), with each one's kind and
--- count (a source may come once per kind).
+-- _openlineage_emit(...): one run of this transaction, appended to
+-- openlineage_pending (no lock: the publisher gives it its ids once the
+-- transaction has committed); an aggregation run's trigger calls it, the
+-- executor hook's runs are appended in C (src/lineage_stream.c).  Returns
+-- NULL (the ids are not known before publication); notify is ignored (the
+-- publisher notifies).
 CREATE OR REPLACE FUNCTION pubdata._openlineage_emit(target oid, target_name text, sources oid[], source_names text[],
 		kinds text[], counts bigint[], started timestamptz, job_name text, job_run bigint, outcome text, notify boolean)
 	RETURNS bigint
 	LANGUAGE plpgsql
 	SET search_path = pg_catalog, pg_temp
-	-- planned once per session, not at every commit (the arguments are arrays)
-	SET plan_cache_mode = force_generic_plan
 	AS $$
 DECLARE
-	ns text := coalesce(NULLIF(pg_catalog.current_setting('pubdata.lineage_namespace', true), ''),
-		'postgres://localhost:' || pg_catalog.current_setting('port'));
-	db text := pg_catalog.current_database();
-	producer text := 'urn:pubdata:'
-		|| (SELECT x.extversion FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.=) 'pubdata');
 	ended timestamptz := pg_catalog.clock_timestamp();
-	output text[];
-	inputs text[];
-	first_id bigint;
-	last_id bigint;
-	h text;
-	run uuid;
-	job text;
 BEGIN
-	PERFORM pubdata._openlineage_lock();
-	first_id := pg_catalog.nextval('pubdata.openlineage_event_id_seq');
-	last_id := pg_catalog.nextval('pubdata.openlineage_event_id_seq');
-	started := LEAST(started, ended);
-
-	-- every dataset's name, resource and responsible department (as
-	-- _lineage_department says: the resource's provider, else the department
-	-- the owning role acts for), in one query whose plan stays cached: this
-	-- runs at the commit of every transaction that made lineage
-	WITH ds AS (
-		SELECT u.ord, u.oid, u.name, u.kind, u.count
-		  FROM ROWS FROM (pg_catalog.unnest(target || sources), pg_catalog.unnest(target_name || source_names),
-						  pg_catalog.unnest(NULL::text || kinds), pg_catalog.unnest(NULL::bigint || counts))
-			   WITH ORDINALITY AS u(oid, name, kind, count, ord)
-	), meta AS (
-		SELECT ds.ord, ds.oid, ds.kind, ds.count,
-			   CASE WHEN ds.oid OPERATOR(pg_catalog.=) 0 THEN ds.name
-					ELSE db || '.' || coalesce(n.nspname || '.' || c.relname, ds.name) END AS name,
-			   CASE WHEN ds.oid OPERATOR(pg_catalog.=) 0 THEN 'pubdata-external' ELSE ns END AS namespace,
-			   r.code AS resource,
-			   coalesce(dp.code,
-				   (SELECT d.code FROM pubdata.department d WHERE d.role_name OPERATOR(pg_catalog.=) ow.rolname),
-				   (SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.=) 1 THEN pg_catalog.min(d.code) END
-					  FROM pubdata.department d
-					  JOIN pg_catalog.pg_roles dr ON dr.rolname OPERATOR(pg_catalog.=) d.role_name
-					 WHERE NOT ow.rolsuper AND pg_catalog.pg_has_role(ow.oid, dr.oid, 'MEMBER'))) AS department
-		  FROM ds
-		  LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) ds.oid
-		  LEFT JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace
-		  LEFT JOIN pg_catalog.pg_roles ow ON ow.oid OPERATOR(pg_catalog.=) c.relowner
-		  LEFT JOIN pubdata.resource r ON r.relation::pg_catalog.oid OPERATOR(pg_catalog.=) ds.oid
-		  LEFT JOIN pubdata.department dp ON dp.id OPERATOR(pg_catalog.=) r.provider_id
-	)
-	SELECT (SELECT ARRAY[m.namespace, m.name, m.resource, m.department] FROM meta m WHERE m.ord OPERATOR(pg_catalog.=) 1),
-		   (SELECT pg_catalog.array_agg(ARRAY[s.namespace, s.name, s.resource, s.department, s.kinds, s.count::text,
-				pg_catalog.to_char(started AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-				pg_catalog.to_char(ended AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')] ORDER BY s.name)
-			  FROM (SELECT m.namespace, m.name, pg_catalog.min(m.resource) AS resource, pg_catalog.min(m.department) AS department,
-						   pg_catalog.string_agg(DISTINCT m.kind, ',') AS kinds, pg_catalog.sum(m.count)::bigint AS count
-					  FROM meta m WHERE m.ord OPERATOR(pg_catalog.>) 1
-					 GROUP BY m.namespace, m.name) s)
-	  INTO output, inputs;
-	job := coalesce(job_name, 'produce:' || pg_catalog.substr(output[2], pg_catalog.length(db) OPERATOR(pg_catalog.+) 2));
-
-	-- a UUIDv7 (as pubdata._uuid_v7): the start in milliseconds, the version
-	-- and variant, the rest from the md5 of the database and the first id
-	h := pg_catalog.md5(db || ':openlineage:' || first_id::text);
-	run := (pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.floor(pg_catalog.date_part('epoch', started) * 1000)::bigint), 12, '0')
-			|| '7' || pg_catalog.substr(h, 1, 3)
-			|| pg_catalog.substr('89ab', pg_catalog.get_byte(pg_catalog.decode(h, 'hex'), 15) % 4 + 1, 1)
-			|| pg_catalog.substr(h, 4, 15))::pg_catalog.uuid;
-	INSERT INTO pubdata.openlineage_event (id, event_type, event_time, run_id, event)
-	SELECT e.id, e.event_type, e.at, run,
-		   pubdata._openlineage_event(e.event_type,
-				pg_catalog.to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
-				run::text, producer, 'pubdata://' || db, job, job_run, 0, output, inputs)::jsonb
-	  FROM (VALUES (first_id, 'START', started), (last_id, outcome, ended)) e(id, event_type, at);
-	IF notify THEN
-		PERFORM pg_catalog.pg_notify('pubdata_lineage', last_id::text);
-	END IF;
-	RETURN last_id;
+	INSERT INTO pubdata.openlineage_pending (xid, n, target, target_name, sources, source_names, kinds, counts,
+			started, ended, namespace, job_name, job_run, outcome)
+	VALUES (pg_catalog.pg_current_xact_id(), pubdata._openlineage_pending_n(), target, target_name, sources, source_names,
+			kinds, counts, LEAST(started, ended), ended,
+			NULLIF(pg_catalog.current_setting('pubdata.lineage_namespace', true), ''), job_name, job_run, outcome);
+	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION pubdata._openlineage_emit(oid, text, oid[], text[], text[], bigint[], timestamptz, text, bigint, text, boolean) IS
-	'Internal: append one run''s START and COMPLETE (or FAIL) events to the stream, in commit order, and NOTIFY pubdata_lineage with the last id';
+	'Internal: append one run of this transaction to pubdata.openlineage_pending, published as its events after the commit';
+
+CREATE OR REPLACE FUNCTION pubdata._openlineage_pending_n() RETURNS integer
+	AS 'MODULE_PATHNAME', 'pubdata_openlineage_pending_n'
+	LANGUAGE C VOLATILE;
+COMMENT ON FUNCTION pubdata._openlineage_pending_n() IS
+	'Internal: the next run number of this transaction in openlineage_pending; the launcher is told at its commit';
+
+-- openlineage_publish(): the committed runs of openlineage_pending become
+-- events; the launcher calls it about every 100 ms after commits that wrote
+-- runs (and every second for COMMIT PREPARED), the bureau may call it too
+-- (a database that is not pubdata.database has no launcher)
+CREATE OR REPLACE FUNCTION pubdata.openlineage_publish() RETURNS bigint
+	LANGUAGE plpgsql SECURITY DEFINER
+	SET search_path = pg_catalog, pg_temp
+	-- the batch's estimates reach jit_above_cost, and compiling costs seconds;
+	-- planned once per session (the launcher's), not at every publication
+	SET jit = off
+	SET plan_cache_mode = force_generic_plan
+	AS $$
+DECLARE
+	db text := pg_catalog.current_database();
+	default_ns text := 'postgres://localhost:' || pg_catalog.current_setting('port');
+	producer text := 'urn:pubdata:'
+		|| (SELECT x.extversion FROM pg_catalog.pg_extension x WHERE x.extname OPERATOR(pg_catalog.=) 'pubdata');
+	n bigint;
+BEGIN
+	PERFORM pubdata._require_admin('publish the OpenLineage event stream');
+	-- publishers one at a time, each to its commit: every id of a publication
+	-- is above every id of the publications visible before it
+	PERFORM pubdata._openlineage_lock();
+	-- the statements after the lock see every run committed before it; runs
+	-- of transactions still open (or prepared) stay for a later publication
+
+	-- every run at once: run k (in transaction, then run number, order) gets
+	-- ids k (START) and k + 1 (its end); each dataset's
+	-- name, resource and responsible department (as _lineage_department
+	-- says: the resource's provider, else the department the owning role
+	-- acts for) from the catalog as it is now
+	WITH d AS (
+		DELETE FROM pubdata.openlineage_pending p RETURNING p.*
+	), r AS (
+		-- ids in (transaction, run number) order, two per run (k: the START's);
+		-- nextval, not row_number(), which was slower than the rest together
+		SELECT o.*, pg_catalog.nextval('pubdata.openlineage_event_id_seq') AS k,
+			   pg_catalog.nextval('pubdata.openlineage_event_id_seq') AS k_end,
+			   coalesce(NULLIF(o.namespace, ''), default_ns) AS ns, LEAST(o.started, o.ended) AS st
+		  FROM (SELECT d.* FROM d ORDER BY d.xid, d.n) o
+	), ds AS (
+		SELECT r.k, r.ns, u.ord, u.oid, u.name, u.kind, u.count
+		  FROM r, ROWS FROM (pg_catalog.unnest(r.target || r.sources), pg_catalog.unnest(r.target_name || r.source_names),
+							 pg_catalog.unnest(NULL::text || r.kinds), pg_catalog.unnest(NULL::bigint || r.counts))
+			   WITH ORDINALITY AS u(oid, name, kind, count, ord)
+	), meta AS (
+		SELECT ds.k, ds.ord, ds.kind, ds.count,
+			   CASE WHEN ds.oid OPERATOR(pg_catalog.=) 0 THEN ds.name
+					ELSE db || '.' || coalesce(nm.nspname || '.' || c.relname, ds.name) END AS name,
+			   CASE WHEN ds.oid OPERATOR(pg_catalog.=) 0 THEN 'pubdata-external' ELSE ds.ns END AS namespace,
+			   rs.code AS resource,
+			   coalesce(dp.code,
+				   (SELECT dd.code FROM pubdata.department dd WHERE dd.role_name OPERATOR(pg_catalog.=) ow.rolname),
+				   (SELECT CASE WHEN pg_catalog.count(*) OPERATOR(pg_catalog.=) 1 THEN pg_catalog.min(dd.code) END
+					  FROM pubdata.department dd
+					  JOIN pg_catalog.pg_roles dr ON dr.rolname OPERATOR(pg_catalog.=) dd.role_name
+					 WHERE NOT ow.rolsuper AND pg_catalog.pg_has_role(ow.oid, dr.oid, 'MEMBER'))) AS department
+		  FROM ds
+		  LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) ds.oid
+		  LEFT JOIN pg_catalog.pg_namespace nm ON nm.oid OPERATOR(pg_catalog.=) c.relnamespace
+		  LEFT JOIN pg_catalog.pg_roles ow ON ow.oid OPERATOR(pg_catalog.=) c.relowner
+		  LEFT JOIN pubdata.resource rs ON rs.relation::pg_catalog.oid OPERATOR(pg_catalog.=) ds.oid
+		  LEFT JOIN pubdata.department dp ON dp.id OPERATOR(pg_catalog.=) rs.provider_id
+	), inp AS (
+		SELECT s.k, pg_catalog.array_agg(ARRAY[s.namespace, s.name, s.resource, s.department, s.kinds, s.count::text,
+					pg_catalog.to_char(r.st AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+					pg_catalog.to_char(r.ended AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')] ORDER BY s.name) AS inputs
+		  FROM (SELECT m.k, m.namespace, m.name, pg_catalog.min(m.resource) AS resource, pg_catalog.min(m.department) AS department,
+					   pg_catalog.string_agg(DISTINCT m.kind, ',') AS kinds, pg_catalog.sum(m.count)::bigint AS count
+				  FROM meta m WHERE m.ord OPERATOR(pg_catalog.>) 1
+				 GROUP BY m.k, m.namespace, m.name) s
+		  JOIN r ON r.k OPERATOR(pg_catalog.=) s.k
+		 GROUP BY s.k
+	), runs AS (
+		SELECT r.k, r.st, r.ended, r.job_run, r.outcome, o.output, i.inputs,
+			   r.k AS first_id, r.k_end AS last_id,
+			   coalesce(r.job_name, 'produce:' || pg_catalog.substr(o.output[2], pg_catalog.length(db) OPERATOR(pg_catalog.+) 2)) AS job
+		  FROM r
+		  JOIN (SELECT m.k, ARRAY[m.namespace, m.name, m.resource, m.department] AS output
+				  FROM meta m WHERE m.ord OPERATOR(pg_catalog.=) 1) o ON o.k OPERATOR(pg_catalog.=) r.k
+		  LEFT JOIN inp i ON i.k OPERATOR(pg_catalog.=) r.k
+	), x AS (
+		-- a UUIDv7 (as pubdata._uuid_v7): the start in milliseconds, the
+		-- version and variant, the rest from the md5 of the database and the
+		-- first id
+		SELECT runs.*, (pg_catalog.lpad(pg_catalog.to_hex(pg_catalog.floor(pg_catalog.date_part('epoch', runs.st) * 1000)::bigint), 12, '0')
+				|| '7' || pg_catalog.substr(h.h, 1, 3)
+				|| pg_catalog.substr('89ab', pg_catalog.get_byte(pg_catalog.decode(h.h, 'hex'), 15) % 4 + 1, 1)
+				|| pg_catalog.substr(h.h, 4, 15))::pg_catalog.uuid AS run
+		  FROM runs, LATERAL (SELECT pg_catalog.md5(db || ':openlineage:' || runs.first_id::text) AS h) h
+	)
+	INSERT INTO pubdata.openlineage_event (id, event_type, event_time, run_id, event)
+	SELECT e.id, e.event_type, e.at, x.run,
+		   pubdata._openlineage_event(e.event_type,
+				pg_catalog.to_char(e.at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'),
+				x.run::text, producer, 'pubdata://' || db, x.job, x.job_run, 0, x.output, x.inputs)::jsonb
+	  FROM x, LATERAL (VALUES (x.first_id, 'START', x.st), (x.last_id, x.outcome, x.ended))
+			  AS e(id, event_type, at)
+	 ORDER BY e.id;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	IF n OPERATOR(pg_catalog.>) 0 THEN
+		PERFORM pg_catalog.pg_notify('pubdata_lineage', pg_catalog.currval('pubdata.openlineage_event_id_seq')::text);
+	END IF;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION pubdata.openlineage_publish() IS
+	'Turn the committed runs waiting in pubdata.openlineage_pending into OpenLineage events (ids above every visible id) and NOTIFY pubdata_lineage with the newest id; returns how many events. The launcher does it about every 100 ms (pubdata_admin)';
+
 
 -- openlineage_events(after, max_events): the stream after a cursor
 CREATE OR REPLACE FUNCTION pubdata.openlineage_events(after bigint DEFAULT 0, max_events integer DEFAULT 1000)
@@ -1060,7 +1132,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION pubdata.openlineage_events(bigint, integer) IS
-	'The OpenLineage events after the cursor (an event id; 0: from the start), in commit order, at most max_events: a consumer resumes after the last id it processed, without loss or duplicates; NOTIFY pubdata_lineage (payload: the newest id) tells it there are more. pubdata_admin and pubdata_auditor';
+	'The OpenLineage events after the cursor (an event id; 0: from the start), in id (publication) order, at most max_events: a consumer resumes after the last id it processed, without loss or duplicates; events appear about 0.1 s after their commit (openlineage_publish); NOTIFY pubdata_lineage (payload: the newest id) tells it there are more. pubdata_admin and pubdata_auditor';
 
 -- openlineage_events_prune(through): drop the events a consumer no longer needs
 CREATE OR REPLACE FUNCTION pubdata.openlineage_events_prune(through bigint) RETURNS bigint
@@ -1102,4 +1174,6 @@ GRANT EXECUTE ON FUNCTION pubdata._record_view_lineage(regclass) TO pubdata_depa
 REVOKE ALL ON pubdata.openlineage_event FROM PUBLIC;
 GRANT SELECT ON pubdata.openlineage_event TO pubdata_admin, pubdata_auditor;
 GRANT EXECUTE ON FUNCTION pubdata.openlineage_events(bigint, integer) TO pubdata_admin, pubdata_auditor;
-GRANT EXECUTE ON FUNCTION pubdata.openlineage_events_prune(bigint) TO pubdata_admin;
+GRANT EXECUTE ON FUNCTION pubdata.openlineage_events_prune(bigint), pubdata.openlineage_publish() TO pubdata_admin;
+REVOKE ALL ON pubdata.openlineage_pending FROM PUBLIC;
+GRANT SELECT ON pubdata.openlineage_pending TO pubdata_admin, pubdata_auditor;

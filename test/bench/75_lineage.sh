@@ -145,24 +145,80 @@ compare "insert_select" 5 -n -f "$WORK/insert_select.sql"
 "$BIN/psql" -X -At -d $DB -c "SELECT 'edges: ' || count(*) || ', count ' || sum(count) FROM pubdata.lineage_edge"
 
 # the OpenLineage event stream on top of it: the same INSERT ... SELECT per
-# transaction with lineage on, the stream off and on (each commit then writes
-# a run's two events under the stream's order lock and notifies)
+# transaction with lineage on, the stream off and on.  With the stream on each
+# commit appends one run to pubdata.openlineage_pending (no lock), and a
+# publisher turns runs into events: this database is not pubdata.database, so
+# a session stands in for the launcher, publishing every 100 ms while pgbench
+# runs (its CPU is on the same two cores, as the launcher's would be)
 stream_tps() {
 	local mode=$1; shift
 	"$BIN/psql" -X -q -d $DB -c CHECKPOINT >/dev/null
 	PGOPTIONS="-c pubdata.openlineage_stream=$mode" "$BIN/pgbench" "$@" $DB 2>/dev/null \
 		| sed -n 's/^tps = \([0-9.]*\) (without initial connection time)/\1/p'
 }
-echo "INSERT ... SELECT per transaction, OpenLineage stream off / on (lineage on), -c 2 -T 5, ABBA"
-s_off=0; s_on=0
+# publisher SECONDS: publish every 100 ms for SECONDS (and once more), in the
+# background; its backend's clock ticks go to $WORK/publisher.ticks
+publisher() {
+	"$BIN/psql" -X -At -d $DB >"$WORK/publisher.ticks" 2>/dev/null <<SQL &
+DO \$\$
+DECLARE stop timestamptz := clock_timestamp() + interval '$1 seconds';
+BEGIN
+	WHILE clock_timestamp() < stop LOOP
+		PERFORM pubdata.openlineage_publish();
+		COMMIT;
+		PERFORM pg_sleep(0.1);
+	END LOOP;
+END
+\$\$;
+SELECT pubdata.openlineage_publish();
+SELECT lineage_bench_cpu_ticks();
+SQL
+	PUBLISHER=$!
+}
+stream_on_tps() {
+	local t
+	publisher 5.2
+	t=$(stream_tps on "$@")
+	wait $PUBLISHER
+	pub_ticks=$(tail -1 "$WORK/publisher.ticks")
+	echo "$t"
+}
+runs_before=$("$BIN/psql" -X -At -d $DB -c "SELECT count(*) FILTER (WHERE event_type = 'START') FROM pubdata.openlineage_event")
+echo "INSERT ... SELECT per transaction, OpenLineage stream off / on (lineage on), -c 2 -T 5, ABBA (load average $(cut -d' ' -f1-3 /proc/loadavg))"
+s_off=0; s_on=0; p_ticks=0
 for i in 1 2 3 4; do
 	if [ $((i % 2)) -eq 1 ]; then
-		a=$(stream_tps off -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql"); b=$(stream_tps on -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql")
+		a=$(stream_tps off -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql"); b=$(stream_on_tps -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql")
 	else
-		b=$(stream_tps on -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql"); a=$(stream_tps off -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql")
+		b=$(stream_on_tps -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql"); a=$(stream_tps off -n -c 2 -j 2 -T 5 -f "$WORK/insert_select.sql")
 	fi
+	p_ticks=$((p_ticks + $(tail -1 "$WORK/publisher.ticks")))
 	awk -v i="$i" -v a="$a" -v b="$b" 'BEGIN { printf "  stream pair %d: off %.0f tps, on %.0f tps, ratio %.3f\n", i, a, b, b / a }'
 	s_off=$(awk -v s="$s_off" -v t="$a" 'BEGIN { print s + t }'); s_on=$(awk -v s="$s_on" -v t="$b" 'BEGIN { print s + t }')
 done
-awk -v a="$s_off" -v b="$s_on" 'BEGIN { printf "insert_select: stream on / off = %.3f (mean tps %.0f / %.0f)\n", b / a, b / 4, a / 4 }'
+awk -v a="$s_off" -v b="$s_on" -v l="$(cut -d' ' -f1 /proc/loadavg)" 'BEGIN { printf "insert_select: stream on / off = %.3f (mean tps %.0f / %.0f; load average %s)\n", b / a, b / 4, a / 4, l }'
+runs=$("$BIN/psql" -X -At -d $DB -c "SELECT count(*) FILTER (WHERE event_type = 'START') - $runs_before FROM pubdata.openlineage_event")
+pending=$("$BIN/psql" -X -At -d $DB -c "SELECT count(*) FROM pubdata.openlineage_pending")
+echo "stream: $runs runs published as $((2 * runs)) events, $pending left pending; publisher CPU $p_ticks ticks"
+hz=$(getconf CLK_TCK)
+awk -v t="$p_ticks" -v r="$runs" -v hz="$hz" 'BEGIN { if (r > 0) printf "stream publisher: %.1f us of CPU per run\n", t / hz * 1e6 / r }'
+
+# CPU per transaction of one backend, stream off and on (the commit's own
+# cost: appending the run), alternated
+cpu_stream() {
+	"$BIN/psql" -X -At -d $DB -c "SET pubdata.openlineage_stream = $1" \
+		-c "CREATE TEMP TABLE t AS SELECT lineage_bench_cpu_ticks() AS t0" \
+		-c "DO \$\$ DECLARE v int; BEGIN FOR i IN 1..$CPU_TXNS LOOP v := (random() * ($SCALE * 100000 - 1))::int + 1;
+				INSERT INTO lineage_sink SELECT aid, abalance FROM pgbench_accounts WHERE aid = v; COMMIT; END LOOP; END \$\$" \
+		-c "SELECT lineage_bench_cpu_ticks() - t0 FROM t" | tail -1
+}
+if "$BIN/psql" -X -At -d $DB -c "SELECT lineage_bench_cpu_ticks()" >/dev/null 2>&1; then
+	c_off=0; c_on=0
+	for i in 1 2; do
+		c_off=$((c_off + $(cpu_stream off))); c_on=$((c_on + $(cpu_stream on)))
+	done
+	"$BIN/psql" -X -q -d $DB -c "SELECT pubdata.openlineage_publish()" >/dev/null
+	awk -v a="$c_off" -v b="$c_on" -v n="$((2 * CPU_TXNS))" -v hz="$hz" -v l="$(cut -d' ' -f1 /proc/loadavg)" \
+		'BEGIN { printf "insert_select cpu: stream off %.1f us, on %.1f us per transaction (backend), on / off %.3f (load average %s)\n", a / hz * 1e6 / n, b / hz * 1e6 / n, b / a, l }'
+fi
 "$BIN/psql" -X -At -d $DB -c "SELECT 'stream events: ' || count(*) FROM pubdata.openlineage_event"

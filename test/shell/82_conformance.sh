@@ -146,8 +146,11 @@ SQL
 base=$($P -At -d $DB -c "SHOW pubdata.openlineage_schema_base") || fail "schema base"
 echo "82_conformance: OpenLineage 2-0-2 (schema, facets, prose rules)"
 node "$HERE/validate_openlineage.mjs" "$OUT/events.jsonl" "$base" || fail "OpenLineage events (in $OUT/events.jsonl)"
-# and the event stream a consumer reads, every event in commit order
+# and the event stream a consumer reads, every event in publication order
+# (published now: this database has no launcher)
+$P -At -d $DB -c "SELECT pubdata.openlineage_publish()" >/dev/null || fail "openlineage_publish()"
 $P -At -d $DB -c "SELECT event FROM pubdata.openlineage_events(0, 10000)" >"$OUT/stream.jsonl" || fail "openlineage_events()"
+[ -s "$OUT/stream.jsonl" ] || fail "the stream is empty"
 echo "82_conformance: the OpenLineage event stream"
 node "$HERE/validate_openlineage.mjs" "$OUT/stream.jsonl" "$base" || fail "OpenLineage stream (in $OUT/stream.jsonl)"
 # the column facet is there: the mart's visits aggregate the view's stop_visits

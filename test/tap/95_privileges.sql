@@ -60,11 +60,12 @@ SELECT is_empty($$SELECT r.rolname FROM pg_roles r
 	WHERE has_function_privilege(r.oid, 'pubdata._audit_bench_fill(bigint,integer,integer,integer)', 'EXECUTE')
 	  AND NOT r.rolsuper$$,
 	'pubdata._audit_bench_fill is executable by no role but superusers');
--- the OpenLineage stream's order lock and writer: pubdata's own code only (a
--- role that could take the lock would hold every lineage-making commit)
+-- the OpenLineage stream's order lock and writers: pubdata's own code only (a
+-- role that could take the lock would hold every publication)
 SELECT is_empty($$SELECT r.rolname || ' ' || f FROM pg_roles r,
 		unnest(ARRAY['pubdata._openlineage_lock()',
 					 'pubdata._openlineage_emit(oid,text,oid[],text[],text[],bigint[],timestamptz,text,bigint,text,boolean)',
+					 'pubdata._openlineage_pending_n()',
 					 'pubdata._lineage_stream_claim(regclass)']) f
 	WHERE has_function_privilege(r.oid, f, 'EXECUTE') AND NOT r.rolsuper$$,
 	'the OpenLineage stream''s lock and writer are executable by no role but superusers (the extension owner)');
@@ -83,7 +84,7 @@ SELECT is_empty($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_d
 		'pubdata.verify_audit_chain', 'pubdata.audit_chain_head', 'pubdata._audit_records',
 		'pubdata.verify_audit_chain_incremental', 'pubdata.audit_records', 'pubdata._audit_records_where',
 		'pubdata._access_rows', 'pubdata.audit_summarise', 'pubdata._usage_reads', 'pubdata._audit_bench_fill',
-		'pubdata.openlineage_events', 'pubdata.openlineage_events_prune',
+		'pubdata.openlineage_events', 'pubdata.openlineage_events_prune', 'pubdata.openlineage_publish',
 		'pubdata.publish_catalog_to_province', 'pubdata.add_federated_city', 'pubdata.remove_federated_city',
 		'pubdata.province_evaluation', 'pubdata._audit_receive', 'pubdata.audit_servers', 'pubdata.verify_audit_chains',
 		'pubdata._audit_shipped_records', 'pubdata._shipped_access_rows', 'pubdata._verify_shipped_chains',

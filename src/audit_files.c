@@ -250,13 +250,26 @@ audit_find_record(uint64 seq, uint8 *hash)
 }
 
 /*
+ * Two small files keep one record of the chain (seq, hash, times) each,
+ * with a magic number and a CRC:
+ *
  * The anchor file pg_pubdata/anchor: the last anchor taken (by the launcher,
  * and by the postmaster at a clean shutdown), beside the audit directory
  * rather than in it.  It lets the postmaster, which cannot read tables, see
  * at startup that records an anchor proves are gone, and continue the chain
  * after them.  pubdata.audit_anchor is the stronger copy.
+ *
+ * The pruned prefix (pg_pubdata/audit/pruned): the last record that
+ * pubdata.audit_prune() removed after it was archived (seq, hash, time;
+ * taken_at is when it was pruned).  The live chain begins after it: its
+ * first record links to that hash, the checks at startup expect the first
+ * segment right after it, and verification starts there.  It is
+ * tamper-evident: the first live record must link to its hash, and the
+ * prune record written into the chain before the segments were removed
+ * states the same seq and hash (a file moved forward over more deleted
+ * segments is reported by verify_audit_chain()).
  */
-typedef struct AuditAnchorFile
+typedef struct AuditRecordFile
 {
 	uint32		magic;
 	uint32		version;
@@ -265,7 +278,78 @@ typedef struct AuditAnchorFile
 	TimestampTz at;
 	TimestampTz taken_at;
 	pg_crc32c	crc;			/* of the bytes before it */
-} AuditAnchorFile;
+} AuditRecordFile;
+
+/*
+ * read_record_file
+ *		1 read into *an, 0 the file does not exist, -1 unreadable or damaged.
+ */
+static int
+read_record_file(const char *path, uint32 magic, AuditAnchor *an)
+{
+	AuditRecordFile f;
+	int			fd;
+	ssize_t		n;
+	pg_crc32c	crc;
+
+	fd = BasicOpenFile(path, O_RDONLY | PG_BINARY);
+	if (fd < 0)
+		return errno == ENOENT ? 0 : -1;
+	n = read(fd, &f, sizeof(f));
+	close(fd);
+	if (n != sizeof(f))
+		return -1;
+	INIT_CRC32C(crc);
+	COMP_CRC32C(crc, &f, offsetof(AuditRecordFile, crc));
+	FIN_CRC32C(crc);
+	if (f.magic != magic || f.version != 1 || !EQ_CRC32C(crc, f.crc) || f.seq == 0)
+		return -1;
+	an->seq = f.seq;
+	memcpy(an->hash, f.hash, AUDIT_HASH_LEN);
+	an->at = f.at;
+	an->taken_at = f.taken_at;
+	return 1;
+}
+
+/*
+ * write_record_file
+ *		Written aside, fsynced, renamed into place; false after reporting at
+ *		elevel that the file "what" could not be written (with detail, if any).
+ */
+static bool
+write_record_file(const char *path, uint32 magic, const AuditAnchor *an, int elevel,
+				  const char *what, const char *detail)
+{
+	AuditRecordFile f;
+	int			fd;
+	char		tmp[MAXPGPATH];
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	memset(&f, 0, sizeof(f));
+	f.magic = magic;
+	f.version = 1;
+	f.seq = an->seq;
+	memcpy(f.hash, an->hash, AUDIT_HASH_LEN);
+	f.at = an->at;
+	f.taken_at = an->taken_at;
+	INIT_CRC32C(f.crc);
+	COMP_CRC32C(f.crc, &f, offsetof(AuditRecordFile, crc));
+	FIN_CRC32C(f.crc);
+
+	fd = BasicOpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
+	if (fd < 0 || write(fd, &f, sizeof(f)) != sizeof(f) || pg_fsync(fd) != 0)
+	{
+		ereport(elevel,
+				(errcode_for_file_access(),
+				 errmsg("could not write the %s \"%s\": %m", what, tmp),
+				 detail ? errdetail("%s", detail) : 0));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	close(fd);
+	return durable_rename(tmp, path, elevel) == 0;
+}
 
 /*
  * audit_read_anchor_file
@@ -274,28 +358,7 @@ typedef struct AuditAnchorFile
 bool
 audit_read_anchor_file(AuditAnchor *an)
 {
-	AuditAnchorFile f;
-	int			fd;
-	ssize_t		n;
-	pg_crc32c	crc;
-
-	fd = BasicOpenFile(AUDIT_ANCHOR_FILE, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		return false;
-	n = read(fd, &f, sizeof(f));
-	close(fd);
-	if (n != sizeof(f))
-		return false;
-	INIT_CRC32C(crc);
-	COMP_CRC32C(crc, &f, offsetof(AuditAnchorFile, crc));
-	FIN_CRC32C(crc);
-	if (f.magic != AUDIT_ANCHOR_MAGIC || f.version != 1 || !EQ_CRC32C(crc, f.crc) || f.seq == 0)
-		return false;
-	an->seq = f.seq;
-	memcpy(an->hash, f.hash, AUDIT_HASH_LEN);
-	an->at = f.at;
-	an->taken_at = f.taken_at;
-	return true;
+	return read_record_file(AUDIT_ANCHOR_FILE, AUDIT_ANCHOR_MAGIC, an) > 0;
 }
 
 /*
@@ -305,34 +368,31 @@ audit_read_anchor_file(AuditAnchor *an)
 bool
 audit_write_anchor_file(const AuditAnchor *an, int elevel)
 {
-	AuditAnchorFile f;
-	int			fd;
-	const char *tmp = AUDIT_ANCHOR_FILE ".tmp";
+	return write_record_file(AUDIT_ANCHOR_FILE, AUDIT_ANCHOR_MAGIC, an, elevel,
+							 "audit anchor file",
+							 "pubdata.audit_anchor and the server log keep the anchor.");
+}
 
-	memset(&f, 0, sizeof(f));
-	f.magic = AUDIT_ANCHOR_MAGIC;
-	f.version = 1;
-	f.seq = an->seq;
-	memcpy(f.hash, an->hash, AUDIT_HASH_LEN);
-	f.at = an->at;
-	f.taken_at = an->taken_at;
-	INIT_CRC32C(f.crc);
-	COMP_CRC32C(f.crc, &f, offsetof(AuditAnchorFile, crc));
-	FIN_CRC32C(f.crc);
+/*
+ * audit_read_pruned
+ *		See audit_store.h: 1 read, 0 none (nothing was ever pruned), -1
+ *		damaged.
+ */
+int
+audit_read_pruned(AuditAnchor *p)
+{
+	return read_record_file(AUDIT_PRUNED_FILE, AUDIT_PRUNED_MAGIC, p);
+}
 
-	fd = BasicOpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-	if (fd < 0 || write(fd, &f, sizeof(f)) != sizeof(f) || pg_fsync(fd) != 0)
-	{
-		ereport(elevel,
-				(errcode_for_file_access(),
-				 errmsg("could not write the audit anchor file \"%s\": %m", tmp),
-				 errdetail("pubdata.audit_anchor and the server log keep the anchor.")));
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	close(fd);
-	return durable_rename(tmp, AUDIT_ANCHOR_FILE, elevel) == 0;
+/*
+ * audit_write_pruned
+ *		See audit_store.h: written aside, fsynced, renamed into place.
+ */
+bool
+audit_write_pruned(const AuditAnchor *p, int elevel)
+{
+	return write_record_file(AUDIT_PRUNED_FILE, AUDIT_PRUNED_MAGIC, p, elevel,
+							 "pruned audit prefix", NULL);
 }
 
 /*
@@ -360,94 +420,4 @@ audit_log_anchor(const AuditAnchor *an, uint64 system_identifier, const char *re
 			(errmsg("pubdata: audit anchor seq=" UINT64_FORMAT " hash=%s at=%s system=" UINT64_FORMAT " reason=%s",
 					an->seq, hex, when, system_identifier, reason),
 			 errhidestmt(true)));
-}
-
-
-/*
- * The pruned prefix (pg_pubdata/audit/pruned): the last record that
- * pubdata.audit_prune() removed after it was archived (seq, hash, time).
- * The live chain begins after it: its first record links to that hash, the
- * checks at startup expect the first segment right after it, and
- * verification starts there.  It is tamper-evident: the first live record
- * must link to its hash, and the prune record written into the chain before
- * the segments were removed states the same seq and hash (a file moved
- * forward over more deleted segments is reported by verify_audit_chain()).
- */
-typedef struct AuditPrunedFile
-{
-	uint32		magic;
-	uint32		version;
-	uint64		seq;
-	uint8		hash[AUDIT_HASH_LEN];
-	TimestampTz at;
-	TimestampTz taken_at;		/* when it was pruned */
-	pg_crc32c	crc;			/* of the bytes before it */
-} AuditPrunedFile;
-
-/*
- * audit_read_pruned
- *		See audit_store.h: 1 read, 0 none (nothing was ever pruned), -1
- *		damaged.
- */
-int
-audit_read_pruned(AuditAnchor *p)
-{
-	AuditPrunedFile f;
-	int			fd;
-	ssize_t		n;
-	pg_crc32c	crc;
-
-	fd = BasicOpenFile(AUDIT_PRUNED_FILE, O_RDONLY | PG_BINARY);
-	if (fd < 0)
-		return errno == ENOENT ? 0 : -1;
-	n = read(fd, &f, sizeof(f));
-	close(fd);
-	if (n != sizeof(f))
-		return -1;
-	INIT_CRC32C(crc);
-	COMP_CRC32C(crc, &f, offsetof(AuditPrunedFile, crc));
-	FIN_CRC32C(crc);
-	if (f.magic != AUDIT_PRUNED_MAGIC || f.version != 1 || !EQ_CRC32C(crc, f.crc) || f.seq == 0)
-		return -1;
-	p->seq = f.seq;
-	memcpy(p->hash, f.hash, AUDIT_HASH_LEN);
-	p->at = f.at;
-	p->taken_at = f.taken_at;
-	return 1;
-}
-
-/*
- * audit_write_pruned
- *		See audit_store.h: written aside, fsynced, renamed into place.
- */
-bool
-audit_write_pruned(const AuditAnchor *p, int elevel)
-{
-	AuditPrunedFile f;
-	int			fd;
-	const char *tmp = AUDIT_PRUNED_FILE ".tmp";
-
-	memset(&f, 0, sizeof(f));
-	f.magic = AUDIT_PRUNED_MAGIC;
-	f.version = 1;
-	f.seq = p->seq;
-	memcpy(f.hash, p->hash, AUDIT_HASH_LEN);
-	f.at = p->at;
-	f.taken_at = p->taken_at;
-	INIT_CRC32C(f.crc);
-	COMP_CRC32C(f.crc, &f, offsetof(AuditPrunedFile, crc));
-	FIN_CRC32C(f.crc);
-
-	fd = BasicOpenFile(tmp, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
-	if (fd < 0 || write(fd, &f, sizeof(f)) != sizeof(f) || pg_fsync(fd) != 0)
-	{
-		ereport(elevel,
-				(errcode_for_file_access(),
-				 errmsg("could not write the pruned audit prefix \"%s\": %m", tmp)));
-		if (fd >= 0)
-			close(fd);
-		return false;
-	}
-	close(fd);
-	return durable_rename(tmp, AUDIT_PRUNED_FILE, elevel) == 0;
 }

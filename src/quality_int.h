@@ -282,6 +282,31 @@ extern void quality_note_failure(QualityState *qs, QualityRule *r, TupleTableSlo
 extern void quality_row_json(QualityState *qs, QualityRule *r, TupleTableSlot *slot,
 							 StringInfo buf, uint32 dupcount);
 
+/*
+ * quality_scan_row
+ *		One row of leaf leafno read by a scan (one process or a parallel
+ *		participant): counted, converted to the resource's layout when the
+ *		partition's differs (pslot), deformed up to the last checked column
+ *		and evaluated.  Inline: it is the scans' per-row step.
+ */
+static inline void
+quality_scan_row(QualityState *qs, int leafno, TupleTableSlot *slot, TupleTableSlot *pslot)
+{
+	QualityLeaf *l = &qs->leaves[leafno];
+	TupleTableSlot *s = slot;
+
+	qs->nrows++;
+	l->rows++;
+	if (pslot)
+	{
+		s = execute_attr_map_slot(l->map->attrMap, slot, pslot);
+		s->tts_tid = slot->tts_tid;
+	}
+	else if (qs->maxattr > 0)
+		slot_getsomeattrs(s, qs->maxattr);
+	quality_eval_row(qs, s, quality_locator(qs, leafno, &slot->tts_tid));
+}
+
 /* quality_parallel.c */
 extern bool quality_scan_parallel(QualityState *qs);
 

@@ -403,7 +403,6 @@ scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 			pubdata_progress_set(PUBDATA_PROGRESS_RELID, l->relid);
 		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 		{
-			TupleTableSlot *s = slot;
 			BlockNumber blk = ItemPointerGetBlockNumber(&slot->tts_tid);
 
 			CHECK_FOR_INTERRUPTS();
@@ -416,16 +415,7 @@ scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 				if (leader)
 					progress_of_scans(qs, sh, scans);
 			}
-			qs->nrows++;
-			l->rows++;
-			if (pslot)
-			{
-				s = execute_attr_map_slot(l->map->attrMap, slot, pslot);
-				s->tts_tid = slot->tts_tid;
-			}
-			else if (qs->maxattr > 0)
-				slot_getsomeattrs(s, qs->maxattr);
-			quality_eval_row(qs, s, quality_locator(qs, leafno, &slot->tts_tid));
+			quality_scan_row(qs, leafno, slot, pslot);
 		}
 		table_endscan(scan);
 		ExecDropSingleTupleTableSlot(slot);

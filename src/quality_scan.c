@@ -494,7 +494,6 @@ scan_leaf(QualityState *qs, int leafno, int64 blocks_before)
 	scan = table_beginscan_strat(l->rel, GetActiveSnapshot(), 0, NULL, true, false);
 	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
 	{
-		TupleTableSlot *s = slot;
 		BlockNumber blk = ItemPointerGetBlockNumber(&slot->tts_tid);
 
 		CHECK_FOR_INTERRUPTS();
@@ -506,16 +505,7 @@ scan_leaf(QualityState *qs, int leafno, int64 blocks_before)
 								 blocks_before + progress_blocks(scan, l, ++seen));
 			pubdata_progress_set(PUBDATA_PROGRESS_ROWS_DONE, qs->nrows);
 		}
-		qs->nrows++;
-		l->rows++;
-		if (pslot)
-		{
-			s = execute_attr_map_slot(l->map->attrMap, slot, pslot);
-			s->tts_tid = slot->tts_tid;
-		}
-		else if (qs->maxattr > 0)
-			slot_getsomeattrs(s, qs->maxattr);
-		quality_eval_row(qs, s, quality_locator(qs, leafno, &slot->tts_tid));
+		quality_scan_row(qs, leafno, slot, pslot);
 	}
 	table_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);

@@ -1809,6 +1809,17 @@ audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *ju
 	}
 	else
 	{
+		volatile AuditShared *v = audit;
+
+		/*
+		 * Is the sync worker late?  Looked at without the spinlock first,
+		 * and again under it only when it seems so: otherwise every record
+		 * of every backend would take the same spinlock.  A stale value
+		 * only moves the check to the next record.
+		 */
+		if (v->synced_seq >= seq ||
+			!TimestampDifferenceExceeds(v->last_sync_at, at, 2 * audit_sync_interval))
+			return seq;
 		SpinLockAcquire(&audit->mutex);
 		if (audit->synced_seq < seq &&
 			TimestampDifferenceExceeds(audit->last_sync_at, at, 2 * audit_sync_interval))

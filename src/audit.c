@@ -1655,33 +1655,33 @@ audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *ju
 	/* everything but seq, time and hash is built outside the lock */
 	initStringInfo(&body);
 	audit_append_uint(&body, MyDatabaseId);
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_escaped(&body, a->role_name ? a->role_name : "");
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_int(&body, a->department_id);
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_escaped(&body, a->department_code);
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_escaped(&body, a->resources ? a->resources : "");
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_int(&body, a->grant_id);
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_escaped(&body, a->purpose);
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_escaped(&body, a->command ? a->command : "");
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_uint(&body, a->query_id);
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_uint(&body, a->rows);
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_escaped(&body, a->grants);
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_escaped(&body, a->outcome ? a->outcome : "ok");
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_escaped(&body, a->statement);
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	audit_append_escaped(&body, a->masked);
-	appendStringInfoChar(&body, '\t');
+	appendStringInfoCharMacro(&body, '\t');
 	initStringInfo(&line);
 	enlargeStringInfo(&line, body.len + 2 * AUDIT_HASH_LEN + 64);
 
@@ -1700,9 +1700,9 @@ audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *ju
 	if (at < audit->head_at)
 		at = audit->head_at;	/* keep time monotone (the clock read before the lock) */
 	audit_append_uint(&line, seq);
-	appendStringInfoChar(&line, '\t');
+	appendStringInfoCharMacro(&line, '\t');
 	audit_append_int(&line, (int64) at);
-	appendStringInfoChar(&line, '\t');
+	appendStringInfoCharMacro(&line, '\t');
 	appendBinaryStringInfo(&line, body.data, body.len);
 	audit_sha256(audit->head_hash, line.data, line.len, hash);
 	audit_hex_encode(hash, hex);

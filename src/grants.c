@@ -31,6 +31,7 @@
 #include "access/attnum.h"
 #include "access/xact.h"
 #include "executor/spi.h"
+#include "mb/pg_wchar.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -61,6 +62,16 @@ static HTAB *loaded_depts = NULL;	/* the departments whose grants are read */
 static Oid	watched[7];
 
 static const PubdataGrantSet empty_set = {0, NULL, NULL};
+
+/*
+ * The last answer of pubdata_grants_lookup: a statement asks for the same
+ * department and resource several times (the decision, the copy rule, the
+ * audit record), and the next statement usually asks for it again.  Cleared
+ * whenever the cache is rebuilt or a department is read into it.
+ */
+static const PubdataGrantSet *memo_set = NULL;
+static int64 memo_resource;
+static int32 memo_dept;
 
 static const PubdataGrantSet *LookupLoaded(int64 resource_id, int32 dept);
 
@@ -293,6 +304,10 @@ ReadGrants(const char *sql, int32 dept)
 				g->copy_ok = DatumGetBool(SPI_getbinval(tup, td, 6, &isnull));
 				s = SPI_getvalue(tup, td, 7);
 				g->purpose = s ? pstrdup(s) : NULL;
+				g->purpose_audit = g->purpose;
+				if (s && pg_mbstrlen(s) > PUBDATA_PURPOSE_MAX)
+					g->purpose_audit = psprintf("%.*s ...",
+												pg_mbcharcliplen(s, strlen(s), PUBDATA_PURPOSE_MAX), s);
 				s = SPI_getvalue(tup, td, 8);
 				g->scenario = s ? pstrdup(s) : NULL;
 			}
@@ -318,6 +333,7 @@ ResetGrants(void)
 	Oid			nsp = pubdata_schema_oid();
 	int			i;
 
+	memo_set = NULL;
 	pubdata_fresh_context(&grant_cxt, CacheMemoryContext, "pubdata grant cache");
 	grant_cache = pubdata_blob_hash("pubdata grants", sizeof(GrantKey), sizeof(GrantEntry), 256, grant_cxt);
 	loaded_depts = pubdata_blob_hash("pubdata grant departments", sizeof(int32), sizeof(int32), 16, grant_cxt);
@@ -343,6 +359,7 @@ LoadDepartment(int32 dept)
 	GrantEntry *e;
 	int			i;
 
+	memo_set = NULL;
 	(void) hash_search(loaded_depts, &dept, HASH_ENTER, NULL);
 	if (!installed)
 		return;
@@ -380,15 +397,27 @@ LoadDepartment(int32 dept)
 const PubdataGrantSet *
 pubdata_grants_lookup(int64 resource_id, int32 dept)
 {
+	const PubdataGrantSet *set;
+
 	if (grants_loading)
 		return &empty_set;
 	if (!IsTransactionState())
 		return LookupLoaded(resource_id, dept);
 	if (!grants_valid || grant_cache == NULL)
 		ResetGrants();
+	if (memo_set != NULL && memo_resource == resource_id && memo_dept == dept)
+		return memo_set;
 	if (dept != 0 && hash_search(loaded_depts, &dept, HASH_FIND, NULL) == NULL)
 		LoadDepartment(dept);
-	return LookupLoaded(resource_id, dept);
+	set = LookupLoaded(resource_id, dept);
+	/* not kept when an invalidation arrived while the cache was read */
+	if (grants_valid)
+	{
+		memo_set = set;
+		memo_resource = resource_id;
+		memo_dept = dept;
+	}
+	return set;
 }
 
 /*

@@ -23,6 +23,8 @@ typedef struct PubdataGrant
 	bool		scoped;			/* has a row scope */
 	bool		copy_ok;		/* mode copy, consented to by the bureau */
 	char	   *purpose;		/* the request's stated purpose */
+	char	   *purpose_audit;	/* the same, cut for the audit record after
+								 * PUBDATA_PURPOSE_MAX characters */
 	char	   *scenario;		/* code of its scenario, or NULL */
 	Bitmapset  *cols;			/* columns it gives, plus the resource's
 								 * unconditional items (attnum -

@@ -140,11 +140,13 @@ typedef struct TextKey
 typedef struct TextEntry
 {
 	TextKey		key;
-	char	   *text;
+	char	   *raw;			/* the statement's own text */
+	char	   *text;			/* its form in the audit record */
 } TextEntry;
 
 #define TEXT_CACHE_MAX 1024
 static HTAB *text_cache = NULL;
+static TextEntry *text_last = NULL;	/* the entry used last */
 static MemoryContext text_cxt = NULL;
 
 static bool check_purpose(char **newval, void **extra, GucSource source);
@@ -316,7 +318,15 @@ StatementText(QueryDesc *qd)
 	if (len <= 0 || loc + len > srclen)
 		len = srclen - loc;
 
-	/* the same statement text (not only the same query id) reuses its form */
+	/*
+	 * The same statement text (not only the same query id) reuses its form:
+	 * the one of the last statement, compared byte for byte (a prepared
+	 * statement executed again), or one found by its hash.
+	 */
+	if (audit_statement == AUDIT_STATEMENT_NORMALIZED && text_last != NULL &&
+		text_last->key.query_id == ps->queryId && text_last->key.len == len &&
+		memcmp(text_last->raw, src + loc, len) == 0)
+		return pstrdup(text_last->text);
 	memset(&key, 0, sizeof(key));
 	key.query_id = ps->queryId;
 	key.len = len;
@@ -324,8 +334,11 @@ StatementText(QueryDesc *qd)
 	if (audit_statement == AUDIT_STATEMENT_NORMALIZED && text_cache != NULL)
 	{
 		e = hash_search(text_cache, &key, HASH_FIND, NULL);
-		if (e)
+		if (e && memcmp(e->raw, src + loc, len) == 0)
+		{
+			text_last = e;
 			return pstrdup(e->text);
+		}
 	}
 	stmt = pnstrdup(src + loc, len);
 	text = stmt;
@@ -356,12 +369,22 @@ StatementText(QueryDesc *qd)
 		if (text_cache == NULL || hash_get_num_entries(text_cache) >= TEXT_CACHE_MAX)
 		{
 			/* full: start again rather than grow */
+			text_last = NULL;
 			pubdata_fresh_context(&text_cxt, TopMemoryContext, "pubdata statement texts");
 			text_cache = pubdata_blob_hash("pubdata statement texts", sizeof(TextKey), sizeof(TextEntry),
 										   256, text_cxt);
 		}
 		e = hash_search(text_cache, &key, HASH_ENTER, &found);
+		if (found)
+		{
+			/* a different text of the same hash: it replaces the one kept */
+			pfree(e->raw);
+			pfree(e->text);
+		}
+		e->raw = MemoryContextAlloc(text_cxt, len);
+		memcpy(e->raw, src + loc, len);
 		e->text = MemoryContextStrdup(text_cxt, text);
+		text_last = e;
 	}
 	return text;
 }
@@ -1442,17 +1465,13 @@ BuildRecord(GuardFrame *f, PubdataResource **resv)
 			const PubdataGrant *g = &set->grants[j];
 			int			k;
 			bool		used = false;
-			char	   *p;
+			const char *p;
 
 			for (k = 0; k < f->rels[i].ngrants; k++)
 				used |= (f->rels[i].grants[k] == g->id);
 			if (!used || g->purpose == NULL)
 				continue;
-			if (pg_mbstrlen(g->purpose) > PUBDATA_PURPOSE_MAX)
-				p = psprintf("%.*s ...", pg_mbcharcliplen(g->purpose, strlen(g->purpose), PUBDATA_PURPOSE_MAX),
-							 g->purpose);
-			else
-				p = g->purpose;
+			p = g->purpose_audit;
 			if (purposes.len > 0 && strstr(purposes.data, p) != NULL)
 				continue;
 			if (purposes.len > 0)

@@ -1253,12 +1253,6 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 			bool		conflict = false;
 			int			k;
 
-			if (pass == 0)
-			{
-				any = bms_union(any, g->cols);
-				if (g->expires_at > now)
-					granted = bms_union(granted, g->cols);
-			}
 			if (!bms_is_subset(cols, pass == 0 ? g->clear : g->cols))
 				continue;
 			/* a masked grant must agree with the rules chosen so far */
@@ -1331,6 +1325,13 @@ Decide(QueryDesc *qd, GuardRel *gr, PubdataResource *res, Bitmapset *cols,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("grant " INT64_FORMAT " of resource \"%s\" has expired", expired_id, res->code),
 				 errhint("Request it again: SELECT pubdata.request_share('%s', purpose => '...');", res->code)));
+	/* the items of all the department's grants, and of its live ones */
+	for (i = 0; res->published && i < set->ngrants; i++)
+	{
+		any = bms_add_members(any, set->grants[i].cols);
+		if (set->grants[i].expires_at > now)
+			granted = bms_add_members(granted, set->grants[i].cols);
+	}
 	if (set->shared)
 		any = bms_add_members(any, set->shared);
 	if (any != NULL && bms_is_subset(cols, any))

@@ -1,7 +1,7 @@
 # Shared shell functions for test/run.sh and the shell tests.
 
 PG_CONFIG=${PG_CONFIG:-/usr/lib/postgresql/15/bin/pg_config}
-PUBDATA_PACKAGES="postgresql-15 postgresql-server-dev-15 libjson-c-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-pgaudit postgresql-15-partman default-jdk-headless libpostgresql-jdbc-java gcc make"
+PUBDATA_PACKAGES="postgresql-15 postgresql-server-dev-15 libjson-c-dev postgresql-15-pgtap libtap-parser-sourcehandler-pgtap-perl postgresql-15-pgaudit postgresql-15-partman default-jdk-headless libpostgresql-jdbc-java valgrind gcc make"
 
 # ensure_packages: install the Debian packages the build and tests need, if missing.
 ensure_packages() {

@@ -39,42 +39,10 @@ drop_all
 WORK=$(mktemp -d /tmp/pubdata-bench22.XXXXXX)
 trap 'drop_all; rm -rf "$WORK"' EXIT
 
-$P -d postgres -c "CREATE DATABASE $DB" -c "CREATE ROLE $PROV LOGIN" -c "CREATE ROLE $DEPT LOGIN" >/dev/null || exit 1
-$P -d $DB >/dev/null <<SQL || exit 1
-SET client_min_messages = warning;
-CREATE EXTENSION pubdata CASCADE;
-SELECT pubdata.add_department('police', '市公安局', '331100', 'administrative', '$PROV');
-SELECT pubdata.add_department('civil', '莲都区民政局', '331102', 'administrative', '$DEPT');
-CREATE SCHEMA police AUTHORIZATION $PROV;
-SQL
-# the provider builds and registers its table, as its own login
-$P -d $DB -U $PROV >/dev/null <<'SQL' || exit 1
-SET client_min_messages = warning;
--- as in the regression tests: approving a grant does not give schema usage (yet)
-GRANT USAGE ON SCHEMA police TO PUBLIC;
-CREATE TABLE police.h2 (id integer PRIMARY KEY, id_number text NOT NULL, name text NOT NULL, region text NOT NULL);
--- ten regions; region 331102 holds the ids that are multiples of 10
-INSERT INTO police.h2
-SELECT g, '3311021990' || lpad(g::text, 8, '0'), '姓名' || g,
-	   (ARRAY['331102', '331100', '331121', '331122', '331123', '331124', '331125', '331126', '331127', '331181'])[1 + g % 10]
-  FROM generate_series(1, 100000) g;
-SELECT pubdata.register_resource('police.h2', 'PS-H2', '户籍人口信息', 'police', 'restricted', 'not_open', 'daily', 3);
-SELECT pubdata.submit_resource('PS-H2');
-SQL
-$P -d $DB >/dev/null <<'SQL' || exit 1
-SELECT pubdata.review_resource('PS-H2', true), pubdata.publish_resource('PS-H2');
-VACUUM ANALYZE police.h2;
-SQL
-# the department asks as its login, the provider answers as its login
-req=$(q -d $DB -U $DEPT -c "SELECT pubdata.request_share('PS-H2', '低保资格核查', ARRAY['id', 'name', 'region'])") || exit 1
-q -d $DB -U $PROV -c "SELECT pubdata.decide_share($req, true, row_scope => '{\"region\": \"331102\"}')" >/dev/null || exit 1
+. "$(dirname "$0")/lib/lookup_db.sh"
+lookup_db_setup "$BIN" $DB $PROV $DEPT || exit 1
+lookup_db_script "$WORK/lookup.sql"
 
-cat >"$WORK/lookup.sql" <<'SQL'
-\set id 10 * random(1, 10000)
-SELECT name FROM police.h2 WHERE id = :id;
-SQL
-
-# check ROLE: the login reads a row of its region, and none of another region
 check() {
 	local got
 	got=$(q -d $DB -U "$1" -c "SELECT count(*) FROM police.h2 WHERE id IN (10, 99990)" \

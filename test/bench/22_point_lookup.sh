@@ -4,9 +4,10 @@
 # against the provider running the same statement on the same table.
 #
 # police.h2 (id, id_number, name, region), ten regions, registered, submitted,
-# reviewed and published through the pubdata API.  The department's one live
-# grant gives items (id, name, region) with row scope {"region": "331102"};
-# every lookup draws an id from that region, so every lookup finds its row.
+# reviewed and published through the pubdata API (lib/lookup_db.sh, shared
+# with 23_point_lookup_instructions).  The department's one live grant gives
+# items (id, name, region) with row scope {"region": "331102"}; every lookup
+# draws an id from that region, so every lookup finds its row.
 # Audit on (the default): each department lookup writes an audit record.
 #
 # Cases: one grant on the table, then 200 more departments holding grants on
@@ -18,12 +19,12 @@
 # >= 0.85), and at -c 1 the cost of one governed lookup in microseconds above
 # the provider's (1e6/dept_tps - 1e6/prov_tps).
 # Env (test/run.sh): PUBDATA_BINDIR, PGHOST, PGPORT, PGUSER.
-# BENCH_SECONDS (default 2) per run, BENCH_ROUNDS (default 5) rounds,
+# BENCH_SECONDS (default 3) per run, BENCH_ROUNDS (default 7) rounds,
 # BENCH_LOOKUP_DEPARTMENTS (default 200) departments in the second case.
 set -uo pipefail
 BIN=${PUBDATA_BINDIR:?}
-SECS=${BENCH_SECONDS:-2}
-ROUNDS=${BENCH_ROUNDS:-5}
+SECS=${BENCH_SECONDS:-3}
+ROUNDS=${BENCH_ROUNDS:-7}
 NDEPT=${BENCH_LOOKUP_DEPARTMENTS:-200}
 DB=pubdata_bench_lookup
 PROV=bench22_police

@@ -114,7 +114,6 @@
 #include "utils/tuplestore.h"
 
 #define AUDIT_PARENT_DIR	"pg_pubdata"
-#define AUDIT_DIR			"pg_pubdata/audit"
 #define AUDIT_STATE_FILE	"pg_pubdata/audit/head"
 #define AUDIT_SEG_SUFFIX	".log"
 #define AUDIT_NFIELDS_V1	13	/* fields of a 0.1 record line, hash included */
@@ -212,7 +211,17 @@ static void audit_check_recovered(bool had_segments);
 void
 audit_seg_path(char *path, size_t size, uint64 seq)
 {
-	snprintf(path, size, AUDIT_DIR "/%020llu" AUDIT_SEG_SUFFIX,
+	audit_seg_path_in(AUDIT_DIR, path, size, seq);
+}
+
+/*
+ * audit_seg_path_in
+ *		The same in another chain's directory (a shipped chain's).
+ */
+void
+audit_seg_path_in(const char *dir, char *path, size_t size, uint64 seq)
+{
+	snprintf(path, size, "%s/%020llu" AUDIT_SEG_SUFFIX, dir,
 			 (unsigned long long) seq);
 }
 
@@ -611,6 +620,16 @@ uint64_cmp(const void *a, const void *b)
 uint64 *
 audit_list_segments(int *count, int elevel)
 {
+	return audit_list_segments_in(AUDIT_DIR, count, elevel);
+}
+
+/*
+ * audit_list_segments_in
+ *		The same for the chain in directory path (a shipped chain's).
+ */
+uint64 *
+audit_list_segments_in(const char *path, int *count, int elevel)
+{
 	DIR		   *dir;
 	struct dirent *de;
 	uint64	   *segs;
@@ -618,14 +637,14 @@ audit_list_segments(int *count, int elevel)
 				cap = 16;
 
 	segs = palloc(cap * sizeof(uint64));
-	dir = AllocateDir(AUDIT_DIR);
+	dir = AllocateDir(path);
 	if (dir == NULL && errno == ENOENT)
 	{
 		/* never preloaded: nothing was ever recorded */
 		*count = 0;
 		return segs;
 	}
-	while ((de = ReadDirExtended(dir, AUDIT_DIR, elevel)) != NULL)
+	while ((de = ReadDirExtended(dir, path, elevel)) != NULL)
 	{
 		uint64		s = audit_seg_name_parse(de->d_name);
 
@@ -871,7 +890,7 @@ audit_check_segments(StringInfo problems, uint64 *first_lost, uint64 *last_lost)
 	uint64		prev_last = 0;
 	uint64		prev_seg = 0;
 	AuditAnchor pruned;
-	int			pr = audit_read_pruned(&pruned);
+	int			pr = audit_read_pruned(AUDIT_DIR, &pruned);
 
 	/* archived and pruned: the live log begins after the pruned prefix */
 	if (pr > 0)
@@ -1138,7 +1157,7 @@ audit_recover(void)
 	{
 		AuditAnchor pruned;
 
-		if (audit_read_pruned(&pruned) > 0)
+		if (audit_read_pruned(AUDIT_DIR, &pruned) > 0)
 		{
 			audit->head_seq = pruned.seq;
 			memcpy(audit->head_hash, pruned.hash, AUDIT_HASH_LEN);

@@ -40,6 +40,19 @@
  * and the archive's link to the live chain (the pruned prefix, or the live
  * record at the archive's end).
  *
+ * The chain.  All three take a last argument server: NULL (or this server's
+ * audit id) is the own log, another id a chain a standby shipped here
+ * (pg_pubdata/shipped/<id>/, audit_ship.c: audit_chain_open).  The code is
+ * the same for both, on the chain's directory: its segments, its pruned
+ * prefix (dir/pruned), its record lookup (audit_find_record_in).  What
+ * differs: a shipped chain's head segment (the one the receiver appends to)
+ * is its current one, its first record links to its fork, its records are
+ * counted in audit_usage_shipped, and its manifests say server=<id>, so an
+ * archive of one chain is never continued, pruned or verified as another's.
+ * Before a prune removes a record at which a chain kept here forks, that
+ * chain keeps the record's hash (audit_keep_origin_forks), so that its fork
+ * stays checked.
+ *
  * The server writes and removes the files, so these functions are for
  * superusers and members of pg_write_server_files (archive, prune) or
  * pg_read_server_files (verify), like COPY to or from a file; EXECUTE is
@@ -70,7 +83,6 @@
 #include "utils/timestamp.h"
 #include "utils/tuplestore.h"
 
-#define AUDIT_DIR			"pg_pubdata/audit"
 #define MANIFEST_HEADER		"pubdata audit archive manifest 1"
 
 /* One archived segment, as its manifest line states it. */
@@ -91,6 +103,7 @@ typedef struct ArchManifest
 {
 	char		file[MAXPGPATH];
 	uint64		system_identifier;
+	char		server[33];		/* the audit id of the chain; "" not stated */
 	uint64		prev_seq;
 	uint8		prev_hash[AUDIT_HASH_LEN];
 	uint64		last_seq;
@@ -293,6 +306,8 @@ manifest_parse(const char *path, char **problem)
 		v = eq + 1;
 		if (strcmp(line, "system_identifier") == 0)
 			m->system_identifier = strtoull(v, NULL, 10);
+		else if (strcmp(line, "server") == 0)
+			strlcpy(m->server, v, sizeof(m->server));
 		else if (strcmp(line, "prev_seq") == 0)
 			m->prev_seq = strtoull(v, NULL, 10), got |= 1;
 		else if (strcmp(line, "prev_hash") == 0 && audit_hex_decode(v, m->prev_hash))
@@ -455,9 +470,9 @@ lock_archiving(void)
 	(void) LockAcquire(&tag, ExclusiveLock, false, false);
 }
 
-/* The hash of record seq: the record before a segment. */
+/* The hash of record seq of chain c: the record before a segment. */
 static void
-hash_before(uint64 seq, const AuditAnchor *pruned, bool have_pruned, uint8 *out)
+hash_before(const AuditChain *c, uint64 seq, const AuditAnchor *pruned, bool have_pruned, uint8 *out)
 {
 	if (seq == 0)
 	{
@@ -469,12 +484,93 @@ hash_before(uint64 seq, const AuditAnchor *pruned, bool have_pruned, uint8 *out)
 		memcpy(out, pruned->hash, AUDIT_HASH_LEN);
 		return;
 	}
-	if (audit_find_record(seq, out) != 1)
+	if (!c->own && seq == c->fork_seq)
+	{
+		memcpy(out, c->fork_hash, AUDIT_HASH_LEN);	/* a shipped chain's fork */
+		return;
+	}
+	if (audit_find_record_in(c->dir, seq, out) != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
 				 errmsg("access audit record " UINT64_FORMAT " is not in the log", seq),
 				 errdetail("The segments to archive must link to the record before them."),
 				 errhint("Run pubdata.verify_audit_chain() to see what is wrong.")));
+}
+
+/*
+ * manifest_of_chain
+ *		Whether manifest m is of chain c: its server line names c, or it has
+ *		none and c is this server's own log.
+ */
+static bool
+manifest_of_chain(const ArchManifest *m, const AuditChain *c)
+{
+	if (m->server[0] == '\0')
+		return c->own;
+	return strcmp(m->server, c->id) == 0;
+}
+
+/*
+ * require_chain_archive
+ *		ERROR unless every manifest of the directory is of this cluster and
+ *		of chain c: an archive of one chain is never continued or pruned
+ *		against another.
+ */
+static void
+require_chain_archive(ArchManifest **ms, int nms, const AuditChain *c, const char *dir)
+{
+	int			i;
+
+	for (i = 0; i < nms; i++)
+	{
+		if (ms[i]->system_identifier != GetSystemIdentifier())
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the archive directory \"%s\" holds another cluster's access audit", dir),
+					 errdetail("Manifest \"%s\" is of the cluster with system identifier " UINT64_FORMAT ".",
+							   ms[i]->file, ms[i]->system_identifier),
+					 errhint("Archive each cluster to a directory of its own.")));
+		if (!manifest_of_chain(ms[i], c))
+			ereport(ERROR,
+					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+					 errmsg("the archive directory \"%s\" holds the access audit chain of another server", dir),
+					 errdetail("Manifest \"%s\" is of server %s; this call is for %s.",
+							   ms[i]->file, ms[i]->server[0] ? ms[i]->server : "(this server's own log)",
+							   c->own ? "this server's own log" : psprintf("server %s", c->id)),
+					 errhint("Archive each server's chain to a directory of its own, and give the server its manifests name.")));
+	}
+}
+
+/*
+ * chain_segments
+ *		The segments of chain c, sorted; *nclosed gets how many of them,
+ *		from the first, are closed: never the one still written (the own
+ *		log's last, a shipped chain's head segment and any after it).
+ */
+static uint64 *
+chain_segments(const AuditChain *c, int *nsegs, int *nclosed)
+{
+	uint64	   *segs;
+
+	if (c->own)
+		(void) audit_flush_for_reader();	/* what waits is part of the log */
+	segs = audit_list_segments_in(c->dir, nsegs, ERROR);
+	*nclosed = Max(*nsegs - 1, 0);
+	if (!c->own)
+		while (*nclosed > 0 && (c->current == 0 || segs[*nclosed - 1] >= c->current))
+			(*nclosed)--;
+	return segs;
+}
+
+/*
+ * chain_words
+ *		" of server NAME (ID)" for a shipped chain, "" for the own log: for
+ *		messages and the event records.
+ */
+static const char *
+chain_words(const AuditChain *c)
+{
+	return c->own ? "" : psprintf(" of server %s (%s)", c->name, c->id);
 }
 
 /* A row of a materialised set-returning function. */
@@ -488,9 +584,10 @@ srf_start(FunctionCallInfo fcinfo)
 PG_FUNCTION_INFO_V1(pubdata_audit_archive);
 
 /*
- * pubdata.audit_archive(before timestamptz, directory text)
+ * pubdata.audit_archive(before timestamptz, directory text, server text)
  *		returns setof (segment, first_seq, last_seq, first_at, last_at,
- *		bytes, sha256): the segments archived by this call.
+ *		bytes, sha256): the segments of the chain of server (NULL: this
+ *		server's own log) archived by this call.
  */
 Datum
 pubdata_audit_archive(PG_FUNCTION_ARGS)
@@ -518,7 +615,8 @@ pubdata_audit_archive(PG_FUNCTION_ARGS)
 	char		mpath[MAXPGPATH];
 	uint8		msha[AUDIT_HASH_LEN];
 	ArchSeg    *lastseg;
-	uint64		nrec;
+	int			nclosed;
+	AuditChain	chain;
 
 	pubdata_require_preload("pubdata.audit_archive()");
 	require_file_role("pubdata.audit_archive()", true);
@@ -535,31 +633,26 @@ pubdata_audit_archive(PG_FUNCTION_ARGS)
 				 errmsg("the cut of pubdata.audit_archive() is in the future"),
 				 errdetail("Only closed segments whose records are all dated before the cut are archived; the current segment never is."),
 				 errhint("Give a time in the past, e.g. now() - interval '90 days'.")));
+	audit_chain_open(PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)), &chain);
 	rsinfo = srf_start(fcinfo);
 	lock_archiving();
 
 	ms = manifests_load(dir, &nms, NULL);
+	require_chain_archive(ms, nms, &chain, dir);
 	for (i = 0; i < nms; i++)
 	{
-		if (ms[i]->system_identifier != GetSystemIdentifier())
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("the archive directory \"%s\" holds another cluster's access audit", dir),
-					 errdetail("Manifest \"%s\" is of the cluster with system identifier " UINT64_FORMAT ".",
-							   ms[i]->file, ms[i]->system_identifier),
-					 errhint("Archive each cluster to a directory of its own.")));
 		if (ms[i]->last_seq > archived_upto)
 		{
 			archived_upto = ms[i]->last_seq;
 			memcpy(archived_hash, ms[i]->last_hash, AUDIT_HASH_LEN);
 		}
 	}
-	have_pruned = (audit_read_pruned(&pruned) > 0);
+	have_pruned = (audit_read_pruned(chain.dir, &pruned) > 0);
 	/* the archive's end must be this chain's record (when still known here) */
 	if (archived_upto > 0)
 	{
 		uint8		h[AUDIT_HASH_LEN];
-		int			r = audit_find_record(archived_upto, h);
+		int			r = audit_find_record_in(chain.dir, archived_upto, h);
 
 		if (r == 1 && memcmp(h, archived_hash, AUDIT_HASH_LEN) != 0)
 			ereport(ERROR,
@@ -568,10 +661,9 @@ pubdata_audit_archive(PG_FUNCTION_ARGS)
 					 errhint("Check both with pubdata.verify_audit_archive('%s') and pubdata.verify_audit_chain().", dir)));
 	}
 
-	(void) audit_flush_for_reader();
-	segs = audit_list_segments(&nsegs, ERROR);
-	/* the last segment is the current one: never archived */
-	for (i = 0; i < nsegs - 1; i++)
+	segs = chain_segments(&chain, &nsegs, &nclosed);
+	/* the current segment is never archived */
+	for (i = 0; i < nclosed; i++)
 	{
 		char		path[MAXPGPATH];
 		char		dest[MAXPGPATH];
@@ -598,11 +690,11 @@ pubdata_audit_archive(PG_FUNCTION_ARGS)
 			if (archived_upto > 0)
 				memcpy(prev, archived_hash, AUDIT_HASH_LEN);
 			else
-				hash_before(prev_seq, &pruned, have_pruned, prev);
+				hash_before(&chain, prev_seq, &pruned, have_pruned, prev);
 			run_prev_seq = prev_seq;
 			memcpy(run_prev, prev, AUDIT_HASH_LEN);
 		}
-		audit_seg_path(path, sizeof(path), segs[i]);
+		audit_seg_path_in(chain.dir, path, sizeof(path), segs[i]);
 		buf = audit_read_file(path, &len, ERROR);
 		s = palloc0(sizeof(ArchSeg));
 		snprintf(s->name, sizeof(s->name), "%020llu.log", (unsigned long long) segs[i]);
@@ -637,7 +729,7 @@ pubdata_audit_archive(PG_FUNCTION_ARGS)
 	if (done == NIL)
 	{
 		ereport(NOTICE,
-				(errmsg("no closed access audit segment to archive before %s", timestamptz_to_str(before)),
+				(errmsg("no closed access audit segment%s to archive before %s", chain_words(&chain), timestamptz_to_str(before)),
 				 errdetail("Segments already in \"%s\" are skipped; the current segment is never archived.", dir)));
 		PG_RETURN_VOID();
 	}
@@ -645,9 +737,12 @@ pubdata_audit_archive(PG_FUNCTION_ARGS)
 	/* the manifest, then the directory itself */
 	lastseg = (ArchSeg *) llast(done);
 	initStringInfo(&man);
-	appendStringInfo(&man, "%s\nsystem_identifier=" UINT64_FORMAT "\ncreated=%s\n"
+	appendStringInfo(&man, "%s\nsystem_identifier=" UINT64_FORMAT "\n", MANIFEST_HEADER, GetSystemIdentifier());
+	if (chain.id[0] != '\0')
+		appendStringInfo(&man, "server=%s\n", chain.id);
+	appendStringInfo(&man, "created=%s\n"
 					 "prev_seq=" UINT64_FORMAT "\nprev_hash=%s\nlast_seq=" UINT64_FORMAT "\nlast_hash=%s\n",
-					 MANIFEST_HEADER, GetSystemIdentifier(), timestamptz_to_str(GetCurrentTimestamp()),
+					 timestamptz_to_str(GetCurrentTimestamp()),
 					 run_prev_seq, hex_of(run_prev), lastseg->last, hex_of(lastseg->last_hash));
 	foreach(lc, done)
 	{
@@ -663,12 +758,10 @@ pubdata_audit_archive(PG_FUNCTION_ARGS)
 	fsync_fname(dir, true);
 	sha256_of(man.data, man.len, msha);
 
-	nrec = lastseg->last - run_prev_seq;
 	audit_write_event(GetUserNameFromId(GetUserId(), false), "ARCHIVE", AUDIT_EVENT_ARCHIVED, 0,
-					  psprintf("archived records " UINT64_FORMAT " to " UINT64_FORMAT " (hash %s), %d segment(s), in %s (manifest sha256 %s)",
-							   run_prev_seq + 1, lastseg->last, hex_of(lastseg->last_hash),
+					  psprintf("archived records " UINT64_FORMAT " to " UINT64_FORMAT "%s (hash %s), %d segment(s), in %s (manifest sha256 %s)",
+							   run_prev_seq + 1, lastseg->last, chain_words(&chain), hex_of(lastseg->last_hash),
 							   list_length(done), mpath, hex_of(msha)));
-	(void) nrec;
 
 	foreach(lc, done)
 	{
@@ -735,9 +828,10 @@ summarised_seq(const char *standby_id)
 PG_FUNCTION_INFO_V1(pubdata_audit_prune);
 
 /*
- * pubdata.audit_prune(directory text, upto_seq bigint DEFAULT NULL)
+ * pubdata.audit_prune(directory text, upto_seq bigint DEFAULT NULL,
+ *					  server text DEFAULT NULL)
  *		returns (segments, first_seq, last_seq): the archived segments
- *		removed from the live log.
+ *		removed from the live chain of server (NULL: this server's own log).
  */
 Datum
 pubdata_audit_prune(PG_FUNCTION_ARGS)
@@ -763,6 +857,9 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 	int64		summ;
 	Datum		values[3];
 	bool		nulls[3] = {0};
+	int			nclosed;
+	int			nleft = 0;
+	AuditChain	chain;
 
 	pubdata_require_preload("pubdata.audit_prune()");
 	require_file_role("pubdata.audit_prune()", true);
@@ -778,27 +875,36 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 					 errmsg("upto_seq must be positive, not " INT64_FORMAT, upto),
 					 errhint("Give the last record to prune, or NULL for every archived segment.")));
 	}
+	audit_chain_open(PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2)), &chain);
 	lock_archiving();
 	ms = manifests_load(dir, &nms, NULL);
-	have_pruned = (audit_read_pruned(&pruned) > 0);
-	(void) audit_flush_for_reader();
-	segs = audit_list_segments(&nsegs, ERROR);
+	require_chain_archive(ms, nms, &chain, dir);
+	have_pruned = (audit_read_pruned(chain.dir, &pruned) > 0);
+	segs = chain_segments(&chain, &nsegs, &nclosed);
+	if (have_pruned)			/* left by a prune cut short: removed below */
+		while (nleft < nclosed && nleft + 1 < nsegs && segs[nleft + 1] <= pruned.seq + 1)
+			nleft++;
+	segs += nleft;
+	nsegs -= nleft;
+	nclosed -= nleft;
 	prev_seq = nsegs > 0 ? segs[0] - 1 : 0;
 	if (prev_seq == 0)
 		memset(prev, 0, AUDIT_HASH_LEN);
 	else if (have_pruned && pruned.seq == prev_seq)
 		memcpy(prev, pruned.hash, AUDIT_HASH_LEN);
+	else if (!chain.own && !have_pruned)
+		hash_before(&chain, prev_seq, &pruned, false, prev);	/* its fork */
 	else
 		ereport(ERROR,
 				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("the live access audit log begins at record " UINT64_FORMAT " but no pruned prefix ends at record " UINT64_FORMAT,
-						segs[0], prev_seq),
-				 errhint("Run pubdata.verify_audit_chain() to see what is wrong.")));
+				 errmsg("the live access audit log%s begins at record " UINT64_FORMAT " but no pruned prefix ends at record " UINT64_FORMAT,
+						chain_words(&chain), segs[0], prev_seq),
+				 errhint("Run pubdata.verify_audit_chains() to see what is wrong.")));
 	first_seq = prev_seq + 1;
 	memset(&last, 0, sizeof(last));
 
 	/* from the oldest on: archived, identical copies, up to upto_seq */
-	for (i = 0; i < nsegs - 1; i++)
+	for (i = 0; i < nclosed; i++)
 	{
 		char		name[32];
 		char		path[MAXPGPATH];
@@ -824,7 +930,7 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 					 errmsg("the archived copy \"%s\" differs from its manifest", path),
 					 errdetail("Its SHA-256 is %s, the manifest says %s; nothing was pruned.", hex_of(sha), hex_of(a->sha)),
 					 errhint("Archive the segment again to a new directory: pubdata.audit_archive(before, directory).")));
-		audit_seg_path(path, sizeof(path), segs[i]);
+		audit_seg_path_in(chain.dir, path, sizeof(path), segs[i]);
 		buf = audit_read_file(path, &len, ERROR);
 		sha256_of(buf, len, sha);
 		if (memcmp(sha, a->sha, AUDIT_HASH_LEN) != 0)
@@ -861,7 +967,14 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 	 * standby's shipped chain say so (they are replicated here, so they may
 	 * lag, never lead); the records up to the fork are the primary's own.
 	 */
-	if (RecoveryInProgress())
+	if (!chain.own)
+	{
+		/* a shipped chain: what this database's summaries counted of it */
+		summ = summarised_seq(chain.id);
+		if (summ < 0)
+			summ = 0;
+	}
+	else if (RecoveryInProgress())
 	{
 		uint64		fork = 0;
 		const char *self_id = audit_self_id(&fork);
@@ -894,15 +1007,15 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 	if (summ >= 0 && (uint64) summ < last.last)
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-				 errmsg("access audit records " INT64_FORMAT " to " UINT64_FORMAT " are not in the usage summaries yet",
-						summ + 1, last.last),
+				 errmsg("access audit records " UINT64_FORMAT " to " UINT64_FORMAT "%s are not in the usage summaries yet",
+						Max((uint64) summ + 1, first_seq), last.last, chain_words(&chain)),
 				 errdetail("usage_stats and the evaluation count pruned records from the summaries only."),
 				 errhint("Run SELECT pubdata.audit_summarise(); then prune again.")));
 
 	/* the chain states the prune, durably, before any file goes */
 	audit_write_event(GetUserNameFromId(GetUserId(), false), "PRUNE", AUDIT_EVENT_PRUNED, 0,
-					  psprintf("pruned records " UINT64_FORMAT " to " UINT64_FORMAT " (hash %s) after archiving them in %s",
-							   first_seq, last.last, hex_of(last.last_hash), dir));
+					  psprintf("pruned records " UINT64_FORMAT " to " UINT64_FORMAT "%s (hash %s) after archiving them in %s",
+							   first_seq, last.last, chain_words(&chain), hex_of(last.last_hash), dir));
 	if (!audit_durable_head(&durable))
 		ereport(ERROR,
 				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
@@ -912,19 +1025,21 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 	memcpy(np.hash, last.last_hash, AUDIT_HASH_LEN);
 	np.at = last.last_at;
 	np.taken_at = GetCurrentTimestamp();
-	(void) audit_write_pruned(&np, ERROR);
-	for (i = 0; i < n; i++)
+	/* the chains that fork from a record going keep its hash */
+	audit_keep_origin_forks(&chain, last.last);
+	(void) audit_write_pruned(chain.dir, &np, ERROR);
+	for (i = -nleft; i < n; i++)
 	{
 		char		path[MAXPGPATH];
 
-		audit_seg_path(path, sizeof(path), segs[i]);
+		audit_seg_path_in(chain.dir, path, sizeof(path), segs[i]);
 		if (unlink(path) != 0 && errno != ENOENT)
 			ereport(ERROR,
 					(errcode_for_file_access(),
 					 errmsg("could not remove access audit segment \"%s\": %m", path),
 					 errhint("The pruned prefix is recorded; prune again to remove what is left.")));
 	}
-	fsync_fname(AUDIT_DIR, true);
+	fsync_fname(chain.dir, true);
 
 	values[0] = Int32GetDatum(n);
 	values[1] = Int64GetDatum((int64) first_seq);
@@ -935,9 +1050,10 @@ pubdata_audit_prune(PG_FUNCTION_ARGS)
 PG_FUNCTION_INFO_V1(pubdata_verify_audit_archive);
 
 /*
- * pubdata.verify_audit_archive(directory text)
+ * pubdata.verify_audit_archive(directory text, server text DEFAULT NULL)
  *		returns (ok, segments, records, first_seq, last_seq,
- *		first_broken_seq, detail)
+ *		first_broken_seq, detail): the archive of the chain of server (NULL:
+ *		this server's own log), linked to that live chain.
  */
 Datum
 pubdata_verify_audit_archive(PG_FUNCTION_ARGS)
@@ -960,11 +1076,14 @@ pubdata_verify_audit_archive(PG_FUNCTION_ARGS)
 	bool		have_pruned;
 	Datum		values[7];
 	bool		nulls[7] = {0};
+	AuditChain	chain;
+	bool		foreign = false;
 
 	require_file_role("pubdata.verify_audit_archive()", false);
 	if (get_call_result_type(fcinfo, NULL, &tupdesc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	dir = check_directory(PG_ARGISNULL(0) ? NULL : PG_GETARG_TEXT_PP(0));
+	audit_chain_open(PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1)), &chain);
 	initStringInfo(&problems);
 	initStringInfo(&notes);
 	ms = manifests_load(dir, &nms, &problems);
@@ -1035,11 +1154,18 @@ pubdata_verify_audit_archive(PG_FUNCTION_ARGS)
 		if (m->system_identifier != GetSystemIdentifier())
 			appendStringInfo(&notes, "; manifest \"%s\" is of another cluster (system " UINT64_FORMAT ")",
 							 m->file, m->system_identifier);
+		else if (!manifest_of_chain(m, &chain))
+		{
+			foreign = true;
+			PROBLEM(m->prev_seq + 1, "manifest \"%s\" is of %s, not of %s",
+					m->file, m->server[0] ? psprintf("server %s", m->server) : "the own log of the server that wrote it",
+					chain.own ? "this server's own log" : psprintf("server %s (%s)", chain.name, chain.id));
+		}
 	}
 
 	/* the link to the live chain */
-	have_pruned = (audit_read_pruned(&pruned) > 0);
-	if (nms > 0 && notes.len == 0)
+	have_pruned = (audit_read_pruned(chain.dir, &pruned) > 0);
+	if (nms > 0 && notes.len == 0 && !foreign)
 	{
 		uint8		h[AUDIT_HASH_LEN];
 		bool		matched = false;
@@ -1072,7 +1198,7 @@ pubdata_verify_audit_archive(PG_FUNCTION_ARGS)
 							 pruned.seq, lastseq + 1);
 		else
 		{
-			int			r = audit_find_record(lastseq, h);
+			int			r = audit_find_record_in(chain.dir, lastseq, h);
 
 			if (r == 1 && memcmp(h, lasthash, AUDIT_HASH_LEN) == 0)
 				appendStringInfo(&notes, "; linked to the live chain: the live log still holds record " UINT64_FORMAT ", the same", lastseq);

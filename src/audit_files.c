@@ -28,7 +28,6 @@
 #define AUDIT_ANCHOR_FILE	"pg_pubdata/anchor"	/* outside the audit directory */
 #define AUDIT_ANCHOR_MAGIC	0x5044414e	/* "PDAN" */
 #define AUDIT_TAIL_CHUNK	16384	/* bytes read at a segment's either end */
-#define AUDIT_PRUNED_FILE	"pg_pubdata/audit/pruned"
 #define AUDIT_PRUNED_MAGIC	0x50445052	/* "PDPR" */
 
 /*
@@ -184,11 +183,22 @@ audit_segment_edges(uint64 seg, AuditEdge *first, AuditEdge *last)
 
 /*
  * audit_find_record
- *		See audit_store.h.  Reads the segment that would hold record seq (the
- *		last one named at or before it).
+ *		See audit_store.h: record seq of this server's own log.
  */
 int
 audit_find_record(uint64 seq, uint8 *hash)
+{
+	return audit_find_record_in(AUDIT_DIR, seq, hash);
+}
+
+/*
+ * audit_find_record_in
+ *		See audit_store.h: record seq of the chain in dir (the own log's
+ *		directory or a shipped chain's).  Reads the segment that would hold
+ *		it (the last one named at or before it).
+ */
+int
+audit_find_record_in(const char *dir, uint64 seq, uint8 *hash)
 {
 	uint64	   *segs;
 	int			nsegs;
@@ -204,7 +214,7 @@ audit_find_record(uint64 seq, uint8 *hash)
 	{
 		AuditAnchor pr;
 
-		if (audit_read_pruned(&pr) > 0 && seq <= pr.seq)
+		if (audit_read_pruned(dir, &pr) > 0 && seq <= pr.seq)
 		{
 			if (seq < pr.seq)
 				return AUDIT_RECORD_PRUNED;
@@ -212,14 +222,14 @@ audit_find_record(uint64 seq, uint8 *hash)
 			return 1;
 		}
 	}
-	segs = audit_list_segments(&nsegs, LOG);
+	segs = audit_list_segments_in(dir, &nsegs, LOG);
 	for (i = 0; i < nsegs; i++)
 		if (segs[i] <= seq)
 			seg = segs[i];
 	pfree(segs);
 	if (seg == 0)
 		return 0;
-	audit_seg_path(path, sizeof(path), seg);
+	audit_seg_path_in(dir, path, sizeof(path), seg);
 	buf = audit_read_file(path, &len, LOG);
 	if (buf == NULL)
 		return -1;
@@ -259,15 +269,17 @@ audit_find_record(uint64 seq, uint8 *hash)
  * at startup that records an anchor proves are gone, and continue the chain
  * after them.  pubdata.audit_anchor is the stronger copy.
  *
- * The pruned prefix (pg_pubdata/audit/pruned): the last record that
- * pubdata.audit_prune() removed after it was archived (seq, hash, time;
- * taken_at is when it was pruned).  The live chain begins after it: its
+ * The pruned prefix (pg_pubdata/audit/pruned, and pruned in a shipped
+ * chain's directory): the last record that pubdata.audit_prune() removed
+ * after it was archived (seq, hash, time; taken_at is when it was pruned).  The live chain begins after it: its
  * first record links to that hash, the checks at startup expect the first
  * segment right after it, and verification starts there.  It is
  * tamper-evident: the first live record must link to its hash, and the
  * prune record written into the chain before the segments were removed
  * states the same seq and hash (a file moved forward over more deleted
- * segments is reported by verify_audit_chain()).
+ * segments is reported by verify_audit_chain()).  A shipped chain's prune
+ * record is in the primary's own chain; its prefix file is checked by the
+ * link of its first live record (verify_audit_chains()).
  */
 typedef struct AuditRecordFile
 {
@@ -375,13 +387,16 @@ audit_write_anchor_file(const AuditAnchor *an, int elevel)
 
 /*
  * audit_read_pruned
- *		See audit_store.h: 1 read, 0 none (nothing was ever pruned), -1
- *		damaged.
+ *		See audit_store.h: the prefix of the chain in dir; 1 read, 0 none
+ *		(nothing was ever pruned), -1 damaged.
  */
 int
-audit_read_pruned(AuditAnchor *p)
+audit_read_pruned(const char *dir, AuditAnchor *p)
 {
-	return read_record_file(AUDIT_PRUNED_FILE, AUDIT_PRUNED_MAGIC, p);
+	char		path[MAXPGPATH];
+
+	snprintf(path, sizeof(path), "%s/pruned", dir);
+	return read_record_file(path, AUDIT_PRUNED_MAGIC, p);
 }
 
 /*
@@ -389,9 +404,12 @@ audit_read_pruned(AuditAnchor *p)
  *		See audit_store.h: written aside, fsynced, renamed into place.
  */
 bool
-audit_write_pruned(const AuditAnchor *p, int elevel)
+audit_write_pruned(const char *dir, const AuditAnchor *p, int elevel)
 {
-	return write_record_file(AUDIT_PRUNED_FILE, AUDIT_PRUNED_MAGIC, p, elevel,
+	char		path[MAXPGPATH];
+
+	snprintf(path, sizeof(path), "%s/pruned", dir);
+	return write_record_file(path, AUDIT_PRUNED_MAGIC, p, elevel,
 							 "pruned audit prefix", NULL);
 }
 

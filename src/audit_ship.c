@@ -41,8 +41,11 @@
  * appends, fsyncs, then rewrites the head.  Bytes after the head (a receive
  * cut short by a crash) are cut off before the next append, and sent again.
  * Each chain stays verifiable on its own: _verify_shipped_chains() relinks
- * it from its fork, checks it reaches the head file, and checks the fork
- * against the origin's record when the origin's log is here.
+ * it from its fork (from its pruned prefix once audit_prune() removed its
+ * archived segments, audit_archive.c), checks it reaches the head file, and
+ * checks the fork against the origin's record when the origin's log is
+ * here (once the origin pruned it, against the hash kept in the info file
+ * when it did).
  *
  * The files are cluster-wide like the own log; access_log and the other
  * readers filter by database as they do for the own log.
@@ -101,6 +104,9 @@ typedef struct AuditServer
 	char		name[NAMEDATALEN];	/* its name (this server's as of its
 									 * last start) */
 	char		origin_name[NAMEDATALEN];	/* this server: its origin's name */
+	bool		origin_fork_kept;	/* a shipped chain: its origin's record
+									 * at the fork was pruned, its hash kept */
+	uint8		origin_fork_hash[AUDIT_HASH_LEN];
 } AuditServer;
 
 /* The head of a shipped chain (pg_pubdata/shipped/<id>/head). */
@@ -212,6 +218,8 @@ server_read(const char *path, AuditServer *s)
 			strlcpy(s->name, v, sizeof(s->name));
 		else if (strcmp(line, "origin_name") == 0)
 			strlcpy(s->origin_name, v, sizeof(s->origin_name));
+		else if (strcmp(line, "origin_fork_hash") == 0)
+			s->origin_fork_kept = audit_hex_decode(v, s->origin_fork_hash);
 	}
 	pfree(buf);
 	return is_hex_id(s->id);
@@ -268,6 +276,11 @@ server_write(const char *path, const AuditServer *s, int elevel)
 					"dev=" UINT64_FORMAT "\nino=" UINT64_FORMAT "\ncreated=" INT64_FORMAT "\nname=%s\norigin_name=%s\n",
 					s->id, s->origin, s->fork_seq, hex, s->dev, s->ino, (int64) s->created, s->name,
 					s->origin_name);
+	if (s->origin_fork_kept)
+	{
+		audit_hex_encode(s->origin_fork_hash, hex);
+		text = psprintf("%sorigin_fork_hash=%s\n", text, hex);
+	}
 	return write_durably(path, text, strlen(text), elevel);
 }
 
@@ -889,64 +902,6 @@ shipped_dir(char *dir, size_t size, const char *id)
 	snprintf(dir, size, SHIPPED_DIR "/%s", id);
 }
 
-/*
- * shipped_seg_path
- *		A shipped chain's segment whose first record is seq.
- */
-static void
-shipped_seg_path(char *path, size_t size, const char *dir, uint64 seq)
-{
-	snprintf(path, size, "%s/%020llu.log", dir, (unsigned long long) seq);
-}
-
-/* qsort comparator of segment numbers */
-static int
-u64cmp(const void *a, const void *b)
-{
-	uint64		x = *(const uint64 *) a;
-	uint64		y = *(const uint64 *) b;
-
-	return (x > y) - (x < y);
-}
-
-/*
- * list_dir_segments
- *		The segment numbers in a directory, sorted.
- */
-static uint64 *
-list_dir_segments(const char *dir, int *count)
-{
-	DIR		   *d;
-	struct dirent *de;
-	uint64	   *segs;
-	int			n = 0,
-				cap = 16;
-
-	segs = palloc(cap * sizeof(uint64));
-	d = AllocateDir(dir);
-	while ((de = ReadDir(d, dir)) != NULL)
-	{
-		char	   *end;
-		uint64		s;
-
-		if (strlen(de->d_name) != 24 || strcmp(de->d_name + 20, ".log") != 0)
-			continue;
-		s = strtoull(de->d_name, &end, 10);
-		if (end != de->d_name + 20 || s == 0)
-			continue;
-		if (n == cap)
-		{
-			cap *= 2;
-			segs = repalloc(segs, cap * sizeof(uint64));
-		}
-		segs[n++] = s;
-	}
-	FreeDir(d);
-	qsort(segs, n, sizeof(uint64), u64cmp);
-	*count = n;
-	return segs;
-}
-
 /* list_sort comparator of C strings */
 static int
 id_cmp(const ListCell *a, const ListCell *b)
@@ -981,6 +936,123 @@ list_shipped(void)
 	FreeDir(d);
 	list_sort(ids, id_cmp);
 	return ids;
+}
+
+/*
+ * audit_chain_open
+ *		See audit_ship.h.
+ */
+void
+audit_chain_open(const char *server, AuditChain *c)
+{
+	const AuditServer *self = self_server();
+	char		path[MAXPGPATH];
+	AuditServer info;
+	ShippedHead head;
+
+	memset(c, 0, sizeof(*c));
+	if (server == NULL || (self != NULL && strcmp(server, self->id) == 0))
+	{
+		strlcpy(c->dir, AUDIT_DIR, sizeof(c->dir));
+		c->own = true;
+		if (self != NULL)
+			strlcpy(c->id, self->id, sizeof(c->id));
+		return;
+	}
+	if (!is_hex_id(server))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid audit server id \"%s\"", server),
+				 errhint("Give the id that pubdata.audit_servers() lists (%d hexadecimal digits), or NULL for this server's own log.", SHIP_ID_LEN)));
+	if (RecoveryInProgress())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("this server is a standby: it keeps no shipped audit chain of server %s", server),
+				 errhint("Archive, prune and verify a standby's shipped chain on the primary it ships to.")));
+	strlcpy(c->id, server, sizeof(c->id));
+	shipped_dir(c->dir, sizeof(c->dir), server);
+	snprintf(path, sizeof(path), "%s/info", c->dir);
+	if (!server_read(path, &info))
+		ereport(ERROR,
+				(errcode(ERRCODE_UNDEFINED_OBJECT),
+				 errmsg("no audit chain of server %s is kept here", server),
+				 errhint("SELECT server_id, name, kind FROM pubdata.audit_servers() lists the chains this server keeps.")));
+	if (!head_read(c->dir, &head))
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("the shipped audit chain of server %s has no valid head file", server),
+				 errhint("Check it with pubdata.verify_audit_chains().")));
+	strlcpy(c->name, info.name, sizeof(c->name));
+	c->current = head.segment;
+	c->fork_seq = info.fork_seq;
+	memcpy(c->fork_hash, info.fork_hash, AUDIT_HASH_LEN);
+}
+
+/*
+ * chain_lock
+ *		Open and lock (flock, exclusive) a shipped chain's lock file: one
+ *		receive, or one change of its info file, at a time.  A transient
+ *		file: an error closes it, which releases the lock.
+ */
+static int
+chain_lock(const char *dir)
+{
+	char		path[MAXPGPATH];
+	int			fd;
+
+	snprintf(path, sizeof(path), "%s/lock", dir);
+	fd = OpenTransientFile(path, O_RDWR | O_CREAT | PG_BINARY);
+	if (fd < 0)
+		ereport(ERROR,
+				(errcode_for_file_access(),
+				 errmsg("could not open \"%s\": %m", path)));
+	while (flock(fd, LOCK_EX) != 0)
+	{
+		if (errno != EINTR)
+			ereport(ERROR,
+					(errcode_for_file_access(),
+					 errmsg("could not lock \"%s\": %m", path)));
+		CHECK_FOR_INTERRUPTS();
+	}
+	return fd;
+}
+
+/*
+ * audit_keep_origin_forks
+ *		See audit_ship.h.  Under each chain's lock, as _audit_receive
+ *		rewrites the info file under it too.
+ */
+void
+audit_keep_origin_forks(const AuditChain *c, uint64 upto)
+{
+	List	   *ids;
+	ListCell   *lc;
+
+	if (c->id[0] == '\0')
+		return;
+	ids = list_shipped();
+	foreach(lc, ids)
+	{
+		const char *id = lfirst(lc);
+		char		dir[MAXPGPATH];
+		char		path[MAXPGPATH];
+		AuditServer info;
+		uint8		h[AUDIT_HASH_LEN];
+		int			fd;
+
+		shipped_dir(dir, sizeof(dir), id);
+		fd = chain_lock(dir);
+		snprintf(path, sizeof(path), "%s/info", dir);
+		if (server_read(path, &info) && strcmp(info.origin, c->id) == 0 &&
+			info.fork_seq > 0 && info.fork_seq <= upto && !info.origin_fork_kept &&
+			audit_find_record_in(c->dir, info.fork_seq, h) == 1)
+		{
+			info.origin_fork_kept = true;
+			memcpy(info.origin_fork_hash, h, AUDIT_HASH_LEN);
+			(void) server_write(path, &info, ERROR);
+		}
+		CloseTransientFile(fd);
+	}
 }
 
 /*
@@ -1060,12 +1132,7 @@ pubdata_audit_receive(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode_for_file_access(),
 				 errmsg("could not create directory \"%s\": %m", dir)));
-	snprintf(path, sizeof(path), "%s/lock", dir);
-	lockfd = BasicOpenFile(path, O_RDWR | O_CREAT | PG_BINARY);
-	if (lockfd < 0)
-		ereport(ERROR,
-				(errcode_for_file_access(),
-				 errmsg("could not open \"%s\": %m", path)));
+	lockfd = chain_lock(dir);
 
 	PG_TRY();
 	{
@@ -1078,14 +1145,6 @@ pubdata_audit_receive(PG_FUNCTION_ARGS)
 		uint64		seg_limit;
 		const char *segkb = GetConfigOption("pubdata.audit_segment_size", true, false);
 
-		while (flock(lockfd, LOCK_EX) != 0)
-		{
-			if (errno != EINTR)
-				ereport(ERROR,
-						(errcode_for_file_access(),
-						 errmsg("could not lock \"%s\": %m", path)));
-			CHECK_FOR_INTERRUPTS();
-		}
 		seg_limit = (segkb ? strtoull(segkb, NULL, 10) : 16384) * 1024;
 
 		snprintf(info_path, sizeof(info_path), "%s/info", dir);
@@ -1132,7 +1191,7 @@ pubdata_audit_receive(PG_FUNCTION_ARGS)
 		{
 			struct stat st;
 
-			shipped_seg_path(path, sizeof(path), dir, head.segment);
+			audit_seg_path_in(dir, path, sizeof(path), head.segment);
 			if (stat(path, &st) != 0 || (uint64) st.st_size < head.offset)
 				ereport(ERROR,
 						(errcode(ERRCODE_DATA_CORRUPTED),
@@ -1198,7 +1257,7 @@ pubdata_audit_receive(PG_FUNCTION_ARGS)
 				{
 					int			fd;
 
-					shipped_seg_path(path, sizeof(path), dir, head.segment);
+					audit_seg_path_in(dir, path, sizeof(path), head.segment);
 					fd = BasicOpenFile(path, O_WRONLY | O_APPEND | PG_BINARY);
 					if (fd < 0 || write(fd, pending.data, pending.len) != (ssize_t) pending.len || pg_fsync(fd) != 0)
 						ereport(ERROR,
@@ -1212,7 +1271,7 @@ pubdata_audit_receive(PG_FUNCTION_ARGS)
 				{
 					int			fd;
 
-					shipped_seg_path(path, sizeof(path), dir, rec.seq);
+					audit_seg_path_in(dir, path, sizeof(path), rec.seq);
 					fd = BasicOpenFile(path, O_WRONLY | O_CREAT | O_TRUNC | PG_BINARY);
 					if (fd < 0)
 						ereport(ERROR,
@@ -1237,7 +1296,7 @@ pubdata_audit_receive(PG_FUNCTION_ARGS)
 		{
 			int			fd;
 
-			shipped_seg_path(path, sizeof(path), dir, head.segment);
+			audit_seg_path_in(dir, path, sizeof(path), head.segment);
 			fd = BasicOpenFile(path, O_WRONLY | O_APPEND | PG_BINARY);
 			if (fd < 0 || write(fd, pending.data, pending.len) != (ssize_t) pending.len || pg_fsync(fd) != 0)
 				ereport(ERROR,
@@ -1255,7 +1314,7 @@ pubdata_audit_receive(PG_FUNCTION_ARGS)
 	}
 	PG_FINALLY();
 	{
-		close(lockfd);
+		CloseTransientFile(lockfd);
 	}
 	PG_END_TRY();
 
@@ -1447,7 +1506,7 @@ pubdata_audit_shipped_records(PG_FUNCTION_ARGS)
 			upto = head.seq;
 		if (after >= upto)
 			continue;
-		segs = list_dir_segments(dir, &nsegs);
+		segs = audit_list_segments_in(dir, &nsegs, ERROR);
 		for (i = 0; i < nsegs; i++)
 		{
 			char	   *buf;
@@ -1460,7 +1519,7 @@ pubdata_audit_shipped_records(PG_FUNCTION_ARGS)
 			if (i + 1 < nsegs && segs[i + 1] <= after + 1)
 				continue;
 			old = MemoryContextSwitchTo(tmp);
-			shipped_seg_path(path, sizeof(path), dir, segs[i]);
+			audit_seg_path_in(dir, path, sizeof(path), segs[i]);
 			buf = audit_read_file(path, &len, ERROR);
 			while (pos < len && !done)
 			{
@@ -1612,56 +1671,6 @@ pubdata_audit_servers(PG_FUNCTION_ARGS)
  */
 
 /*
- * find_record
- *		The hash of record seq in the chain of dir (NULL: this server's own
- *		log); false if that chain does not hold it.
- */
-static bool
-find_record(const char *dir, uint64 seq, uint8 *hash)
-{
-	uint64	   *segs;
-	int			nsegs;
-	int			i = 0;
-	char		path[MAXPGPATH];
-	char	   *buf;
-	size_t		len,
-				pos = 0;
-	bool		found = false;
-
-	segs = dir ? list_dir_segments(dir, &nsegs) : audit_list_segments(&nsegs, ERROR);
-	if (nsegs == 0 || segs[0] > seq)
-		return false;
-	while (i + 1 < nsegs && segs[i + 1] <= seq)
-		i++;
-	if (dir)
-		shipped_seg_path(path, sizeof(path), dir, segs[i]);
-	else
-		audit_seg_path(path, sizeof(path), segs[i]);
-	buf = audit_read_file(path, &len, ERROR);
-	while (pos < len && !found)
-	{
-		char	   *nl = memchr(buf + pos, '\n', len - pos);
-		size_t		llen;
-		AuditRecord rec;
-
-		if (nl == NULL)
-			break;
-		llen = nl - (buf + pos);
-		*nl = '\0';
-		memset(&rec, 0, sizeof(rec));
-		if (audit_parse_line(buf + pos, llen, &rec) && rec.seq == seq)
-		{
-			memcpy(hash, rec.hash, AUDIT_HASH_LEN);
-			found = true;
-		}
-		pos += llen + 1;
-	}
-	pfree(buf);
-	pfree(segs);
-	return found;
-}
-
-/*
  * verify_one
  *		Relink one shipped chain from its fork up to its head file; fill ok,
  *		records, first broken seq (0: none) and a detail.
@@ -1681,6 +1690,8 @@ verify_one(const char *id, bool *ok, uint64 *records, uint64 *broken, StringInfo
 	TimestampTz prev_at = 0;
 	uint64		n = 0;
 	const AuditServer *self = self_server();
+	AuditAnchor pruned;
+	int			pr;
 
 	*ok = false;
 	*records = 0;
@@ -1701,7 +1712,22 @@ verify_one(const char *id, bool *ok, uint64 *records, uint64 *broken, StringInfo
 	}
 	prev_seq = info.fork_seq;
 	memcpy(prev_hash, info.fork_hash, AUDIT_HASH_LEN);
-	segs = list_dir_segments(dir, &nsegs);
+	/* archived and pruned: the live chain links to the pruned prefix */
+	pr = audit_read_pruned(dir, &pruned);
+	if (pr < 0)
+	{
+		*broken = info.fork_seq + 1;
+		appendStringInfo(detail, "server %s (%s): its pruned prefix file is damaged: the live chain cannot be linked to what was archived",
+						 info.name, id);
+		return;
+	}
+	if (pr > 0)
+	{
+		prev_seq = pruned.seq;
+		memcpy(prev_hash, pruned.hash, AUDIT_HASH_LEN);
+		prev_at = pruned.at;
+	}
+	segs = audit_list_segments_in(dir, &nsegs, ERROR);
 	for (i = 0; i < nsegs && *broken == 0 && prev_seq < head.seq; i++)
 	{
 		char	   *buf;
@@ -1710,7 +1736,10 @@ verify_one(const char *id, bool *ok, uint64 *records, uint64 *broken, StringInfo
 		bool		first = true;
 
 		CHECK_FOR_INTERRUPTS();
-		shipped_seg_path(path, sizeof(path), dir, segs[i]);
+		/* left by a prune cut short: wholly in the pruned prefix */
+		if (pr > 0 && i + 1 < nsegs && segs[i + 1] <= pruned.seq + 1)
+			continue;
+		audit_seg_path_in(dir, path, sizeof(path), segs[i]);
 		buf = audit_read_file(path, &len, ERROR);
 		while (pos < len && *broken == 0 && prev_seq < head.seq)
 		{
@@ -1787,27 +1816,42 @@ verify_one(const char *id, bool *ok, uint64 *records, uint64 *broken, StringInfo
 		appendStringInfo(detail, "server %s (%s): %s", info.name, id, d);
 		return;
 	}
-	appendStringInfo(detail, "server %s (%s): " UINT64_FORMAT " records in %d segment(s), chain intact from its fork at record " UINT64_FORMAT " to record " UINT64_FORMAT,
-					 info.name, id, n, nsegs, info.fork_seq, prev_seq);
+	if (pr > 0)
+		appendStringInfo(detail, "server %s (%s): " UINT64_FORMAT " records in %d segment(s), chain intact from record " UINT64_FORMAT " to record " UINT64_FORMAT "; records " UINT64_FORMAT " to " UINT64_FORMAT " (after its fork) were archived and pruned: the live chain links to the pruned prefix",
+						 info.name, id, n, nsegs, pruned.seq + 1, prev_seq, info.fork_seq + 1, pruned.seq);
+	else
+		appendStringInfo(detail, "server %s (%s): " UINT64_FORMAT " records in %d segment(s), chain intact from its fork at record " UINT64_FORMAT " to record " UINT64_FORMAT,
+						 info.name, id, n, nsegs, info.fork_seq, prev_seq);
 
-	/* the fork against the origin's record, when its log is here */
+	/*
+	 * The fork against the origin's record, when its log is here.  Once the
+	 * origin pruned that record, against the hash audit_prune() kept in this
+	 * chain's info file when it removed it (audit_keep_origin_forks).
+	 */
 	if (info.fork_seq > 0 && info.origin[0] != '\0')
 	{
 		uint8		theirs[AUDIT_HASH_LEN];
 		bool		own = self != NULL && strcmp(self->id, info.origin) == 0;
 		char		odir[MAXPGPATH];
 		struct stat st;
+		int			r = 0;
+		bool		kept = false;
 
 		shipped_dir(odir, sizeof(odir), info.origin);
+		if (own || stat(odir, &st) == 0)
+			r = audit_find_record_in(own ? AUDIT_DIR : odir, info.fork_seq, theirs);
+		if (r == AUDIT_RECORD_PRUNED && info.origin_fork_kept)
+		{
+			memcpy(theirs, info.origin_fork_hash, AUDIT_HASH_LEN);
+			r = 1;
+			kept = true;
+		}
 		if (!own && stat(odir, &st) != 0)
 			appendStringInfo(detail, "; its origin %s is not kept here", info.origin);
-		else if (!find_record(own ? NULL : odir, info.fork_seq, theirs))
-		{
-			if (own && audit_find_record(info.fork_seq, theirs) == AUDIT_RECORD_PRUNED)
-				appendStringInfo(detail, "; its origin's record " UINT64_FORMAT " was archived and pruned here", info.fork_seq);
-			else
-				appendStringInfo(detail, "; its origin's record " UINT64_FORMAT " is not here", info.fork_seq);
-		}
+		else if (r == AUDIT_RECORD_PRUNED)
+			appendStringInfo(detail, "; its origin's record " UINT64_FORMAT " was archived and pruned here before the fork was checked against it", info.fork_seq);
+		else if (r != 1)
+			appendStringInfo(detail, "; its origin's record " UINT64_FORMAT " is not here", info.fork_seq);
 		else if (memcmp(theirs, info.fork_hash, AUDIT_HASH_LEN) != 0)
 		{
 			*broken = info.fork_seq;
@@ -1816,8 +1860,9 @@ verify_one(const char *id, bool *ok, uint64 *records, uint64 *broken, StringInfo
 			return;
 		}
 		else
-			appendStringInfo(detail, "; it forks from record " UINT64_FORMAT " of %s", info.fork_seq,
-							 own ? "this server's chain" : "its origin's chain");
+			appendStringInfo(detail, "; it forks from record " UINT64_FORMAT " of %s%s", info.fork_seq,
+							 own ? "this server's chain" : "its origin's chain",
+							 kept ? " (archived and pruned there since: checked against its hash kept when it was pruned)" : "");
 	}
 	*ok = true;
 }

@@ -82,11 +82,21 @@ typedef struct AuditLossReport
 #define AUDIT_EVENT_ARCHIVED	"archived"	/* segments copied to an archive */
 #define AUDIT_EVENT_PRUNED		"pruned"	/* archived segments removed */
 
-/* Path of the segment whose first record is seq. */
-extern void audit_seg_path(char *path, size_t size, uint64 seq);
+/*
+ * The directory of this server's own log.  A chain a standby shipped here
+ * is kept the same way in pg_pubdata/shipped/<id>/ (audit_ship.c): segments
+ * named by their first record, and a pruned prefix once archived segments
+ * were removed; the functions taking a dir serve both.
+ */
+#define AUDIT_DIR			"pg_pubdata/audit"
 
-/* The segment numbers present, sorted. */
+/* Path of the segment whose first record is seq (own log, or in dir). */
+extern void audit_seg_path(char *path, size_t size, uint64 seq);
+extern void audit_seg_path_in(const char *dir, char *path, size_t size, uint64 seq);
+
+/* The segment numbers present, sorted (own log, or in dir). */
 extern uint64 *audit_list_segments(int *count, int elevel);
+extern uint64 *audit_list_segments_in(const char *dir, int *count, int elevel);
 
 /* A whole file, palloc'd and NUL-terminated; NULL (reported) below ERROR. */
 extern char *audit_read_file(const char *path, size_t *len, int elevel);
@@ -150,13 +160,15 @@ extern bool audit_last_record_of(char *buf, size_t len, AuditRecord *rec);
  */
 #define AUDIT_RECORD_PRUNED 2
 extern int	audit_find_record(uint64 seq, uint8 *hash);
+extern int	audit_find_record_in(const char *dir, uint64 seq, uint8 *hash);
 
 /*
- * The pruned prefix: the last record archived and removed from the live
- * log (pg_pubdata/audit/pruned).  read: 1, 0 none, -1 damaged.
+ * The pruned prefix of the chain in dir (AUDIT_DIR: the own log): the last
+ * record archived and removed from it (dir/pruned).  read: 1, 0 none, -1
+ * damaged.
  */
-extern int	audit_read_pruned(AuditAnchor *p);
-extern bool audit_write_pruned(const AuditAnchor *p, int elevel);
+extern int	audit_read_pruned(const char *dir, AuditAnchor *p);
+extern bool audit_write_pruned(const char *dir, const AuditAnchor *p, int elevel);
 
 /*
  * Write a gap record stating what was lost (records first_lost..last_lost,

@@ -562,7 +562,7 @@ audit_verify(FunctionCallInfo fcinfo, bool incremental)
 		}
 	}
 	/* archived and pruned: the live chain starts after the pruned prefix */
-	pr_status = audit_read_pruned(&pruned);
+	pr_status = audit_read_pruned(AUDIT_DIR, &pruned);
 	if (pr_status < 0)
 		verify_problem(&v, 0, "the pruned prefix file \"pg_pubdata/audit/pruned\" is damaged: the live log cannot be linked to what was archived");
 	else if (pr_status > 0)

@@ -145,35 +145,37 @@ GRANT SELECT ON pubdata.my_access_log TO pubdata_department;
 -- live chain (src/audit_archive.c).  The server writes, reads and removes the
 -- files: superusers and members of pg_write_server_files (archive, prune) or
 -- pg_read_server_files (verify) only, checked in C like COPY with a file.
+-- server: the audit id (audit_servers()) of a chain a standby shipped here;
+-- NULL, the default, is this server's own log.
 -- ---------------------------------------------------------------------------
-CREATE OR REPLACE FUNCTION pubdata.audit_archive(before timestamptz, directory text,
+CREATE OR REPLACE FUNCTION pubdata.audit_archive(before timestamptz, directory text, server text DEFAULT NULL,
 	OUT segment text, OUT first_seq bigint, OUT last_seq bigint, OUT first_at timestamptz,
 	OUT last_at timestamptz, OUT bytes bigint, OUT sha256 text)
 	RETURNS SETOF record
 	LANGUAGE C VOLATILE
 	AS 'MODULE_PATHNAME', 'pubdata_audit_archive';
-COMMENT ON FUNCTION pubdata.audit_archive(timestamptz, text) IS
-	'Copy every closed access audit segment whose records are all dated before the cut (never the current one) into an archive directory (absolute, outside the data directory), each relinked and fsynced, with a manifest (segments, first and last seq and time, SHA-256 of each file, the hash before the first record and of the last); segments already archived there are skipped; an archived record in the chain states it. Superusers and pg_write_server_files only';
+COMMENT ON FUNCTION pubdata.audit_archive(timestamptz, text, text) IS
+	'Copy every closed access audit segment of the chain of server (an audit id from audit_servers(), a standby''s chain shipped here; NULL: this server''s own log) whose records are all dated before the cut (never the current one) into an archive directory (absolute, outside the data directory), each relinked and fsynced, with a manifest (the server, segments, first and last seq and time, SHA-256 of each file, the hash before the first record and of the last); segments already archived there are skipped; an archived record in the chain states it. Superusers and pg_write_server_files only';
 
-CREATE OR REPLACE FUNCTION pubdata.audit_prune(directory text, upto_seq bigint DEFAULT NULL,
+CREATE OR REPLACE FUNCTION pubdata.audit_prune(directory text, upto_seq bigint DEFAULT NULL, server text DEFAULT NULL,
 	OUT segments integer, OUT first_seq bigint, OUT last_seq bigint)
 	RETURNS record
 	LANGUAGE C VOLATILE
 	AS 'MODULE_PATHNAME', 'pubdata_audit_prune';
-COMMENT ON FUNCTION pubdata.audit_prune(text, bigint) IS
-	'Remove from the live access audit log, oldest first, the closed segments archived in the directory (up to upto_seq), after checking that each archived copy and the live file match the manifest''s SHA-256 and relink, and that the usage summaries counted them (on a standby: its own records only as far as its primary holds and counted them, audit_usage_shipped replicated here); a prune record in the chain and pg_pubdata/audit/pruned then state the pruned prefix, from which the live chain verifies. Superusers and pg_write_server_files only';
+COMMENT ON FUNCTION pubdata.audit_prune(text, bigint, text) IS
+	'Remove from the live access audit chain of server (NULL: this server''s own log; an audit id: a standby''s chain shipped here), oldest first, the closed segments archived in the directory (up to upto_seq), after checking that each archived copy and the live file match the manifest''s SHA-256 and relink, and that the usage summaries counted them (a shipped chain: audit_usage_shipped; on a standby: its own records only as far as its primary holds and counted them, audit_usage_shipped replicated here); a prune record in this server''s chain and the chain''s pruned file then state the pruned prefix, from which the live chain verifies. Superusers and pg_write_server_files only';
 
-CREATE OR REPLACE FUNCTION pubdata.verify_audit_archive(directory text,
+CREATE OR REPLACE FUNCTION pubdata.verify_audit_archive(directory text, server text DEFAULT NULL,
 	OUT ok boolean, OUT segments integer, OUT records bigint, OUT first_seq bigint, OUT last_seq bigint,
 	OUT first_broken_seq bigint, OUT detail text)
 	RETURNS record
 	LANGUAGE C VOLATILE
 	AS 'MODULE_PATHNAME', 'pubdata_verify_audit_archive';
-COMMENT ON FUNCTION pubdata.verify_audit_archive(text) IS
-	'Verify an access audit archive directory on its own (manifests that follow each other, every file against its SHA-256, every link of the archived chain) and its link to the live chain (the pruned prefix, or the live record at its end). Superusers and pg_read_server_files only';
+COMMENT ON FUNCTION pubdata.verify_audit_archive(text, text) IS
+	'Verify an access audit archive directory of the chain of server (NULL: this server''s own log) on its own (manifests of that chain that follow each other, every file against its SHA-256, every link of the archived chain) and its link to the live chain (the pruned prefix, or the live record at its end). Superusers and pg_read_server_files only';
 
-REVOKE ALL ON FUNCTION pubdata.audit_archive(timestamptz, text), pubdata.audit_prune(text, bigint),
-	pubdata.verify_audit_archive(text) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION pubdata.audit_archive(timestamptz, text), pubdata.verify_audit_archive(text)
+REVOKE ALL ON FUNCTION pubdata.audit_archive(timestamptz, text, text), pubdata.audit_prune(text, bigint, text),
+	pubdata.verify_audit_archive(text, text) FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION pubdata.audit_archive(timestamptz, text, text), pubdata.verify_audit_archive(text, text)
 	TO pubdata_admin, pubdata_auditor;
-GRANT EXECUTE ON FUNCTION pubdata.audit_prune(text, bigint) TO pubdata_admin;
+GRANT EXECUTE ON FUNCTION pubdata.audit_prune(text, bigint, text) TO pubdata_admin;

@@ -95,12 +95,12 @@ SELECT is_empty($$SELECT sig FROM sec_fn WHERE has_function_privilege('pubdata_d
 -- bureau prunes
 SELECT set_eq($$SELECT r || ' ' || f FROM unnest(ARRAY['pubdata_admin', 'pubdata_auditor', 'pubdata_department',
 		'pubdata_open_reader', 'pubdata_standby', 'pubdata_province', 'public']) r,
-		unnest(ARRAY['pubdata.audit_archive(timestamptz,text)', 'pubdata.audit_prune(text,bigint)',
-					 'pubdata.verify_audit_archive(text)']) f
+		unnest(ARRAY['pubdata.audit_archive(timestamptz,text,text)', 'pubdata.audit_prune(text,bigint,text)',
+					 'pubdata.verify_audit_archive(text,text)']) f
 	WHERE has_function_privilege(r, f, 'EXECUTE')$$,
-	ARRAY['pubdata_admin pubdata.audit_archive(timestamptz,text)', 'pubdata_admin pubdata.audit_prune(text,bigint)',
-		  'pubdata_admin pubdata.verify_audit_archive(text)', 'pubdata_auditor pubdata.audit_archive(timestamptz,text)',
-		  'pubdata_auditor pubdata.verify_audit_archive(text)'],
+	ARRAY['pubdata_admin pubdata.audit_archive(timestamptz,text,text)', 'pubdata_admin pubdata.audit_prune(text,bigint,text)',
+		  'pubdata_admin pubdata.verify_audit_archive(text,text)', 'pubdata_auditor pubdata.audit_archive(timestamptz,text,text)',
+		  'pubdata_auditor pubdata.verify_audit_archive(text,text)'],
 	'the audit archive: the bureau and the auditor archive and verify, only the bureau prunes');
 
 -- the standbys' login (a member of pubdata_standby) ships audit records and

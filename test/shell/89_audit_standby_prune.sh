@@ -9,6 +9,16 @@
 # the standby ships more records after its prune, and both restart without
 # a loss alert.  Failure paths: the auditor (no pg_write_server_files).
 #
+# Then the primary archives and prunes the standby's chain shipped to it
+# (audit_archive/audit_prune/verify_audit_archive with the standby's audit
+# id): refused before its summaries count the records, for the auditor, and
+# against the own log (the manifest names the server); after, pruned, with
+# verify_audit_chains and verify_audit_archive intact and access_log read
+# from the prefix on.  The standby ships on after the prune; a tampered
+# archived copy is reported and refused; the primary prunes its own record
+# at the standby's fork and the fork stays checked; both restart without a
+# loss alert.
+#
 # Env (test/run.sh): PGPORT PUBDATA_BINDIR PUBDATA_WORK; runs as root.
 set -uo pipefail
 BIN=${PUBDATA_BINDIR:?}
@@ -192,5 +202,102 @@ got=$(sql primary sp_auditor "SELECT string_agg(server || ':' || ok, ',' ORDER B
 [ "$got" = "primary:true,s1:true" ] || fail "verify_audit_chains after the restart: $got"
 ok "both restarted: no loss reported, no gap record, the standby ships on, every chain verifies"
 
-echo "89_audit_standby_prune: a standby prunes its own log up to what its primary counted"
+# --- the primary archives and prunes the standby's shipped chain -------------
+sid=$(sql primary sp_auditor "SELECT server_id FROM pubdata.audit_servers() WHERE name = 's1'")
+sdir="$WORK/primary/data/pg_pubdata/shipped/$sid"
+[ -d "$sdir" ] || fail "no shipped chain of s1 ($sid) on the primary"
+mkdir -p "$WORK/parch" "$WORK/own" && chown postgres: "$WORK/parch" "$WORK/own"
+read_n s1 6
+wait_for primary sp_auditor "SELECT count(*) = 24 FROM pubdata.access_log WHERE server = 's1' AND command = 'SELECT'" 20 || fail "6 more reads did not arrive: $(shipped)"
+summ=$(sql primary sp_auditor "SELECT summarised_seq FROM pubdata.audit_usage_shipped WHERE server_id = '$sid'")
+got=$(sql primary sp_bureau "SELECT count(*) || ':' || max(last_seq) FROM pubdata.audit_archive(now(), '$WORK/parch', '$sid')") || fail "audit_archive of the shipped chain"
+narch=${got%%:*}; alast=${got##*:}
+[ "$narch" -ge 2 ] || fail "audit_archive of s1's shipped chain archived $got"
+grep -q "^server=$sid$" "$WORK"/parch/*.manifest || fail "the manifest does not name server $sid"
+[ "$alast" -gt "$summ" ] || fail "the archive ends at $alast, within what was summarised ($summ): no refusal to test"
+refused primary sp_bureau "SELECT * FROM pubdata.audit_prune('$WORK/parch', NULL, '$sid')" "of server s1 ($sid) are not in the usage summaries yet"
+[ ! -f "$sdir/pruned" ] || fail "a refused prune wrote the shipped chain's pruned prefix"
+refused primary sp_auditor "SELECT * FROM pubdata.audit_prune('$WORK/parch', NULL, '$sid')" "permission denied for function audit_prune"
+# an archive of one chain is not the other's
+refused primary sp_bureau "SELECT * FROM pubdata.audit_prune('$WORK/parch')" "holds the access audit chain of another server"
+refused primary sp_bureau "SELECT * FROM pubdata.audit_archive(now(), '$WORK/parch')" "holds the access audit chain of another server"
+got=$(sql primary sp_auditor "SELECT ok || ' ' || detail FROM pubdata.verify_audit_archive('$WORK/parch')")
+case "$got" in "false "*"is of server $sid, not of this server's own log"*) ;; *) fail "s1's archive verified as the primary's own: $got";; esac
+for f in "$WORK"/parch/*.log; do
+	[ -f "$sdir/$(basename "$f")" ] || fail "a refused prune removed $(basename "$f")"
+done
+ok "the primary archives s1's shipped chain ($narch segments, manifest server=$sid); prune refused before the summaries count it, for the auditor, and against the own log"
+
+sql primary sp_bureau "SELECT pubdata.audit_summarise()" >/dev/null || fail "audit_summarise"
+usage=$(sql primary sp_auditor "SELECT sum(statements) FROM pubdata.audit_usage_day_shipped WHERE server_id = '$sid'")
+before=$(sql primary sp_auditor "SELECT count(*) FROM pubdata.access_log WHERE server = 's1'")
+got=$(sql primary sp_bureau "SELECT segments || ':' || last_seq FROM pubdata.audit_prune('$WORK/parch', NULL, '$sid')") || fail "prune of the shipped chain"
+[ "${got%%:*}" = "$narch" ] && [ "${got##*:}" = "$alast" ] || fail "prune of s1's chain: $got, archived $narch segments to $alast"
+[ -f "$sdir/pruned" ] || fail "no pruned prefix in $sdir"
+for f in "$WORK"/parch/*.log; do
+	[ ! -f "$sdir/$(basename "$f")" ] || fail "$(basename "$f") still in the shipped chain after the prune"
+done
+got=$(sql primary sp_auditor "SELECT string_agg(server || ':' || ok, ',' ORDER BY this_server DESC, server) FROM pubdata.verify_audit_chains()")
+[ "$got" = "primary:true,s1:true" ] || fail "verify_audit_chains after the shipped prune: $(sql primary sp_auditor "SELECT detail FROM pubdata.verify_audit_chains()")"
+sql primary sp_auditor "SELECT detail FROM pubdata.verify_audit_chains() WHERE server = 's1'" | grep -q "were archived and pruned: the live chain links to the pruned prefix" \
+	|| fail "s1's verification does not say it starts at the prefix: $(sql primary sp_auditor "SELECT detail FROM pubdata.verify_audit_chains() WHERE server = 's1'")"
+got=$(sql primary sp_auditor "SELECT ok || ' ' || detail FROM pubdata.verify_audit_archive('$WORK/parch', '$sid')")
+case "$got" in "true "*"linked to the live chain: the live log begins after record $alast"*) ;; *) fail "verify_audit_archive of s1's archive: $got";; esac
+got=$(sql primary sp_auditor "SELECT count(*) || ':' || (min(seq) > $alast) FROM pubdata.access_log WHERE server = 's1'") || fail "access_log over the pruned chain"
+[ "${got##*:}" = true ] && [ "${got%%:*}" -lt "$before" ] || fail "access_log over s1's pruned chain: $got (before: $before rows)"
+[ "$(sql primary sp_auditor "SELECT sum(statements) FROM pubdata.audit_usage_day_shipped WHERE server_id = '$sid'")" = "$usage" ] || fail "the usage summaries changed with the prune"
+ok "after the summary: s1's $narch archived segments pruned on the primary; verify_audit_chains and verify_audit_archive(dir, server) intact and linked; access_log reads from the prefix on, the summaries keep the count"
+
+# --- the standby ships on after the prune; a tampered archive is refused ----
+n=$(sql primary sp_auditor "SELECT count(*) FROM pubdata.access_log WHERE server = 's1' AND command = 'SELECT'")
+read_n s1 8
+wait_for primary sp_auditor "SELECT count(*) = $((n + 8)) FROM pubdata.access_log WHERE server = 's1' AND command = 'SELECT'" 20 || fail "reads after the shipped prune did not arrive"
+[ "$(sql primary sp_auditor "SELECT last_seq FROM pubdata.audit_servers() WHERE name = 's1'")" = "$(sql s1 sp_auditor "SELECT seq FROM pubdata.audit_chain_head()")" ] \
+	|| fail "the primary's copy does not reach the standby's head after the shipped prune"
+got=$(sql primary sp_auditor "SELECT string_agg(server || ':' || ok, ',' ORDER BY this_server DESC, server) FROM pubdata.verify_audit_chains()")
+[ "$got" = "primary:true,s1:true" ] || fail "verify_audit_chains after shipping on: $got"
+sql primary sp_bureau "SELECT pubdata.audit_summarise()" >/dev/null || fail "audit_summarise"
+got=$(sql primary sp_bureau "SELECT segment FROM pubdata.audit_archive(now(), '$WORK/parch', '$sid') ORDER BY segment LIMIT 1") || fail "second archive of s1's chain"
+[ -n "$got" ] || fail "nothing more of s1's chain archived"
+cp -p "$WORK/parch/$got" "$WORK/$got.good"
+printf 'X' | dd of="$WORK/parch/$got" bs=1 seek=30 conv=notrunc status=none
+got2=$(sql primary sp_auditor "SELECT ok || ' ' || detail FROM pubdata.verify_audit_archive('$WORK/parch', '$sid')")
+case "$got2" in "false "*"differs from its manifest"*) ;; *) fail "a tampered archive verified: $got2";; esac
+refused primary sp_bureau "SELECT * FROM pubdata.audit_prune('$WORK/parch', NULL, '$sid')" "differs from its manifest"
+[ -f "$sdir/$got" ] || fail "a refused prune removed $got"
+cp -p "$WORK/$got.good" "$WORK/parch/$got"
+got=$(sql primary sp_bureau "SELECT segments FROM pubdata.audit_prune('$WORK/parch', NULL, '$sid')") || fail "second prune of s1's chain"
+[ "$got" -ge 1 ] || fail "second prune of s1's chain removed $got segments"
+got=$(sql primary sp_auditor "SELECT ok FROM pubdata.verify_audit_archive('$WORK/parch', '$sid')")
+[ "$got" = t ] || fail "s1's archive after the second prune: $(sql primary sp_auditor "SELECT detail FROM pubdata.verify_audit_archive('$WORK/parch', '$sid')")"
+ok "8 reads shipped after the prune arrive once and verify; a tampered archived copy is reported and refused, the good copy prunes"
+
+# --- the primary prunes its own record at s1's fork: the fork stays checked --
+read_n primary 8
+sql primary sp_bureau "SELECT pubdata.audit_summarise()" >/dev/null || fail "audit_summarise"
+sql primary sp_bureau "SELECT count(*) FROM pubdata.audit_archive(now(), '$WORK/own')" >/dev/null || fail "archive of the primary's own log"
+got=$(sql primary sp_bureau "SELECT last_seq FROM pubdata.audit_prune('$WORK/own')") || fail "prune of the primary's own log"
+[ "$got" -gt "$fork" ] || fail "the primary's prune (to $got) did not reach s1's fork at $fork"
+got=$(sql primary sp_auditor "SELECT ok || ' ' || detail FROM pubdata.verify_audit_chains() WHERE server = 's1'")
+case "$got" in "true "*"it forks from record $fork of this server's chain (archived and pruned there since: checked against its hash kept when it was pruned)"*) ;; *) fail "s1's fork after the primary pruned it: $got";; esac
+ok "the primary pruned its own log past s1's fork ($fork): the fork is still checked, against the hash kept at the prune"
+
+# --- both restart without a loss alert ----------------------------------------
+: >"$WORK/primary.log"; : >"$WORK/s1.log"
+stop_one s1; stop_one primary
+pg primary -w start || fail "restart primary"
+pg s1 -w start || fail "restart s1"
+sleep 1
+for c in primary s1; do
+	grep -q "incomplete or inconsistent\|audit_loss" "$WORK/$c.log" && fail "$c reported a loss after the shipped prune: $(grep -m2 'incomplete or inconsistent\|audit_loss' "$WORK/$c.log")"
+	[ "$(sql "$c" sp_auditor "SELECT count(*) FROM pubdata.audit_events WHERE kind = 'gap'")" = 0 ] || fail "$c wrote a gap record"
+done
+n=$(sql primary sp_auditor "SELECT count(*) FROM pubdata.access_log WHERE server = 's1' AND command = 'SELECT'")
+read_n s1 1
+wait_for primary sp_auditor "SELECT count(*) = $((n + 1)) FROM pubdata.access_log WHERE server = 's1' AND command = 'SELECT'" 20 || fail "a read after the restart did not arrive"
+got=$(sql primary sp_auditor "SELECT string_agg(server || ':' || ok, ',' ORDER BY this_server DESC, server) FROM pubdata.verify_audit_chains()")
+[ "$got" = "primary:true,s1:true" ] || fail "verify_audit_chains after the restart: $(sql primary sp_auditor "SELECT detail FROM pubdata.verify_audit_chains()")"
+ok "both restarted after the primary pruned both chains: no loss reported, no gap record, s1 ships on, every chain verifies"
+
+echo "89_audit_standby_prune: a standby prunes its own log up to what its primary counted; the primary archives and prunes the standby's shipped chain"
 exit 0

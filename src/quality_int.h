@@ -27,6 +27,8 @@
 #include "postgres.h"
 
 #include "access/attmap.h"
+#include "access/heapam.h"
+#include "access/tableam.h"
 #include "access/tupconvert.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
@@ -281,6 +283,41 @@ extern void quality_note_failure(QualityState *qs, QualityRule *r, TupleTableSlo
 								 QualityLocator loc);
 extern void quality_row_json(QualityState *qs, QualityRule *r, TupleTableSlot *slot,
 							 StringInfo buf, uint32 dupcount);
+
+/*
+ * quality_scan_slot / quality_scan_next
+ *		The slot a scan of a leaf reads into, and its next row.  A heap is
+ *		read tuple by tuple with heap_getnext() into a slot that only points
+ *		at the tuple, which the scan keeps pinned with its page until it
+ *		moves on: no pin and release of the buffer for every row, as a
+ *		buffer slot takes.  Any other table access method goes through its
+ *		slot.
+ */
+static inline TupleTableSlot *
+quality_scan_slot(Relation rel)
+{
+	if (rel->rd_tableam == GetHeapamTableAmRoutine())
+		return MakeSingleTupleTableSlot(RelationGetDescr(rel), &TTSOpsHeapTuple);
+	return table_slot_create(rel, NULL);
+}
+
+static inline bool
+quality_scan_next(TableScanDesc scan, TupleTableSlot *slot)
+{
+	if (slot->tts_ops == &TTSOpsHeapTuple)
+	{
+		HeapTuple	tuple = heap_getnext(scan, ForwardScanDirection);
+
+		if (tuple == NULL)
+		{
+			ExecClearTuple(slot);
+			return false;
+		}
+		ExecStoreHeapTuple(tuple, slot, false);
+		return true;
+	}
+	return table_scan_getnextslot(scan, ForwardScanDirection, slot);
+}
 
 /*
  * quality_scan_row

@@ -393,7 +393,7 @@ scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 	for (leafno = 0; leafno < qs->nleaves; leafno++)
 	{
 		QualityLeaf *l = &qs->leaves[leafno];
-		TupleTableSlot *slot = table_slot_create(l->rel, NULL);
+		TupleTableSlot *slot = quality_scan_slot(l->rel);
 		TupleTableSlot *pslot = l->map ? MakeSingleTupleTableSlot(RelationGetDescr(qs->rel), &TTSOpsVirtual) : NULL;
 		TableScanDesc scan = table_beginscan_parallel(l->rel, (ParallelTableScanDesc) (scans + sh->scan_off[leafno]));
 		BlockNumber lastblock = InvalidBlockNumber;
@@ -401,7 +401,7 @@ scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 		qs->curleaf = leafno;
 		if (leader)
 			pubdata_progress_set(PUBDATA_PROGRESS_RELID, l->relid);
-		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		while (quality_scan_next(scan, slot))
 		{
 			BlockNumber blk = ItemPointerGetBlockNumber(&slot->tts_tid);
 

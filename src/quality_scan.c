@@ -482,7 +482,7 @@ static void
 scan_leaf(QualityState *qs, int leafno, int64 blocks_before)
 {
 	QualityLeaf *l = &qs->leaves[leafno];
-	TupleTableSlot *slot = table_slot_create(l->rel, NULL);
+	TupleTableSlot *slot = quality_scan_slot(l->rel);
 	TupleTableSlot *pslot = l->map ? MakeSingleTupleTableSlot(RelationGetDescr(qs->rel), &TTSOpsVirtual) : NULL;
 	TableScanDesc scan;
 	BlockNumber lastblock = InvalidBlockNumber;
@@ -492,7 +492,7 @@ scan_leaf(QualityState *qs, int leafno, int64 blocks_before)
 	pubdata_progress_set(PUBDATA_PROGRESS_RELID, l->relid);
 	/* no synchronized scan: samples are then the first failing rows */
 	scan = table_beginscan_strat(l->rel, GetActiveSnapshot(), 0, NULL, true, false);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	while (quality_scan_next(scan, slot))
 	{
 		BlockNumber blk = ItemPointerGetBlockNumber(&slot->tts_tid);
 

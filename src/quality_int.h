@@ -278,7 +278,24 @@ extern void reference_set_copy(RefSet *s, void *dst);
 extern RefSet *reference_set_attach(QualityState *qs, void *src);
 
 /* quality_scan.c */
-extern QualityLocator quality_locator(QualityState *qs, int leaf, ItemPointer tid);
+extern void quality_locator_overflow(QualityState *qs, int leaf, ItemPointer tid) pg_attribute_noreturn();
+
+/*
+ * quality_locator
+ *		The place of row tid of leaf.
+ */
+static inline QualityLocator
+quality_locator(QualityState *qs, int leaf, ItemPointer tid)
+{
+	BlockNumber blk = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+
+	if (unlikely((qs->blockbits < 32 && (blk >> qs->blockbits) != 0) ||
+				 (qs->offbits < 16 && (off >> qs->offbits) != 0)))
+		quality_locator_overflow(qs, leaf, tid);
+	return ((uint64) leaf << (qs->offbits + qs->blockbits)) |
+		((uint64) blk << qs->offbits) | off;
+}
 extern void quality_add_sample(QualityState *qs, QualityRule *r, QualityLocator loc, uint32 count);
 extern void quality_note_failure(QualityState *qs, QualityRule *r, TupleTableSlot *slot,
 								 QualityLocator loc);

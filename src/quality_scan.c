@@ -229,21 +229,14 @@ setup_leaves(QualityState *qs)
 }
 
 /*
- * quality_locator
- *		The place of row tid of leaf.
+ * quality_locator_overflow
+ *		A row's place does not fit its locator (quality_locator, inline).
  */
-QualityLocator
-quality_locator(QualityState *qs, int leaf, ItemPointer tid)
+void
+quality_locator_overflow(QualityState *qs, int leaf, ItemPointer tid)
 {
-	BlockNumber blk = ItemPointerGetBlockNumber(tid);
-	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
-
-	if (unlikely((qs->blockbits < 32 && (blk >> qs->blockbits) != 0) ||
-				 (qs->offbits < 16 && (off >> qs->offbits) != 0)))
-		elog(ERROR, "row (%u,%u) of \"%s\" is beyond the measurement's locators",
-			 blk, off, qs->leaves[leaf].name);
-	return ((uint64) leaf << (qs->offbits + qs->blockbits)) |
-		((uint64) blk << qs->offbits) | off;
+	elog(ERROR, "row (%u,%u) of \"%s\" is beyond the measurement's locators",
+		 ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), qs->leaves[leaf].name);
 }
 
 /*

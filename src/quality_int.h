@@ -13,7 +13,8 @@
  *	quality_rules.c		loading a resource's rules and compiling them, one
  *						small function per kind
  *	quality_reference.c	the referenced values of reference rules
- *	quality_row.c		evaluating every rule on one row
+ *	quality_row.c		evaluating every rule on one row, or on a batch of
+ *						rows rule by rule
  *	quality_unique.c	counting duplicated keys within the memory budget
  *	quality_scan.c		the scan of the source (one process) and its results
  *	quality_parallel.c	the same scan by several processes

@@ -1,11 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * quality_row.c
- *	  Every rule of a measurement evaluated on one row.
+ *	  Every rule of a measurement evaluated on one row, or on a batch of
+ *	  rows rule by rule.
  *
- * The hot path of a measurement: quality_eval_row() is called once per row
- * with the row deformed up to the last checked column, and most rules cost
- * a few nanoseconds.  Fast paths, chosen when the rule was compiled, give
+ * The hot path of a measurement: quality_eval_batch() is called for every
+ * QUALITY_BATCH rows of a heap (quality_eval_row() once per row for other
+ * sources) with the rows deformed up to the last checked column, and most
+ * rules cost a few nanoseconds a row.  Fast paths, chosen when the rule was compiled, give
  * the same answers as the types' own functions: range and allowed_values on
  * integers, dates and timestamps compare integers; allowed_values on text
  * types under a deterministic collation compares bytes; text values are read

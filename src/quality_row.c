@@ -462,6 +462,20 @@ rule_failed(QualityState *qs, QualityRule *r, TupleTableSlot *slot, QualityLocat
 }
 
 /*
+ * row_memory_done
+ *		After a rule on a row of a batch: what it allocated in the per-row
+ *		context (a detoasted value, an output function's text) is freed at
+ *		once, as after each row, not after the batch: a batch of large
+ *		values must not hold them all.  Most rules allocate nothing.
+ */
+static inline void
+row_memory_done(MemoryContext rowcxt)
+{
+	if (unlikely(!rowcxt->isReset))
+		MemoryContextReset(rowcxt);
+}
+
+/*
  * FOR_VALUES
  *		The loop of a rule over a batch's non-null values of its column:
  *		the row fails when ok (an expression of the value d) is false.
@@ -476,6 +490,7 @@ rule_failed(QualityState *qs, QualityRule *r, TupleTableSlot *slot, QualityLocat
 			continue; \
 		if (!(ok)) \
 			rule_failed(qs, r, row, locs[i]); \
+		row_memory_done(rowcxt); \
 	}
 
 /*
@@ -491,7 +506,8 @@ void
 quality_eval_batch(QualityState *qs, TupleTableSlot **slots, QualityLocator *locs, int n)
 {
 	ExprContext *econtext = qs->econtext;
-	MemoryContext old = MemoryContextSwitchTo(econtext->ecxt_per_tuple_memory);
+	MemoryContext rowcxt = econtext->ecxt_per_tuple_memory;
+	MemoryContext old = MemoryContextSwitchTo(rowcxt);
 	int			ri;
 	int			i;
 
@@ -512,6 +528,7 @@ quality_eval_batch(QualityState *qs, TupleTableSlot **slots, QualityLocator *loc
 
 					if (key_hash(r, slots[i]->tts_values, slots[i]->tts_isnull, &h))
 						unique_push(qs, r, h, locs[i]);
+					row_memory_done(rowcxt);
 				}
 				break;
 			case QK_FRESHNESS:
@@ -528,8 +545,11 @@ quality_eval_batch(QualityState *qs, TupleTableSlot **slots, QualityLocator *loc
 					break;
 				}
 				for (i = 0; i < n; i++)
+				{
 					if (!row_ok(qs, r, slots[i]))
 						rule_failed(qs, r, slots[i], locs[i]);
+					row_memory_done(rowcxt);
+				}
 				break;
 			case QK_PATTERN:
 				FOR_VALUES(pattern_ok(r, d));
@@ -580,13 +600,13 @@ quality_eval_batch(QualityState *qs, TupleTableSlot **slots, QualityLocator *loc
 			default:
 				/* reference, custom: row by row */
 				for (i = 0; i < n; i++)
+				{
 					if (!row_ok(qs, r, slots[i]))
 						rule_failed(qs, r, slots[i], locs[i]);
+					row_memory_done(rowcxt);
+				}
 				break;
 		}
 	}
 	MemoryContextSwitchTo(old);
-	/* most rules allocate nothing: reset only when something was */
-	if (!econtext->ecxt_per_tuple_memory->isReset)
-		ResetExprContext(econtext);
 }

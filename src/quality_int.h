@@ -13,7 +13,8 @@
  *	quality_rules.c		loading a resource's rules and compiling them, one
  *						small function per kind
  *	quality_reference.c	the referenced values of reference rules
- *	quality_row.c		evaluating every rule on one row
+ *	quality_row.c		evaluating every rule on one row, or on a batch of
+ *						rows rule by rule
  *	quality_unique.c	counting duplicated keys within the memory budget
  *	quality_scan.c		the scan of the source (one process) and its results
  *	quality_parallel.c	the same scan by several processes
@@ -27,6 +28,8 @@
 #include "postgres.h"
 
 #include "access/attmap.h"
+#include "access/heapam.h"
+#include "access/tableam.h"
 #include "access/tupconvert.h"
 #include "executor/tuptable.h"
 #include "fmgr.h"
@@ -247,6 +250,7 @@ extern void quality_rules_deserialize(QualityState *qs, const char *data);
 
 /* quality_row.c */
 extern void quality_eval_row(QualityState *qs, TupleTableSlot *slot, QualityLocator loc);
+extern void quality_eval_batch(QualityState *qs, TupleTableSlot **slots, QualityLocator *locs, int n);
 extern bool quality_row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot);
 extern uint64 quality_item_hash(QualityRule *r, int j, Datum d);
 extern const char *quality_datum_bytes(Datum d, bool is_bpchar, int *len);
@@ -275,7 +279,24 @@ extern void reference_set_copy(RefSet *s, void *dst);
 extern RefSet *reference_set_attach(QualityState *qs, void *src);
 
 /* quality_scan.c */
-extern QualityLocator quality_locator(QualityState *qs, int leaf, ItemPointer tid);
+extern void quality_locator_overflow(QualityState *qs, int leaf, ItemPointer tid) pg_attribute_noreturn();
+
+/*
+ * quality_locator
+ *		The place of row tid of leaf.
+ */
+static inline QualityLocator
+quality_locator(QualityState *qs, int leaf, ItemPointer tid)
+{
+	BlockNumber blk = ItemPointerGetBlockNumber(tid);
+	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+
+	if (unlikely((qs->blockbits < 32 && (blk >> qs->blockbits) != 0) ||
+				 (qs->offbits < 16 && (off >> qs->offbits) != 0)))
+		quality_locator_overflow(qs, leaf, tid);
+	return ((uint64) leaf << (qs->offbits + qs->blockbits)) |
+		((uint64) blk << qs->offbits) | off;
+}
 extern void quality_add_sample(QualityState *qs, QualityRule *r, QualityLocator loc, uint32 count);
 extern void quality_note_failure(QualityState *qs, QualityRule *r, TupleTableSlot *slot,
 								 QualityLocator loc);
@@ -283,28 +304,85 @@ extern void quality_row_json(QualityState *qs, QualityRule *r, TupleTableSlot *s
 							 StringInfo buf, uint32 dupcount);
 
 /*
- * quality_scan_row
- *		One row of leaf leafno read by a scan (one process or a parallel
- *		participant): counted, converted to the resource's layout when the
- *		partition's differs (pslot), deformed up to the last checked column
- *		and evaluated.  Inline: it is the scans' per-row step.
+ * A scan of a leaf reads its rows through a QualityBatch.  A heap scanned
+ * page at a time is read tuple by tuple with heap_getnext() into slots that
+ * only point at the tuples (no pin and release of the buffer for every row,
+ * as a buffer slot takes: the scan keeps the page pinned), and the rows are
+ * evaluated QUALITY_BATCH at a time, rule by rule (quality_eval_batch):
+ * each rule's kind is decided once a batch, not once a row.  A batch never
+ * outlives its page: it is evaluated before the scan moves to the next
+ * one.  Any other table access method, and a partition whose layout
+ * differs from the resource's, is read through its slot and evaluated row
+ * by row.
  */
-static inline void
-quality_scan_row(QualityState *qs, int leafno, TupleTableSlot *slot, TupleTableSlot *pslot)
+#define QUALITY_BATCH 64
+
+typedef struct QualityBatch
+{
+	bool		heap;			/* rows in batches, by heap_getnext() */
+	int			n;				/* rows in the batch */
+	TupleTableSlot *slot;		/* otherwise: the access method's slot */
+	TupleTableSlot *pslot;		/* and the resource's layout, if it differs */
+	TupleTableSlot *slots[QUALITY_BATCH];
+	HeapTupleData tuples[QUALITY_BATCH];
+	QualityLocator locs[QUALITY_BATCH];
+} QualityBatch;
+
+extern QualityBatch *quality_batch_begin(QualityState *qs, int leafno, TableScanDesc scan);
+extern void quality_batch_end(QualityState *qs, QualityBatch *b);
+
+/*
+ * quality_scan_next
+ *		The next row of leaf leafno's scan: counted, deformed up to the last
+ *		checked column, added to the batch (the batch evaluated first when
+ *		it is full or the previous row was its page's last) or evaluated at
+ *		once.  Returns the row's tid, or NULL at the end of the scan.
+ *		Inline: it is the scans' per-row step (the one-process scan and the
+ *		parallel participants).
+ */
+static inline ItemPointer
+quality_scan_next(QualityState *qs, QualityBatch *b, TableScanDesc scan, int leafno)
 {
 	QualityLeaf *l = &qs->leaves[leafno];
-	TupleTableSlot *s = slot;
+	TupleTableSlot *s;
 
+	if (likely(b->heap))
+	{
+		HeapScanDesc hs = (HeapScanDesc) scan;
+		HeapTuple	tuple;
+
+		if (b->n > 0 && (b->n == QUALITY_BATCH || hs->rs_cindex + 1 >= hs->rs_ntuples))
+		{
+			quality_eval_batch(qs, b->slots, b->locs, b->n);
+			b->n = 0;
+		}
+		tuple = heap_getnext(scan, ForwardScanDirection);
+		if (tuple == NULL)
+			return NULL;
+		qs->nrows++;
+		l->rows++;
+		b->tuples[b->n] = *tuple;
+		s = b->slots[b->n];
+		ExecStoreHeapTuple(&b->tuples[b->n], s, false);
+		if (qs->maxattr > 0)
+			slot_getsomeattrs(s, qs->maxattr);
+		b->locs[b->n++] = quality_locator(qs, leafno, &s->tts_tid);
+		return &s->tts_tid;
+	}
+	if (!table_scan_getnextslot(scan, ForwardScanDirection, b->slot))
+		return NULL;
 	qs->nrows++;
 	l->rows++;
-	if (pslot)
+	s = b->slot;
+	if (b->pslot)
 	{
-		s = execute_attr_map_slot(l->map->attrMap, slot, pslot);
-		s->tts_tid = slot->tts_tid;
+		s = execute_attr_map_slot(l->map->attrMap, b->slot, b->pslot);
+		s->tts_tid = b->slot->tts_tid;
 	}
 	else if (qs->maxattr > 0)
 		slot_getsomeattrs(s, qs->maxattr);
-	quality_eval_row(qs, s, quality_locator(qs, leafno, &slot->tts_tid));
+	quality_eval_row(qs, s, quality_locator(qs, leafno, &b->slot->tts_tid));
+	return &b->slot->tts_tid;
 }
 
 /* quality_parallel.c */

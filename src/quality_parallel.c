@@ -393,17 +393,17 @@ scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 	for (leafno = 0; leafno < qs->nleaves; leafno++)
 	{
 		QualityLeaf *l = &qs->leaves[leafno];
-		TupleTableSlot *slot = table_slot_create(l->rel, NULL);
-		TupleTableSlot *pslot = l->map ? MakeSingleTupleTableSlot(RelationGetDescr(qs->rel), &TTSOpsVirtual) : NULL;
 		TableScanDesc scan = table_beginscan_parallel(l->rel, (ParallelTableScanDesc) (scans + sh->scan_off[leafno]));
+		QualityBatch *b = quality_batch_begin(qs, leafno, scan);
+		ItemPointer tid;
 		BlockNumber lastblock = InvalidBlockNumber;
 
 		qs->curleaf = leafno;
 		if (leader)
 			pubdata_progress_set(PUBDATA_PROGRESS_RELID, l->relid);
-		while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+		while ((tid = quality_scan_next(qs, b, scan, leafno)) != NULL)
 		{
-			BlockNumber blk = ItemPointerGetBlockNumber(&slot->tts_tid);
+			BlockNumber blk = ItemPointerGetBlockNumber(tid);
 
 			CHECK_FOR_INTERRUPTS();
 			if (blk != lastblock)
@@ -415,12 +415,9 @@ scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 				if (leader)
 					progress_of_scans(qs, sh, scans);
 			}
-			quality_scan_row(qs, leafno, slot, pslot);
 		}
+		quality_batch_end(qs, b);
 		table_endscan(scan);
-		ExecDropSingleTupleTableSlot(slot);
-		if (pslot)
-			ExecDropSingleTupleTableSlot(pslot);
 		if (leader)
 			pubdata_progress_set(PUBDATA_PROGRESS_PARTITIONS_DONE, leafno + 1);
 	}

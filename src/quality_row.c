@@ -1,11 +1,13 @@
 /*-------------------------------------------------------------------------
  *
  * quality_row.c
- *	  Every rule of a measurement evaluated on one row.
+ *	  Every rule of a measurement evaluated on one row, or on a batch of
+ *	  rows rule by rule.
  *
- * The hot path of a measurement: quality_eval_row() is called once per row
- * with the row deformed up to the last checked column, and most rules cost
- * a few nanoseconds.  Fast paths, chosen when the rule was compiled, give
+ * The hot path of a measurement: quality_eval_batch() is called for every
+ * QUALITY_BATCH rows of a heap (quality_eval_row() once per row for other
+ * sources) with the rows deformed up to the last checked column, and most
+ * rules cost a few nanoseconds a row.  Fast paths, chosen when the rule was compiled, give
  * the same answers as the types' own functions: range and allowed_values on
  * integers, dates and timestamps compare integers; allowed_values on text
  * types under a deterministic collation compares bytes; text values are read
@@ -443,4 +445,168 @@ quality_eval_row(QualityState *qs, TupleTableSlot *slot, QualityLocator loc)
 	/* most rules allocate nothing: reset only when something was */
 	if (!econtext->ecxt_per_tuple_memory->isReset)
 		ResetExprContext(econtext);
+}
+
+/*
+ * rule_failed
+ *		A row of the batch fails a rule: counted, and kept as a sample while
+ *		the rule wants more.
+ */
+static inline void
+rule_failed(QualityState *qs, QualityRule *r, TupleTableSlot *slot, QualityLocator loc)
+{
+	r->failed++;
+	r->leaf_failed[qs->curleaf]++;
+	if (r->nsamples < qs->sample_limit)
+		quality_note_failure(qs, r, slot, loc);
+}
+
+/*
+ * row_memory_done
+ *		After a rule on a row of a batch: what it allocated in the per-row
+ *		context (a detoasted value, an output function's text) is freed at
+ *		once, as after each row, not after the batch: a batch of large
+ *		values must not hold them all.  Most rules allocate nothing.
+ */
+static inline void
+row_memory_done(MemoryContext rowcxt)
+{
+	if (unlikely(!rowcxt->isReset))
+		MemoryContextReset(rowcxt);
+}
+
+/*
+ * FOR_VALUES
+ *		The loop of a rule over a batch's non-null values of its column:
+ *		the row fails when ok (an expression of the value d) is false.
+ */
+#define FOR_VALUES(ok) \
+	for (i = 0; i < n; i++) \
+	{ \
+		TupleTableSlot *row = slots[i]; \
+		Datum		d = row->tts_values[a]; \
+ \
+		if (row->tts_isnull[a]) \
+			continue; \
+		if (!(ok)) \
+			rule_failed(qs, r, row, locs[i]); \
+		row_memory_done(rowcxt); \
+	}
+
+/*
+ * quality_eval_batch
+ *		Every rule on n rows of a table or partition (deformed up to
+ *		qs->maxattr, at locators locs), rule by rule: a rule's kind and
+ *		fast path are decided once for the batch, and each kind's loop
+ *		over the rows is a tight one.  The same outcome as quality_eval_row
+ *		on each row in turn (a rule's failures, samples and keys come in
+ *		the rows' order).  Not for views (whose samples keep the row).
+ */
+void
+quality_eval_batch(QualityState *qs, TupleTableSlot **slots, QualityLocator *locs, int n)
+{
+	ExprContext *econtext = qs->econtext;
+	MemoryContext rowcxt = econtext->ecxt_per_tuple_memory;
+	MemoryContext old = MemoryContextSwitchTo(rowcxt);
+	int			ri;
+	int			i;
+
+	Assert(qs->source != QS_VIEW);
+	for (ri = 0; ri < qs->nrules; ri++)
+	{
+		QualityRule *r = &qs->rules[ri];
+		AttrNumber	a = r->nitems > 0 ? r->attnums[0] - 1 : 0;
+		const char *txt;
+		int			len;
+
+		switch (r->kind)
+		{
+			case QK_UNIQUE:
+				for (i = 0; i < n; i++)
+				{
+					uint64		h;
+
+					if (key_hash(r, slots[i]->tts_values, slots[i]->tts_isnull, &h))
+						unique_push(qs, r, h, locs[i]);
+					row_memory_done(rowcxt);
+				}
+				break;
+			case QK_FRESHNESS:
+				if (r->nitems > 0 && !r->skip)
+					for (i = 0; i < n; i++)
+						note_newest(r, slots[i]);
+				break;
+			case QK_NOT_NULL:
+				if (r->nitems == 1)
+				{
+					for (i = 0; i < n; i++)
+						if (slots[i]->tts_isnull[a])
+							rule_failed(qs, r, slots[i], locs[i]);
+					break;
+				}
+				for (i = 0; i < n; i++)
+				{
+					if (!row_ok(qs, r, slots[i]))
+						rule_failed(qs, r, slots[i], locs[i]);
+					row_memory_done(rowcxt);
+				}
+				break;
+			case QK_PATTERN:
+				FOR_VALUES(pattern_ok(r, d));
+				break;
+			case QK_ID_CARD:
+				FOR_VALUES((txt = value_text(r, d, &len), pubdata_id_card_ok(txt, len, qs->today)));
+				break;
+			case QK_USCC:
+				FOR_VALUES((txt = value_text(r, d, &len), pubdata_uscc_ok(txt, len)));
+				break;
+			case QK_MOBILE:
+				FOR_VALUES((txt = value_text(r, d, &len), pubdata_mobile_ok(txt, len)));
+				break;
+			case QK_RANGE:
+				if (r->intlen == 4)
+				{
+					int64		lo = r->has_min ? r->min_int : PG_INT64_MIN;
+					int64		hi = r->has_max ? r->max_int : PG_INT64_MAX;
+
+					FOR_VALUES((int64) DatumGetInt32(d) >= lo && (int64) DatumGetInt32(d) <= hi);
+					break;
+				}
+				FOR_VALUES(range_ok(r, d));
+				break;
+			case QK_ALLOWED_VALUES:
+				FOR_VALUES(allowed_ok(r, d));
+				break;
+			case QK_DATE_NOT_FUTURE:
+				if (r->typid == DATEOID)
+				{
+					DateADT		today = qs->today;
+
+					FOR_VALUES(DatumGetDateADT(d) <= today);
+				}
+				else if (r->typid == TIMESTAMPOID)
+				{
+					Timestamp	localnow = qs->localnow;
+
+					FOR_VALUES(DatumGetTimestamp(d) <= localnow);
+				}
+				else
+				{
+					TimestampTz now = qs->now;
+
+					FOR_VALUES(DatumGetTimestampTz(d) <= now);
+				}
+				break;
+			default:
+				/* reference, custom: row by row */
+				for (i = 0; i < n; i++)
+				{
+					if (!row_ok(qs, r, slots[i]))
+						rule_failed(qs, r, slots[i], locs[i]);
+					row_memory_done(rowcxt);
+				}
+				break;
+		}
+	}
+	MemoryContextSwitchTo(old);
 }

@@ -229,21 +229,68 @@ setup_leaves(QualityState *qs)
 }
 
 /*
- * quality_locator
- *		The place of row tid of leaf.
+ * quality_locator_overflow
+ *		A row's place does not fit its locator (quality_locator, inline).
  */
-QualityLocator
-quality_locator(QualityState *qs, int leaf, ItemPointer tid)
+void
+quality_locator_overflow(QualityState *qs, int leaf, ItemPointer tid)
 {
-	BlockNumber blk = ItemPointerGetBlockNumber(tid);
-	OffsetNumber off = ItemPointerGetOffsetNumber(tid);
+	elog(ERROR, "row (%u,%u) of \"%s\" is beyond the measurement's locators",
+		 ItemPointerGetBlockNumber(tid), ItemPointerGetOffsetNumber(tid), qs->leaves[leaf].name);
+}
 
-	if (unlikely((qs->blockbits < 32 && (blk >> qs->blockbits) != 0) ||
-				 (qs->offbits < 16 && (off >> qs->offbits) != 0)))
-		elog(ERROR, "row (%u,%u) of \"%s\" is beyond the measurement's locators",
-			 blk, off, qs->leaves[leaf].name);
-	return ((uint64) leaf << (qs->offbits + qs->blockbits)) |
-		((uint64) blk << qs->offbits) | off;
+/*
+ * quality_batch_begin
+ *		How leaf leafno's scan is read: in batches of heap tuples when the
+ *		leaf is a heap scanned page at a time in the resource's layout, else
+ *		through the access method's slot.
+ */
+QualityBatch *
+quality_batch_begin(QualityState *qs, int leafno, TableScanDesc scan)
+{
+	QualityLeaf *l = &qs->leaves[leafno];
+	QualityBatch *b = palloc0(sizeof(QualityBatch));
+	int			i;
+
+	b->heap = l->rel->rd_tableam == GetHeapamTableAmRoutine() && l->map == NULL &&
+		(scan->rs_flags & SO_ALLOW_PAGEMODE) != 0;
+	if (b->heap)
+	{
+		for (i = 0; i < QUALITY_BATCH; i++)
+			b->slots[i] = MakeSingleTupleTableSlot(RelationGetDescr(l->rel), &TTSOpsHeapTuple);
+	}
+	else
+	{
+		b->slot = table_slot_create(l->rel, NULL);
+		if (l->map)
+			b->pslot = MakeSingleTupleTableSlot(RelationGetDescr(qs->rel), &TTSOpsVirtual);
+	}
+	return b;
+}
+
+/*
+ * quality_batch_end
+ *		The scan is over (a batch is never left: its last row was its
+ *		page's last); drop the slots.
+ */
+void
+quality_batch_end(QualityState *qs, QualityBatch *b)
+{
+	int			i;
+
+	Assert(b->n == 0);
+	if (b->heap)
+	{
+		for (i = 0; i < QUALITY_BATCH; i++)
+			ExecDropSingleTupleTableSlot(b->slots[i]);
+	}
+	else
+	{
+		ExecDropSingleTupleTableSlot(b->slot);
+		if (b->pslot)
+			ExecDropSingleTupleTableSlot(b->pslot);
+	}
+	pfree(b);
 }
 
 /*
@@ -482,9 +529,9 @@ static void
 scan_leaf(QualityState *qs, int leafno, int64 blocks_before)
 {
 	QualityLeaf *l = &qs->leaves[leafno];
-	TupleTableSlot *slot = table_slot_create(l->rel, NULL);
-	TupleTableSlot *pslot = l->map ? MakeSingleTupleTableSlot(RelationGetDescr(qs->rel), &TTSOpsVirtual) : NULL;
 	TableScanDesc scan;
+	QualityBatch *b;
+	ItemPointer tid;
 	BlockNumber lastblock = InvalidBlockNumber;
 	BlockNumber seen = 0;
 
@@ -492,9 +539,10 @@ scan_leaf(QualityState *qs, int leafno, int64 blocks_before)
 	pubdata_progress_set(PUBDATA_PROGRESS_RELID, l->relid);
 	/* no synchronized scan: samples are then the first failing rows */
 	scan = table_beginscan_strat(l->rel, GetActiveSnapshot(), 0, NULL, true, false);
-	while (table_scan_getnextslot(scan, ForwardScanDirection, slot))
+	b = quality_batch_begin(qs, leafno, scan);
+	while ((tid = quality_scan_next(qs, b, scan, leafno)) != NULL)
 	{
-		BlockNumber blk = ItemPointerGetBlockNumber(&slot->tts_tid);
+		BlockNumber blk = ItemPointerGetBlockNumber(tid);
 
 		CHECK_FOR_INTERRUPTS();
 		if (blk != lastblock)
@@ -505,12 +553,9 @@ scan_leaf(QualityState *qs, int leafno, int64 blocks_before)
 								 blocks_before + progress_blocks(scan, l, ++seen));
 			pubdata_progress_set(PUBDATA_PROGRESS_ROWS_DONE, qs->nrows);
 		}
-		quality_scan_row(qs, leafno, slot, pslot);
 	}
+	quality_batch_end(qs, b);
 	table_endscan(scan);
-	ExecDropSingleTupleTableSlot(slot);
-	if (pslot)
-		ExecDropSingleTupleTableSlot(pslot);
 	pubdata_progress_set(PUBDATA_PROGRESS_BLOCKS_DONE, blocks_before + l->nblocks);
 	pubdata_progress_set(PUBDATA_PROGRESS_ROWS_DONE, qs->nrows);
 	pubdata_progress_set(PUBDATA_PROGRESS_PARTITIONS_DONE, leafno + 1);

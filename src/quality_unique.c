@@ -71,6 +71,16 @@ typedef struct SpillRecord
 #define SPILL_GATHER 32
 
 /*
+ * The batches' gather buffers are a power of 2 of bytes long, and keys
+ * spread evenly, so every buffer is filled at about the same offset at the
+ * same time: laid out back to back, the lines being written would all fall
+ * in the same few sets of the CPU's caches and evict one another at every
+ * key.  A cache line (4 records) between consecutive buffers spreads them
+ * over the sets.
+ */
+#define SPILL_PAD 4
+
+/*
  * A parallel participant writes all its batches to one file of the shared
  * set, in chunks of one block, each holding records of one batch (a file
  * per batch and participant cost more to create and delete than to fill);
@@ -128,9 +138,11 @@ typedef struct UniqueSpill
 	int			shift;			/* the batch is (hash >> shift) & (nparts - 1) */
 	BufFile   **files;
 	int64	   *nrecs;
-	SpillRecord *gather;		/* gather_n records a batch, not yet written */
+	SpillRecord *gather;		/* gather_n records a batch, not yet written,
+								 * the batches' buffers gather_stride apart */
 	int		   *ngather;		/* of them in use */
 	int			gather_n;
+	int			gather_stride;
 	BufFile    *one;			/* parallel: the participant's one file */
 	uint32	   *chunks;			/* and its chunks (CHUNK_ENTRY) */
 	int64		nchunks;
@@ -625,7 +637,7 @@ chunk_file_name(char *name, size_t size, QualityRule *r, int participant, bool i
 static Size
 spill_bytes(UniqueSpill *sp)
 {
-	Size		gather = (Size) sp->nparts * sp->gather_n * sizeof(SpillRecord);
+	Size		gather = (Size) sp->nparts * sp->gather_stride * sizeof(SpillRecord);
 
 	if (sp->one)
 		return gather + BLCKSZ + 64 + sizeof(uint32) * sp->chunkcap;
@@ -671,7 +683,8 @@ spill_open(QualityState *qs, QualityRule *r, UniqueSpill *sp, int nparts, int sh
 			sp->files[i] = BufFileCreateTemp(false);
 		sp->gather_n = SPILL_GATHER;
 	}
-	sp->gather = palloc(sizeof(SpillRecord) * sp->gather_n * nparts);
+	sp->gather_stride = sp->gather_n + SPILL_PAD;
+	sp->gather = palloc(sizeof(SpillRecord) * sp->gather_stride * nparts);
 	quality_mem_add(qs, spill_bytes(sp));
 	MemoryContextSwitchTo(old);
 }
@@ -685,7 +698,7 @@ static void
 spill_emit(QualityState *qs, UniqueSpill *sp, int p)
 {
 	int			n = sp->ngather[p];
-	SpillRecord *g = &sp->gather[p * sp->gather_n];
+	SpillRecord *g = &sp->gather[p * sp->gather_stride];
 
 	sp->ngather[p] = 0;
 	if (sp->one == NULL)
@@ -712,7 +725,7 @@ static inline void
 spill_write(QualityState *qs, UniqueSpill *sp, uint64 h, QualityLocator loc)
 {
 	int			p = (int) ((h >> sp->shift) & (sp->nparts - 1));
-	SpillRecord *rec = &sp->gather[p * sp->gather_n + sp->ngather[p]];
+	SpillRecord *rec = &sp->gather[p * sp->gather_stride + sp->ngather[p]];
 
 	rec->hash = h;
 	rec->loc = loc;

@@ -101,7 +101,7 @@ median() {
 # (RssAnon) of the measuring backend and its parallel workers; prints
 # "peak_kB baseline_kB recorded_bytes workers"
 peak() {
-	local pid base max=0 sum w v
+	local pid base max=0 sum w v part line buf=""
 	coproc M { psql -X -qAt -U $DEPT -d $DB 2>&1; }
 	echo "SELECT pg_backend_pid();" >&"${M[1]}"
 	read -r -u "${M[0]}" pid
@@ -115,8 +115,13 @@ peak() {
 			sum=$(( sum + ${v:-0} ))
 		done
 		[ "${sum:-0}" -gt "$max" ] && max=$sum
-		if read -r -t 0.02 -u "${M[0]}" line; then
+		# a read that times out keeps what it read of a line: keep it too
+		if read -r -t 0.02 -u "${M[0]}" part; then
+			line="$buf$part"
+			buf=""
 			[ "$line" = done ] && break
+		else
+			buf="$buf$part"
 		fi
 	done
 	echo "\\q" >&"${M[1]}"

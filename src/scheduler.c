@@ -395,18 +395,11 @@ pubdata_wake_launcher(void)
 void
 pubdata_stream_committed(void)
 {
-	Latch	   *latch = NULL;
-
 	if (sched == NULL || sched->launcher_dboid != MyDatabaseId)
 		return;
 	if (pg_atomic_exchange_u32(&sched->stream_pending, 1) != 0)
 		return;
-	SpinLockAcquire(&sched->mutex);
-	if (sched->launcher_pid != 0 && sched->launcher_pid != MyProcPid)
-		latch = sched->launcher_latch;
-	SpinLockRelease(&sched->mutex);
-	if (latch)
-		SetLatch(latch);
+	pubdata_wake_launcher();
 }
 
 /*

@@ -41,7 +41,7 @@ WORK=$(mktemp -d /tmp/pubdata-bench22.XXXXXX)
 trap 'drop_all; rm -rf "$WORK"' EXIT
 
 . "$(dirname "$0")/lib/lookup_db.sh"
-lookup_db_setup "$BIN" $DB $PROV $DEPT || exit 1
+lookup_db_setup "$BIN" $DB $PROV $DEPT "ARRAY['id', 'name', 'region']" || exit 1
 lookup_db_script "$WORK/lookup.sql"
 
 check() {

@@ -42,7 +42,7 @@ CONF
 runuser -u postgres -- "$BIN/pg_ctl" -D "$WORK/data" -l "$WORK/server.log" -w start >/dev/null \
 	|| { tail -20 "$WORK/server.log"; exit 1; }
 . "$(dirname "$0")/lib/lookup_db.sh"
-lookup_db_setup "$BIN" $DB $PROV $DEPT -h "$WORK" -p $PORT -U postgres || exit 1
+lookup_db_setup "$BIN" $DB $PROV $DEPT "ARRAY['id', 'name', 'region']" -h "$WORK" -p $PORT -U postgres || exit 1
 lookup_db_script "$WORK/lookup.sql"
 stop
 

@@ -29,34 +29,9 @@ drop_all() {
 drop_all
 trap drop_all EXIT
 
-$P -d postgres -c "CREATE DATABASE $DB" -c "CREATE ROLE $PROV LOGIN" -c "CREATE ROLE $DEPT LOGIN" \
-	-c "GRANT pg_read_all_stats TO $DEPT" >/dev/null || exit 1	# to read its own memory contexts
-$P -d $DB >/dev/null <<SQL || exit 1
-SET client_min_messages = warning;
-CREATE EXTENSION pubdata CASCADE;
-SELECT pubdata.add_department('police', '市公安局', '331100', 'administrative', '$PROV');
-SELECT pubdata.add_department('civil', '莲都区民政局', '331102', 'administrative', '$DEPT');
-CREATE SCHEMA police AUTHORIZATION $PROV;
-SQL
-$P -d $DB -U $PROV >/dev/null <<'SQL' || exit 1
-SET client_min_messages = warning;
--- as in the regression tests: approving a grant does not give schema usage (yet)
-GRANT USAGE ON SCHEMA police TO PUBLIC;
-CREATE TABLE police.household (id integer PRIMARY KEY, id_number text NOT NULL, name text NOT NULL, region text NOT NULL);
--- ten regions; region 331102 holds the ids that are multiples of 10
-INSERT INTO police.household
-SELECT g, '3311021990' || lpad(g::text, 8, '0'), '姓名' || g,
-	   (ARRAY['331102', '331100', '331121', '331122', '331123', '331124', '331125', '331126', '331127', '331181'])[1 + g % 10]
-  FROM generate_series(1, 100000) g;
-SELECT pubdata.register_resource('police.household', 'PS-HH', '户籍人口信息', 'police', 'restricted', 'not_open', 'daily', 3);
-SELECT pubdata.submit_resource('PS-HH');
-SQL
-$P -d $DB >/dev/null <<'SQL' || exit 1
-SELECT pubdata.review_resource('PS-HH', true), pubdata.publish_resource('PS-HH');
-VACUUM ANALYZE police.household;
-SQL
-req=$(q -d $DB -U $DEPT -c "SELECT pubdata.request_share('PS-HH', '低保资格核查', ARRAY['id', 'id_number', 'name', 'region'])") || exit 1
-q -d $DB -U $PROV -c "SELECT pubdata.decide_share($req, true, row_scope => '{\"region\": \"331102\"}')" >/dev/null || exit 1
+. "$(dirname "$0")/lib/lookup_db.sh"
+lookup_db_setup "$BIN" $DB $PROV $DEPT "ARRAY['id', 'id_number', 'name', 'region']" || exit 1
+$P -d postgres -c "GRANT pg_read_all_stats TO $DEPT" >/dev/null || exit 1	# to read its own memory contexts
 
 # chunk N: a DO block of N reads, every tenth one failing with its cursor open
 chunk() {
@@ -69,7 +44,7 @@ BEGIN
 	FOR i IN 1..$1 LOOP
 		IF i % 10 = 0 THEN
 			BEGIN
-				FOR r IN SELECT id_number FROM police.household WHERE region = '331102' LIMIT 1 LOOP
+				FOR r IN SELECT id_number FROM police.h2 WHERE region = '331102' LIMIT 1 LOOP
 					RAISE EXCEPTION 'x';
 				END LOOP;
 				RAISE EXCEPTION 'no row of region 331102 is visible';
@@ -79,7 +54,7 @@ BEGIN
 				END IF;
 			END;
 		ELSE
-			SELECT name INTO v FROM police.household WHERE id = 10 * (1 + i % 10000);
+			SELECT name INTO v FROM police.h2 WHERE id = 10 * (1 + i % 10000);
 			IF NOT FOUND THEN
 				RAISE EXCEPTION 'the lookup of id % found no row', 10 * (1 + i % 10000);
 			END IF;

@@ -1,15 +1,16 @@
 # The point-lookup benchmarks' database (sourced by 22_point_lookup.sh and
 # 23_point_lookup_instructions.sh): police.h2 (id, id_number, name, region),
 # 100k rows in ten regions, registered, submitted, reviewed and published
-# through the pubdata API; department DEPT holds one live grant of items
-# (id, name, region) with row scope {"region": "331102"} (the ids that are
-# multiples of 10).  Each step runs as the role that would take it.
+# through the pubdata API; department DEPT holds one live grant of ITEMS (a
+# SQL array of item names) with row scope {"region": "331102"} (the ids that
+# are multiples of 10).  Each step runs as the role that would take it.
+# Also used by 90_soak.sh.
 #
-# lookup_db_setup BIN DB PROV DEPT [psql connection options...]
+# lookup_db_setup BIN DB PROV DEPT ITEMS [psql connection options...]
 # lookup_db_script FILE: the pgbench script, one lookup of a granted row.
 lookup_db_setup() {
-	local bin=$1 db=$2 prov=$3 dept=$4 req
-	shift 4
+	local bin=$1 db=$2 prov=$3 dept=$4 items=$5 req
+	shift 5
 	local P=("$bin/psql" -X -q -v ON_ERROR_STOP=1 "$@")
 	"${P[@]}" -d postgres -c "CREATE DATABASE $db" -c "CREATE ROLE $prov LOGIN" -c "CREATE ROLE $dept LOGIN" >/dev/null || return 1
 	"${P[@]}" -d "$db" >/dev/null <<SQL || return 1
@@ -38,7 +39,7 @@ SELECT pubdata.review_resource('PS-H2', true), pubdata.publish_resource('PS-H2')
 VACUUM ANALYZE police.h2;
 SQL
 	# the department asks as its login, the provider answers as its login
-	req=$("${P[@]}" -At -d "$db" -U "$dept" -c "SELECT pubdata.request_share('PS-H2', '低保资格核查', ARRAY['id', 'name', 'region'])") || return 1
+	req=$("${P[@]}" -At -d "$db" -U "$dept" -c "SELECT pubdata.request_share('PS-H2', '低保资格核查', $items)") || return 1
 	"${P[@]}" -At -d "$db" -U "$prov" -c "SELECT pubdata.decide_share($req, true, row_scope => '{\"region\": \"331102\"}')" >/dev/null || return 1
 }
 

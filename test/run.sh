@@ -74,7 +74,8 @@ demo)
 	if [ -f "$WORK/data/postmaster.pid" ]; then stop_cluster "$WORK/data"; fi
 	[ -f "$WORK/county/postmaster.pid" ] && stop_cluster "$WORK/county"
 	rm -rf "$WORK"; mkdir -p "$WORK"; chmod 755 "$WORK"; chown postgres: "$WORK"
-	start_cluster "$WORK/data" "$WORK" "$PORT" "pubdata.database = 'lishui'" || exit 1
+	start_cluster "$WORK/data" "$WORK" "$PORT" "pubdata.database = 'lishui'
+wal_level = logical" || exit 1
 	export PGHOST=$WORK PGPORT=$PORT PGUSER=postgres
 	PUBDATA_BINDIR="$BINDIR" PUBDATA_WORK="$WORK" bash test/demo/demo.sh || exit 1
 	echo

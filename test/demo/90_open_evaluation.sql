@@ -49,3 +49,9 @@ SELECT department_name AS "部门", resources_catalogued AS "编目", resources_
 	   shared_reads AS "使用", total_score AS "总分"
   FROM pubdata.evaluation(:'period_start', :'period_end');
 RESET ROLE;
+\echo '== The city catalog goes to the province by logical replication (Art 4, 5, 9, 20): the bureau publishes'
+SET ROLE lishui_bureau;
+SELECT pubdata.publish_catalog_to_province() AS publication;
+\echo '-- what the province receives: the catalog''s public parts, never drafts, grants, audit or data rows'
+SELECT tablename, rowfilter FROM pg_publication_tables WHERE pubname = 'pubdata_catalog' ORDER BY tablename;
+RESET ROLE;

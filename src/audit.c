@@ -1630,6 +1630,73 @@ audit_write_gap(const AuditAnchor *jump, uint64 first_lost, uint64 last_lost,
 }
 
 /*
+ * The record buffer: a backend builds its records in one buffer, kept from
+ * record to record (a point lookup writes one per statement), after room
+ * for the fields decided under the lock.
+ */
+#define AUDIT_PREFIX_ROOM	48	/* "seq<TAB>time<TAB>": 20 + 1 + 20 + 1 */
+#define AUDIT_BUFFER_KEEP	(64 * 1024)	/* a larger buffer is not kept */
+
+static StringInfoData audit_rec = {NULL, 0, 0, 0};
+
+/*
+ * audit_record_buffer
+ *		The record buffer, emptied, with its room in front.
+ */
+static StringInfo
+audit_record_buffer(void)
+{
+	if (audit_rec.data == NULL)
+	{
+		MemoryContext old = MemoryContextSwitchTo(TopMemoryContext);
+
+		initStringInfo(&audit_rec);
+		MemoryContextSwitchTo(old);
+	}
+	audit_rec.len = AUDIT_PREFIX_ROOM;
+	audit_rec.data[AUDIT_PREFIX_ROOM] = '\0';
+	return &audit_rec;
+}
+
+/*
+ * audit_record_buffer_done
+ *		After a record: a buffer that a long statement made large goes.
+ */
+static void
+audit_record_buffer_done(StringInfo buf)
+{
+	if (buf->maxlen > AUDIT_BUFFER_KEEP)
+	{
+		pfree(buf->data);
+		buf->data = NULL;
+		buf->len = buf->maxlen = 0;
+	}
+}
+
+/*
+ * audit_record_prefix
+ *		Put seq and time in front of the body built in buf; returns the
+ *		line's start, its length in *len.
+ */
+static char *
+audit_record_prefix(StringInfo buf, uint64 seq, TimestampTz at, int *len)
+{
+	char		prefix[AUDIT_PREFIX_ROOM];
+	int			n;
+	char	   *start;
+
+	n = pg_ulltoa_n(seq, prefix);
+	prefix[n++] = '\t';
+	n += pg_lltoa((int64) at, prefix + n);
+	prefix[n++] = '\t';
+	Assert(n <= AUDIT_PREFIX_ROOM);
+	start = buf->data + AUDIT_PREFIX_ROOM - n;
+	memcpy(start, prefix, n);
+	*len = buf->len - (AUDIT_PREFIX_ROOM - n);
+	return start;
+}
+
+/*
  * audit_append
  *		Append one record (a read or an event) dated at given_at (0: now):
  *		build, hash and hand it to the buffer or the file under the lock.
@@ -1643,10 +1710,10 @@ audit_write_gap(const AuditAnchor *jump, uint64 first_lost, uint64 last_lost,
 static uint64
 audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *jump)
 {
-	StringInfoData body;
-	StringInfoData line;
+	StringInfo	body;
+	char	   *line;
+	int			line_len;
 	uint8		hash[AUDIT_HASH_LEN];
-	char		hex[AUDIT_HASH_LEN * 2 + 1];
 	uint64		seq;
 	TimestampTz at;
 	int			fd = -1;
@@ -1671,38 +1738,43 @@ audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *ju
 	if (!audit->available)
 		return 0;
 
-	/* everything but seq, time and hash is built outside the lock */
-	initStringInfo(&body);
-	audit_append_uint(&body, MyDatabaseId);
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_escaped(&body, a->role_name ? a->role_name : "");
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_int(&body, a->department_id);
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_escaped(&body, a->department_code);
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_escaped(&body, a->resources ? a->resources : "");
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_int(&body, a->grant_id);
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_escaped(&body, a->purpose);
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_escaped(&body, a->command ? a->command : "");
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_uint(&body, a->query_id);
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_uint(&body, a->rows);
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_escaped(&body, a->grants);
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_escaped(&body, a->outcome ? a->outcome : "ok");
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_escaped(&body, a->statement);
-	appendStringInfoCharMacro(&body, '\t');
-	audit_append_escaped(&body, a->masked);
-	appendStringInfoCharMacro(&body, '\t');
-	initStringInfo(&line);
-	enlargeStringInfo(&line, body.len + 2 * AUDIT_HASH_LEN + 64);
+	/*
+	 * Everything but seq, time and hash is built outside the lock, in this
+	 * backend's record buffer, after room for "seq<TAB>time<TAB>": under the
+	 * lock those go in front of it, so that the line is contiguous and
+	 * nothing is copied but into the shared buffer.
+	 */
+	body = audit_record_buffer();
+	audit_append_uint(body, MyDatabaseId);
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_escaped(body, a->role_name ? a->role_name : "");
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_int(body, a->department_id);
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_escaped(body, a->department_code);
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_escaped(body, a->resources ? a->resources : "");
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_int(body, a->grant_id);
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_escaped(body, a->purpose);
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_escaped(body, a->command ? a->command : "");
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_uint(body, a->query_id);
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_uint(body, a->rows);
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_escaped(body, a->grants);
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_escaped(body, a->outcome ? a->outcome : "ok");
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_escaped(body, a->statement);
+	appendStringInfoCharMacro(body, '\t');
+	audit_append_escaped(body, a->masked);
+	appendStringInfoCharMacro(body, '\t');
+	/* room for the hash and the newline */
+	enlargeStringInfo(body, 2 * AUDIT_HASH_LEN + 1);
 
 	at = given_at != 0 ? given_at : GetCurrentTimestamp();
 
@@ -1718,25 +1790,21 @@ audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *ju
 	seq = audit->head_seq + 1;
 	if (at < audit->head_at)
 		at = audit->head_at;	/* keep time monotone (the clock read before the lock) */
-	audit_append_uint(&line, seq);
-	appendStringInfoCharMacro(&line, '\t');
-	audit_append_int(&line, (int64) at);
-	appendStringInfoCharMacro(&line, '\t');
-	appendBinaryStringInfo(&line, body.data, body.len);
-	audit_sha256(audit->head_hash, line.data, line.len, hash);
-	audit_hex_encode(hash, hex);
-	appendBinaryStringInfo(&line, hex, AUDIT_HASH_LEN * 2);
-	appendStringInfoChar(&line, '\n');
+	line = audit_record_prefix(body, seq, at, &line_len);
+	audit_sha256(audit->head_hash, line, line_len, hash);
+	audit_hex_encode(hash, line + line_len);
+	line_len += 2 * AUDIT_HASH_LEN;
+	line[line_len++] = '\n';
 
 	if ((audit->seg_first == 0 ||
 		 (audit->seg_size > 0 &&
-		  audit->seg_size + line.len > (uint64) audit_segment_size * 1024)) &&
+		  audit->seg_size + line_len > (uint64) audit_segment_size * 1024)) &&
 		!audit_new_segment(seq, elevel))
 	{
 		LWLockRelease(audit->lock);
 		return 0;
 	}
-	if (audit_buf_size > 0 && (uint64) line.len <= audit_buf_size && audit_sync_interval > 0 &&
+	if (audit_buf_size > 0 && (uint64) line_len <= audit_buf_size && audit_sync_interval > 0 &&
 		IsUnderPostmaster)
 	{
 		uint64		off;
@@ -1748,18 +1816,18 @@ audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *ju
 		 * full, or the postmaster (at shutdown, and at the reset after any
 		 * process crashed) writes it to the segment, in order.
 		 */
-		if (audit->buf_head - audit->buf_tail + line.len > audit_buf_size &&
+		if (audit->buf_head - audit->buf_tail + line_len > audit_buf_size &&
 			!audit_drain(elevel))
 		{
 			LWLockRelease(audit->lock);
 			return 0;
 		}
 		off = audit->buf_head % audit_buf_size;
-		first = Min((uint64) line.len, audit_buf_size - off);
-		memcpy(audit->buf + off, line.data, first);
-		if (first < (size_t) line.len)
-			memcpy(audit->buf, line.data + first, line.len - first);
-		audit->buf_head += line.len;
+		first = Min((uint64) line_len, audit_buf_size - off);
+		memcpy(audit->buf + off, line, first);
+		if (first < (size_t) line_len)
+			memcpy(audit->buf, line + first, line_len - first);
+		audit->buf_head += line_len;
 		wake = audit->sync_latch != NULL &&
 			audit->buf_head - audit->buf_tail > audit_buf_size / 2;
 	}
@@ -1778,8 +1846,8 @@ audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *ju
 			return 0;
 		}
 		errno = 0;
-		n = write(fd, line.data, line.len);
-		if (n != line.len)
+		n = write(fd, line, line_len);
+		if (n != line_len)
 		{
 			int			save_errno = errno ? errno : ENOSPC;
 
@@ -1797,18 +1865,17 @@ audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *ju
 					 errhint("Free disk space in the data directory.")));
 			return 0;
 		}
-		audit->seg_written += line.len;
+		audit->seg_written += line_len;
 	}
 	audit->head_seq = seq;
 	memcpy(audit->head_hash, hash, AUDIT_HASH_LEN);
 	audit->head_at = at;
-	audit->seg_size += line.len;
+	audit->seg_size += line_len;
 	LWLockRelease(audit->lock);
 	if (wake)
 		SetLatch(audit->sync_latch);
 
-	pfree(body.data);
-	pfree(line.data);
+	audit_record_buffer_done(body);
 
 	/* durability policy */
 	if (audit_sync_interval == 0 || !IsUnderPostmaster)

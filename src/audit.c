@@ -506,6 +506,31 @@ audit_append_uint(StringInfo s, uint64 v)
 }
 
 /*
+ * audit_field_str / audit_field_int / audit_field_uint
+ *		One field of a record and the tab after it.
+ */
+static inline void
+audit_field_str(StringInfo s, const char *v)
+{
+	audit_append_escaped(s, v);
+	appendStringInfoCharMacro(s, '\t');
+}
+
+static inline void
+audit_field_int(StringInfo s, int64 v)
+{
+	audit_append_int(s, v);
+	appendStringInfoCharMacro(s, '\t');
+}
+
+static inline void
+audit_field_uint(StringInfo s, uint64 v)
+{
+	audit_append_uint(s, v);
+	appendStringInfoCharMacro(s, '\t');
+}
+
+/*
  * audit_sha256
  *		out = SHA-256(prev || data).  The digest is fetched from OpenSSL once
  *		per backend and its context reused: pg_cryptohash initialises through
@@ -1745,34 +1770,20 @@ audit_append(const PubdataAccess *a, TimestampTz given_at, const AuditAnchor *ju
 	 * nothing is copied but into the shared buffer.
 	 */
 	body = audit_record_buffer();
-	audit_append_uint(body, MyDatabaseId);
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_escaped(body, a->role_name ? a->role_name : "");
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_int(body, a->department_id);
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_escaped(body, a->department_code);
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_escaped(body, a->resources ? a->resources : "");
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_int(body, a->grant_id);
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_escaped(body, a->purpose);
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_escaped(body, a->command ? a->command : "");
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_uint(body, a->query_id);
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_uint(body, a->rows);
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_escaped(body, a->grants);
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_escaped(body, a->outcome ? a->outcome : "ok");
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_escaped(body, a->statement);
-	appendStringInfoCharMacro(body, '\t');
-	audit_append_escaped(body, a->masked);
-	appendStringInfoCharMacro(body, '\t');
+	audit_field_uint(body, MyDatabaseId);
+	audit_field_str(body, a->role_name ? a->role_name : "");
+	audit_field_int(body, a->department_id);
+	audit_field_str(body, a->department_code);
+	audit_field_str(body, a->resources ? a->resources : "");
+	audit_field_int(body, a->grant_id);
+	audit_field_str(body, a->purpose);
+	audit_field_str(body, a->command ? a->command : "");
+	audit_field_uint(body, a->query_id);
+	audit_field_uint(body, a->rows);
+	audit_field_str(body, a->grants);
+	audit_field_str(body, a->outcome ? a->outcome : "ok");
+	audit_field_str(body, a->statement);
+	audit_field_str(body, a->masked);
 	/* room for the hash and the newline */
 	enlargeStringInfo(body, 2 * AUDIT_HASH_LEN + 1);
 

@@ -96,6 +96,9 @@ static int	audit_statement = 1;
 #define AUDIT_STATEMENT_FULL		2
 #define AUDIT_STATEMENT_MAX			4096	/* bytes of statement text kept */
 
+/* range table entries a statement start looks at without allocating */
+#define GUARD_LOCAL_RTES 8
+
 static const struct config_enum_entry audit_statement_options[] = {
 	{"none", AUDIT_STATEMENT_NONE, false},
 	{"normalized", AUDIT_STATEMENT_NORMALIZED, false},
@@ -1502,6 +1505,9 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 	Oid		   *userids = NULL;
 	PubdataResource **resv = NULL;
 	bool	   *as_superuser = NULL;
+	Oid			userids_local[GUARD_LOCAL_RTES];
+	PubdataResource *resv_local[GUARD_LOCAL_RTES];
+	bool		as_superuser_local[GUARD_LOCAL_RTES];
 	int			ngov = 0;
 	bool		unrecorded = false;
 	GuardFrame *f = NULL;
@@ -1533,6 +1539,7 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
 		PubdataResource *res;
 		Oid			userid;
+		bool		provider;
 
 		rti++;
 		if (rte->rtekind != RTE_RELATION || !(rte->requiredPerms & ACL_SELECT))
@@ -1552,18 +1559,32 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 			if (res == NULL || !SuperuserNotProvider(userid, res))
 				continue;
 		}
-		if (IsProvider(userid, res) && !SuperuserNotProvider(userid, res))
+		provider = IsProvider(userid, res);
+		if (provider && !SuperuserNotProvider(userid, res))
 			continue;
 		if (userids == NULL)
 		{
-			userids = palloc0(sizeof(Oid) * n);
-			resv = palloc0(sizeof(PubdataResource *) * n);
-			as_superuser = palloc0(sizeof(bool) * n);
+			/* a statement names a few relations: no allocation for those */
+			if (n <= GUARD_LOCAL_RTES)
+			{
+				userids = userids_local;
+				resv = resv_local;
+				as_superuser = as_superuser_local;
+				memset(userids, 0, sizeof(Oid) * n);
+				memset(resv, 0, sizeof(PubdataResource *) * n);
+				memset(as_superuser, 0, sizeof(bool) * n);
+			}
+			else
+			{
+				userids = palloc0(sizeof(Oid) * n);
+				resv = palloc0(sizeof(PubdataResource *) * n);
+				as_superuser = palloc0(sizeof(bool) * n);
+			}
 			command = CommandName(qd, utility_command);
 		}
 		userids[rti - 1] = userid;
 		resv[rti - 1] = res;
-		as_superuser[rti - 1] = IsProvider(userid, res);
+		as_superuser[rti - 1] = provider;
 		ngov++;
 	}
 	if (ngov == 0)
@@ -1706,9 +1727,12 @@ pubdata_guard_start(QueryDesc *qd, int eflags, const char *utility_command, bool
 		f->statement = StatementText(qd);
 	}
 	MemoryContextSwitchTo(old);
-	pfree(userids);
-	pfree(resv);
-	pfree(as_superuser);
+	if (userids != userids_local)
+	{
+		pfree(userids);
+		pfree(resv);
+		pfree(as_superuser);
+	}
 	return f;
 }
 

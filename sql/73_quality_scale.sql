@@ -140,7 +140,7 @@ RESET min_parallel_table_scan_size;
 RESET pubdata.quality_mem;
 SELECT r.run_id = :run_small AS small_budget, r.rows_checked, r.rows_failed, r.samples->0 AS first_sample,
 	   q.memory_used <= 1024 * 1024 AS within_budget,
-	   q.memory_used > 4 * 1024 * 1024 AS more_than_small_budget
+	   q.memory_used > 1024 * 1024 AS more_than_small_budget
   FROM pubdata.quality_result r JOIN pubdata.quality_run q ON q.id = r.run_id
  WHERE r.rule_id = :r_many ORDER BY r.run_id;
 SELECT r.rows_failed, r.samples->0 AS first_sample, q.workers > 0 AS in_parallel,

@@ -24,7 +24,9 @@
  *	  CHECK constraint and evaluated by the executor on the row;
  *	- reference: the referenced column is read once into a set of 64-bit
  *	  hashes of its values (quality_reference.c);
- *	- unique: a 64-bit hash of the key is counted in memory within the
+ *	- unique: a key of one integer, date or timestamp column within the
+ *	  range its statistics give is counted by direct address in an array
+ *	  (the window); any other key by a 64-bit hash in memory within the
  *	  measurement's memory budget, and beyond it in batches partitioned by
  *	  hash and spilled to temporary files (quality_unique.c);
  *	- freshness: the newest value of its column.

@@ -175,6 +175,13 @@ typedef struct QualityRule
 	QualityUnique *uq;
 	RefSet	   *set;
 	AttrNumber	ref_attnum;
+	/*
+	 * unique on one integer, date or timestamp column: keys from win_lo on,
+	 * win_n of them, are counted by direct address (quality_unique.c)
+	 */
+	bool		has_window;
+	int64		win_lo;
+	uint64		win_n;
 
 	/* custom */
 	Expr	   *expr;			/* as planned (checked for parallel safety) */
@@ -259,7 +266,12 @@ extern const char *quality_datum_bytes(Datum d, bool is_bpchar, int *len);
 struct SharedFileSet;
 extern void unique_setup(QualityState *qs, QualityRule *r, Size share);
 extern void unique_setup_shared(QualityState *qs, QualityRule *r, Size share, int nparts,
-								struct SharedFileSet *fileset, int participant);
+								struct SharedFileSet *fileset, int participant, void *window);
+extern Size unique_window_plan(QualityState *qs, QualityRule *r, Size limit);
+extern Size unique_window_shared_size(QualityRule *r, double maxrows);
+extern Size unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, double maxrows);
+extern void unique_window_add(QualityState *qs, QualityRule *r, uint64 off, QualityLocator loc);
+extern void unique_window_count_shared(QualityState *qs, QualityRule *r);
 extern int	unique_shared_parts(Size share, double nkeys);
 extern void unique_push(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc);
 extern bool unique_add_now(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc);

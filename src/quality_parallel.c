@@ -20,7 +20,9 @@
  *	  leaf after leaf by every participant, the leader included;
  *	- the referenced values of reference rules (flat sets, as loaded by the
  *	  leader);
- *	- a SharedFileSet: every participant writes each unique key, with its
+ *	- the unique rules' windows (keys counted by direct address, updated
+ *	  by compare-and-swap: quality_unique.c);
+ *	- a SharedFileSet: every participant writes each other unique key, with its
  *	  row's place, to one of the batches of its rule, chosen by hash;
  *	- one result area per participant.
  *
@@ -58,6 +60,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/paths.h"
 #include "pgstat.h"
+#include "storage/bufmgr.h"
 #include "storage/condition_variable.h"
 #include "storage/sharedfileset.h"
 #include "storage/spin.h"
@@ -71,6 +74,7 @@
 #define PQ_KEY_SCANS		UINT64CONST(0xB0D0A7A000000003)
 #define PQ_KEY_REFSETS		UINT64CONST(0xB0D0A7A000000004)
 #define PQ_KEY_RESULTS		UINT64CONST(0xB0D0A7A000000005)
+#define PQ_KEY_WINDOWS		UINT64CONST(0xB0D0A7A000000006)
 
 /* what every participant reads and writes */
 typedef struct QualityShared
@@ -97,7 +101,9 @@ typedef struct QualityShared
 	SharedFileSet fileset;
 	Size		scan_off[FLEXIBLE_ARRAY_MEMBER];	/* per leaf, in PQ_KEY_SCANS;
 													 * then per rule, in
-													 * PQ_KEY_REFSETS (0: none) */
+													 * PQ_KEY_REFSETS (0: none);
+													 * then per rule, + 1, in
+													 * PQ_KEY_WINDOWS (0: none) */
 } QualityShared;
 
 /* one rule's result of one participant (then its arrays) */
@@ -431,7 +437,8 @@ scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
  *		none is left, save its outcome in its area.
  */
 static void
-participate(QualityState *qs, QualityShared *sh, char *scans, char *results, int participant)
+participate(QualityState *qs, QualityShared *sh, char *scans, char *windows, char *results,
+			int participant)
 {
 	char	   *area = area_of(sh, results, participant);
 	bool		leader = participant == 0;
@@ -440,7 +447,12 @@ participate(QualityState *qs, QualityShared *sh, char *scans, char *results, int
 
 	for (i = 0; i < qs->nrules; i++)
 		if (qs->rules[i].kind == QK_UNIQUE)
-			unique_setup_shared(qs, &qs->rules[i], sh->share, sh->nparts, &sh->fileset, participant);
+		{
+			Size		woff = sh->scan_off[qs->nleaves + qs->nrules + i];
+
+			unique_setup_shared(qs, &qs->rules[i], sh->share, sh->nparts, &sh->fileset, participant,
+								woff ? windows + woff - 1 : NULL);
+		}
 
 	scan_leaves(qs, sh, scans, leader);
 
@@ -475,6 +487,11 @@ participate(QualityState *qs, QualityShared *sh, char *scans, char *results, int
 			ConditionVariableSleep(&sh->cv, PG_WAIT_EXTENSION);
 	}
 	ConditionVariableCancelSleep();
+
+	/* the unique windows' duplicated keys, then the batches */
+	for (i = 0; i < qs->nrules; i++)
+		if (qs->rules[i].kind == QK_UNIQUE)
+			unique_window_count_shared(qs, &qs->rules[i]);
 
 	/* the unique batches: rule by rule, batch by batch, whoever is free */
 	nbatches = qs->nrules * sh->nparts;
@@ -521,7 +538,14 @@ quality_scan_parallel(QualityState *qs)
 	Size		shared_size,
 				scans_size = 0,
 				refs_size = 0,
+				windows_size = 0,
+				wmax = 0,
+				wmem = 0,
 				results_size;
+	double		maxrows = 0;
+	double		outside;
+	bool		heap_only = true;
+	char	   *windows;
 	Size	   *leaf_scan_size;
 	char	   *scans;
 	char	   *refs = NULL;
@@ -535,10 +559,38 @@ quality_scan_parallel(QualityState *qs)
 	if (nworkers <= 0)
 		return false;
 
-	/* the budget is shared by the participants, as CREATE INDEX shares it */
+	/*
+	 * The unique rules' windows (in the DSM, shared), when every leaf is a
+	 * heap: its blocks bound the rows the scan reads.  The rest of the
+	 * budget is shared by the participants, as CREATE INDEX shares it.
+	 */
+	for (i = 0; i < qs->nleaves; i++)
+	{
+		if (qs->leaves[i].rel->rd_tableam != GetHeapamTableAmRoutine())
+			heap_only = false;
+		maxrows += (double) RelationGetNumberOfBlocks(qs->leaves[i].rel) * MaxHeapTuplesPerPage;
+	}
+	outside = 1024;
+	for (i = 0; i < qs->nrules; i++)
+	{
+		QualityRule *r = &qs->rules[i];
+
+		if (r->kind != QK_UNIQUE)
+			continue;
+		if (heap_only && unique_window_plan(qs, r, qs->unique_share / 2) > 0)
+		{
+			windows_size += MAXALIGN(unique_window_shared_size(r, maxrows));
+			wmax = Max(wmax, unique_window_shared_size(r, maxrows));
+		}
+		else
+		{
+			r->has_window = false;
+			outside = qs->expected_rows;
+		}
+	}
 	nplanned = nworkers + 1;
-	share = Max(qs->unique_share / nplanned, 64 * 1024);
-	nparts = unique_shared_parts(share, qs->expected_rows);
+	share = Max((qs->unique_share - Min(wmax, qs->unique_share)) / nplanned, 64 * 1024);
+	nparts = unique_shared_parts(share, outside);
 
 	initStringInfo(&rules);
 	quality_rules_serialize(qs, &rules);
@@ -551,7 +603,7 @@ quality_scan_parallel(QualityState *qs)
 	for (i = 0; i < qs->nrules; i++)
 		if (qs->rules[i].set)
 			refs_size += MAXALIGN(reference_set_bytes(qs->rules[i].set));
-	shared_size = MAXALIGN(offsetof(QualityShared, scan_off) + sizeof(Size) * (qs->nleaves + qs->nrules));
+	shared_size = MAXALIGN(offsetof(QualityShared, scan_off) + sizeof(Size) * (qs->nleaves + 2 * qs->nrules));
 	results_size = participant_size(qs->nleaves, qs->nrules, qs->sample_limit, nparts) * nplanned;
 
 	EnterParallelMode();
@@ -561,7 +613,8 @@ quality_scan_parallel(QualityState *qs)
 	shm_toc_estimate_chunk(&pcxt->estimator, scans_size);
 	shm_toc_estimate_chunk(&pcxt->estimator, Max(refs_size, 1));
 	shm_toc_estimate_chunk(&pcxt->estimator, results_size);
-	shm_toc_estimate_keys(&pcxt->estimator, 5);
+	shm_toc_estimate_chunk(&pcxt->estimator, Max(windows_size, 1));
+	shm_toc_estimate_keys(&pcxt->estimator, 6);
 	InitializeParallelDSM(pcxt);
 	if (pcxt->seg == NULL)
 	{
@@ -627,10 +680,26 @@ quality_scan_parallel(QualityState *qs)
 	memset(results, 0, results_size);
 	shm_toc_insert(pcxt->toc, PQ_KEY_RESULTS, results);
 
+	windows = shm_toc_allocate(pcxt->toc, Max(windows_size, 1));
+	windows_size = 0;
+	for (i = 0; i < qs->nrules; i++)
+	{
+		QualityRule *r = &qs->rules[i];
+
+		sh->scan_off[qs->nleaves + qs->nrules + i] = 0;
+		if (r->kind != QK_UNIQUE || !r->has_window)
+			continue;
+		sh->scan_off[qs->nleaves + qs->nrules + i] = windows_size + 1;	/* 0: none */
+		wmem += unique_window_shared_init(qs, r, windows + windows_size, maxrows);
+		windows_size += MAXALIGN(unique_window_shared_size(r, maxrows));
+	}
+	shm_toc_insert(pcxt->toc, PQ_KEY_WINDOWS, windows);
+
 	LaunchParallelWorkers(pcxt);
 	if (pcxt->nworkers_launched == 0)
 	{
 		/* no worker to be had: one process, the usual way */
+		quality_mem_sub(qs, wmem);
 		DestroyParallelContext(pcxt);
 		ExitParallelMode();
 		return false;
@@ -643,7 +712,7 @@ quality_scan_parallel(QualityState *qs)
 	qs->workers = pcxt->nworkers_launched;
 	pubdata_progress_set(PUBDATA_PROGRESS_WORKERS, qs->workers);
 
-	participate(qs, sh, scans, results, 0);
+	participate(qs, sh, scans, windows, results, 0);
 	WaitForParallelWorkersToFinish(pcxt);
 
 	reset_outcome(qs);
@@ -653,6 +722,7 @@ quality_scan_parallel(QualityState *qs)
 		if (qs->nleaves <= 1 && qs->rules[i].kind == QK_UNIQUE)
 			qs->rules[i].leaf_failed[0] = qs->rules[i].failed;
 
+	quality_mem_sub(qs, wmem);
 	DestroyParallelContext(pcxt);
 	ExitParallelMode();
 	pubdata_progress_set(PUBDATA_PROGRESS_BLOCKS_DONE, 0);
@@ -724,7 +794,8 @@ pubdata_quality_worker_main(dsm_segment *seg, shm_toc *toc)
 			r->set = reference_set_attach(qs, refs + sh->scan_off[qs->nleaves + i] - 1);
 	}
 
-	participate(qs, sh, scans, results, ParallelWorkerNumber + 1);
+	participate(qs, sh, scans, shm_toc_lookup(toc, PQ_KEY_WINDOWS, false), results,
+				ParallelWorkerNumber + 1);
 
 	for (i = 0; i < qs->nleaves; i++)
 		if (qs->leaves[i].rel != qs->rel)

@@ -132,6 +132,39 @@ key_hash(QualityRule *r, Datum *values, bool *nulls, uint64 *hash)
 }
 
 /*
+ * push_key
+ *		Count a table row's key of unique rule r: a key of the rule's window
+ *		by direct address, any other by its hash (the same hash as without
+ *		a window).
+ */
+static inline void
+push_key(QualityState *qs, QualityRule *r, Datum *values, bool *nulls, QualityLocator loc)
+{
+	uint64		h;
+
+	if (r->has_window)
+	{
+		AttrNumber	a = r->attnums[0] - 1;
+		char		hk = r->hashkinds[0];
+		int64		v;
+		uint64		off;
+
+		if (nulls[a])
+			return;
+		v = hk == HK_INT4 ? (int64) DatumGetInt32(values[a]) :
+			hk == HK_INT8 ? DatumGetInt64(values[a]) : (int64) DatumGetInt16(values[a]);
+		off = (uint64) v - (uint64) r->win_lo;
+		if (likely(off < r->win_n))
+			unique_window_add(qs, r, off, loc);
+		else
+			unique_push(qs, r, mix64((uint64) v), loc);
+		return;
+	}
+	if (key_hash(r, values, nulls, &h))
+		unique_push(qs, r, h, loc);
+}
+
+/*
  * value_text
  *		The bytes of a value as text: directly for text types (trailing
  *		blanks of char(n) ignored), through the output function otherwise.
@@ -413,11 +446,14 @@ quality_eval_row(QualityState *qs, TupleTableSlot *slot, QualityLocator loc)
 		{
 			uint64		h;
 
+			if (qs->source != QS_VIEW)
+			{
+				push_key(qs, r, slot->tts_values, slot->tts_isnull, loc);
+				continue;
+			}
 			if (!key_hash(r, slot->tts_values, slot->tts_isnull, &h))
 				continue;
-			if (qs->source != QS_VIEW)
-				unique_push(qs, r, h, loc);
-			else if (unique_add_now(qs, r, h, loc) && r->nsamples < qs->sample_limit)
+			if (unique_add_now(qs, r, h, loc) && r->nsamples < qs->sample_limit)
 			{
 				/* a view's row cannot be read again: keep it as it is now */
 				StringInfoData buf;
@@ -524,10 +560,7 @@ quality_eval_batch(QualityState *qs, TupleTableSlot **slots, QualityLocator *loc
 			case QK_UNIQUE:
 				for (i = 0; i < n; i++)
 				{
-					uint64		h;
-
-					if (key_hash(r, slots[i]->tts_values, slots[i]->tts_isnull, &h))
-						unique_push(qs, r, h, locs[i]);
+					push_key(qs, r, slots[i]->tts_values, slots[i]->tts_isnull, locs[i]);
 					row_memory_done(rowcxt);
 				}
 				break;

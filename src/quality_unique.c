@@ -26,6 +26,10 @@
  * counts the batches in all its processes (quality_parallel.c), each batch
  * in the table of the previous one, cleared.
  *
+ * A key of one integer, date or timestamp column that falls in the range
+ * the column's statistics give (the window, below) skips all of this: it
+ * is counted by direct address, in one word a key, and never spilled.
+ *
  * Counts are exact up to 64-bit hash collisions (none for one integer,
  * date or timestamp column: those are hashed by a bijection).  When the
  * resource has several partitions, each row of a duplicated key is also
@@ -38,10 +42,16 @@
 #include "pubdata.h"
 #include "quality_int.h"
 
+#include "access/htup_details.h"
+#include "catalog/pg_statistic.h"
 #include "miscadmin.h"
+#include "port/atomics.h"
 #include "storage/buffile.h"
+#include "storage/dsm_impl.h"
 #include "storage/sharedfileset.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/syscache.h"
 
 #include <fcntl.h>
 #include <float.h>
@@ -161,6 +171,13 @@ struct QualityUnique
 	int64	   *shared_nchunks;
 	int			nshared;
 	UniqueTable *spare;			/* a counted batch's table, kept for the next */
+
+	/* the window of keys counted by direct address (r->has_window) */
+	UniqueTable *wt;			/* its overflow set and keys seen twice (and,
+								 * private, the mapping of its slots) */
+	uint64	   *wslots;			/* private: a word a key, as a table's value */
+	struct WindowShared *ws;	/* parallel: the window in the context's DSM */
+	pg_atomic_uint64 *wshared;	/* and its slots */
 	int			nring;			/* keys whose slots were prefetched */
 	int			ringpos;
 	uint64		ring_hash[UNIQUE_RING];
@@ -343,6 +360,11 @@ unique_release(QualityState *qs, QualityRule *r)
 
 	if (u == NULL)
 		return;
+	if (u->wt)
+	{
+		ut_destroy(qs, u->wt);
+		u->wt = NULL;
+	}
 	if (u->spare)
 	{
 		MemoryContextDelete(u->spare->cxt);
@@ -595,6 +617,466 @@ ut_count_all(QualityState *qs, QualityRule *r, UniqueTable *t)
 }
 
 /*
+ * The window: a unique rule on one integer, date or timestamp column whose
+ * keys, by the column's statistics, fill a range densely enough counts the
+ * keys of that range (a little wider) by direct address, in one word a key
+ * (the value a table's slot holds: first row's locator << 16 | count), at
+ * index key - win_lo: no hashing, no probing, no spilling.  Keys outside
+ * the window go to the table and its batches as any key does; the two are
+ * disjoint, so counts stay exact whatever the statistics say.  A parallel
+ * measurement keeps the window in its dynamic shared memory, updated by
+ * compare-and-swap, with the counts beyond UT_COUNT_MAX in a small shared
+ * set (a key gets there only after UT_COUNT_MAX rows, so the rows the scan
+ * can read bound its size).
+ */
+
+/* the window's header in a parallel context's DSM, then its sets and slots */
+typedef struct WindowShared
+{
+	int64		lo;
+	uint64		n;
+	uint32		ovf_size;		/* a power of 2 */
+	pg_atomic_uint32 lists_dropped; /* a participant forgot its keys seen twice */
+	pg_atomic_uint64 next_chunk;	/* then the slots are counted in chunks */
+	/* pg_atomic_uint64 ovf_key[ovf_size] (key + 1), ovf_extra[ovf_size]; slots[n] */
+} WindowShared;
+
+/* slots a claim of the parallel count visits */
+#define WINDOW_CHUNK 65536
+
+/* the window is at most this many times wider than the expected rows */
+#define WINDOW_SPARSE 4
+
+static pg_atomic_uint64 *
+ws_ovf_key(WindowShared *ws)
+{
+	return (pg_atomic_uint64 *) ((char *) ws + MAXALIGN(sizeof(WindowShared)));
+}
+
+static pg_atomic_uint64 *
+ws_ovf_extra(WindowShared *ws)
+{
+	return ws_ovf_key(ws) + ws->ovf_size;
+}
+
+static pg_atomic_uint64 *
+ws_slots(WindowShared *ws)
+{
+	return ws_ovf_extra(ws) + ws->ovf_size;
+}
+
+/*
+ * stats_bounds
+ *		Widen [*lo, *hi] to the smallest and largest values the statistics
+ *		of relid's column attnum hold (its histogram and most common
+ *		values); false when it has none.
+ */
+static bool
+stats_bounds(Oid relid, AttrNumber attnum, bool inh, char hk, int64 *lo, int64 *hi)
+{
+	static const int kinds[] = {STATISTIC_KIND_HISTOGRAM, STATISTIC_KIND_MCV};
+	HeapTuple	tup;
+	bool		found = false;
+	int			k,
+				i;
+
+	if (attnum <= 0)
+		return false;
+	tup = SearchSysCache3(STATRELATTINH, ObjectIdGetDatum(relid), Int16GetDatum(attnum), BoolGetDatum(inh));
+	if (!HeapTupleIsValid(tup))
+		return false;
+	for (k = 0; k < lengthof(kinds); k++)
+	{
+		AttStatsSlot sslot;
+
+		if (!get_attstatsslot(&sslot, tup, kinds[k], InvalidOid, ATTSTATSSLOT_VALUES))
+			continue;
+		for (i = 0; i < sslot.nvalues; i++)
+		{
+			Datum		d = sslot.values[i];
+			int64		v = hk == HK_INT2 ? (int64) DatumGetInt16(d) :
+				hk == HK_INT4 ? (int64) DatumGetInt32(d) : DatumGetInt64(d);
+
+			*lo = Min(*lo, v);
+			*hi = Max(*hi, v);
+			found = true;
+		}
+		free_attstatsslot(&sslot);
+	}
+	ReleaseSysCache(tup);
+	return found;
+}
+
+/*
+ * unique_window_plan
+ *		Whether rule r counts a window of keys by direct address, and which:
+ *		one integer, date or timestamp column of a table or partitioned
+ *		table, whose statistics (the table's; a partitioned table's own,
+ *		else its partitions') give the range of its values, if that range
+ *		with a margin of 1/32 on each side is at most WINDOW_SPARSE times
+ *		the expected rows and its slots fit limit bytes.  Sets the rule's
+ *		window; returns the bytes of its slots (0: no window).
+ */
+Size
+unique_window_plan(QualityState *qs, QualityRule *r, Size limit)
+{
+	char		hk;
+	int64		lo = PG_INT64_MAX,
+				hi = PG_INT64_MIN;
+	bool		found = false;
+	double		span,
+				margin,
+				n;
+
+	r->has_window = false;
+	if (r->kind != QK_UNIQUE || r->nitems != 1 || r->attnums[0] <= 0 || qs->source == QS_VIEW)
+		return 0;
+	hk = r->hashkinds[0];
+	if (hk != HK_INT2 && hk != HK_INT4 && hk != HK_INT8)
+		return 0;
+	if (qs->source == QS_TABLE)
+		found = stats_bounds(qs->relid, r->attnums[0], false, hk, &lo, &hi);
+	else
+	{
+		found = stats_bounds(qs->relid, r->attnums[0], true, hk, &lo, &hi);
+		if (!found)
+		{
+			char	   *name = get_attname(qs->relid, r->attnums[0], false);
+			int			i;
+
+			for (i = 0; i < qs->nleaves; i++)
+				found |= stats_bounds(qs->leaves[i].relid, get_attnum(qs->leaves[i].relid, name),
+									  false, hk, &lo, &hi);
+		}
+	}
+	if (!found || lo < PG_INT64_MIN / 4 || hi > PG_INT64_MAX / 4)
+		return 0;
+	span = (double) hi - (double) lo;
+	margin = floor(span / 32) + 16;
+	n = span + 2 * margin + 1;
+	if (n > WINDOW_SPARSE * Max(qs->expected_rows, 1024.0) ||
+		n * sizeof(uint64) > (double) limit)
+		return 0;
+	r->has_window = true;
+	r->win_lo = lo - (int64) margin;
+	r->win_n = (uint64) n;
+	ereport(DEBUG1,
+			(errmsg_internal("unique rule on \"%s\": keys %lld to %lld counted by direct address",
+							 r->itemnames[0], (long long) r->win_lo,
+							 (long long) (r->win_lo + (int64) r->win_n - 1))));
+	return (Size) r->win_n * sizeof(uint64);
+}
+
+/*
+ * ut_create_window
+ *		The table that holds a window's overflow counts and keys seen
+ *		twice, with (private) the mapping of its n slots, zeroed.
+ */
+static UniqueTable *
+ut_create_window(QualityState *qs, uint64 n, bool map)
+{
+	MemoryContext cxt = AllocSetContextCreate(qs->cxt, "pubdata unique window", ALLOCSET_SMALL_SIZES);
+	UniqueTable *t = MemoryContextAllocZero(cxt, sizeof(UniqueTable));
+
+	t->cxt = cxt;
+	t->cb.func = ut_unmap;
+	t->cb.arg = t;
+	MemoryContextRegisterResetCallback(cxt, &t->cb);
+	if (map)
+		ut_map(qs, t, (n + 1) / 2);
+	t->overflow = u64set_create(cxt, 16, NULL);
+	t->maxdups = Max(n / 32, 1024);
+	t->dupcap = 1024;
+	t->dups = MemoryContextAllocHuge(cxt, sizeof(uint64) * t->dupcap);
+	quality_mem_add(qs, sizeof(uint64) * t->dupcap);
+	return t;
+}
+
+/*
+ * unique_window_shared_size
+ *		The bytes of rule r's window in a parallel context's DSM, for a scan
+ *		of at most maxrows rows.
+ */
+static uint32
+ovf_size_for(double maxrows)
+{
+	double		keys = maxrows / UT_COUNT_MAX + 1;
+	uint32		size = 64;
+
+	while (size < 4 * keys && size < (1U << 30))
+		size *= 2;
+	return size;
+}
+
+Size
+unique_window_shared_size(QualityRule *r, double maxrows)
+{
+	if (!r->has_window)
+		return 0;
+	return MAXALIGN(sizeof(WindowShared)) + 2 * sizeof(pg_atomic_uint64) * (Size) ovf_size_for(maxrows) +
+		sizeof(pg_atomic_uint64) * (Size) r->win_n;
+}
+
+/*
+ * unique_window_shared_init
+ *		Rule r's window in area (unique_window_shared_size bytes), zeroed,
+ *		its slots counted in the leader's memory (the bytes returned).
+ */
+Size
+unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, double maxrows)
+{
+	WindowShared *ws = (WindowShared *) area;
+	Size		words;
+
+	ws->lo = r->win_lo;
+	ws->n = r->win_n;
+	ws->ovf_size = ovf_size_for(maxrows);
+	pg_atomic_init_u32(&ws->lists_dropped, 0);
+	pg_atomic_init_u64(&ws->next_chunk, 0);
+	words = 2 * (Size) ws->ovf_size + (Size) ws->n;
+
+	/*
+	 * A new segment is zero-filled by the system (every kind of dynamic
+	 * shared memory creates a new object), so its untouched pages need no
+	 * memset, and each participant faults in only the pages of the keys it
+	 * meets.  A segment carved from the area min_dynamic_shared_memory
+	 * preallocates may hold old data: then clear it.
+	 */
+#ifndef PG_HAVE_ATOMIC_U64_SIMULATION
+	if (min_dynamic_shared_memory > 0)
+		memset(ws_ovf_key(ws), 0, sizeof(pg_atomic_uint64) * words);
+#else
+	{
+		Size		i;
+
+		for (i = 0; i < words; i++)
+			pg_atomic_init_u64(&ws_ovf_key(ws)[i], 0);
+	}
+#endif
+	quality_mem_add(qs, sizeof(pg_atomic_uint64) * words);
+	return sizeof(pg_atomic_uint64) * words;
+}
+
+/*
+ * ws_ovf_add / ws_ovf_extra_of
+ *		One more row of key off beyond UT_COUNT_MAX; the rows counted so.
+ */
+static void
+ws_ovf_add(QualityRule *r, WindowShared *ws, uint64 off)
+{
+	pg_atomic_uint64 *keys = ws_ovf_key(ws);
+	uint32		mask = ws->ovf_size - 1;
+	uint32		i = (uint32) (off * UINT64CONST(0x9E3779B97F4A7C15) >> 32) & mask;
+	uint32		probes;
+
+	for (probes = 0; probes < ws->ovf_size; probes++, i = (i + 1) & mask)
+	{
+		uint64		k = pg_atomic_read_u64(&keys[i]);
+
+		if (k == 0)
+		{
+			uint64		expect = 0;
+
+			k = pg_atomic_compare_exchange_u64(&keys[i], &expect, off + 1) ? off + 1 : expect;
+		}
+		if (k == off + 1)
+		{
+			pg_atomic_fetch_add_u64(&ws_ovf_extra(ws)[i], 1);
+			return;
+		}
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
+			 errmsg("quality rule %lld: too many keys of more than %d rows", (long long) r->id, UT_COUNT_MAX),
+			 errdetail("The table grew during the measurement."),
+			 errhint("Measure the resource again.")));
+}
+
+static uint64
+ws_ovf_extra_of(WindowShared *ws, uint64 off)
+{
+	pg_atomic_uint64 *keys = ws_ovf_key(ws);
+	uint32		mask = ws->ovf_size - 1;
+	uint32		i = (uint32) (off * UINT64CONST(0x9E3779B97F4A7C15) >> 32) & mask;
+	uint32		probes;
+
+	for (probes = 0; probes < ws->ovf_size; probes++, i = (i + 1) & mask)
+	{
+		uint64		k = pg_atomic_read_u64(&keys[i]);
+
+		if (k == off + 1)
+			return pg_atomic_read_u64(&ws_ovf_extra(ws)[i]);
+		if (k == 0)
+			break;
+	}
+	return 0;
+}
+
+/*
+ * window_populate
+ *		Map a shared window's pages into this process at once: one call
+ *		instead of a page fault for each page the scan touches first (on a
+ *		virtual machine a fault can cost more than the keys of its page).
+ */
+static void
+window_populate(pg_atomic_uint64 *slots, uint64 n)
+{
+#ifdef MADV_POPULATE_WRITE
+	uintptr_t	start = TYPEALIGN_DOWN(4096, (uintptr_t) slots);
+	uintptr_t	end = TYPEALIGN(4096, (uintptr_t) (slots + n));
+
+	(void) madvise((void *) start, end - start, MADV_POPULATE_WRITE);
+#endif
+}
+
+/*
+ * unique_window_add
+ *		Count a key of the window, at offset off: in the private slots as
+ *		in a table (ut_hit), or in the shared ones by compare-and-swap, with
+ *		the same outcome: the smallest place kept as the key's first row,
+ *		the rows of a duplicated key counted against their partitions (the
+ *		first row when the second comes, each later one as it comes).
+ */
+void
+unique_window_add(QualityState *qs, QualityRule *r, uint64 off, QualityLocator loc)
+{
+	QualityUnique *u = r->uq;
+	pg_atomic_uint64 *slot;
+	uint64		old,
+				count;
+	QualityLocator first;
+
+	Assert(off < r->win_n);
+	if (u->ws == NULL)
+	{
+		uint64	   *val = &u->wslots[off];
+
+		if (*val == 0)
+			*val = (loc << 16) | 1;
+		else
+			(void) ut_hit(qs, r, u->wt, val, off, loc);
+		return;
+	}
+	slot = &u->wshared[off];
+	old = pg_atomic_read_u64(slot);
+	for (;;)
+	{
+		uint64		val;
+
+		if (old == 0)
+		{
+			if (pg_atomic_compare_exchange_u64(slot, &old, (loc << 16) | 1))
+				return;
+			continue;
+		}
+		count = old & UT_COUNT_MAX;
+		first = old >> 16;
+		val = ((loc < first ? loc : first) << 16) | (count < UT_COUNT_MAX ? count + 1 : count);
+		if (val == old || pg_atomic_compare_exchange_u64(slot, &old, val))
+			break;
+	}
+	if (unlikely(qs->nleaves > 1))
+	{
+		if (count == 1)
+			r->leaf_failed[locator_leaf(qs, first)]++;
+		r->leaf_failed[locator_leaf(qs, loc)]++;
+	}
+	if (count == 1)
+	{
+		ut_note_dup(qs, u->wt, off);
+		if (u->wt->dups == NULL)
+			pg_atomic_write_u32(&u->ws->lists_dropped, 1);
+	}
+	else if (count == UT_COUNT_MAX)
+		ws_ovf_add(r, u->ws, off);
+}
+
+/*
+ * window_count_key
+ *		Count a key of a shared window at the end (as ut_count_key).
+ */
+static void
+window_count_key(QualityState *qs, QualityRule *r, WindowShared *ws, uint64 off, uint64 val)
+{
+	uint64		count = val & UT_COUNT_MAX;
+
+	if (count == UT_COUNT_MAX)
+		count += ws_ovf_extra_of(ws, off);
+	if (count > 1)
+	{
+		r->failed += count;
+		quality_add_sample(qs, r, val >> 16, (uint32) Min(count, PG_UINT32_MAX));
+	}
+}
+
+/*
+ * window_count_all
+ *		Count every duplicated key of a private window: the keys seen twice
+ *		when their list was kept, else every slot.
+ */
+static void
+window_count_all(QualityState *qs, QualityRule *r, QualityUnique *u)
+{
+	UniqueTable *t = u->wt;
+	uint64		i;
+
+	if (t->dups)
+	{
+		for (i = 0; i < t->ndups; i++)
+			ut_count_key(qs, r, t, t->dups[i], u->wslots[t->dups[i]]);
+		return;
+	}
+	for (i = 0; i < r->win_n; i++)
+	{
+		if ((i & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+		if ((u->wslots[i] & UT_COUNT_MAX) > 1)
+			ut_count_key(qs, r, t, i, u->wslots[i]);
+	}
+}
+
+/*
+ * unique_window_count_shared
+ *		After every participant has scanned: count the duplicated keys of a
+ *		shared window, each once: the keys this participant saw become
+ *		duplicates, when every participant kept its list of them; else the
+ *		slots, WINDOW_CHUNK at a time, claimed by whoever is free.
+ */
+void
+unique_window_count_shared(QualityState *qs, QualityRule *r)
+{
+	QualityUnique *u = r->uq;
+	WindowShared *ws = u->ws;
+	uint64		i;
+
+	if (ws == NULL)
+		return;
+	if (pg_atomic_read_u32(&ws->lists_dropped) == 0)
+	{
+		for (i = 0; i < u->wt->ndups; i++)
+			window_count_key(qs, r, ws, u->wt->dups[i], pg_atomic_read_u64(&u->wshared[u->wt->dups[i]]));
+		return;
+	}
+	for (;;)
+	{
+		uint64		start = pg_atomic_fetch_add_u64(&ws->next_chunk, 1) * WINDOW_CHUNK;
+		uint64		end;
+
+		if (start >= ws->n)
+			break;
+		CHECK_FOR_INTERRUPTS();
+		end = Min(start + WINDOW_CHUNK, ws->n);
+		for (i = start; i < end; i++)
+		{
+			uint64		val = pg_atomic_read_u64(&u->wshared[i]);
+
+			if ((val & UT_COUNT_MAX) > 1)
+				window_count_key(qs, r, ws, i, val);
+		}
+	}
+}
+
+/*
  * spill_parts
  *		How many batches for about nkeys keys that must each fit a table of
  *		the share, and of at most max_keys keys: a power of 2 from 4, at most
@@ -784,23 +1266,46 @@ void
 unique_setup(QualityState *qs, QualityRule *r, Size share)
 {
 	QualityUnique *u = MemoryContextAllocZero(qs->cxt, sizeof(QualityUnique));
+	Size		wbytes = unique_window_plan(qs, r, share / 2);
+	double		expected = qs->expected_rows;
 
-	u->share = share;
 	r->uq = u;
-	u->t = ut_create(qs, share, qs->expected_rows);
+	if (wbytes > 0)
+	{
+		/* the window takes its slots from the share; few keys should miss it */
+		u->wt = ut_create_window(qs, r->win_n, true);
+		u->wslots = u->wt->slots;
+		share -= wbytes;
+		expected = 1024;
+	}
+	u->share = share;
+	u->t = ut_create(qs, share, expected);
 }
 
 /*
  * unique_setup_shared
- *		A parallel participant's unique rule: every key goes to the shared
+ *		A parallel participant's unique rule: the keys of its window (if
+ *		given) are counted there, every other key goes to the shared
  *		batches, nparts of them (the same in every participant).
  */
 void
 unique_setup_shared(QualityState *qs, QualityRule *r, Size share, int nparts,
-					SharedFileSet *fileset, int participant)
+					SharedFileSet *fileset, int participant, void *window)
 {
 	QualityUnique *u = MemoryContextAllocZero(qs->cxt, sizeof(QualityUnique));
 
+	if (window)
+	{
+		u->ws = (WindowShared *) window;
+		u->wshared = ws_slots(u->ws);
+		window_populate(u->wshared, u->ws->n);
+		u->wt = ut_create_window(qs, u->ws->n, false);
+		r->has_window = true;
+		r->win_lo = u->ws->lo;
+		r->win_n = u->ws->n;
+	}
+	else
+		r->has_window = false;
 	u->share = share;
 	u->fileset = fileset;
 	u->participant = participant;
@@ -1013,6 +1518,12 @@ unique_finish(QualityState *qs, QualityRule *r)
 	int			p;
 
 	unique_flush(qs, r);
+	if (u->wt)
+	{
+		window_count_all(qs, r, u);
+		ut_destroy(qs, u->wt);
+		u->wt = NULL;
+	}
 	if (u->t)
 	{
 		ut_count_all(qs, r, u->t);

@@ -158,6 +158,37 @@ SELECT runs_agree, partitions_agree, in_parallel, small_memory, rows_failed FROM
 ANALYZE qwin.visit2;
 SELECT runs_agree, partitions_agree, in_parallel, small_memory, rows_failed FROM pg_temp.same(pg_temp.four_ways('QWIN-VISIT2'));
 
+-- partitioned by the key itself: a value belongs to one partition only, so
+-- each partition is counted with a window of its own (its statistics), one
+-- after the other, and in parallel each partition is read whole by one
+-- participant; 6 partitions of 5000 ids, one never analyzed (no window: its
+-- keys hashed); then, unseen by the statistics, ids 10 (3 rows), -7 and
+-- 12000 (2 each) inside windows, 4990..5040 twice each across the edge of
+-- the first two partitions (the first one's window goes on to 5000 + 172,
+-- but ids from 5001 are the next one's), and 25000 (2 rows) in the
+-- partition without statistics: 111 rows
+CREATE TABLE qwin.byid (id bigint, note text) PARTITION BY RANGE (id);
+SELECT format('CREATE TABLE qwin.byid_%s PARTITION OF qwin.byid FOR VALUES FROM (%s) TO (%s) WITH (autovacuum_enabled = false)',
+			  m, CASE WHEN m = 1 THEN 'MINVALUE' ELSE ((m - 1) * 5000 + 1)::text END,
+			  CASE WHEN m = 6 THEN 'MAXVALUE' ELSE (m * 5000 + 1)::text END)
+  FROM generate_series(1, 6) m \gexec
+INSERT INTO qwin.byid SELECT g, 'n' FROM generate_series(1, 30000) g;
+ANALYZE qwin.byid_1;
+ANALYZE qwin.byid_2;
+ANALYZE qwin.byid_3;
+ANALYZE qwin.byid_4;
+ANALYZE qwin.byid_6;
+INSERT INTO qwin.byid VALUES (10, 'again'), (10, 'again'), (12000, 'again'), (25000, 'again'), (-7, 'a'), (-7, 'a');
+INSERT INTO qwin.byid SELECT g, 'edge' FROM generate_series(4990, 5040) g;
+SELECT pubdata.register_resource('qwin.byid', 'QWIN-BYID', '按编号分区', 'qwin_civil',
+	'unconditional', 'open', 'daily', 1) > 0 AS registered;
+SELECT pubdata.add_quality_rule('QWIN-BYID', 'id', 'unique') > 0 AS added;
+SELECT pg_temp.four_ways('QWIN-BYID') AS runs3 \gset
+SELECT runs_agree, partitions_agree, in_parallel, small_memory, rows_failed, samples->0 AS first_sample
+  FROM pg_temp.same(:'runs3');
+SELECT p.partition, p.rows_failed FROM pubdata.quality_result_partition p
+ WHERE p.run_id = (:'runs3'::bigint[])[4] ORDER BY p.partition;
+
 RESET SESSION AUTHORIZATION;
 SET client_min_messages = warning;
 SELECT pubdata.retire_resource(code, 'test over') FROM pubdata.resource WHERE code LIKE 'QWIN-%' ORDER BY code;

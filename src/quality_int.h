@@ -212,6 +212,7 @@ typedef struct QualityState
 	int			nrules;
 	QualityRule *rules;
 	int			nunique;
+	bool		leafwise;		/* unique keys counted partition by partition */
 	bool		has_custom;
 	int			nkeys;			/* key items, shown in samples */
 	AttrNumber *keyattnums;
@@ -268,6 +269,10 @@ extern void unique_setup(QualityState *qs, QualityRule *r, Size share);
 extern void unique_setup_shared(QualityState *qs, QualityRule *r, Size share, int nparts,
 								struct SharedFileSet *fileset, int participant, void *window);
 extern Size unique_window_plan(QualityState *qs, QualityRule *r, Size limit);
+extern bool unique_leafwise(QualityState *qs);
+extern void unique_leaf_begin(QualityState *qs, QualityRule *r, int leafno);
+extern void unique_leaf_end(QualityState *qs, QualityRule *r);
+extern void unique_window_release(QualityState *qs, QualityRule *r);
 extern Size unique_window_shared_size(QualityRule *r, double maxrows);
 extern Size unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, double maxrows);
 extern void unique_window_add(QualityState *qs, QualityRule *r, uint64 off, QualityLocator loc);

@@ -17,7 +17,10 @@
  *	  identity, search_path and snapshot go to the workers with the
  *	  context), the measurement's clock, the locator layout;
  *	- one ParallelTableScanDesc per leaf (without synchronized scan), read
- *	  leaf after leaf by every participant, the leader included;
+ *	  leaf after leaf by every participant, the leader included; or, when
+ *	  the unique rules count partition by partition (unique_leafwise) and
+ *	  there are at least two partitions a participant, a counter from
+ *	  which each participant claims whole partitions;
  *	- the referenced values of reference rules (flat sets, as loaded by the
  *	  leader);
  *	- the unique rules' windows (keys counted by direct address, updated
@@ -97,6 +100,10 @@ typedef struct QualityShared
 	ConditionVariable cv;
 	pg_atomic_uint32 next_batch;	/* the next unique batch to count */
 	pg_atomic_uint64 rows;		/* rows scanned so far (for progress) */
+	bool		leafwise;		/* partitions claimed whole, one at a time */
+	pg_atomic_uint32 next_leaf; /* then: the next partition to claim */
+	pg_atomic_uint32 leaves_done;
+	pg_atomic_uint64 blocks_done;
 
 	SharedFileSet fileset;
 	Size		scan_off[FLEXIBLE_ARRAY_MEMBER];	/* per leaf, in PQ_KEY_SCANS;
@@ -373,6 +380,14 @@ progress_of_scans(QualityState *qs, QualityShared *sh, char *scans)
 	int64		done = 0;
 	int			i;
 
+	if (sh->leafwise)
+	{
+		pubdata_progress_set(PUBDATA_PROGRESS_BLOCKS_DONE, (int64) pg_atomic_read_u64(&sh->blocks_done));
+		pubdata_progress_set(PUBDATA_PROGRESS_PARTITIONS_DONE, pg_atomic_read_u32(&sh->leaves_done));
+		pubdata_progress_set(PUBDATA_PROGRESS_ROWS_DONE, (int64) pg_atomic_read_u64(&sh->rows));
+		pubdata_progress_set(PUBDATA_PROGRESS_MEMORY, (int64) qs->mem_used);
+		return;
+	}
 	for (i = 0; i < qs->nleaves; i++)
 	{
 		ParallelBlockTableScanDesc pb = (ParallelBlockTableScanDesc) (scans + sh->scan_off[i]);
@@ -391,11 +406,19 @@ progress_of_scans(QualityState *qs, QualityShared *sh, char *scans)
  *		This participant's part of every leaf's parallel scan.
  */
 static void
+scan_leaves_whole(QualityState *qs, QualityShared *sh, char *scans, bool leader);
+
+static void
 scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 {
 	int			leafno;
 	int64		reported = 0;
 
+	if (sh->leafwise)
+	{
+		scan_leaves_whole(qs, sh, scans, leader);
+		return;
+	}
 	for (leafno = 0; leafno < qs->nleaves; leafno++)
 	{
 		QualityLeaf *l = &qs->leaves[leafno];
@@ -427,6 +450,68 @@ scan_leaves(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 		if (leader)
 			pubdata_progress_set(PUBDATA_PROGRESS_PARTITIONS_DONE, leafno + 1);
 	}
+	pg_atomic_fetch_add_u64(&sh->rows, qs->nrows - reported);
+}
+
+/*
+ * scan_leaves_whole
+ *		This participant's partitions, when the unique rules count their
+ *		keys partition by partition (unique_leafwise): each partition is
+ *		claimed whole and read by one participant alone, with a window of
+ *		its own in private memory, counted when the partition is done.
+ */
+static void
+scan_leaves_whole(QualityState *qs, QualityShared *sh, char *scans, bool leader)
+{
+	int64		reported = 0;
+
+	for (;;)
+	{
+		uint32		leafno = pg_atomic_fetch_add_u32(&sh->next_leaf, 1);
+		QualityLeaf *l;
+		TableScanDesc scan;
+		QualityBatch *b;
+		ItemPointer tid;
+		BlockNumber lastblock = InvalidBlockNumber;
+		int			i;
+
+		if (leafno >= (uint32) qs->nleaves)
+			break;
+		l = &qs->leaves[leafno];
+		qs->curleaf = leafno;
+		for (i = 0; i < qs->nrules; i++)
+			if (qs->rules[i].kind == QK_UNIQUE)
+				unique_leaf_begin(qs, &qs->rules[i], leafno);
+		if (leader)
+			pubdata_progress_set(PUBDATA_PROGRESS_RELID, l->relid);
+		/* no synchronized scan: samples are then the first failing rows */
+		scan = table_beginscan_strat(l->rel, GetActiveSnapshot(), 0, NULL, true, false);
+		b = quality_batch_begin(qs, leafno, scan);
+		while ((tid = quality_scan_next(qs, b, scan, leafno)) != NULL)
+		{
+			BlockNumber blk = ItemPointerGetBlockNumber(tid);
+
+			CHECK_FOR_INTERRUPTS();
+			if (blk != lastblock)
+			{
+				lastblock = blk;
+				pg_atomic_fetch_add_u64(&sh->blocks_done, 1);
+				pg_atomic_fetch_add_u64(&sh->rows, qs->nrows - reported);
+				reported = qs->nrows;
+				if (leader)
+					progress_of_scans(qs, sh, scans);
+			}
+		}
+		quality_batch_end(qs, b);
+		table_endscan(scan);
+		for (i = 0; i < qs->nrules; i++)
+			if (qs->rules[i].kind == QK_UNIQUE)
+				unique_leaf_end(qs, &qs->rules[i]);
+		pg_atomic_fetch_add_u32(&sh->leaves_done, 1);
+	}
+	for (int i = 0; i < qs->nrules; i++)
+		if (qs->rules[i].kind == QK_UNIQUE)
+			unique_window_release(qs, &qs->rules[i]);
 	pg_atomic_fetch_add_u64(&sh->rows, qs->nrows - reported);
 }
 
@@ -570,6 +655,12 @@ quality_scan_parallel(QualityState *qs)
 			heap_only = false;
 		maxrows += (double) RelationGetNumberOfBlocks(qs->leaves[i].rel) * MaxHeapTuplesPerPage;
 	}
+	/*
+	 * Or, when the unique rules count partition by partition and there are
+	 * partitions enough, each participant claims whole partitions, each
+	 * with a window of its own (private; 3/4 of its share at most).
+	 */
+	qs->leafwise = heap_only && qs->nleaves >= 2 * (nworkers + 1) && unique_leafwise(qs);
 	outside = 1024;
 	for (i = 0; i < qs->nrules; i++)
 	{
@@ -577,7 +668,7 @@ quality_scan_parallel(QualityState *qs)
 
 		if (r->kind != QK_UNIQUE)
 			continue;
-		if (heap_only && unique_window_plan(qs, r, qs->unique_share / 2) > 0)
+		if (!qs->leafwise && heap_only && unique_window_plan(qs, r, qs->unique_share / 2) > 0)
 		{
 			windows_size += MAXALIGN(unique_window_shared_size(r, maxrows));
 			wmax = Max(wmax, unique_window_shared_size(r, maxrows));
@@ -641,6 +732,10 @@ quality_scan_parallel(QualityState *qs)
 	ConditionVariableInit(&sh->cv);
 	pg_atomic_init_u32(&sh->next_batch, 0);
 	pg_atomic_init_u64(&sh->rows, 0);
+	sh->leafwise = qs->leafwise;
+	pg_atomic_init_u32(&sh->next_leaf, 0);
+	pg_atomic_init_u32(&sh->leaves_done, 0);
+	pg_atomic_init_u64(&sh->blocks_done, 0);
 	SharedFileSetInit(&sh->fileset, pcxt->seg);
 	shm_toc_insert(pcxt->toc, PQ_KEY_SHARED, sh);
 

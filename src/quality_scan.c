@@ -727,6 +727,7 @@ quality_scan(QualityState *qs)
 	if (qs->source != QS_VIEW && quality_scan_parallel(qs))
 		return;
 
+	qs->leafwise = unique_leafwise(qs);
 	for (i = 0; i < qs->nrules; i++)
 		if (qs->rules[i].kind == QK_UNIQUE)
 			unique_setup(qs, &qs->rules[i], qs->unique_share);
@@ -735,7 +736,15 @@ quality_scan(QualityState *qs)
 	else
 		for (i = 0; i < qs->nleaves; i++)
 		{
+			int			j;
+
+			for (j = 0; qs->leafwise && j < qs->nrules; j++)
+				if (qs->rules[j].kind == QK_UNIQUE)
+					unique_leaf_begin(qs, &qs->rules[j], i);
 			scan_leaf(qs, i, blocks_before);
+			for (j = 0; qs->leafwise && j < qs->nrules; j++)
+				if (qs->rules[j].kind == QK_UNIQUE)
+					unique_leaf_end(qs, &qs->rules[j]);
 			blocks_before += qs->leaves[i].nblocks;
 		}
 

@@ -43,6 +43,7 @@
 #include "quality_int.h"
 
 #include "access/htup_details.h"
+#include "catalog/partition.h"
 #include "catalog/pg_statistic.h"
 #include "miscadmin.h"
 #include "port/atomics.h"
@@ -51,6 +52,7 @@
 #include "storage/sharedfileset.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/partcache.h"
 #include "utils/syscache.h"
 
 #include <fcntl.h>
@@ -177,6 +179,7 @@ struct QualityUnique
 								 * private, the mapping of its slots) */
 	uint64	   *wslots;			/* private: a word a key, as a table's value */
 	struct WindowShared *ws;	/* parallel: the window in the context's DSM */
+	Size		wshare;			/* partition by partition: a window's bytes at most */
 	pg_atomic_uint64 *wshared;	/* and its slots */
 	int			nring;			/* keys whose slots were prefetched */
 	int			ringpos;
@@ -627,7 +630,8 @@ ut_count_all(QualityState *qs, QualityRule *r, UniqueTable *t)
  * measurement keeps the window in its dynamic shared memory, updated by
  * compare-and-swap, with the counts beyond UT_COUNT_MAX in a small shared
  * set (a key gets there only after UT_COUNT_MAX rows, so the rows the scan
- * can read bound its size).
+ * can read bound its size).  A resource partitioned by the unique column
+ * itself has a window a partition, in turn (unique_leafwise).
  */
 
 /* the window's header in a parallel context's DSM, then its sets and slots */
@@ -640,6 +644,9 @@ typedef struct WindowShared
 	pg_atomic_uint64 next_chunk;	/* then the slots are counted in chunks */
 	/* pg_atomic_uint64 ovf_key[ovf_size] (key + 1), ovf_extra[ovf_size]; slots[n] */
 } WindowShared;
+
+static void window_count_all(QualityState *qs, QualityRule *r, QualityUnique *u);
+static UniqueTable *ut_create_window(QualityState *qs, uint64 n, bool map);
 
 /* slots a claim of the parallel count visits */
 #define WINDOW_CHUNK 65536
@@ -708,31 +715,71 @@ stats_bounds(Oid relid, AttrNumber attnum, bool inh, char hk, int64 *lo, int64 *
 }
 
 /*
- * unique_window_plan
- *		Whether rule r counts a window of keys by direct address, and which:
- *		one integer, date or timestamp column of a table or partitioned
- *		table, whose statistics (the table's; a partitioned table's own,
- *		else its partitions') give the range of its values, if that range
- *		with a margin of 1/32 on each side is at most WINDOW_SPARSE times
- *		the expected rows and its slots fit limit bytes.  Sets the rule's
- *		window; returns the bytes of its slots (0: no window).
+ * window_of
+ *		Rule r's window for values from lo to hi (from statistics) and about
+ *		expected rows: the range with a margin of 1/32 on each side, if it
+ *		is at most WINDOW_SPARSE times the expected rows and its slots fit
+ *		limit bytes.  Sets the rule's window; returns the bytes of its
+ *		slots (0: no window).
  */
-Size
-unique_window_plan(QualityState *qs, QualityRule *r, Size limit)
+static Size
+window_of(QualityRule *r, int64 lo, int64 hi, double expected, Size limit)
 {
-	char		hk;
-	int64		lo = PG_INT64_MAX,
-				hi = PG_INT64_MIN;
-	bool		found = false;
 	double		span,
 				margin,
 				n;
 
 	r->has_window = false;
-	if (r->kind != QK_UNIQUE || r->nitems != 1 || r->attnums[0] <= 0 || qs->source == QS_VIEW)
+	if (lo > hi || lo < PG_INT64_MIN / 4 || hi > PG_INT64_MAX / 4)
+		return 0;
+	span = (double) hi - (double) lo;
+	margin = floor(span / 32) + 16;
+	n = span + 2 * margin + 1;
+	if (n > WINDOW_SPARSE * Max(expected, 1024.0) || n * sizeof(uint64) > (double) limit)
+		return 0;
+	r->has_window = true;
+	r->win_lo = lo - (int64) margin;
+	r->win_n = (uint64) n;
+	ereport(DEBUG1,
+			(errmsg_internal("unique rule on \"%s\": keys %lld to %lld counted by direct address",
+							 r->itemnames[0], (long long) r->win_lo,
+							 (long long) (r->win_lo + (int64) r->win_n - 1))));
+	return (Size) r->win_n * sizeof(uint64);
+}
+
+/*
+ * window_kind
+ *		How rule r's key is hashed when it may have a window (one integer,
+ *		date or timestamp column), else 0.
+ */
+static char
+window_kind(QualityRule *r)
+{
+	char		hk;
+
+	if (r->kind != QK_UNIQUE || r->nitems != 1 || r->attnums[0] <= 0)
 		return 0;
 	hk = r->hashkinds[0];
-	if (hk != HK_INT2 && hk != HK_INT4 && hk != HK_INT8)
+	return (hk == HK_INT2 || hk == HK_INT4 || hk == HK_INT8) ? hk : 0;
+}
+
+/*
+ * unique_window_plan
+ *		Whether rule r counts a window of keys by direct address, and which:
+ *		one integer, date or timestamp column of a table or partitioned
+ *		table, whose statistics (the table's; a partitioned table's own,
+ *		else its partitions') give the range of its values (window_of).
+ */
+Size
+unique_window_plan(QualityState *qs, QualityRule *r, Size limit)
+{
+	char		hk = window_kind(r);
+	int64		lo = PG_INT64_MAX,
+				hi = PG_INT64_MIN;
+	bool		found = false;
+
+	r->has_window = false;
+	if (hk == 0 || qs->source == QS_VIEW)
 		return 0;
 	if (qs->source == QS_TABLE)
 		found = stats_bounds(qs->relid, r->attnums[0], false, hk, &lo, &hi);
@@ -749,22 +796,120 @@ unique_window_plan(QualityState *qs, QualityRule *r, Size limit)
 									  false, hk, &lo, &hi);
 		}
 	}
-	if (!found || lo < PG_INT64_MIN / 4 || hi > PG_INT64_MAX / 4)
+	if (!found)
 		return 0;
-	span = (double) hi - (double) lo;
-	margin = floor(span / 32) + 16;
-	n = span + 2 * margin + 1;
-	if (n > WINDOW_SPARSE * Max(qs->expected_rows, 1024.0) ||
-		n * sizeof(uint64) > (double) limit)
-		return 0;
-	r->has_window = true;
-	r->win_lo = lo - (int64) margin;
-	r->win_n = (uint64) n;
-	ereport(DEBUG1,
-			(errmsg_internal("unique rule on \"%s\": keys %lld to %lld counted by direct address",
-							 r->itemnames[0], (long long) r->win_lo,
-							 (long long) (r->win_lo + (int64) r->win_n - 1))));
-	return (Size) r->win_n * sizeof(uint64);
+	return window_of(r, lo, hi, qs->expected_rows, limit);
+}
+
+/*
+ * unique_leafwise
+ *		Whether the unique rules can count their keys partition by
+ *		partition: the resource is partitioned, on one level, by one column,
+ *		and every unique rule is on that column alone, an integer, date or
+ *		timestamp.  A value goes to one partition only, so the partitions'
+ *		keys are disjoint: each partition has a window of its own, from its
+ *		own statistics, counted when the partition has been read.
+ */
+bool
+unique_leafwise(QualityState *qs)
+{
+	PartitionKey key;
+	int			i;
+
+	if (qs->source != QS_PARTITIONED || qs->nunique == 0 || qs->nleaves == 0)
+		return false;
+	key = RelationGetPartitionKey(qs->rel);
+	if (key == NULL || key->partnatts != 1 || key->partattrs[0] == 0)
+		return false;
+	for (i = 0; i < qs->nrules; i++)
+	{
+		QualityRule *r = &qs->rules[i];
+
+		if (r->kind == QK_UNIQUE && (window_kind(r) == 0 || r->attnums[0] != key->partattrs[0]))
+			return false;
+	}
+	for (i = 0; i < qs->nleaves; i++)
+		if (get_partition_parent(qs->leaves[i].relid, false) != qs->relid)
+			return false;
+	return true;
+}
+
+/*
+ * unique_leaf_begin
+ *		Before partition leafno is read (leaf by leaf counting): its window,
+ *		from its statistics, in the mapping of the previous partition's
+ *		when that is large enough (cleared), within wshare bytes.
+ */
+void
+unique_leaf_begin(QualityState *qs, QualityRule *r, int leafno)
+{
+	QualityUnique *u = r->uq;
+	QualityLeaf *l = &qs->leaves[leafno];
+	char		hk = window_kind(r);
+	int64		lo = PG_INT64_MAX,
+				hi = PG_INT64_MIN;
+	double		expected = l->rel->rd_rel->reltuples >= 0 ? l->rel->rd_rel->reltuples : (double) l->nblocks * 60;
+	Size		bytes;
+
+	r->has_window = false;
+	if (hk == 0 ||
+		!stats_bounds(l->relid, get_attnum(l->relid, get_attname(qs->relid, r->attnums[0], false)),
+					  false, hk, &lo, &hi))
+		return;
+	bytes = window_of(r, lo, hi, expected, u->wshare);
+	if (bytes == 0)
+		return;
+	if (u->wt && u->wt->bytes >= bytes)
+	{
+		UniqueTable *t = u->wt;
+
+		memset(u->wslots, 0, bytes);
+		u64set_reset(t->overflow);
+		t->ndups = 0;
+		t->maxdups = Max(r->win_n / 32, 1024);
+		if (t->dups == NULL)
+		{
+			t->dupcap = 1024;
+			t->dups = MemoryContextAllocHuge(t->cxt, sizeof(uint64) * t->dupcap);
+			quality_mem_add(qs, sizeof(uint64) * t->dupcap);
+		}
+		return;
+	}
+	if (u->wt)
+		ut_destroy(qs, u->wt);
+	u->wt = ut_create_window(qs, r->win_n, true);
+	u->wslots = u->wt->slots;
+}
+
+/*
+ * unique_leaf_end
+ *		A partition has been read: count its window's duplicated keys.
+ */
+void
+unique_leaf_end(QualityState *qs, QualityRule *r)
+{
+	if (!r->has_window)
+		return;
+	window_count_all(qs, r, r->uq);
+	r->has_window = false;
+}
+
+/*
+ * unique_window_release
+ *		Free a private window (after the scan).
+ */
+void
+unique_window_release(QualityState *qs, QualityRule *r)
+{
+	QualityUnique *u = r->uq;
+
+	if (u->wt && u->ws == NULL)
+	{
+		ut_destroy(qs, u->wt);
+		u->wt = NULL;
+		u->wslots = NULL;
+	}
+	r->has_window = false;
 }
 
 /*
@@ -1266,11 +1411,19 @@ void
 unique_setup(QualityState *qs, QualityRule *r, Size share)
 {
 	QualityUnique *u = MemoryContextAllocZero(qs->cxt, sizeof(QualityUnique));
-	Size		wbytes = unique_window_plan(qs, r, share / 2);
+	Size		wbytes = qs->leafwise ? 0 : unique_window_plan(qs, r, share / 2);
 	double		expected = qs->expected_rows;
 
 	r->uq = u;
-	if (wbytes > 0)
+	if (qs->leafwise)
+	{
+		/* each partition's window, in turn, takes 3/4 of the share at most */
+		u->wshare = share / 4 * 3;
+		share -= u->wshare;
+		expected = 1024;
+		r->has_window = false;
+	}
+	else if (wbytes > 0)
 	{
 		/* the window takes its slots from the share; few keys should miss it */
 		u->wt = ut_create_window(qs, r->win_n, true);
@@ -1306,6 +1459,7 @@ unique_setup_shared(QualityState *qs, QualityRule *r, Size share, int nparts,
 	}
 	else
 		r->has_window = false;
+	u->wshare = share / 4 * 3;	/* partition by partition, while scanning */
 	u->share = share;
 	u->fileset = fileset;
 	u->participant = participant;
@@ -1520,7 +1674,8 @@ unique_finish(QualityState *qs, QualityRule *r)
 	unique_flush(qs, r);
 	if (u->wt)
 	{
-		window_count_all(qs, r, u);
+		if (r->has_window)
+			window_count_all(qs, r, u);
 		ut_destroy(qs, u->wt);
 		u->wt = NULL;
 	}

@@ -243,6 +243,22 @@ typedef struct QualityState
 	int			workers;		/* parallel workers that took part */
 } QualityState;
 
+/*
+ * mix64
+ *		The 64-bit finaliser of MurmurHash3: a bijection of 64-bit integers,
+ *		the hash of an integer, date or timestamp key.
+ */
+static inline uint64
+mix64(uint64 k)
+{
+	k ^= k >> 33;
+	k *= UINT64CONST(0xff51afd7ed558ccd);
+	k ^= k >> 33;
+	k *= UINT64CONST(0xc4ceb9fe1a85ec53);
+	k ^= k >> 33;
+	return k;
+}
+
 /* quality.c */
 extern int	quality_sample_rows;
 extern Size quality_memory_budget(void);
@@ -273,10 +289,9 @@ extern bool unique_leafwise(QualityState *qs);
 extern void unique_leaf_begin(QualityState *qs, QualityRule *r, int leafno);
 extern void unique_leaf_end(QualityState *qs, QualityRule *r);
 extern void unique_window_release(QualityState *qs, QualityRule *r);
-extern Size unique_window_shared_size(QualityRule *r, double maxrows);
-extern Size unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, double maxrows);
+extern Size unique_window_shared_size(QualityRule *r);
+extern Size unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, BlockNumber maxblocks);
 extern void unique_window_add(QualityState *qs, QualityRule *r, uint64 off, QualityLocator loc);
-extern void unique_window_count_shared(QualityState *qs, QualityRule *r);
 extern int	unique_shared_parts(Size share, double nkeys);
 extern void unique_push(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc);
 extern bool unique_add_now(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc);

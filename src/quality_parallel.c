@@ -23,8 +23,9 @@
  *	  which each participant claims whole partitions;
  *	- the referenced values of reference rules (flat sets, as loaded by the
  *	  leader);
- *	- the unique rules' windows (keys counted by direct address, updated
- *	  by compare-and-swap: quality_unique.c);
+ *	- the unique rules' windows (the first row of each key by direct
+ *	  address, set by compare-and-swap; the rows of keys seen again go to
+ *	  the batches: quality_unique.c);
  *	- a SharedFileSet: every participant writes each other unique key, with its
  *	  row's place, to one of the batches of its rule, chosen by hash;
  *	- one result area per participant.
@@ -573,11 +574,6 @@ participate(QualityState *qs, QualityShared *sh, char *scans, char *windows, cha
 	}
 	ConditionVariableCancelSleep();
 
-	/* the unique windows' duplicated keys, then the batches */
-	for (i = 0; i < qs->nrules; i++)
-		if (qs->rules[i].kind == QK_UNIQUE)
-			unique_window_count_shared(qs, &qs->rules[i]);
-
 	/* the unique batches: rule by rule, batch by batch, whoever is free */
 	nbatches = qs->nrules * sh->nparts;
 	for (;;)
@@ -627,7 +623,7 @@ quality_scan_parallel(QualityState *qs)
 				wmax = 0,
 				wmem = 0,
 				results_size;
-	double		maxrows = 0;
+	BlockNumber maxblocks = 0;
 	double		outside;
 	bool		heap_only = true;
 	char	   *windows;
@@ -646,14 +642,14 @@ quality_scan_parallel(QualityState *qs)
 
 	/*
 	 * The unique rules' windows (in the DSM, shared), when every leaf is a
-	 * heap: its blocks bound the rows the scan reads.  The rest of the
-	 * budget is shared by the participants, as CREATE INDEX shares it.
+	 * heap (a row's place is compacted to 30 bits with a heap's offsets).
+	 * The rest of the budget is shared by the participants, as CREATE
+	 * INDEX shares it.
 	 */
 	for (i = 0; i < qs->nleaves; i++)
 	{
 		if (qs->leaves[i].rel->rd_tableam != GetHeapamTableAmRoutine())
 			heap_only = false;
-		maxrows += (double) RelationGetNumberOfBlocks(qs->leaves[i].rel) * MaxHeapTuplesPerPage;
 	}
 	/*
 	 * Or, when the unique rules count partition by partition and there are
@@ -670,8 +666,8 @@ quality_scan_parallel(QualityState *qs)
 			continue;
 		if (!qs->leafwise && heap_only && unique_window_plan(qs, r, qs->unique_share / 2) > 0)
 		{
-			windows_size += MAXALIGN(unique_window_shared_size(r, maxrows));
-			wmax = Max(wmax, unique_window_shared_size(r, maxrows));
+			windows_size += MAXALIGN(unique_window_shared_size(r));
+			wmax = Max(wmax, unique_window_shared_size(r));
 		}
 		else
 		{
@@ -775,6 +771,8 @@ quality_scan_parallel(QualityState *qs)
 	memset(results, 0, results_size);
 	shm_toc_insert(pcxt->toc, PQ_KEY_RESULTS, results);
 
+	for (i = 0; i < qs->nleaves && windows_size > 0; i++)
+		maxblocks = Max(maxblocks, ((ParallelBlockTableScanDesc) (scans + sh->scan_off[i]))->phs_nblocks);
 	windows = shm_toc_allocate(pcxt->toc, Max(windows_size, 1));
 	windows_size = 0;
 	for (i = 0; i < qs->nrules; i++)
@@ -785,8 +783,8 @@ quality_scan_parallel(QualityState *qs)
 		if (r->kind != QK_UNIQUE || !r->has_window)
 			continue;
 		sh->scan_off[qs->nleaves + qs->nrules + i] = windows_size + 1;	/* 0: none */
-		wmem += unique_window_shared_init(qs, r, windows + windows_size, maxrows);
-		windows_size += MAXALIGN(unique_window_shared_size(r, maxrows));
+		wmem += unique_window_shared_init(qs, r, windows + windows_size, maxblocks);
+		windows_size += MAXALIGN(unique_window_shared_size(r));
 	}
 	shm_toc_insert(pcxt->toc, PQ_KEY_WINDOWS, windows);
 

@@ -58,21 +58,6 @@ quality_datum_bytes(Datum d, bool is_bpchar, int *len)
 }
 
 /*
- * mix64
- *		The 64-bit finaliser of MurmurHash3: a bijection of 64-bit integers.
- */
-static inline uint64
-mix64(uint64 k)
-{
-	k ^= k >> 33;
-	k *= UINT64CONST(0xff51afd7ed558ccd);
-	k ^= k >> 33;
-	k *= UINT64CONST(0xc4ceb9fe1a85ec53);
-	k ^= k >> 33;
-	return k;
-}
-
-/*
  * item_hash
  *		64-bit hash of a non-null key item, as hash_kind_of decided.
  */

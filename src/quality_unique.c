@@ -180,7 +180,7 @@ struct QualityUnique
 	uint64	   *wslots;			/* private: a word a key, as a table's value */
 	struct WindowShared *ws;	/* parallel: the window in the context's DSM */
 	Size		wshare;			/* partition by partition: a window's bytes at most */
-	pg_atomic_uint64 *wshared;	/* and its slots */
+	pg_atomic_uint32 *wshared;	/* and its slots */
 	int			nring;			/* keys whose slots were prefetched */
 	int			ringpos;
 	uint64		ring_hash[UNIQUE_RING];
@@ -627,49 +627,66 @@ ut_count_all(QualityState *qs, QualityRule *r, UniqueTable *t)
  * index key - win_lo: no hashing, no probing, no spilling.  Keys outside
  * the window go to the table and its batches as any key does; the two are
  * disjoint, so counts stay exact whatever the statistics say.  A parallel
- * measurement keeps the window in its dynamic shared memory, updated by
- * compare-and-swap, with the counts beyond UT_COUNT_MAX in a small shared
- * set (a key gets there only after UT_COUNT_MAX rows, so the rows the scan
- * can read bound its size).  A resource partitioned by the unique column
- * itself has a window a partition, in turn (unique_leafwise).
+ * measurement keeps the window in its dynamic shared memory, 4 bytes a key:
+ * the place of the key's first row to come (compacted to 30 bits, else no
+ * window) and a flag set by compare-and-swap when another row of the key
+ * comes; that row, and the first one when it sets the flag, go to the
+ * batches, which count the keys of more than one row exactly as they count
+ * any other key (so the window itself needs no counting at the end, and
+ * every row of a duplicated key is counted in one place).  A resource
+ * partitioned by the unique column itself has a window a partition, in
+ * turn (unique_leafwise).
  */
 
-/* the window's header in a parallel context's DSM, then its sets and slots */
+/* the window's header in a parallel context's DSM, then its slots */
 typedef struct WindowShared
 {
 	int64		lo;
-	uint64		n;
-	uint32		ovf_size;		/* a power of 2 */
-	pg_atomic_uint32 lists_dropped; /* a participant forgot its keys seen twice */
-	pg_atomic_uint64 next_chunk;	/* then the slots are counted in chunks */
-	/* pg_atomic_uint64 ovf_key[ovf_size] (key + 1), ovf_extra[ovf_size]; slots[n] */
+	uint64		n;				/* 0: no window (places need more than 30 bits) */
+	int			blkbits;		/* a compact place: leaf, block, offset */
+	/* pg_atomic_uint32 slots[n]: compact place + 1, WS_DUP */
 } WindowShared;
+
+/* a heap's offsets in a compact place (MaxHeapTuplesPerPage < 512) */
+#define WS_OFFBITS 9
+/* a second row of the key has come: its rows are in the batches */
+#define WS_DUP 0x80000000U
 
 static void window_count_all(QualityState *qs, QualityRule *r, QualityUnique *u);
 static UniqueTable *ut_create_window(QualityState *qs, uint64 n, bool map);
-
-/* slots a claim of the parallel count visits */
-#define WINDOW_CHUNK 65536
+static inline void spill_write(QualityState *qs, UniqueSpill *sp, uint64 h, QualityLocator loc);
 
 /* the window is at most this many times wider than the expected rows */
 #define WINDOW_SPARSE 4
 
-static pg_atomic_uint64 *
-ws_ovf_key(WindowShared *ws)
-{
-	return (pg_atomic_uint64 *) ((char *) ws + MAXALIGN(sizeof(WindowShared)));
-}
-
-static pg_atomic_uint64 *
-ws_ovf_extra(WindowShared *ws)
-{
-	return ws_ovf_key(ws) + ws->ovf_size;
-}
-
-static pg_atomic_uint64 *
+static pg_atomic_uint32 *
 ws_slots(WindowShared *ws)
 {
-	return ws_ovf_extra(ws) + ws->ovf_size;
+	return (pg_atomic_uint32 *) ((char *) ws + MAXALIGN(sizeof(WindowShared)));
+}
+
+/*
+ * ws_compact / ws_expand
+ *		A row's place in 30 bits and back: leaf, block in blkbits, offset.
+ */
+static inline uint32
+ws_compact(QualityState *qs, WindowShared *ws, QualityLocator loc)
+{
+	uint64		leaf = loc >> (qs->offbits + qs->blockbits);
+	uint64		blk = (loc >> qs->offbits) & ((UINT64CONST(1) << qs->blockbits) - 1);
+	uint64		off = loc & ((UINT64CONST(1) << qs->offbits) - 1);
+
+	return (uint32) ((((leaf << ws->blkbits) | blk) << WS_OFFBITS) | off);
+}
+
+static inline QualityLocator
+ws_expand(QualityState *qs, WindowShared *ws, uint32 c)
+{
+	uint64		off = c & ((1U << WS_OFFBITS) - 1);
+	uint64		blk = (c >> WS_OFFBITS) & ((UINT64CONST(1) << ws->blkbits) - 1);
+	uint64		leaf = (uint64) c >> (WS_OFFBITS + ws->blkbits);
+
+	return (leaf << (qs->offbits + qs->blockbits)) | (blk << qs->offbits) | off;
 }
 
 /*
@@ -939,122 +956,54 @@ ut_create_window(QualityState *qs, uint64 n, bool map)
 
 /*
  * unique_window_shared_size
- *		The bytes of rule r's window in a parallel context's DSM, for a scan
- *		of at most maxrows rows.
+ *		The bytes of rule r's window in a parallel context's DSM.
  */
-static uint32
-ovf_size_for(double maxrows)
-{
-	double		keys = maxrows / UT_COUNT_MAX + 1;
-	uint32		size = 64;
-
-	while (size < 4 * keys && size < (1U << 30))
-		size *= 2;
-	return size;
-}
-
 Size
-unique_window_shared_size(QualityRule *r, double maxrows)
+unique_window_shared_size(QualityRule *r)
 {
 	if (!r->has_window)
 		return 0;
-	return MAXALIGN(sizeof(WindowShared)) + 2 * sizeof(pg_atomic_uint64) * (Size) ovf_size_for(maxrows) +
-		sizeof(pg_atomic_uint64) * (Size) r->win_n;
+	return MAXALIGN(sizeof(WindowShared)) + sizeof(pg_atomic_uint32) * (Size) r->win_n;
 }
 
 /*
  * unique_window_shared_init
  *		Rule r's window in area (unique_window_shared_size bytes), zeroed,
- *		its slots counted in the leader's memory (the bytes returned).
+ *		for a scan of at most maxblocks blocks a leaf; its slots counted in
+ *		the leader's memory (the bytes returned).  No window (n = 0) when a
+ *		row's place does not fit 30 bits.
  */
 Size
-unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, double maxrows)
+unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, BlockNumber maxblocks)
 {
 	WindowShared *ws = (WindowShared *) area;
-	Size		words;
+	int			leafbits = qs->nleaves > 1 ? pg_leftmost_one_pos32(qs->nleaves - 1) + 1 : 0;
+	int			blkbits = maxblocks > 1 ? pg_leftmost_one_pos32(maxblocks - 1) + 1 : 1;
 
 	ws->lo = r->win_lo;
-	ws->n = r->win_n;
-	ws->ovf_size = ovf_size_for(maxrows);
-	pg_atomic_init_u32(&ws->lists_dropped, 0);
-	pg_atomic_init_u64(&ws->next_chunk, 0);
-	words = 2 * (Size) ws->ovf_size + (Size) ws->n;
+	ws->blkbits = blkbits;
+	ws->n = leafbits + blkbits + WS_OFFBITS <= 30 ? r->win_n : 0;
 
 	/*
 	 * A new segment is zero-filled by the system (every kind of dynamic
 	 * shared memory creates a new object), so its untouched pages need no
-	 * memset, and each participant faults in only the pages of the keys it
-	 * meets.  A segment carved from the area min_dynamic_shared_memory
-	 * preallocates may hold old data: then clear it.
+	 * memset, and each participant maps only the pages it is given.  A
+	 * segment carved from the area min_dynamic_shared_memory preallocates
+	 * may hold old data: then clear it.
 	 */
-#ifndef PG_HAVE_ATOMIC_U64_SIMULATION
+#ifndef PG_HAVE_ATOMIC_U32_SIMULATION
 	if (min_dynamic_shared_memory > 0)
-		memset(ws_ovf_key(ws), 0, sizeof(pg_atomic_uint64) * words);
+		memset(ws_slots(ws), 0, sizeof(pg_atomic_uint32) * ws->n);
 #else
 	{
-		Size		i;
+		uint64		i;
 
-		for (i = 0; i < words; i++)
-			pg_atomic_init_u64(&ws_ovf_key(ws)[i], 0);
+		for (i = 0; i < ws->n; i++)
+			pg_atomic_init_u32(&ws_slots(ws)[i], 0);
 	}
 #endif
-	quality_mem_add(qs, sizeof(pg_atomic_uint64) * words);
-	return sizeof(pg_atomic_uint64) * words;
-}
-
-/*
- * ws_ovf_add / ws_ovf_extra_of
- *		One more row of key off beyond UT_COUNT_MAX; the rows counted so.
- */
-static void
-ws_ovf_add(QualityRule *r, WindowShared *ws, uint64 off)
-{
-	pg_atomic_uint64 *keys = ws_ovf_key(ws);
-	uint32		mask = ws->ovf_size - 1;
-	uint32		i = (uint32) (off * UINT64CONST(0x9E3779B97F4A7C15) >> 32) & mask;
-	uint32		probes;
-
-	for (probes = 0; probes < ws->ovf_size; probes++, i = (i + 1) & mask)
-	{
-		uint64		k = pg_atomic_read_u64(&keys[i]);
-
-		if (k == 0)
-		{
-			uint64		expect = 0;
-
-			k = pg_atomic_compare_exchange_u64(&keys[i], &expect, off + 1) ? off + 1 : expect;
-		}
-		if (k == off + 1)
-		{
-			pg_atomic_fetch_add_u64(&ws_ovf_extra(ws)[i], 1);
-			return;
-		}
-	}
-	ereport(ERROR,
-			(errcode(ERRCODE_PROGRAM_LIMIT_EXCEEDED),
-			 errmsg("quality rule %lld: too many keys of more than %d rows", (long long) r->id, UT_COUNT_MAX),
-			 errdetail("The table grew during the measurement."),
-			 errhint("Measure the resource again.")));
-}
-
-static uint64
-ws_ovf_extra_of(WindowShared *ws, uint64 off)
-{
-	pg_atomic_uint64 *keys = ws_ovf_key(ws);
-	uint32		mask = ws->ovf_size - 1;
-	uint32		i = (uint32) (off * UINT64CONST(0x9E3779B97F4A7C15) >> 32) & mask;
-	uint32		probes;
-
-	for (probes = 0; probes < ws->ovf_size; probes++, i = (i + 1) & mask)
-	{
-		uint64		k = pg_atomic_read_u64(&keys[i]);
-
-		if (k == off + 1)
-			return pg_atomic_read_u64(&ws_ovf_extra(ws)[i]);
-		if (k == 0)
-			break;
-	}
-	return 0;
+	quality_mem_add(qs, sizeof(pg_atomic_uint32) * ws->n);
+	return sizeof(pg_atomic_uint32) * ws->n;
 }
 
 /*
@@ -1064,11 +1013,11 @@ ws_ovf_extra_of(WindowShared *ws, uint64 off)
  *		virtual machine a fault can cost more than the keys of its page).
  */
 static void
-window_populate(pg_atomic_uint64 *slots, uint64 n)
+window_populate(void *p, Size bytes)
 {
 #ifdef MADV_POPULATE_WRITE
-	uintptr_t	start = TYPEALIGN_DOWN(4096, (uintptr_t) slots);
-	uintptr_t	end = TYPEALIGN(4096, (uintptr_t) (slots + n));
+	uintptr_t	start = TYPEALIGN_DOWN(4096, (uintptr_t) p);
+	uintptr_t	end = TYPEALIGN(4096, (uintptr_t) p + bytes);
 
 	(void) madvise((void *) start, end - start, MADV_POPULATE_WRITE);
 #endif
@@ -1077,19 +1026,17 @@ window_populate(pg_atomic_uint64 *slots, uint64 n)
 /*
  * unique_window_add
  *		Count a key of the window, at offset off: in the private slots as
- *		in a table (ut_hit), or in the shared ones by compare-and-swap, with
- *		the same outcome: the smallest place kept as the key's first row,
- *		the rows of a duplicated key counted against their partitions (the
- *		first row when the second comes, each later one as it comes).
+ *		in a table (ut_hit); or, in a shared window, keep the first row's
+ *		place, and send a later row to the batches, with the first row when
+ *		it is the first to find the key already there.
  */
 void
 unique_window_add(QualityState *qs, QualityRule *r, uint64 off, QualityLocator loc)
 {
 	QualityUnique *u = r->uq;
-	pg_atomic_uint64 *slot;
-	uint64		old,
-				count;
-	QualityLocator first;
+	pg_atomic_uint32 *slot;
+	uint32		old;
+	uint64		h;
 
 	Assert(off < r->win_n);
 	if (u->ws == NULL)
@@ -1103,55 +1050,20 @@ unique_window_add(QualityState *qs, QualityRule *r, uint64 off, QualityLocator l
 		return;
 	}
 	slot = &u->wshared[off];
-	old = pg_atomic_read_u64(slot);
-	for (;;)
+	old = pg_atomic_read_u32(slot);
+	if (old == 0 && pg_atomic_compare_exchange_u32(slot, &old, ws_compact(qs, u->ws, loc) + 1))
+		return;
+	/* the key was seen before: its rows are counted in the batches */
+	h = mix64((uint64) r->win_lo + off);
+	while ((old & WS_DUP) == 0)
 	{
-		uint64		val;
-
-		if (old == 0)
+		if (pg_atomic_compare_exchange_u32(slot, &old, old | WS_DUP))
 		{
-			if (pg_atomic_compare_exchange_u64(slot, &old, (loc << 16) | 1))
-				return;
-			continue;
-		}
-		count = old & UT_COUNT_MAX;
-		first = old >> 16;
-		val = ((loc < first ? loc : first) << 16) | (count < UT_COUNT_MAX ? count + 1 : count);
-		if (val == old || pg_atomic_compare_exchange_u64(slot, &old, val))
+			spill_write(qs, &u->spill, h, ws_expand(qs, u->ws, old - 1));
 			break;
+		}
 	}
-	if (unlikely(qs->nleaves > 1))
-	{
-		if (count == 1)
-			r->leaf_failed[locator_leaf(qs, first)]++;
-		r->leaf_failed[locator_leaf(qs, loc)]++;
-	}
-	if (count == 1)
-	{
-		ut_note_dup(qs, u->wt, off);
-		if (u->wt->dups == NULL)
-			pg_atomic_write_u32(&u->ws->lists_dropped, 1);
-	}
-	else if (count == UT_COUNT_MAX)
-		ws_ovf_add(r, u->ws, off);
-}
-
-/*
- * window_count_key
- *		Count a key of a shared window at the end (as ut_count_key).
- */
-static void
-window_count_key(QualityState *qs, QualityRule *r, WindowShared *ws, uint64 off, uint64 val)
-{
-	uint64		count = val & UT_COUNT_MAX;
-
-	if (count == UT_COUNT_MAX)
-		count += ws_ovf_extra_of(ws, off);
-	if (count > 1)
-	{
-		r->failed += count;
-		quality_add_sample(qs, r, val >> 16, (uint32) Min(count, PG_UINT32_MAX));
-	}
+	spill_write(qs, &u->spill, h, loc);
 }
 
 /*
@@ -1177,47 +1089,6 @@ window_count_all(QualityState *qs, QualityRule *r, QualityUnique *u)
 			CHECK_FOR_INTERRUPTS();
 		if ((u->wslots[i] & UT_COUNT_MAX) > 1)
 			ut_count_key(qs, r, t, i, u->wslots[i]);
-	}
-}
-
-/*
- * unique_window_count_shared
- *		After every participant has scanned: count the duplicated keys of a
- *		shared window, each once: the keys this participant saw become
- *		duplicates, when every participant kept its list of them; else the
- *		slots, WINDOW_CHUNK at a time, claimed by whoever is free.
- */
-void
-unique_window_count_shared(QualityState *qs, QualityRule *r)
-{
-	QualityUnique *u = r->uq;
-	WindowShared *ws = u->ws;
-	uint64		i;
-
-	if (ws == NULL)
-		return;
-	if (pg_atomic_read_u32(&ws->lists_dropped) == 0)
-	{
-		for (i = 0; i < u->wt->ndups; i++)
-			window_count_key(qs, r, ws, u->wt->dups[i], pg_atomic_read_u64(&u->wshared[u->wt->dups[i]]));
-		return;
-	}
-	for (;;)
-	{
-		uint64		start = pg_atomic_fetch_add_u64(&ws->next_chunk, 1) * WINDOW_CHUNK;
-		uint64		end;
-
-		if (start >= ws->n)
-			break;
-		CHECK_FOR_INTERRUPTS();
-		end = Min(start + WINDOW_CHUNK, ws->n);
-		for (i = start; i < end; i++)
-		{
-			uint64		val = pg_atomic_read_u64(&u->wshared[i]);
-
-			if ((val & UT_COUNT_MAX) > 1)
-				window_count_key(qs, r, ws, i, val);
-		}
 	}
 }
 
@@ -1447,12 +1318,11 @@ unique_setup_shared(QualityState *qs, QualityRule *r, Size share, int nparts,
 {
 	QualityUnique *u = MemoryContextAllocZero(qs->cxt, sizeof(QualityUnique));
 
-	if (window)
+	if (window && ((WindowShared *) window)->n > 0)
 	{
 		u->ws = (WindowShared *) window;
 		u->wshared = ws_slots(u->ws);
-		window_populate(u->wshared, u->ws->n);
-		u->wt = ut_create_window(qs, u->ws->n, false);
+		window_populate(u->wshared, sizeof(pg_atomic_uint32) * u->ws->n);
 		r->has_window = true;
 		r->win_lo = u->ws->lo;
 		r->win_n = u->ws->n;

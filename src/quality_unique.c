@@ -28,7 +28,8 @@
  *
  * A key of one integer, date or timestamp column that falls in the range
  * the column's statistics give (the window, below) skips all of this: it
- * is counted by direct address, in one word a key, and never spilled.
+ * is counted by direct address, in one word a key, and never spilled
+ * (in a parallel measurement: unless another row of the key comes).
  *
  * Counts are exact up to 64-bit hash collisions (none for one integer,
  * date or timestamp column: those are hashed by a bijection).  When the

@@ -40,6 +40,12 @@ datum_bytes(Datum d, bool is_bpchar, int *len)
 	const char *s;
 	int			n;
 
+	/* the common case, a short inline value (under 127 bytes): its bytes */
+	if (!is_bpchar && likely(VARATT_IS_1B(v) && !VARATT_IS_1B_E(v)))
+	{
+		*len = VARSIZE_SHORT(v) - VARHDRSZ_SHORT;
+		return VARDATA_SHORT(v);
+	}
 	if (unlikely(VARATT_IS_COMPRESSED(v) || VARATT_IS_EXTERNAL(v)))
 		v = pg_detoast_datum_packed(v);
 	s = VARDATA_ANY(v);

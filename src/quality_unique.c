@@ -258,6 +258,28 @@ ut_map(QualityState *qs, UniqueTable *t, uint64 size)
 }
 
 /*
+ * ut_alloc
+ *		An empty table in cxt, a context of its own: its slots are unmapped
+ *		when the context goes; room for maxdups duplicated keys.
+ */
+static UniqueTable *
+ut_alloc(QualityState *qs, MemoryContext cxt, uint64 maxdups)
+{
+	UniqueTable *t = MemoryContextAllocZero(cxt, sizeof(UniqueTable));
+
+	t->cxt = cxt;
+	t->cb.func = ut_unmap;
+	t->cb.arg = t;
+	MemoryContextRegisterResetCallback(cxt, &t->cb);
+	t->overflow = u64set_create(cxt, 16, NULL);
+	t->maxdups = Max(maxdups, 1024);
+	t->dupcap = 1024;
+	t->dups = MemoryContextAllocHuge(cxt, sizeof(uint64) * t->dupcap);
+	quality_mem_add(qs, sizeof(uint64) * t->dupcap);
+	return t;
+}
+
+/*
  * ut_create
  *		A table for about expected keys, growing up to 3/4 of the share (16
  *		bytes a slot and at most 1 for the list of duplicated keys); the
@@ -266,23 +288,14 @@ ut_map(QualityState *qs, UniqueTable *t, uint64 size)
 static UniqueTable *
 ut_create(QualityState *qs, Size share, double expected)
 {
-	MemoryContext cxt = AllocSetContextCreate(qs->cxt, "pubdata unique table", ALLOCSET_SMALL_SIZES);
-	UniqueTable *t = MemoryContextAllocZero(cxt, sizeof(UniqueTable));
 	uint64		max_size = Max(share / 4 * 3 / (2 * sizeof(uint64) + 1), 1024);
+	UniqueTable *t = ut_alloc(qs, AllocSetContextCreate(qs->cxt, "pubdata unique table", ALLOCSET_SMALL_SIZES),
+							  max_size / 8);
 
-	t->cxt = cxt;
-	t->cb.func = ut_unmap;
-	t->cb.arg = t;
-	MemoryContextRegisterResetCallback(cxt, &t->cb);
 	t->max_size = max_size;
 	/* room for the expected keys at 3/4 full, and some for growth */
 	expected = Max(expected, 1024);
 	ut_map(qs, t, (uint64) Min(expected * 1.5, (double) max_size));
-	t->overflow = u64set_create(cxt, 16, NULL);
-	t->maxdups = Max(max_size / 8, 1024);
-	t->dupcap = 1024;
-	t->dups = MemoryContextAllocHuge(cxt, sizeof(uint64) * t->dupcap);
-	quality_mem_add(qs, sizeof(uint64) * t->dupcap);
 	return t;
 }
 
@@ -938,20 +951,11 @@ unique_window_release(QualityState *qs, QualityRule *r)
 static UniqueTable *
 ut_create_window(QualityState *qs, uint64 n, bool map)
 {
-	MemoryContext cxt = AllocSetContextCreate(qs->cxt, "pubdata unique window", ALLOCSET_SMALL_SIZES);
-	UniqueTable *t = MemoryContextAllocZero(cxt, sizeof(UniqueTable));
+	UniqueTable *t = ut_alloc(qs, AllocSetContextCreate(qs->cxt, "pubdata unique window", ALLOCSET_SMALL_SIZES),
+							  n / 32);
 
-	t->cxt = cxt;
-	t->cb.func = ut_unmap;
-	t->cb.arg = t;
-	MemoryContextRegisterResetCallback(cxt, &t->cb);
 	if (map)
 		ut_map(qs, t, (n + 1) / 2);
-	t->overflow = u64set_create(cxt, 16, NULL);
-	t->maxdups = Max(n / 32, 1024);
-	t->dupcap = 1024;
-	t->dups = MemoryContextAllocHuge(cxt, sizeof(uint64) * t->dupcap);
-	quality_mem_add(qs, sizeof(uint64) * t->dupcap);
 	return t;
 }
 

@@ -274,7 +274,8 @@ extern void quality_rules_deserialize(QualityState *qs, const char *data);
 
 /* quality_row.c */
 extern void quality_eval_row(QualityState *qs, TupleTableSlot *slot, QualityLocator loc);
-extern void quality_eval_batch(QualityState *qs, TupleTableSlot **slots, QualityLocator *locs, int n);
+struct QualityBatch;
+extern void quality_eval_batch(QualityState *qs, struct QualityBatch *b);
 extern bool quality_row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot);
 extern uint64 quality_item_hash(QualityRule *r, int j, Datum d);
 extern const char *quality_datum_bytes(Datum d, bool is_bpchar, int *len);
@@ -337,24 +338,52 @@ extern void quality_row_json(QualityState *qs, QualityRule *r, TupleTableSlot *s
 
 /*
  * A scan of a leaf reads its rows through a QualityBatch.  A heap scanned
- * page at a time is read tuple by tuple with heap_getnext() into slots that
- * only point at the tuples (no pin and release of the buffer for every row,
- * as a buffer slot takes: the scan keeps the page pinned), and the rows are
- * evaluated QUALITY_BATCH at a time, rule by rule (quality_eval_batch):
- * each rule's kind is decided once a batch, not once a row.  A batch never
- * outlives its page: it is evaluated before the scan moves to the next
- * one.  Any other table access method, and a partition whose layout
- * differs from the resource's, is read through its slot and evaluated row
- * by row.
+ * page at a time is read a page at a time: the first visible row of the
+ * page by heap_getnext() (which reads the page, decides which of its rows
+ * the snapshot sees and counts the scan's pages), the others straight from
+ * the scan's list of them (rs_vistuples), as heap_getnext() would return
+ * them.  The rows are evaluated QUALITY_BATCH at a time, rule by rule
+ * (quality_eval_batch): the batch's rows are first deformed, up to the
+ * last checked column, into one array a checked column (the values of 64
+ * rows side by side), and each rule's loop reads its column's array; a
+ * row goes into a slot (PostgreSQL's own deforming) only for what needs
+ * the row itself: a failure's sample, a custom or reference rule, a key of
+ * several columns.  A batch never outlives its page: it is evaluated
+ * before the scan moves to the next one.  Any other table access method,
+ * and a partition whose layout differs from the resource's, is read
+ * through its slot and evaluated row by row.
  */
 #define QUALITY_BATCH 64
 
+/*
+ * A column of a heap leaf as the batch reads it: its length (> 0: fixed;
+ * -1: varlena), alignment mask, whether its values are passed by value,
+ * and its array in the batch (-1: none, it is only stepped over).
+ */
+typedef struct QualityAtt
+{
+	int16		len;
+	uint8		alignmask;
+	bool		byval;
+	int16		col;
+} QualityAtt;
+
 typedef struct QualityBatch
 {
-	bool		heap;			/* rows in batches, by heap_getnext() */
+	bool		heap;			/* rows in batches, a page at a time */
 	int			n;				/* rows in the batch */
 	TupleTableSlot *slot;		/* otherwise: the access method's slot */
 	TupleTableSlot *pslot;		/* and the resource's layout, if it differs */
+
+	/* heap */
+	Relation	rel;
+	int			natts;			/* columns deformed: up to the last checked */
+	bool		own_deform;		/* read by quality_eval_batch's deformer */
+	QualityAtt *atts;			/* natts of them */
+	int			ncols;			/* checked columns with an array */
+	Datum	   *values;			/* [col * QUALITY_BATCH + row] */
+	bool	   *nulls;
+	uint64		stored;			/* rows whose slot holds them (bit per row) */
 	TupleTableSlot *slots[QUALITY_BATCH];
 	HeapTupleData tuples[QUALITY_BATCH];
 	QualityLocator locs[QUALITY_BATCH];
@@ -362,15 +391,17 @@ typedef struct QualityBatch
 
 extern QualityBatch *quality_batch_begin(QualityState *qs, int leafno, TableScanDesc scan);
 extern void quality_batch_end(QualityState *qs, QualityBatch *b);
+extern ItemPointer quality_scan_page(QualityState *qs, QualityBatch *b, HeapScanDesc hs,
+									 HeapTuple first, int leafno);
 
 /*
  * quality_scan_next
- *		The next row of leaf leafno's scan: counted, deformed up to the last
- *		checked column, added to the batch (the batch evaluated first when
- *		it is full or the previous row was its page's last) or evaluated at
- *		once.  Returns the row's tid, or NULL at the end of the scan.
- *		Inline: it is the scans' per-row step (the one-process scan and the
- *		parallel participants).
+ *		The next rows of leaf leafno's scan, counted and evaluated: for a
+ *		heap, the rest of a page (quality_scan_page); else one row, read
+ *		through its slot and evaluated at once.  Returns the tid of a row
+ *		read (the page's first), or NULL at the end of the scan.  Inline:
+ *		the scans' step (the one-process scan and the parallel
+ *		participants).
  */
 static inline ItemPointer
 quality_scan_next(QualityState *qs, QualityBatch *b, TableScanDesc scan, int leafno)
@@ -380,26 +411,11 @@ quality_scan_next(QualityState *qs, QualityBatch *b, TableScanDesc scan, int lea
 
 	if (likely(b->heap))
 	{
-		HeapScanDesc hs = (HeapScanDesc) scan;
-		HeapTuple	tuple;
+		HeapTuple	tuple = heap_getnext(scan, ForwardScanDirection);
 
-		if (b->n > 0 && (b->n == QUALITY_BATCH || hs->rs_cindex + 1 >= hs->rs_ntuples))
-		{
-			quality_eval_batch(qs, b->slots, b->locs, b->n);
-			b->n = 0;
-		}
-		tuple = heap_getnext(scan, ForwardScanDirection);
 		if (tuple == NULL)
 			return NULL;
-		qs->nrows++;
-		l->rows++;
-		b->tuples[b->n] = *tuple;
-		s = b->slots[b->n];
-		ExecStoreHeapTuple(&b->tuples[b->n], s, false);
-		if (qs->maxattr > 0)
-			slot_getsomeattrs(s, qs->maxattr);
-		b->locs[b->n++] = quality_locator(qs, leafno, &s->tts_tid);
-		return &s->tts_tid;
+		return quality_scan_page(qs, b, (HeapScanDesc) scan, tuple, leafno);
 	}
 	if (!table_scan_getnextslot(scan, ForwardScanDirection, b->slot))
 		return NULL;

@@ -6,8 +6,9 @@
  *
  * The hot path of a measurement: quality_eval_batch() is called for every
  * QUALITY_BATCH rows of a heap (quality_eval_row() once per row for other
- * sources) with the rows deformed up to the last checked column, and most
- * rules cost a few nanoseconds a row.  Fast paths, chosen when the rule was compiled, give
+ * sources, deformed up to the last checked column): it deforms the rows
+ * itself into one array a checked column, and most rules cost a few
+ * nanoseconds a row.  Fast paths, chosen when the rule was compiled, give
  * the same answers as the types' own functions: range and allowed_values on
  * integers, dates and timestamps compare integers; allowed_values on text
  * types under a deterministic collation compares bytes; text values are read
@@ -123,10 +124,28 @@ key_hash(QualityRule *r, Datum *values, bool *nulls, uint64 *hash)
 }
 
 /*
+ * push_window_key
+ *		Count a non-null key of a unique rule with a window (one integer,
+ *		date or timestamp column, its value v): by direct address inside
+ *		the window, else by its hash (the same hash as without a window).
+ */
+static inline void
+push_window_key(QualityState *qs, QualityRule *r, Datum v, QualityLocator loc)
+{
+	char		hk = r->hashkinds[0];
+	int64		k = hk == HK_INT4 ? (int64) DatumGetInt32(v) :
+		hk == HK_INT8 ? DatumGetInt64(v) : (int64) DatumGetInt16(v);
+	uint64		off = (uint64) k - (uint64) r->win_lo;
+
+	if (likely(off < r->win_n))
+		unique_window_add(qs, r, off, loc);
+	else
+		unique_push(qs, r, mix64((uint64) k), loc);
+}
+
+/*
  * push_key
- *		Count a table row's key of unique rule r: a key of the rule's window
- *		by direct address, any other by its hash (the same hash as without
- *		a window).
+ *		Count a table row's key of unique rule r.
  */
 static inline void
 push_key(QualityState *qs, QualityRule *r, Datum *values, bool *nulls, QualityLocator loc)
@@ -136,19 +155,9 @@ push_key(QualityState *qs, QualityRule *r, Datum *values, bool *nulls, QualityLo
 	if (r->has_window)
 	{
 		AttrNumber	a = r->attnums[0] - 1;
-		char		hk = r->hashkinds[0];
-		int64		v;
-		uint64		off;
 
-		if (nulls[a])
-			return;
-		v = hk == HK_INT4 ? (int64) DatumGetInt32(values[a]) :
-			hk == HK_INT8 ? DatumGetInt64(values[a]) : (int64) DatumGetInt16(values[a]);
-		off = (uint64) v - (uint64) r->win_lo;
-		if (likely(off < r->win_n))
-			unique_window_add(qs, r, off, loc);
-		else
-			unique_push(qs, r, mix64((uint64) v), loc);
+		if (!nulls[a])
+			push_window_key(qs, r, values[a], loc);
 		return;
 	}
 	if (key_hash(r, values, nulls, &h))
@@ -401,19 +410,24 @@ quality_row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot)
  *		A freshness rule keeps the newest value of its column.
  */
 static inline void
+note_newest_value(QualityRule *r, Datum d, bool isnull)
+{
+	if (isnull)
+		return;
+	if (!r->has_newest ||
+		DatumGetInt32(FunctionCall2Coll(&r->cmpfn, r->collation, d, r->newest)) > 0)
+	{
+		r->newest = d;			/* date or timestamp: by value */
+		r->has_newest = true;
+	}
+}
+
+static inline void
 note_newest(QualityRule *r, TupleTableSlot *slot)
 {
 	AttrNumber	a = r->attnums[0] - 1;
 
-	if (slot->tts_isnull[a])
-		return;
-	if (!r->has_newest ||
-		DatumGetInt32(FunctionCall2Coll(&r->cmpfn, r->collation,
-										slot->tts_values[a], r->newest)) > 0)
-	{
-		r->newest = slot->tts_values[a];	/* date or timestamp: by value */
-		r->has_newest = true;
-	}
+	note_newest_value(r, slot->tts_values[a], slot->tts_isnull[a]);
 }
 
 /*
@@ -502,76 +516,240 @@ row_memory_done(MemoryContext rowcxt)
 		MemoryContextReset(rowcxt);
 }
 
+StaticAssertDecl(QUALITY_BATCH <= 64, "a batch's stored rows are the bits of a uint64");
+
+/*
+ * batch_slot
+ *		Row i of the batch in its slot, deformed by PostgreSQL up to the
+ *		last checked column: for what needs the row itself (a failure's
+ *		sample, a custom or reference rule, a key of several columns).
+ */
+static inline TupleTableSlot *
+batch_slot(QualityState *qs, QualityBatch *b, int i)
+{
+	TupleTableSlot *slot = b->slots[i];
+
+	if (!(b->stored & (UINT64CONST(1) << i)))
+	{
+		ExecStoreHeapTuple(&b->tuples[i], slot, false);
+		if (qs->maxattr > 0)
+			slot_getsomeattrs(slot, qs->maxattr);
+		b->stored |= UINT64CONST(1) << i;
+	}
+	return slot;
+}
+
+/*
+ * deform_row
+ *		Row i's columns up to b->natts: the checked ones into their arrays,
+ *		the others stepped over.  The tuple has all of them (not fewer
+ *		attributes than b->natts: quality_eval_batch checks).  The heap
+ *		tuple format as PostgreSQL's own deforming reads it: a null bitmap
+ *		when the row has nulls, each value at its type's alignment except a
+ *		varlena with a 1-byte header (which starts on any byte; a zero
+ *		byte is padding before an aligned 4-byte header), fixed-length
+ *		values by value or by pointer as the type is passed.
+ */
+static inline void
+deform_row(QualityBatch *b, HeapTupleHeader tup, int i)
+{
+	const QualityAtt *atts = b->atts;
+	bool		hasnulls = (tup->t_infomask & HEAP_HASNULL) != 0;
+	bits8	   *bp = tup->t_bits;
+	char	   *tp = (char *) tup + tup->t_hoff;
+	uint32		off = 0;
+	int			a;
+
+	for (a = 0; a < b->natts; a++)
+	{
+		const QualityAtt *at = &atts[a];
+		char	   *p;
+
+		if (hasnulls && att_isnull(a, bp))
+		{
+			if (at->col >= 0)
+			{
+				b->values[at->col * QUALITY_BATCH + i] = (Datum) 0;
+				b->nulls[at->col * QUALITY_BATCH + i] = true;
+			}
+			continue;
+		}
+		p = tp + off;
+		if (at->len == -1)
+		{
+			uint8		h = *(uint8 *) p;
+
+			/* the usual case first: a short inline value (1-byte header) */
+			if (likely((h & 0x01) && h != 0x01))
+				off += h >> 1;
+			else
+			{
+				if (h == 0)
+				{
+					off = (off + at->alignmask) & ~(uint32) at->alignmask;
+					p = tp + off;
+				}
+				off += VARSIZE_ANY(p);
+			}
+		}
+		else
+		{
+			off = (off + at->alignmask) & ~(uint32) at->alignmask;
+			p = tp + off;
+			off += at->len;
+		}
+		if (at->col >= 0)
+		{
+			Datum		d;
+
+			if (!at->byval)
+				d = PointerGetDatum(p);
+			else if (at->len == 8)
+				d = Int64GetDatum(*(int64 *) p);
+			else if (at->len == 4)
+				d = Int32GetDatum(*(int32 *) p);
+			else if (at->len == 2)
+				d = Int16GetDatum(*(int16 *) p);
+			else
+				d = CharGetDatum(*p);
+			/* the batch's nulls were cleared before its rows */
+			b->values[at->col * QUALITY_BATCH + i] = d;
+		}
+	}
+}
+
+/*
+ * batch_deform
+ *		The batch's rows into the checked columns' arrays: by deform_row,
+ *		or through the row's slot when the batch cannot read it itself (a
+ *		row with fewer attributes than the table, whose missing ones take
+ *		their defaults, or a column the deformer does not read).
+ */
+static void
+batch_deform(QualityState *qs, QualityBatch *b)
+{
+	int			i,
+				a;
+
+	memset(b->nulls, 0, sizeof(bool) * QUALITY_BATCH * b->ncols);
+	for (i = 0; i < b->n; i++)
+	{
+		HeapTupleHeader tup = b->tuples[i].t_data;
+		TupleTableSlot *slot;
+
+		if (likely(b->own_deform && HeapTupleHeaderGetNatts(tup) >= b->natts))
+		{
+			deform_row(b, tup, i);
+			continue;
+		}
+		slot = batch_slot(qs, b, i);
+		for (a = 0; a < b->natts; a++)
+			if (b->atts[a].col >= 0)
+			{
+				b->values[b->atts[a].col * QUALITY_BATCH + i] = slot->tts_values[a];
+				b->nulls[b->atts[a].col * QUALITY_BATCH + i] = slot->tts_isnull[a];
+			}
+	}
+}
+
 /*
  * FOR_VALUES
- *		The loop of a rule over a batch's non-null values of its column:
- *		the row fails when ok (an expression of the value d) is false.
+ *		The loop of a rule over a batch's non-null values of its column
+ *		(arrays cv, cn): the row fails when ok (an expression of the value
+ *		d) is false.
  */
 #define FOR_VALUES(ok) \
 	for (i = 0; i < n; i++) \
 	{ \
-		TupleTableSlot *row = slots[i]; \
-		Datum		d = row->tts_values[a]; \
+		Datum		d = cv[i]; \
  \
-		if (row->tts_isnull[a]) \
+		if (cn[i]) \
 			continue; \
 		if (!(ok)) \
-			rule_failed(qs, r, row, locs[i]); \
+			rule_failed(qs, r, batch_slot(qs, b, i), locs[i]); \
 		row_memory_done(rowcxt); \
 	}
 
 /*
  * quality_eval_batch
- *		Every rule on n rows of a table or partition (deformed up to
- *		qs->maxattr, at locators locs), rule by rule: a rule's kind and
- *		fast path are decided once for the batch, and each kind's loop
- *		over the rows is a tight one.  The same outcome as quality_eval_row
- *		on each row in turn (a rule's failures, samples and keys come in
- *		the rows' order).  Not for views (whose samples keep the row).
+ *		Every rule on the batch's rows of a table or partition (at locators
+ *		b->locs), rule by rule: the rows deformed into their checked
+ *		columns' arrays first (batch_deform), then each rule's loop over
+ *		its column, its kind and fast path decided once for the batch.  The
+ *		same outcome as quality_eval_row on each row in turn (a rule's
+ *		failures, samples and keys come in the rows' order).  Not for views
+ *		(whose samples keep the row).
  */
 void
-quality_eval_batch(QualityState *qs, TupleTableSlot **slots, QualityLocator *locs, int n)
+quality_eval_batch(QualityState *qs, QualityBatch *b)
 {
 	ExprContext *econtext = qs->econtext;
 	MemoryContext rowcxt = econtext->ecxt_per_tuple_memory;
 	MemoryContext old = MemoryContextSwitchTo(rowcxt);
+	QualityLocator *locs = b->locs;
+	int			n = b->n;
 	int			ri;
 	int			i;
 
 	Assert(qs->source != QS_VIEW);
+	b->stored = 0;
+	batch_deform(qs, b);
 	for (ri = 0; ri < qs->nrules; ri++)
 	{
 		QualityRule *r = &qs->rules[ri];
 		AttrNumber	a = r->nitems > 0 ? r->attnums[0] - 1 : 0;
+		int			col = r->nitems > 0 ? b->atts[a].col : 0;
+		const Datum *cv = b->values + col * QUALITY_BATCH;
+		const bool *cn = b->nulls + col * QUALITY_BATCH;
 		const char *txt;
 		int			len;
 
 		switch (r->kind)
 		{
 			case QK_UNIQUE:
+				if (r->has_window)
+				{
+					for (i = 0; i < n; i++)
+						if (!cn[i])
+							push_window_key(qs, r, cv[i], locs[i]);
+					break;
+				}
 				for (i = 0; i < n; i++)
 				{
-					push_key(qs, r, slots[i]->tts_values, slots[i]->tts_isnull, locs[i]);
+					TupleTableSlot *slot = r->nitems == 1 ? NULL : batch_slot(qs, b, i);
+					uint64		h;
+
+					if (slot == NULL)
+					{
+						if (cn[i])
+							continue;
+						h = item_hash(r, 0, cv[i]);
+					}
+					else if (!key_hash(r, slot->tts_values, slot->tts_isnull, &h))
+						continue;
+					unique_push(qs, r, h, locs[i]);
 					row_memory_done(rowcxt);
 				}
 				break;
 			case QK_FRESHNESS:
 				if (r->nitems > 0 && !r->skip)
 					for (i = 0; i < n; i++)
-						note_newest(r, slots[i]);
+						note_newest_value(r, cv[i], cn[i]);
 				break;
 			case QK_NOT_NULL:
 				if (r->nitems == 1)
 				{
 					for (i = 0; i < n; i++)
-						if (slots[i]->tts_isnull[a])
-							rule_failed(qs, r, slots[i], locs[i]);
+						if (cn[i])
+							rule_failed(qs, r, batch_slot(qs, b, i), locs[i]);
 					break;
 				}
 				for (i = 0; i < n; i++)
 				{
-					if (!row_ok(qs, r, slots[i]))
-						rule_failed(qs, r, slots[i], locs[i]);
+					TupleTableSlot *slot = batch_slot(qs, b, i);
+
+					if (!row_ok(qs, r, slot))
+						rule_failed(qs, r, slot, locs[i]);
 					row_memory_done(rowcxt);
 				}
 				break;
@@ -625,8 +803,10 @@ quality_eval_batch(QualityState *qs, TupleTableSlot **slots, QualityLocator *loc
 				/* reference, custom: row by row */
 				for (i = 0; i < n; i++)
 				{
-					if (!row_ok(qs, r, slots[i]))
-						rule_failed(qs, r, slots[i], locs[i]);
+					TupleTableSlot *slot = batch_slot(qs, b, i);
+
+					if (!row_ok(qs, r, slot))
+						rule_failed(qs, r, slot, locs[i]);
 					row_memory_done(rowcxt);
 				}
 				break;

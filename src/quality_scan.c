@@ -49,6 +49,7 @@
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "partitioning/partdesc.h"
+#include "pgstat.h"
 #include "storage/bufmgr.h"
 #include "tcop/dest.h"
 #include "utils/builtins.h"
@@ -243,7 +244,10 @@ quality_locator_overflow(QualityState *qs, int leaf, ItemPointer tid)
  * quality_batch_begin
  *		How leaf leafno's scan is read: in batches of heap tuples when the
  *		leaf is a heap scanned page at a time in the resource's layout, else
- *		through the access method's slot.
+ *		through the access method's slot.  A heap's batch deforms its rows
+ *		itself (quality_eval_batch) unless a column up to the last checked
+ *		one is of a kind it does not read (a cstring); each rule's first
+ *		column has an array.
  */
 QualityBatch *
 quality_batch_begin(QualityState *qs, int leafno, TableScanDesc scan)
@@ -256,8 +260,40 @@ quality_batch_begin(QualityState *qs, int leafno, TableScanDesc scan)
 		(scan->rs_flags & SO_ALLOW_PAGEMODE) != 0;
 	if (b->heap)
 	{
+		TupleDesc	desc = RelationGetDescr(l->rel);
+
+		b->rel = l->rel;
 		for (i = 0; i < QUALITY_BATCH; i++)
-			b->slots[i] = MakeSingleTupleTableSlot(RelationGetDescr(l->rel), &TTSOpsHeapTuple);
+			b->slots[i] = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+		b->natts = Min(qs->maxattr, desc->natts);
+		b->atts = palloc(sizeof(QualityAtt) * Max(b->natts, 1));
+		b->own_deform = true;
+		for (i = 0; i < b->natts; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(desc, i);
+			QualityAtt *qa = &b->atts[i];
+
+			qa->len = att->attlen;
+			qa->byval = att->attbyval;
+			qa->col = -1;
+			qa->alignmask = att->attalign == TYPALIGN_DOUBLE ? ALIGNOF_DOUBLE - 1 :
+				att->attalign == TYPALIGN_INT ? ALIGNOF_INT - 1 :
+				att->attalign == TYPALIGN_SHORT ? ALIGNOF_SHORT - 1 : 0;
+			if (!(att->attlen > 0 || att->attlen == -1) ||
+				(att->attbyval && att->attlen != 1 && att->attlen != 2 &&
+				 att->attlen != 4 && att->attlen != 8))
+				b->own_deform = false;
+		}
+		for (i = 0; i < qs->nrules; i++)
+		{
+			QualityRule *r = &qs->rules[i];
+			AttrNumber	a = r->nitems > 0 ? r->attnums[0] - 1 : -1;
+
+			if (a >= 0 && a < b->natts && b->atts[a].col < 0)
+				b->atts[a].col = b->ncols++;
+		}
+		b->values = palloc(sizeof(Datum) * QUALITY_BATCH * Max(b->ncols, 1));
+		b->nulls = palloc(sizeof(bool) * QUALITY_BATCH * Max(b->ncols, 1));
 	}
 	else
 	{
@@ -283,6 +319,9 @@ quality_batch_end(QualityState *qs, QualityBatch *b)
 	{
 		for (i = 0; i < QUALITY_BATCH; i++)
 			ExecDropSingleTupleTableSlot(b->slots[i]);
+		pfree(b->atts);
+		pfree(b->values);
+		pfree(b->nulls);
 	}
 	else
 	{
@@ -291,6 +330,60 @@ quality_batch_end(QualityState *qs, QualityBatch *b)
 			ExecDropSingleTupleTableSlot(b->pslot);
 	}
 	pfree(b);
+}
+
+/*
+ * quality_scan_page
+ *		heap_getnext() has read a page and returned the first of its rows
+ *		the snapshot sees (first, at rs_cindex in the scan's list of them):
+ *		that row and the rest of the list, evaluated in batches, and the
+ *		scan left at the list's end, so that its next heap_getnext() reads
+ *		the next page.  The rows are counted in the scan's statistics as
+ *		heap_getnext() counts them.  Returns first's tid.
+ */
+ItemPointer
+quality_scan_page(QualityState *qs, QualityBatch *b, HeapScanDesc hs, HeapTuple first, int leafno)
+{
+	QualityLeaf *l = &qs->leaves[leafno];
+	Relation	rel = hs->rs_base.rs_rd;
+	Page		page = BufferGetPage(hs->rs_cbuf);
+	BlockNumber blk = hs->rs_cblock;
+	int			i = hs->rs_cindex;
+	int			ntuples = hs->rs_ntuples;
+	int			nrows = ntuples - i;
+
+	Assert(b->n == 0 && nrows > 0);
+	Assert(ItemPointerGetBlockNumber(&first->t_self) == blk);
+	b->tuples[0] = *first;
+	b->locs[0] = quality_locator(qs, leafno, &first->t_self);
+	b->n = 1;
+	for (i++; i < ntuples; i++)
+	{
+		OffsetNumber lineoff = hs->rs_vistuples[i];
+		ItemId		lpp = PageGetItemId(page, lineoff);
+		HeapTuple	t;
+
+		if (b->n == QUALITY_BATCH)
+		{
+			quality_eval_batch(qs, b);
+			b->n = 0;
+		}
+		t = &b->tuples[b->n];
+		t->t_data = (HeapTupleHeader) PageGetItem(page, lpp);
+		t->t_len = ItemIdGetLength(lpp);
+		ItemPointerSet(&t->t_self, blk, lineoff);
+		t->t_tableOid = RelationGetRelid(rel);
+		b->locs[b->n++] = quality_locator(qs, leafno, &t->t_self);
+	}
+	quality_eval_batch(qs, b);
+	b->n = 0;
+	hs->rs_cindex = ntuples - 1;
+	qs->nrows += nrows;
+	l->rows += nrows;
+	/* heap_getnext() counted the first */
+	if (nrows > 1 && pgstat_should_count_relation(rel))
+		rel->pgstat_info->t_counts.t_tuples_returned += nrows - 1;
+	return &first->t_self;
 }
 
 /*

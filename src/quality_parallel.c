@@ -96,7 +96,7 @@ typedef struct QualityShared
 	Size		result_size;	/* of one participant's area */
 
 	slock_t		mutex;
-	int			nparticipants;	/* known once the workers have attached; 0 before */
+	int			nparticipants;	/* the workers launched and the leader; 0 before */
 	int			nscanned;		/* participants done scanning */
 	ConditionVariable cv;
 	pg_atomic_uint32 next_batch;	/* the next unique batch to count */
@@ -524,7 +524,7 @@ scan_leaves_whole(QualityState *qs, QualityShared *sh, char *scans, bool leader)
  */
 static void
 participate(QualityState *qs, QualityShared *sh, char *scans, char *windows, char *results,
-			int participant)
+			int participant, ParallelContext *pcxt)
 {
 	char	   *area = area_of(sh, results, participant);
 	bool		leader = participant == 0;
@@ -545,6 +545,14 @@ participate(QualityState *qs, QualityShared *sh, char *scans, char *windows, cha
 	for (i = 0; i < qs->nrules; i++)
 		if (qs->rules[i].kind == QK_UNIQUE)
 			unique_spill_close(qs, &qs->rules[i], area_nrecs(sh, area, i));
+
+	/*
+	 * The leader began scanning without waiting for the workers: before it
+	 * waits for them, make sure that every worker launched has started (an
+	 * error if one could not), or the wait would never end.
+	 */
+	if (pcxt)
+		WaitForParallelWorkersToAttach(pcxt);
 
 	/* every participant's batches must be complete before any is counted */
 	SpinLockAcquire(&sh->mutex);
@@ -797,7 +805,11 @@ quality_scan_parallel(QualityState *qs)
 		ExitParallelMode();
 		return false;
 	}
-	WaitForParallelWorkersToAttach(pcxt);
+	/*
+	 * The leader takes part at once, as parallel CREATE INDEX's does: the
+	 * workers take some milliseconds to start, and the scan's blocks go to
+	 * whoever asks first.
+	 */
 	SpinLockAcquire(&sh->mutex);
 	sh->nparticipants = pcxt->nworkers_launched + 1;
 	SpinLockRelease(&sh->mutex);
@@ -805,7 +817,7 @@ quality_scan_parallel(QualityState *qs)
 	qs->workers = pcxt->nworkers_launched;
 	pubdata_progress_set(PUBDATA_PROGRESS_WORKERS, qs->workers);
 
-	participate(qs, sh, scans, windows, results, 0);
+	participate(qs, sh, scans, windows, results, 0, pcxt);
 	WaitForParallelWorkersToFinish(pcxt);
 
 	reset_outcome(qs);
@@ -888,7 +900,7 @@ pubdata_quality_worker_main(dsm_segment *seg, shm_toc *toc)
 	}
 
 	participate(qs, sh, scans, shm_toc_lookup(toc, PQ_KEY_WINDOWS, false), results,
-				ParallelWorkerNumber + 1);
+				ParallelWorkerNumber + 1, NULL);
 
 	for (i = 0; i < qs->nleaves; i++)
 		if (qs->leaves[i].rel != qs->rel)

@@ -17,10 +17,14 @@ SELECT pubdata.add_department('qwin_civil', '市民政局', '331100', 'administr
 RESET ROLE;
 SET SESSION AUTHORIZATION regress_qwin_dept;
 
--- measure RESOURCE four ways: one process and in parallel, with the default
--- budget (a window) and with one too small for it (64kB: keys hashed, and
--- spilled); the runs' ids
-CREATE FUNCTION pg_temp.four_ways(res text) RETURNS bigint[] LANGUAGE plpgsql AS $$
+-- measure RESOURCE five ways: one process and in parallel, with the default
+-- budget (a window; in parallel, split: each participant's own slots and
+-- the shared bitmaps of keys seen) and with one too small for it (64kB:
+-- keys hashed, and spilled); and in parallel with 512kB, which holds a
+-- window of 20-30k keys in shared slots (4 bytes a key, set by
+-- compare-and-swap: 8 bytes a key of the share's half) but not three
+-- participants' split ones (about 12.5 bytes a key): the runs' ids
+CREATE FUNCTION pg_temp.five_ways(res text) RETURNS bigint[] LANGUAGE plpgsql AS $$
 DECLARE
 	runs bigint[] := '{}';
 BEGIN
@@ -33,9 +37,11 @@ BEGIN
 	runs := runs || pubdata.measure_quality(res);
 	RESET pubdata.quality_mem;
 	runs := runs || pubdata.measure_quality(res);
+	SET LOCAL pubdata.quality_mem = '512kB';
+	runs := runs || pubdata.measure_quality(res);
 	RETURN runs;
 END $$;
--- the four runs' outcomes side by side: whether they agree (counts,
+-- the five runs' outcomes side by side: whether they agree (counts,
 -- samples, counts per partition), which ran in parallel, whether the first
 -- (one process, default budget) took less than 400kB (a window of about
 -- 20-30k keys takes 8 bytes a key, 160-250kB; a hash table for that many
@@ -45,7 +51,7 @@ CREATE FUNCTION pg_temp.same(runs bigint[]) RETURNS TABLE (
 	runs_agree boolean, partitions_agree boolean, in_parallel text, small_memory boolean,
 	rows_failed bigint, samples jsonb)
 LANGUAGE sql AS $$
-	SELECT (SELECT count(DISTINCT (r.rows_failed, r.samples::text)) = 1 AND count(*) = 4
+	SELECT (SELECT count(DISTINCT (r.rows_failed, r.samples::text)) = 1 AND count(*) = 5
 			  FROM pubdata.quality_result r JOIN pubdata.quality_rule q ON q.id = r.rule_id
 			 WHERE r.run_id = ANY (runs) AND q.kind = 'unique'),
 		   (SELECT count(DISTINCT s) <= 1 FROM (
@@ -76,7 +82,7 @@ SELECT pubdata.register_resource('qwin.person', 'QWIN-PERSON', '人员', 'qwin_c
 SELECT pubdata.set_item('QWIN-PERSON', 'id', is_key => true);
 SELECT pubdata.add_quality_rule('QWIN-PERSON', 'id', 'unique') > 0 AS added;
 -- 3 + 2 + 4 * 2 + 2 * 2 = 17 rows fail, the same whichever way
-SELECT pg_temp.four_ways('QWIN-PERSON') AS runs \gset
+SELECT pg_temp.five_ways('QWIN-PERSON') AS runs \gset
 SELECT * FROM pg_temp.same(:'runs');
 -- the window's slots are counted in the memory used
 SELECT memory_used >= 8 * 21280 AS window_counted FROM pubdata.quality_run WHERE id = (:'runs'::bigint[])[1];
@@ -84,7 +90,7 @@ SELECT memory_used >= 8 * 21280 AS window_counted FROM pubdata.quality_run WHERE
 -- one key of 70001 rows (its count goes beyond a slot's 65535), in the
 -- window, by one process and by workers
 INSERT INTO qwin.person SELECT 3, 'many' FROM generate_series(1, 70000);
-SELECT * FROM pg_temp.same(pg_temp.four_ways('QWIN-PERSON'));
+SELECT * FROM pg_temp.same(pg_temp.five_ways('QWIN-PERSON'));
 
 -- a table without statistics: no window, the same outcome
 CREATE TABLE qwin.person_nostats (id integer, name text) WITH (autovacuum_enabled = false);
@@ -110,7 +116,7 @@ SELECT pubdata.register_resource('qwin.twice', 'QWIN-TWICE', '重复', 'qwin_civ
 	'unconditional', 'open', 'daily', 1) > 0 AS registered;
 SELECT pubdata.add_quality_rule('QWIN-TWICE', 'id', 'unique') > 0 AS added;
 SELECT runs_agree, partitions_agree, in_parallel, small_memory, rows_failed, samples->0 AS first_sample
-  FROM pg_temp.same(pg_temp.four_ways('QWIN-TWICE'));
+  FROM pg_temp.same(pg_temp.five_ways('QWIN-TWICE'));
 -- a date column: a window of days
 CREATE TABLE qwin.born (born date) WITH (autovacuum_enabled = false);
 INSERT INTO qwin.born SELECT date '2000-01-01' + g % 20000 FROM generate_series(1, 40000) g;
@@ -120,7 +126,7 @@ SELECT pubdata.register_resource('qwin.born', 'QWIN-BORN', '出生日期', 'qwin
 	'unconditional', 'open', 'daily', 1) > 0 AS registered;
 SELECT pubdata.add_quality_rule('QWIN-BORN', 'born', 'unique') > 0 AS added;
 SELECT runs_agree, partitions_agree, in_parallel, small_memory, rows_failed, samples->0 AS first_sample
-  FROM pg_temp.same(pg_temp.four_ways('QWIN-BORN'));
+  FROM pg_temp.same(pg_temp.five_ways('QWIN-BORN'));
 
 -- a partitioned table: one window for all partitions (the parent's
 -- statistics), a key's rows in several partitions counted against each,
@@ -136,7 +142,7 @@ INSERT INTO qwin.visit VALUES (7, '331102'), (7, '331121'), (8, '331181'),
 SELECT pubdata.register_resource('qwin.visit', 'QWIN-VISIT', '走访', 'qwin_civil',
 	'unconditional', 'open', 'daily', 1) > 0 AS registered;
 SELECT pubdata.add_quality_rule('QWIN-VISIT', 'id', 'unique') > 0 AS added;
-SELECT * FROM pg_temp.same(pg_temp.four_ways('QWIN-VISIT'));
+SELECT * FROM pg_temp.same(pg_temp.five_ways('QWIN-VISIT'));
 SELECT p.partition, p.rows_failed FROM pubdata.quality_result_partition p
 	JOIN pubdata.quality_rule q ON q.id = p.rule_id
  WHERE p.run_id = (SELECT max(id) FROM pubdata.quality_run) AND q.kind = 'unique' ORDER BY p.partition;
@@ -152,11 +158,11 @@ INSERT INTO qwin.visit2 SELECT * FROM qwin.visit WHERE id IN (7, 8, 500000) ORDE
 SELECT pubdata.register_resource('qwin.visit2', 'QWIN-VISIT2', '走访2', 'qwin_civil',
 	'unconditional', 'open', 'daily', 1) > 0 AS registered;
 SELECT pubdata.add_quality_rule('QWIN-VISIT2', 'id', 'unique') > 0 AS added;
-SELECT runs_agree, partitions_agree, in_parallel, small_memory, rows_failed FROM pg_temp.same(pg_temp.four_ways('QWIN-VISIT2'));
+SELECT runs_agree, partitions_agree, in_parallel, small_memory, rows_failed FROM pg_temp.same(pg_temp.five_ways('QWIN-VISIT2'));
 -- analyzed again, the statistics hold the key 500000: 30000 keys over half a
 -- million values are too sparse for a window (a hash table), the same outcome
 ANALYZE qwin.visit2;
-SELECT runs_agree, partitions_agree, in_parallel, small_memory, rows_failed FROM pg_temp.same(pg_temp.four_ways('QWIN-VISIT2'));
+SELECT runs_agree, partitions_agree, in_parallel, small_memory, rows_failed FROM pg_temp.same(pg_temp.five_ways('QWIN-VISIT2'));
 
 -- partitioned by the key itself: a value belongs to one partition only, so
 -- each partition is counted with a window of its own (its statistics), one
@@ -183,7 +189,7 @@ INSERT INTO qwin.byid SELECT g, 'edge' FROM generate_series(4990, 5040) g;
 SELECT pubdata.register_resource('qwin.byid', 'QWIN-BYID', '按编号分区', 'qwin_civil',
 	'unconditional', 'open', 'daily', 1) > 0 AS registered;
 SELECT pubdata.add_quality_rule('QWIN-BYID', 'id', 'unique') > 0 AS added;
-SELECT pg_temp.four_ways('QWIN-BYID') AS runs3 \gset
+SELECT pg_temp.five_ways('QWIN-BYID') AS runs3 \gset
 SELECT runs_agree, partitions_agree, in_parallel, small_memory, rows_failed, samples->0 AS first_sample
   FROM pg_temp.same(:'runs3');
 SELECT p.partition, p.rows_failed FROM pubdata.quality_result_partition p

@@ -182,6 +182,7 @@ typedef struct QualityRule
 	bool		has_window;
 	int64		win_lo;
 	uint64		win_n;
+	bool		win_split;		/* parallel: split (private slots, shared bitmaps) */
 
 	/* custom */
 	Expr	   *expr;			/* as planned (checked for parallel safety) */
@@ -290,9 +291,11 @@ extern bool unique_leafwise(QualityState *qs);
 extern void unique_leaf_begin(QualityState *qs, QualityRule *r, int leafno);
 extern void unique_leaf_end(QualityState *qs, QualityRule *r);
 extern void unique_window_release(QualityState *qs, QualityRule *r);
-extern Size unique_window_shared_size(QualityRule *r);
+extern Size unique_window_shared_size(QualityRule *r, int nparticipants, Size limit, Size *total);
 extern Size unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, BlockNumber maxblocks);
 extern void unique_window_add(QualityState *qs, QualityRule *r, uint64 off, QualityLocator loc);
+extern bool unique_window_merge(QualityState *qs, QualityRule *r);
+extern void unique_window_settle(QualityState *qs, QualityRule *r);
 extern int	unique_shared_parts(Size share, double nkeys);
 extern void unique_push(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc);
 extern bool unique_add_now(QualityState *qs, QualityRule *r, uint64 h, QualityLocator loc);

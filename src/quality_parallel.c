@@ -23,16 +23,24 @@
  *	  which each participant claims whole partitions;
  *	- the referenced values of reference rules (flat sets, as loaded by the
  *	  leader);
- *	- the unique rules' windows (the first row of each key by direct
- *	  address, set by compare-and-swap; the rows of keys seen again go to
- *	  the batches: quality_unique.c);
+ *	- the unique rules' windows (keys counted by direct address,
+ *	  quality_unique.c): split when every participant's own slots fit the
+ *	  budget (each keeps the first row of its keys in private memory and
+ *	  marks them in a private bitmap, merged after the scan into two shared
+ *	  bitmaps: keys seen, keys seen by more than one), else shared (the
+ *	  first row of each key, set by compare-and-swap); the rows of keys
+ *	  seen again go to the batches;
  *	- a SharedFileSet: every participant writes each other unique key, with its
  *	  row's place, to one of the batches of its rule, chosen by hash;
  *	- one result area per participant.
  *
- * Two phases: the scan (every rule on every row; failures, samples, newest
- * values and per-leaf counts kept per participant); then, once every
- * participant has finished scanning (a condition variable), the unique
+ * The leader takes part at once, as parallel CREATE INDEX's does: the blocks
+ * go to whoever asks first while the workers start.  Two phases: the scan
+ * (every rule on every row; failures, samples, newest values and per-leaf
+ * counts kept per participant), with split windows a step after it (each
+ * participant merges its bitmap; once all have, each sends its first row
+ * of the keys others have seen too); then, once every participant has
+ * finished scanning (a condition variable), the unique
  * batches, claimed one at a time by any participant (an atomic counter),
  * each counted in a table within one participant's share of the memory
  * budget (quality_unique.c).  The leader then adds the participants'
@@ -97,6 +105,7 @@ typedef struct QualityShared
 
 	slock_t		mutex;
 	int			nparticipants;	/* the workers launched and the leader; 0 before */
+	int			nmerged;		/* participants done merging split windows */
 	int			nscanned;		/* participants done scanning */
 	ConditionVariable cv;
 	pg_atomic_uint32 next_batch;	/* the next unique batch to count */
@@ -517,6 +526,47 @@ scan_leaves_whole(QualityState *qs, QualityShared *sh, char *scans, bool leader)
 }
 
 /*
+ * wait_for_all
+ *		This participant has done a step (counted in *done): wait until
+ *		every participant has.  The leader, which began scanning without
+ *		waiting for the workers to start (pcxt given the first time), first
+ *		makes sure that every worker launched has started (an error if one
+ *		could not), or the wait would never end; while it waits, the
+ *		workers' rows go on counting in its progress.
+ */
+static void
+wait_for_all(QualityState *qs, QualityShared *sh, char *scans, int *done, ParallelContext *pcxt)
+{
+	bool		leader = !IsParallelWorker();
+
+	if (pcxt)
+		WaitForParallelWorkersToAttach(pcxt);
+	SpinLockAcquire(&sh->mutex);
+	(*done)++;
+	SpinLockRelease(&sh->mutex);
+	ConditionVariableBroadcast(&sh->cv);
+	ConditionVariablePrepareToSleep(&sh->cv);
+	for (;;)
+	{
+		bool		all;
+
+		SpinLockAcquire(&sh->mutex);
+		all = sh->nparticipants > 0 && *done >= sh->nparticipants;
+		SpinLockRelease(&sh->mutex);
+		if (all)
+			break;
+		if (leader)
+		{
+			progress_of_scans(qs, sh, scans);
+			(void) ConditionVariableTimedSleep(&sh->cv, 100, PG_WAIT_EXTENSION);
+		}
+		else
+			ConditionVariableSleep(&sh->cv, PG_WAIT_EXTENSION);
+	}
+	ConditionVariableCancelSleep();
+}
+
+/*
  * participate
  *		A participant's part, leader or worker: scan, write its unique keys'
  *		batch sizes, wait until all have scanned, count unique batches until
@@ -528,6 +578,7 @@ participate(QualityState *qs, QualityShared *sh, char *scans, char *windows, cha
 {
 	char	   *area = area_of(sh, results, participant);
 	bool		leader = participant == 0;
+	bool		split = false;
 	int			nbatches;
 	int			i;
 
@@ -542,45 +593,30 @@ participate(QualityState *qs, QualityShared *sh, char *scans, char *windows, cha
 
 	scan_leaves(qs, sh, scans, leader);
 
+	/*
+	 * The split windows: every participant's keys into the shared bitmaps,
+	 * then each sends its first row of the keys others have seen too.
+	 */
+	for (i = 0; i < qs->nrules; i++)
+		if (qs->rules[i].kind == QK_UNIQUE)
+			split |= unique_window_merge(qs, &qs->rules[i]);
+	if (split)
+	{
+		wait_for_all(qs, sh, scans, &sh->nmerged, pcxt);
+		pcxt = NULL;
+		for (i = 0; i < qs->nrules; i++)
+			if (qs->rules[i].kind == QK_UNIQUE)
+				unique_window_settle(qs, &qs->rules[i]);
+	}
+
 	for (i = 0; i < qs->nrules; i++)
 		if (qs->rules[i].kind == QK_UNIQUE)
 			unique_spill_close(qs, &qs->rules[i], area_nrecs(sh, area, i));
 
-	/*
-	 * The leader began scanning without waiting for the workers: before it
-	 * waits for them, make sure that every worker launched has started (an
-	 * error if one could not), or the wait would never end.
-	 */
-	if (pcxt)
-		WaitForParallelWorkersToAttach(pcxt);
-
 	/* every participant's batches must be complete before any is counted */
-	SpinLockAcquire(&sh->mutex);
-	sh->nscanned++;
-	SpinLockRelease(&sh->mutex);
-	ConditionVariableBroadcast(&sh->cv);
 	if (leader)
 		pubdata_progress_set(PUBDATA_PROGRESS_PHASE, PUBDATA_PHASE_UNIQUE);
-	ConditionVariablePrepareToSleep(&sh->cv);
-	for (;;)
-	{
-		bool		all;
-
-		SpinLockAcquire(&sh->mutex);
-		all = sh->nparticipants > 0 && sh->nscanned >= sh->nparticipants;
-		SpinLockRelease(&sh->mutex);
-		if (all)
-			break;
-		if (leader)
-		{
-			/* the workers' rows go on counting while the leader waits */
-			progress_of_scans(qs, sh, scans);
-			(void) ConditionVariableTimedSleep(&sh->cv, 100, PG_WAIT_EXTENSION);
-		}
-		else
-			ConditionVariableSleep(&sh->cv, PG_WAIT_EXTENSION);
-	}
-	ConditionVariableCancelSleep();
+	wait_for_all(qs, sh, scans, &sh->nscanned, pcxt);
 
 	/* the unique batches: rule by rule, batch by batch, whoever is free */
 	nbatches = qs->nrules * sh->nparts;
@@ -630,6 +666,7 @@ quality_scan_parallel(QualityState *qs)
 				windows_size = 0,
 				wmax = 0,
 				wmem = 0,
+				wtotal,
 				results_size;
 	BlockNumber maxblocks = 0;
 	double		outside;
@@ -674,8 +711,10 @@ quality_scan_parallel(QualityState *qs)
 			continue;
 		if (!qs->leafwise && heap_only && unique_window_plan(qs, r, qs->unique_share / 2) > 0)
 		{
-			windows_size += MAXALIGN(unique_window_shared_size(r));
-			wmax = Max(wmax, unique_window_shared_size(r));
+			Size		total;
+
+			windows_size += MAXALIGN(unique_window_shared_size(r, nworkers + 1, qs->unique_share / 2, &total));
+			wmax = Max(wmax, total);
 		}
 		else
 		{
@@ -792,7 +831,7 @@ quality_scan_parallel(QualityState *qs)
 			continue;
 		sh->scan_off[qs->nleaves + qs->nrules + i] = windows_size + 1;	/* 0: none */
 		wmem += unique_window_shared_init(qs, r, windows + windows_size, maxblocks);
-		windows_size += MAXALIGN(unique_window_shared_size(r));
+		windows_size += MAXALIGN(unique_window_shared_size(r, nplanned, qs->unique_share / 2, &wtotal));
 	}
 	shm_toc_insert(pcxt->toc, PQ_KEY_WINDOWS, windows);
 

@@ -182,6 +182,9 @@ struct QualityUnique
 	struct WindowShared *ws;	/* parallel: the window in the context's DSM */
 	Size		wshare;			/* partition by partition: a window's bytes at most */
 	pg_atomic_uint32 *wshared;	/* and its slots */
+	bool		wsplit;			/* or split: this participant's slots */
+	uint32	   *wpriv;			/* (compact place + 1, WS_DUP) */
+	uint64	   *wbits;			/* and its bitmap of the keys it has seen */
 	int			nring;			/* keys whose slots were prefetched */
 	int			ringpos;
 	uint64		ring_hash[UNIQUE_RING];
@@ -647,19 +650,35 @@ ut_count_all(QualityState *qs, QualityRule *r, UniqueTable *t)
  * comes; that row, and the first one when it sets the flag, go to the
  * batches, which count the keys of more than one row exactly as they count
  * any other key (so the window itself needs no counting at the end, and
- * every row of a duplicated key is counted in one place).  A resource
+ * every row of a duplicated key is counted in one place).  When the
+ * participants' own windows fit the budget, the window is split instead:
+ * each participant counts its rows' keys in private slots (plain stores:
+ * no compare-and-swap for every key, which on this path cost more than
+ * any other rule), and marks them in a private bitmap; after the scan
+ * each adds its bitmap to a shared one (one atomic OR a word of 64 keys),
+ * which marks the keys more than one participant has seen, and each then
+ * sends its first row of those keys to the batches.  A resource
  * partitioned by the unique column itself has a window a partition, in
  * turn (unique_leafwise).
  */
 
-/* the window's header in a parallel context's DSM, then its slots */
+/*
+ * The window's header in a parallel context's DSM, then either its slots
+ * (shared) or, split, two bitmaps of its keys: those some participant has
+ * seen, and those more than one has.
+ */
 typedef struct WindowShared
 {
 	int64		lo;
 	uint64		n;				/* 0: no window (places need more than 30 bits) */
 	int			blkbits;		/* a compact place: leaf, block, offset */
+	bool		split;			/* private slots and the two bitmaps */
 	/* pg_atomic_uint32 slots[n]: compact place + 1, WS_DUP */
+	/* or, split: pg_atomic_uint64 seen[WS_WORDS(n)], multi[WS_WORDS(n)] */
 } WindowShared;
+
+/* the 64-bit words of a bitmap of n keys */
+#define WS_WORDS(n) (((n) + 63) / 64)
 
 /* a heap's offsets in a compact place (MaxHeapTuplesPerPage < 512) */
 #define WS_OFFBITS 9
@@ -677,6 +696,13 @@ static pg_atomic_uint32 *
 ws_slots(WindowShared *ws)
 {
 	return (pg_atomic_uint32 *) ((char *) ws + MAXALIGN(sizeof(WindowShared)));
+}
+
+/* a split window's bitmaps: seen, then multi (WS_WORDS(n) words each) */
+static pg_atomic_uint64 *
+ws_bits(WindowShared *ws)
+{
+	return (pg_atomic_uint64 *) ((char *) ws + MAXALIGN(sizeof(WindowShared)));
 }
 
 /*
@@ -961,22 +987,40 @@ ut_create_window(QualityState *qs, uint64 n, bool map)
 
 /*
  * unique_window_shared_size
- *		The bytes of rule r's window in a parallel context's DSM.
+ *		The bytes of rule r's window in a parallel context's DSM for
+ *		nparticipants participants, and whether it is split: when the
+ *		participants' private slots (4 bytes a key) and bitmaps, with the
+ *		shared bitmaps, fit limit bytes.  *total: all the window's bytes,
+ *		the participants' included.
  */
 Size
-unique_window_shared_size(QualityRule *r)
+unique_window_shared_size(QualityRule *r, int nparticipants, Size limit, Size *total)
 {
+	Size		words;
+	double		split_bytes;
+
+	*total = 0;
 	if (!r->has_window)
 		return 0;
-	return MAXALIGN(sizeof(WindowShared)) + sizeof(pg_atomic_uint32) * (Size) r->win_n;
+	words = WS_WORDS((Size) r->win_n);
+	split_bytes = (double) nparticipants * (sizeof(uint32) * (double) r->win_n + sizeof(uint64) * words) +
+		2 * sizeof(uint64) * (double) words;
+	r->win_split = split_bytes <= (double) limit;
+	if (r->win_split)
+	{
+		*total = (Size) split_bytes;
+		return MAXALIGN(sizeof(WindowShared)) + 2 * sizeof(pg_atomic_uint64) * words;
+	}
+	*total = MAXALIGN(sizeof(WindowShared)) + sizeof(pg_atomic_uint32) * (Size) r->win_n;
+	return *total;
 }
 
 /*
  * unique_window_shared_init
  *		Rule r's window in area (unique_window_shared_size bytes), zeroed,
- *		for a scan of at most maxblocks blocks a leaf; its slots counted in
- *		the leader's memory (the bytes returned).  No window (n = 0) when a
- *		row's place does not fit 30 bits.
+ *		for a scan of at most maxblocks blocks a leaf; its shared bytes
+ *		counted in the leader's memory (the bytes returned).  No window (n =
+ *		0) when a row's place does not fit 30 bits.
  */
 Size
 unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, BlockNumber maxblocks)
@@ -984,10 +1028,18 @@ unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, BlockNum
 	WindowShared *ws = (WindowShared *) area;
 	int			leafbits = qs->nleaves > 1 ? pg_leftmost_one_pos32(qs->nleaves - 1) + 1 : 0;
 	int			blkbits = maxblocks > 1 ? pg_leftmost_one_pos32(maxblocks - 1) + 1 : 1;
+	Size		bytes;
 
 	ws->lo = r->win_lo;
 	ws->blkbits = blkbits;
 	ws->n = leafbits + blkbits + WS_OFFBITS <= 30 ? r->win_n : 0;
+	ws->split = r->win_split;
+	if (ws->n > 0)
+		ereport(DEBUG1,
+				(errmsg_internal("unique rule on \"%s\": the window %s", r->itemnames[0],
+								 ws->split ? "split among the participants" : "shared")));
+	bytes = ws->split ? 2 * sizeof(pg_atomic_uint64) * WS_WORDS(ws->n) :
+		sizeof(pg_atomic_uint32) * ws->n;
 
 	/*
 	 * A new segment is zero-filled by the system (every kind of dynamic
@@ -996,19 +1048,23 @@ unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, BlockNum
 	 * segment carved from the area min_dynamic_shared_memory preallocates
 	 * may hold old data: then clear it.
 	 */
-#ifndef PG_HAVE_ATOMIC_U32_SIMULATION
+#if !defined(PG_HAVE_ATOMIC_U32_SIMULATION) && !defined(PG_HAVE_ATOMIC_U64_SIMULATION)
 	if (min_dynamic_shared_memory > 0)
-		memset(ws_slots(ws), 0, sizeof(pg_atomic_uint32) * ws->n);
+		memset(ws_slots(ws), 0, bytes);
 #else
 	{
 		uint64		i;
 
-		for (i = 0; i < ws->n; i++)
-			pg_atomic_init_u32(&ws_slots(ws)[i], 0);
+		if (ws->split)
+			for (i = 0; i < 2 * WS_WORDS(ws->n); i++)
+				pg_atomic_init_u64(&ws_bits(ws)[i], 0);
+		else
+			for (i = 0; i < ws->n; i++)
+				pg_atomic_init_u32(&ws_slots(ws)[i], 0);
 	}
 #endif
-	quality_mem_add(qs, sizeof(pg_atomic_uint32) * ws->n);
-	return sizeof(pg_atomic_uint32) * ws->n;
+	quality_mem_add(qs, bytes);
+	return bytes;
 }
 
 /*
@@ -1052,6 +1108,26 @@ unique_window_add(QualityState *qs, QualityRule *r, uint64 off, QualityLocator l
 			*val = (loc << 16) | 1;
 		else
 			(void) ut_hit(qs, r, u->wt, val, off, loc);
+		return;
+	}
+	if (u->wsplit)
+	{
+		uint32	   *ps = &u->wpriv[off];
+
+		if (*ps == 0)
+		{
+			*ps = ws_compact(qs, u->ws, loc) + 1;
+			u->wbits[off >> 6] |= UINT64CONST(1) << (off & 63);
+			return;
+		}
+		/* another row of the key here: this participant's rows to the batches */
+		h = mix64((uint64) r->win_lo + off);
+		if ((*ps & WS_DUP) == 0)
+		{
+			spill_write(qs, &u->spill, h, ws_expand(qs, u->ws, *ps - 1));
+			*ps |= WS_DUP;
+		}
+		spill_write(qs, &u->spill, h, loc);
 		return;
 	}
 	slot = &u->wshared[off];
@@ -1326,8 +1402,22 @@ unique_setup_shared(QualityState *qs, QualityRule *r, Size share, int nparts,
 	if (window && ((WindowShared *) window)->n > 0)
 	{
 		u->ws = (WindowShared *) window;
-		u->wshared = ws_slots(u->ws);
-		window_populate(u->wshared, sizeof(pg_atomic_uint32) * u->ws->n);
+		if (u->ws->split)
+		{
+			uint64		n = u->ws->n;
+
+			/* private slots and bitmap, zeroed, in one mapping (of 16-byte units) */
+			u->wsplit = true;
+			u->wt = ut_create_window(qs, 0, false);
+			ut_map(qs, u->wt, (sizeof(uint32) * TYPEALIGN(2, n) + sizeof(uint64) * WS_WORDS(n) + 15) / 16);
+			u->wpriv = (uint32 *) u->wt->slots;
+			u->wbits = (uint64 *) (u->wpriv + TYPEALIGN(2, n));
+		}
+		else
+		{
+			u->wshared = ws_slots(u->ws);
+			window_populate(u->wshared, sizeof(pg_atomic_uint32) * u->ws->n);
+		}
 		r->has_window = true;
 		r->win_lo = u->ws->lo;
 		r->win_n = u->ws->n;
@@ -1340,6 +1430,88 @@ unique_setup_shared(QualityState *qs, QualityRule *r, Size share, int nparts,
 	u->participant = participant;
 	r->uq = u;
 	spill_open(qs, r, &u->spill, nparts, 0, fileset, participant);
+}
+
+/*
+ * unique_window_merge
+ *		A parallel participant has scanned its rows: add the keys its split
+ *		window has seen to the shared bitmap, one atomic OR a word, and mark
+ *		in the other one those some participant had seen already (the first
+ *		participant of a key finds nothing; each later one marks it).
+ *		Whether the rule has a split window (the same in every participant).
+ */
+bool
+unique_window_merge(QualityState *qs, QualityRule *r)
+{
+	QualityUnique *u = r->uq;
+	uint64		words,
+				w;
+	pg_atomic_uint64 *seen,
+			   *multi;
+
+	if (!r->has_window || !u->wsplit)
+		return false;
+	words = WS_WORDS(u->ws->n);
+	seen = ws_bits(u->ws);
+	multi = seen + words;
+	for (w = 0; w < words; w++)
+	{
+		uint64		mine = u->wbits[w],
+					both;
+
+		if (mine == 0)
+			continue;
+		both = pg_atomic_fetch_or_u64(&seen[w], mine) & mine;
+		if (both != 0)
+			(void) pg_atomic_fetch_or_u64(&multi[w], both);
+		if ((w & 0xFFFF) == 0)
+			CHECK_FOR_INTERRUPTS();
+	}
+	return true;
+}
+
+/*
+ * unique_window_settle
+ *		Every participant has merged its bitmap: send this participant's
+ *		first row of each key that more than one has seen to the batches
+ *		(its other rows of the key, if any, are there already, with the
+ *		first one), and release its window.
+ */
+void
+unique_window_settle(QualityState *qs, QualityRule *r)
+{
+	QualityUnique *u = r->uq;
+	uint64		words,
+				w;
+	pg_atomic_uint64 *multi;
+
+	if (!r->has_window || !u->wsplit)
+		return;
+	words = WS_WORDS(u->ws->n);
+	multi = ws_bits(u->ws) + words;
+	for (w = 0; w < words; w++)
+	{
+		uint64		m = u->wbits[w];
+
+		if (m == 0 || (m &= pg_atomic_read_u64(&multi[w])) == 0)
+			continue;
+		while (m != 0)
+		{
+			uint64		off = w * 64 + pg_rightmost_one_pos64(m);
+			uint32		ps = u->wpriv[off];
+
+			m &= m - 1;
+			if ((ps & WS_DUP) == 0)
+				spill_write(qs, &u->spill, mix64((uint64) r->win_lo + off),
+							ws_expand(qs, u->ws, ps - 1));
+		}
+	}
+	ut_destroy(qs, u->wt);
+	u->wt = NULL;
+	u->wpriv = NULL;
+	u->wbits = NULL;
+	u->wsplit = false;
+	r->has_window = false;
 }
 
 /*

@@ -26,6 +26,8 @@ SELECT v, pubdata.is_valid_id_card(v) AS valid FROM (VALUES
 	('331102198001010019 '),	-- trailing blank
 	('３３１１０２１９８００１０１００１９'),	-- full-width digits (non-ASCII)
 	('33110219800101001９'),	-- one non-ASCII character
+	('3311021980010100/2'),		-- '/' (below '0') in place 17, check character right for it
+	('3311021980010100 X'),		-- a blank in place 17, likewise
 	(''),
 	(NULL)) t(v);
 
@@ -53,6 +55,7 @@ SELECT v, pubdata.is_valid_mobile(v) AS valid FROM (VALUES
 	('138-0013-8000'),			-- separators refused
 	('+8513800138000'),			-- other country code
 	('1380013800０'),			-- non-ASCII digit
+	('138 0013800'), ('13800138/00'), ('+86138001380.0'),	-- bytes below '0' are no digits
 	(NULL)) t(v);
 
 -- division codes: Lishui (331100) is loaded, so 3311xx must be one of its counties;
@@ -65,7 +68,7 @@ SELECT v, pubdata.is_valid_admin_code(v) AS valid FROM (VALUES
 	('110101'),					-- Beijing Dongcheng: 110100 is not loaded, format only
 	('330000'),					-- Zhejiang: no provinces loaded, format only
 	('991100'),					-- no province 99
-	('33110'), ('3311020'), ('33110a'), (NULL)) t(v);
+	('33110'), ('3311020'), ('33110a'), ('3311/2'), ('33 100'), (NULL)) t(v);
 
 -- usable in a CHECK constraint of a department's table
 CREATE TEMP TABLE regress_qual_v_t (id_no text CHECK (pubdata.is_valid_id_card(id_no)));

@@ -130,7 +130,7 @@ pubdata_id_card_ok(const char *s, int len, DateADT today)
 	/* 17 digits: the first 16 eight at a time, then the 17th */
 	memcpy(&w0, s, 8);
 	memcpy(&w1, s + 8, 8);
-	if (!digits8(w0) || !digits8(w1) || (unsigned char) s[16] - '0' > 9)
+	if (!digits8(w0) || !digits8(w1) || (unsigned int) (s[16] - '0') > 9)
 		return false;
 	sum = id_weighted_sum(s, w0, w1) + (s[16] - '0') * id_weights[16];
 	last = s[17];
@@ -227,7 +227,7 @@ pubdata_mobile_ok(const char *s, int len)
 	if (len != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9')
 		return false;
 	for (i = 2; i < 11; i++)
-		if ((unsigned char) s[i] - '0' > 9)
+		if ((unsigned int) (s[i] - '0') > 9)
 			return false;
 	return true;
 }
@@ -244,7 +244,7 @@ pubdata_admin_code_format_ok(const char *s, int len)
 	if (len != 6)
 		return false;
 	for (i = 0; i < 6; i++)
-		if ((unsigned char) s[i] - '0' > 9)
+		if ((unsigned int) (s[i] - '0') > 9)
 			return false;
 	return pubdata_province_code_ok((s[0] - '0') * 10 + (s[1] - '0'));
 }

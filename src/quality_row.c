@@ -757,7 +757,12 @@ quality_eval_batch(QualityState *qs, QualityBatch *b)
 				FOR_VALUES(pattern_ok(r, d));
 				break;
 			case QK_ID_CARD:
-				FOR_VALUES((txt = value_text(r, d, &len), pubdata_id_card_ok(txt, len, qs->today)));
+				{
+					int32		today_ymd = pubdata_date_ymd(qs->today);
+
+					FOR_VALUES((txt = value_text(r, d, &len),
+								pubdata_id_card_ok_ymd(txt, len, today_ymd)));
+				}
 				break;
 			case QK_USCC:
 				FOR_VALUES((txt = value_text(r, d, &len), pubdata_uscc_ok(txt, len)));

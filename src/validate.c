@@ -25,13 +25,39 @@
 #include "utils/datetime.h"
 #include "utils/memutils.h"
 
-/* GB 11643 weights of the first 17 digits, and the check characters */
-static const int id_weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-static const char id_check[11] = {'1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'};
+/*
+ * The check character of every sum pubdata_id_card_ok_ymd computes (at most
+ * 27 * 40 + 18, congruent mod 11 to the GB 11643 weighted sum):
+ * "10X98765432" at sum mod 11.
+ */
+#define ID_CHECK_1 "10X98765432"
+#define ID_CHECK_4 ID_CHECK_1 ID_CHECK_1 ID_CHECK_1 ID_CHECK_1
+#define ID_CHECK_20 ID_CHECK_4 ID_CHECK_4 ID_CHECK_4 ID_CHECK_4 ID_CHECK_4
+const char	pubdata_id_check_of_sum[] =
+	ID_CHECK_20 ID_CHECK_20 ID_CHECK_20 ID_CHECK_20 ID_CHECK_20;
 
-/* the last "today" of pubdata_id_card_ok, and it as YYYYMMDD */
-static DateADT id_today = DATEVAL_NOBEGIN;
-static int	id_today_ymd = 0;
+StaticAssertDecl(sizeof(pubdata_id_check_of_sum) > 27 * 40 + 18, "a check character for every sum");
+
+/*
+ * Province-level division codes of GB/T 2260, by their two digits:
+ * 11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71 (Taiwan), 81-82 (HK, Macao).
+ */
+const bool	pubdata_province_table[100] = {
+	/* 0x */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 1x */ 0, 1, 1, 1, 1, 1, 0, 0, 0, 0,
+	/* 2x */ 0, 1, 1, 1, 0, 0, 0, 0, 0, 0,
+	/* 3x */ 0, 1, 1, 1, 1, 1, 1, 1, 0, 0,
+	/* 4x */ 0, 1, 1, 1, 1, 1, 1, 0, 0, 0,
+	/* 5x */ 1, 1, 1, 1, 1, 0, 0, 0, 0, 0,
+	/* 6x */ 0, 1, 1, 1, 1, 1, 0, 0, 0, 0,
+	/* 7x */ 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
+	/* 8x */ 0, 1, 1, 0, 0, 0, 0, 0, 0, 0,
+	/* 9x */ 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+};
+
+/* the last date given to pubdata_date_ymd, and it as YYYYMMDD */
+static DateADT ymd_date = DATEVAL_NOBEGIN;
+static int32 ymd_value = 0;
 
 /* GB 32100 weights of the first 17 characters */
 static const int uscc_weights[17] = {1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28};
@@ -43,124 +69,46 @@ static bool uscc_value_ready = false;
 
 /*
  * pubdata_province_code_ok
- *		Whether two digits are a province-level division code of GB/T 2260:
- *		11-15, 21-23, 31-37, 41-46, 50-54, 61-65, 71 (Taiwan), 81-82 (HK, Macao).
+ *		Whether two digits are a province-level division code of GB/T 2260
+ *		(pubdata_province_table).
  */
 bool
 pubdata_province_code_ok(int code)
 {
-	return (code >= 11 && code <= 15) ||
-		(code >= 21 && code <= 23) ||
-		(code >= 31 && code <= 37) ||
-		(code >= 41 && code <= 46) ||
-		(code >= 50 && code <= 54) ||
-		(code >= 61 && code <= 65) ||
-		code == 71 || code == 81 || code == 82;
+	return code >= 0 && code < 100 && pubdata_province_table[code];
 }
 
 /*
- * digits8
- *		Whether the 8 bytes of a word are all ASCII digits: each byte's high
- *		nibble is 3, and stays 3 when 6 is added (low nibble at most 9).
+ * pubdata_date_ymd
+ *		A date as the number YYYYMMDD, for the identity number's "not born
+ *		after today"; the last one converted is remembered, since a scan
+ *		asks for the same day again and again.
  */
-static inline bool
-digits8(uint64 w)
+int32
+pubdata_date_ymd(DateADT date)
 {
-	const uint64 hi = UINT64CONST(0xF0F0F0F0F0F0F0F0);
-	const uint64 three = UINT64CONST(0x3030303030303030);
+	if (date != ymd_date)
+	{
+		int			y,
+					m,
+					d;
 
-	return (w & hi) == three && ((w + UINT64CONST(0x0606060606060606)) & hi) == three;
-}
-
-/*
- * id_weighted_sum
- *		The GB 11643 weighted sum of the first 16 digits, given as two words
- *		of ASCII digits (checked by digits8), with four multiplications: the
- *		digits of even and of odd places go into 16-bit lanes, and a product
- *		with the lanes' weights placed so that each lands at bit 48 adds them
- *		up there (at most 16 * 9 * 10: no lane overflows, nothing carries
- *		into bit 48 from below).
- */
-#define ID_LANE_WEIGHTS(a, b, c, d) \
-	(((uint64) (a) << 48) | ((uint64) (b) << 32) | ((uint64) (c) << 16) | (uint64) (d))
-
-static inline int
-id_weighted_sum(const char *s, uint64 w0, uint64 w1)
-{
-#ifdef WORDS_BIGENDIAN
-#define D(i) ((s[i] - '0') * id_weights[i])
-	return D(0) + D(1) + D(2) + D(3) + D(4) + D(5) + D(6) + D(7) + D(8) +
-		D(9) + D(10) + D(11) + D(12) + D(13) + D(14) + D(15);
-#undef D
-#else
-	const uint64 lanes = UINT64CONST(0x00FF00FF00FF00FF);
-	const uint64 zeros = UINT64CONST(0x3030303030303030);
-	uint64		x0 = w0 - zeros;
-	uint64		x1 = w1 - zeros;
-
-	/* little-endian: byte k of a word is character k (places 0-7, 8-15) */
-	StaticAssertStmt(sizeof(id_weights) == 17 * sizeof(int), "17 weights");
-	return (int) (((x0 & lanes) * ID_LANE_WEIGHTS(7, 10, 8, 2) +
-				   ((x0 >> 8) & lanes) * ID_LANE_WEIGHTS(9, 5, 4, 1) +
-				   (x1 & lanes) * ID_LANE_WEIGHTS(6, 7, 10, 8) +
-				   ((x1 >> 8) & lanes) * ID_LANE_WEIGHTS(3, 9, 5, 4)) >> 48);
-#endif
+		j2date(date + POSTGRES_EPOCH_JDATE, &y, &m, &d);
+		ymd_value = y * 10000 + m * 100 + d;
+		ymd_date = date;
+	}
+	return ymd_value;
 }
 
 /*
  * pubdata_id_card_ok
- *		GB 11643 check of an 18-character citizen identity number: 17 digits
- *		then a digit or 'X' (either case); a province prefix; a birth date
- *		(positions 7-14, YYYYMMDD) that exists, from 1800 on and not after
- *		"today"; the ISO 7064 MOD 11-2 check character.
+ *		GB 11643 check of an 18-character citizen identity number, born not
+ *		after today (pubdata_id_card_ok_ymd in validate.h).
  */
 bool
 pubdata_id_card_ok(const char *s, int len, DateADT today)
 {
-	int			sum;
-	int			year,
-				month,
-				day;
-	char		last;
-	uint64		w0,
-				w1;
-
-	if (len != 18)
-		return false;
-	/* 17 digits: the first 16 eight at a time, then the 17th */
-	memcpy(&w0, s, 8);
-	memcpy(&w1, s + 8, 8);
-	if (!digits8(w0) || !digits8(w1) || (unsigned int) (s[16] - '0') > 9)
-		return false;
-	sum = id_weighted_sum(s, w0, w1) + (s[16] - '0') * id_weights[16];
-	last = s[17];
-	if (last == 'x')
-		last = 'X';
-	if (last != id_check[sum % 11])
-		return false;
-	if (!pubdata_province_code_ok((s[0] - '0') * 10 + (s[1] - '0')))
-		return false;
-
-	year = (s[6] - '0') * 1000 + (s[7] - '0') * 100 + (s[8] - '0') * 10 + (s[9] - '0');
-	month = (s[10] - '0') * 10 + (s[11] - '0');
-	day = (s[12] - '0') * 10 + (s[13] - '0');
-	if (year < 1800 || month < 1 || month > 12 || day < 1 ||
-		day > day_tab[isleap(year)][month - 1])
-		return false;
-	/* not after today: compare YYYYMMDD numbers, today's converted once */
-	if (today != id_today)
-	{
-		int			ty,
-					tm,
-					td;
-
-		j2date(today + POSTGRES_EPOCH_JDATE, &ty, &tm, &td);
-		id_today_ymd = ty * 10000 + tm * 100 + td;
-		id_today = today;
-	}
-	if (year * 10000 + month * 100 + day > id_today_ymd)
-		return false;
-	return true;
+	return pubdata_id_card_ok_ymd(s, len, pubdata_date_ymd(today));
 }
 
 /*
@@ -196,40 +144,6 @@ pubdata_uscc_ok(const char *s, int len)
 	}
 	check = (31 - sum % 31) % 31;
 	return uscc_value[(unsigned char) s[17]] == check;
-}
-
-/*
- * pubdata_mobile_ok
- *		A mainland China mobile number: 11 digits, "1" then 3-9, optionally
- *		preceded by the country code as "+86", "0086" or "86".  No spaces or
- *		dashes are accepted: store numbers normalised.
- */
-bool
-pubdata_mobile_ok(const char *s, int len)
-{
-	int			i;
-
-	if (len == 14 && s[0] == '+' && s[1] == '8' && s[2] == '6')
-	{
-		s += 3;
-		len -= 3;
-	}
-	else if (len == 15 && s[0] == '0' && s[1] == '0' && s[2] == '8' && s[3] == '6')
-	{
-		s += 4;
-		len -= 4;
-	}
-	else if (len == 13 && s[0] == '8' && s[1] == '6')
-	{
-		s += 2;
-		len -= 2;
-	}
-	if (len != 11 || s[0] != '1' || s[1] < '3' || s[1] > '9')
-		return false;
-	for (i = 2; i < 11; i++)
-		if ((unsigned int) (s[i] - '0') > 9)
-			return false;
-	return true;
 }
 
 /*

@@ -301,6 +301,26 @@ SELECT pubdata.measure_quality('RQ-HEAVY') > 0 AS measured;
 -- 70000 rows of 0 and 70000 of 1; the two samples are keys 1 and 0
 SELECT rows_checked, rows_failed, samples FROM pubdata.quality_result WHERE rule_id = :r_heavy;
 
+-- allowed_values on text types: values under 8 bytes are compared as one
+-- integer each (length and bytes), a list with a longer value byte by byte;
+-- char(n) without its padding, as bpchareq
+CREATE TABLE regress_qual_m.codes (t text, c char(6), v varchar(12));
+INSERT INTO regress_qual_m.codes VALUES
+	('M', 'M', 'M'), ('F', 'F     ', 'F'), ('', '', ''), ('MM', 'MF', 'M '), (' M', ' M', 'm'),
+	('1234567', '1234', '12345678'), ('123456', '12345', '1234567'), ('1234568', '123456', '12345679'),
+	('男', '男', '男性'), ('M' || chr(1), 'Mx', 'FF'), (NULL, NULL, NULL);
+SELECT pubdata.register_resource('regress_qual_m.codes', 'RQ-CODES', '代码表', 'regress_qual_market',
+	'unconditional', 'open', 'daily', 1) > 0 AS registered;
+-- t: M, F, '', 1234567 and 男 pass (5); MM, ' M', 123456, 1234568 and M\x01 fail (5)
+SELECT pubdata.add_quality_rule('RQ-CODES', 't', 'allowed_values', '{"values": ["M", "F", "", "1234567", "男"]}') AS r_codes_t \gset
+-- c: M, F (padded), '', 1234, 男 pass; MF, ' M', 12345, 123456, Mx fail (5)
+SELECT pubdata.add_quality_rule('RQ-CODES', 'c', 'allowed_values', '{"values": ["M", "F ", "", "1234", "男"]}') AS r_codes_c \gset
+-- v, a list with an 8-byte value: M, F, '', 12345678, 男性 pass; 'M ', m, 1234567, 12345679, FF fail (5)
+SELECT pubdata.add_quality_rule('RQ-CODES', 'v', 'allowed_values', '{"values": ["M", "F", "", "12345678", "男性"]}') AS r_codes_v \gset
+SELECT pubdata.measure_quality('RQ-CODES') > 0 AS measured;
+SELECT rule_id = :r_codes_t AS t, rule_id = :r_codes_c AS c, rows_checked, rows_failed
+  FROM pubdata.quality_result WHERE rule_id IN (:r_codes_t, :r_codes_c, :r_codes_v) ORDER BY rule_id;
+
 
 SELECT pubdata.retire_resource(code, 'regression test over') FROM pubdata.resource WHERE code LIKE 'RQ-%' AND code <> 'RQ-PROBE' ORDER BY code;
 RESET ROLE;

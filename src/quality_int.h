@@ -167,6 +167,7 @@ typedef struct QualityRule
 	bool		bytes_eq;		/* allowed_values: equality is equality of bytes */
 	const char **value_bytes;
 	int		   *value_lens;
+	uint64	   *values_key;		/* bytes_eq, all under 8 bytes: their text keys */
 
 	/* unique and reference: hashing of keys */
 	FmgrInfo   *hashfns;
@@ -280,6 +281,7 @@ extern void quality_eval_batch(QualityState *qs, struct QualityBatch *b);
 extern bool quality_row_ok(QualityState *qs, QualityRule *r, TupleTableSlot *slot);
 extern uint64 quality_item_hash(QualityRule *r, int j, Datum d);
 extern const char *quality_datum_bytes(Datum d, bool is_bpchar, int *len);
+extern uint64 quality_text_key(const char *s, int len);
 
 /* quality_unique.c */
 struct SharedFileSet;

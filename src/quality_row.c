@@ -23,6 +23,7 @@
 #include "validate.h"
 
 #include "common/hashfn.h"
+#include "port/pg_bswap.h"
 #include "executor/executor.h"
 #include "regex/regex.h"
 #include "utils/builtins.h"
@@ -234,28 +235,29 @@ pattern_memo_key(const char *s, int len, uint64 *w0, uint64 *w1, uint8 *tag)
 }
 
 /*
- * pattern_ok
- *		A value against a pattern rule: from the memo, else the regular
- *		expression (whose outcome is remembered).
+ * pattern_memo_slot
+ *		The memo slot of a tag.
  */
-static inline bool
-pattern_ok(QualityRule *r, Datum d)
+static inline uint32
+pattern_memo_slot(uint64 w0, uint64 w1, uint8 tag)
 {
-	uint64		w0,
-				w1;
-	uint8		tag;
-	uint32		slotno;
-	bool		ok;
-	int			len;
-	const char *s = value_text(r, d, &len);
-
-	pattern_memo_key(s, len, &w0, &w1, &tag);
-	slotno = (uint32) ((w0 * UINT64CONST(0x9E3779B97F4A7C15) ^
-						(w1 + tag) * UINT64CONST(0xC2B2AE3D27D4EB4F)) >> 52) &
+	return (uint32) ((w0 * UINT64CONST(0x9E3779B97F4A7C15) ^
+					  (w1 + tag) * UINT64CONST(0xC2B2AE3D27D4EB4F)) >> 52) &
 		(PATTERN_MEMO_SIZE - 1);
-	if (likely(r->memo_tag[2 * slotno] == w0 && r->memo_tag[2 * slotno + 1] == w1 &&
-			   (r->memo_state[slotno] & 0xBF) == tag))
-		return (r->memo_state[slotno] & 0x40) != 0;
+}
+
+/*
+ * pattern_run
+ *		A value the memo did not know: the regular expression, and its
+ *		outcome remembered in the slot.  Out of line, so that the loop of a
+ *		pattern rule keeps only the memo's look-up.
+ */
+static pg_noinline bool
+pattern_run(QualityRule *r, const char *s, int len, uint32 slotno,
+			uint64 w0, uint64 w1, uint8 tag)
+{
+	bool		ok;
+
 	ok = RE_compile_and_execute(r->regex, (char *) s, len, REG_ADVANCED,
 								r->collation, 0, NULL);
 	r->memo_tag[2 * slotno] = w0;
@@ -265,8 +267,78 @@ pattern_ok(QualityRule *r, Datum d)
 }
 
 /*
+ * pattern_ok
+ *		A value against a pattern rule: from the memo, else the regular
+ *		expression (whose outcome is remembered).
+ */
+static pg_attribute_always_inline bool
+pattern_ok(QualityRule *r, Datum d)
+{
+	uint64		w0,
+				w1;
+	uint8		tag;
+	uint32		slotno;
+	int			len;
+	const char *s = value_text(r, d, &len);
+
+	pattern_memo_key(s, len, &w0, &w1, &tag);
+	slotno = pattern_memo_slot(w0, w1, tag);
+	if (likely(r->memo_tag[2 * slotno] == w0 && r->memo_tag[2 * slotno + 1] == w1 &&
+			   (r->memo_state[slotno] & 0xBF) == tag))
+		return (r->memo_state[slotno] & 0x40) != 0;
+	return pattern_run(r, s, len, slotno, w0, w1, tag);
+}
+
+/*
+ * text_key
+ *		A text of at most 7 bytes as one integer: its length in the top byte
+ *		and its bytes below (read by at most two loads, never past the
+ *		value), so that two such texts are equal iff their keys are.  1-3
+ *		bytes: the first, middle and last byte; 4-7: the first 4 bytes and
+ *		the last len - 4, as a little-endian number.
+ */
+static inline uint64
+text_key(const char *s, int len)
+{
+	uint64		key = (uint64) len << 56;
+
+	Assert(len >= 0 && len <= 7);
+	if (len >= 4)
+	{
+		uint32		first,
+					last;
+
+		memcpy(&first, s, 4);
+		memcpy(&last, s + len - 4, 4);
+#ifdef WORDS_BIGENDIAN
+		first = pg_bswap32(first);
+		last = pg_bswap32(last);
+#endif
+		/* the last 4 bytes' top len - 4 are the bytes after the first 4 */
+		return key | first | (((uint64) last >> (64 - 8 * len)) << 32);
+	}
+	if (len > 0)
+		key |= (uint64) (unsigned char) s[0] |
+			((uint64) (unsigned char) s[len >> 1] << 8) |
+			((uint64) (unsigned char) s[len - 1] << 16);
+	return key;
+}
+
+/*
+ * quality_text_key
+ *		text_key for compile_allowed_values.
+ */
+uint64
+quality_text_key(const char *s, int len)
+{
+	return text_key(s, len);
+}
+
+/*
  * range_ok / allowed_ok
- *		A non-null value against a range or a list of allowed values.
+ *		A non-null value against a range or a list of allowed values: text
+ *		values by their keys when every allowed value is short
+ *		(values_key), else by their bytes.
  */
 static inline bool
 range_ok(QualityRule *r, Datum d)
@@ -287,11 +359,26 @@ range_ok(QualityRule *r, Datum d)
 	return true;
 }
 
-static inline bool
+static pg_attribute_always_inline bool
 allowed_ok(QualityRule *r, Datum d)
 {
 	int			j;
 
+	if (r->values_key)
+	{
+		int			len;
+		const char *s = datum_bytes(d, r->is_bpchar, &len);
+		uint64		key;
+
+		/* every allowed value is shorter than 8 bytes */
+		if (len > 7)
+			return false;
+		key = text_key(s, len);
+		for (j = 0; j < r->nvalues; j++)
+			if (key == r->values_key[j])
+				return true;
+		return false;
+	}
 	if (r->intlen)
 	{
 		int64		v = r->intlen == 8 ? DatumGetInt64(d) :
@@ -656,7 +743,8 @@ batch_deform(QualityState *qs, QualityBatch *b)
  * FOR_VALUES
  *		The loop of a rule over a batch's non-null values of its column
  *		(arrays cv, cn): the row fails when ok (an expression of the value
- *		d) is false.
+ *		d) is false.  FOR_SCALARS, the same for checks of by-value datums,
+ *		which allocate nothing.
  */
 #define FOR_VALUES(ok) \
 	for (i = 0; i < n; i++) \
@@ -668,6 +756,17 @@ batch_deform(QualityState *qs, QualityBatch *b)
 		if (!(ok)) \
 			rule_failed(qs, r, batch_slot(qs, b, i), locs[i]); \
 		row_memory_done(rowcxt); \
+	}
+
+#define FOR_SCALARS(ok) \
+	for (i = 0; i < n; i++) \
+	{ \
+		Datum		d = cv[i]; \
+ \
+		if (cn[i]) \
+			continue; \
+		if (!(ok)) \
+			rule_failed(qs, r, batch_slot(qs, b, i), locs[i]); \
 	}
 
 /*
@@ -776,7 +875,7 @@ quality_eval_batch(QualityState *qs, QualityBatch *b)
 					int64		lo = r->has_min ? r->min_int : PG_INT64_MIN;
 					int64		hi = r->has_max ? r->max_int : PG_INT64_MAX;
 
-					FOR_VALUES((int64) DatumGetInt32(d) >= lo && (int64) DatumGetInt32(d) <= hi);
+					FOR_SCALARS((int64) DatumGetInt32(d) >= lo && (int64) DatumGetInt32(d) <= hi);
 					break;
 				}
 				FOR_VALUES(range_ok(r, d));
@@ -789,19 +888,19 @@ quality_eval_batch(QualityState *qs, QualityBatch *b)
 				{
 					DateADT		today = qs->today;
 
-					FOR_VALUES(DatumGetDateADT(d) <= today);
+					FOR_SCALARS(DatumGetDateADT(d) <= today);
 				}
 				else if (r->typid == TIMESTAMPOID)
 				{
 					Timestamp	localnow = qs->localnow;
 
-					FOR_VALUES(DatumGetTimestamp(d) <= localnow);
+					FOR_SCALARS(DatumGetTimestamp(d) <= localnow);
 				}
 				else
 				{
 					TimestampTz now = qs->now;
 
-					FOR_VALUES(DatumGetTimestampTz(d) <= now);
+					FOR_SCALARS(DatumGetTimestampTz(d) <= now);
 				}
 				break;
 			default:

@@ -581,6 +581,7 @@ compile_allowed_values(QualityState *qs, QualityRule *r, Form_pg_attribute att)
 	r->bytes_eq = r->has_eq &&
 		(r->typid == TEXTOID || r->typid == VARCHAROID || r->is_bpchar) &&
 		get_collation_isdeterministic(r->collation);
+	r->values_key = NULL;
 	if (r->intlen)
 	{
 		r->values_int = palloc(sizeof(int64) * Max(r->nvalues, 1));
@@ -593,6 +594,16 @@ compile_allowed_values(QualityState *qs, QualityRule *r, Form_pg_attribute att)
 		r->value_lens = palloc(sizeof(int) * Max(r->nvalues, 1));
 		for (j = 0; j < r->nvalues; j++)
 			r->value_bytes[j] = quality_datum_bytes(r->values[j], r->is_bpchar, &r->value_lens[j]);
+		/* all shorter than 8 bytes: compared as one integer each */
+		for (j = 0; j < r->nvalues; j++)
+			if (r->value_lens[j] > 7)
+				break;
+		if (j == r->nvalues)
+		{
+			r->values_key = palloc(sizeof(uint64) * Max(r->nvalues, 1));
+			for (j = 0; j < r->nvalues; j++)
+				r->values_key[j] = quality_text_key(r->value_bytes[j], r->value_lens[j]);
+		}
 	}
 }
 

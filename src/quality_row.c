@@ -746,7 +746,7 @@ batch_deform(QualityState *qs, QualityBatch *b)
  *		d) is false.  FOR_SCALARS, the same for checks of by-value datums,
  *		which allocate nothing.
  */
-#define FOR_VALUES(ok) \
+#define FOR_EACH_VALUE(ok, after) \
 	for (i = 0; i < n; i++) \
 	{ \
 		Datum		d = cv[i]; \
@@ -755,19 +755,10 @@ batch_deform(QualityState *qs, QualityBatch *b)
 			continue; \
 		if (!(ok)) \
 			rule_failed(qs, r, batch_slot(qs, b, i), locs[i]); \
-		row_memory_done(rowcxt); \
+		after; \
 	}
-
-#define FOR_SCALARS(ok) \
-	for (i = 0; i < n; i++) \
-	{ \
-		Datum		d = cv[i]; \
- \
-		if (cn[i]) \
-			continue; \
-		if (!(ok)) \
-			rule_failed(qs, r, batch_slot(qs, b, i), locs[i]); \
-	}
+#define FOR_VALUES(ok) FOR_EACH_VALUE(ok, row_memory_done(rowcxt))
+#define FOR_SCALARS(ok) FOR_EACH_VALUE(ok, (void) 0)
 
 /*
  * quality_eval_batch

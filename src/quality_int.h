@@ -294,6 +294,7 @@ extern void unique_leaf_begin(QualityState *qs, QualityRule *r, int leafno);
 extern void unique_leaf_end(QualityState *qs, QualityRule *r);
 extern void unique_window_release(QualityState *qs, QualityRule *r);
 extern Size unique_window_shared_size(QualityRule *r, int nparticipants, Size limit, Size *total);
+extern Size unique_window_dsm_size(QualityRule *r);
 extern Size unique_window_shared_init(QualityState *qs, QualityRule *r, void *area, BlockNumber maxblocks);
 extern void unique_window_add(QualityState *qs, QualityRule *r, uint64 off, QualityLocator loc);
 extern bool unique_window_merge(QualityState *qs, QualityRule *r);
@@ -381,7 +382,6 @@ typedef struct QualityBatch
 	TupleTableSlot *pslot;		/* and the resource's layout, if it differs */
 
 	/* heap */
-	Relation	rel;
 	int			natts;			/* columns deformed: up to the last checked */
 	bool		own_deform;		/* read by quality_eval_batch's deformer */
 	QualityAtt *atts;			/* natts of them */

@@ -666,7 +666,6 @@ quality_scan_parallel(QualityState *qs)
 				windows_size = 0,
 				wmax = 0,
 				wmem = 0,
-				wtotal,
 				results_size;
 	BlockNumber maxblocks = 0;
 	double		outside;
@@ -831,7 +830,7 @@ quality_scan_parallel(QualityState *qs)
 			continue;
 		sh->scan_off[qs->nleaves + qs->nrules + i] = windows_size + 1;	/* 0: none */
 		wmem += unique_window_shared_init(qs, r, windows + windows_size, maxblocks);
-		windows_size += MAXALIGN(unique_window_shared_size(r, nplanned, qs->unique_share / 2, &wtotal));
+		windows_size += MAXALIGN(unique_window_dsm_size(r));
 	}
 	shm_toc_insert(pcxt->toc, PQ_KEY_WINDOWS, windows);
 

@@ -806,18 +806,19 @@ quality_eval_batch(QualityState *qs, QualityBatch *b)
 				}
 				for (i = 0; i < n; i++)
 				{
-					TupleTableSlot *slot = r->nitems == 1 ? NULL : batch_slot(qs, b, i);
-					uint64		h;
-
-					if (slot == NULL)
+					if (r->nitems == 1)
 					{
+						/* one column: its array, hashed as key_hash hashes it */
 						if (cn[i])
 							continue;
-						h = item_hash(r, 0, cv[i]);
+						unique_push(qs, r, item_hash(r, 0, cv[i]), locs[i]);
 					}
-					else if (!key_hash(r, slot->tts_values, slot->tts_isnull, &h))
-						continue;
-					unique_push(qs, r, h, locs[i]);
+					else
+					{
+						TupleTableSlot *slot = batch_slot(qs, b, i);
+
+						push_key(qs, r, slot->tts_values, slot->tts_isnull, locs[i]);
+					}
 					row_memory_done(rowcxt);
 				}
 				break;

@@ -262,7 +262,6 @@ quality_batch_begin(QualityState *qs, int leafno, TableScanDesc scan)
 	{
 		TupleDesc	desc = RelationGetDescr(l->rel);
 
-		b->rel = l->rel;
 		for (i = 0; i < QUALITY_BATCH; i++)
 			b->slots[i] = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 		b->natts = Min(qs->maxattr, desc->natts);

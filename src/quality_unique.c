@@ -182,8 +182,8 @@ struct QualityUnique
 	struct WindowShared *ws;	/* parallel: the window in the context's DSM */
 	Size		wshare;			/* partition by partition: a window's bytes at most */
 	pg_atomic_uint32 *wshared;	/* and its slots */
-	bool		wsplit;			/* or split: this participant's slots */
-	uint32	   *wpriv;			/* (compact place + 1, WS_DUP) */
+	uint32	   *wpriv;			/* or, split: this participant's slots
+								 * (compact place + 1, WS_DUP) */
 	uint64	   *wbits;			/* and its bitmap of the keys it has seen */
 	int			nring;			/* keys whose slots were prefetched */
 	int			ringpos;
@@ -1006,13 +1006,23 @@ unique_window_shared_size(QualityRule *r, int nparticipants, Size limit, Size *t
 	split_bytes = (double) nparticipants * (sizeof(uint32) * (double) r->win_n + sizeof(uint64) * words) +
 		2 * sizeof(uint64) * (double) words;
 	r->win_split = split_bytes <= (double) limit;
-	if (r->win_split)
-	{
-		*total = (Size) split_bytes;
-		return MAXALIGN(sizeof(WindowShared)) + 2 * sizeof(pg_atomic_uint64) * words;
-	}
-	*total = MAXALIGN(sizeof(WindowShared)) + sizeof(pg_atomic_uint32) * (Size) r->win_n;
-	return *total;
+	*total = r->win_split ? (Size) split_bytes : unique_window_dsm_size(r);
+	return unique_window_dsm_size(r);
+}
+
+/*
+ * unique_window_dsm_size
+ *		The bytes of rule r's window in the DSM, split or shared as
+ *		unique_window_shared_size decided.
+ */
+Size
+unique_window_dsm_size(QualityRule *r)
+{
+	if (!r->has_window)
+		return 0;
+	return MAXALIGN(sizeof(WindowShared)) +
+		(r->win_split ? 2 * sizeof(pg_atomic_uint64) * WS_WORDS((Size) r->win_n) :
+		 sizeof(pg_atomic_uint32) * (Size) r->win_n);
 }
 
 /*
@@ -1110,7 +1120,7 @@ unique_window_add(QualityState *qs, QualityRule *r, uint64 off, QualityLocator l
 			(void) ut_hit(qs, r, u->wt, val, off, loc);
 		return;
 	}
-	if (u->wsplit)
+	if (u->ws->split)
 	{
 		uint32	   *ps = &u->wpriv[off];
 
@@ -1407,7 +1417,6 @@ unique_setup_shared(QualityState *qs, QualityRule *r, Size share, int nparts,
 			uint64		n = u->ws->n;
 
 			/* private slots and bitmap, zeroed, in one mapping (of 16-byte units) */
-			u->wsplit = true;
 			u->wt = ut_create_window(qs, 0, false);
 			ut_map(qs, u->wt, (sizeof(uint32) * TYPEALIGN(2, n) + sizeof(uint64) * WS_WORDS(n) + 15) / 16);
 			u->wpriv = (uint32 *) u->wt->slots;
@@ -1449,7 +1458,7 @@ unique_window_merge(QualityState *qs, QualityRule *r)
 	pg_atomic_uint64 *seen,
 			   *multi;
 
-	if (!r->has_window || !u->wsplit)
+	if (!r->has_window || u->ws == NULL || !u->ws->split)
 		return false;
 	words = WS_WORDS(u->ws->n);
 	seen = ws_bits(u->ws);
@@ -1485,7 +1494,7 @@ unique_window_settle(QualityState *qs, QualityRule *r)
 				w;
 	pg_atomic_uint64 *multi;
 
-	if (!r->has_window || !u->wsplit)
+	if (!r->has_window || u->ws == NULL || !u->ws->split)
 		return;
 	words = WS_WORDS(u->ws->n);
 	multi = ws_bits(u->ws) + words;
@@ -1510,7 +1519,6 @@ unique_window_settle(QualityState *qs, QualityRule *r)
 	u->wt = NULL;
 	u->wpriv = NULL;
 	u->wbits = NULL;
-	u->wsplit = false;
 	r->has_window = false;
 }
 
